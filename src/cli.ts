@@ -1,0 +1,314 @@
+// The helm-doctor command line: diagnose and history against a bundle file or a live cluster.
+import { parseArgs } from "node:util";
+import { BundleSource } from "./cluster/bundle.js";
+import { type SnapshotSource, SourceError } from "./cluster/source.js";
+import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
+import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
+import { parseRecordName } from "./helm/codec.js";
+import { diagnosisJson } from "./report/json.js";
+import { colourWanted, makeStyle } from "./report/style.js";
+import { historyTable, renderText } from "./report/text.js";
+import type { ReleaseListing } from "./snapshot/build.js";
+import { SnapshotIndex } from "./snapshot/index.js";
+
+export const EXIT = { ok: 0, error: 1, usage: 2, notFound: 3, failOn: 4 } as const;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTTY: boolean;
+}
+
+export class UsageError extends Error {}
+
+const HELP = `helm-doctor — explain and fix broken Helm releases
+
+Usage:
+  helm-doctor diagnose <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C]
+                       [--output text|json] [--now RFC3339] [--fail-on critical|warning]
+  helm-doctor history <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
+  helm-doctor help [command]
+
+Options:
+  -n, --namespace NS   the release namespace (default: the kubeconfig context's, or "default")
+      --bundle FILE    read a captured snapshot (Kubernetes List JSON or multi-document YAML) instead of a cluster
+      --kubeconfig F   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+      --context C      kubeconfig context
+  -o, --output FMT     text (default) or json
+      --now TIME       the clock for age-based findings (RFC3339), default: now
+      --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
+  -h, --help           this help
+  -v, --version        print the version
+
+The release may also be given as <namespace>/<release>.
+Exit codes: 0 diagnosed; 1 error; 2 usage error; 3 release not found; 4 a finding at or above --fail-on.
+
+Examples:
+  helm-doctor diagnose yahoo -n default --bundle test/fixtures/founding-case.json
+  helm-doctor diagnose shop/yahoo --output json --fail-on critical
+`;
+
+interface Common {
+  release: string;
+  namespace?: string;
+  output: "text" | "json";
+  source: SnapshotSource;
+}
+
+const optionSpec = {
+  namespace: { type: "string", short: "n" },
+  bundle: { type: "string" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  output: { type: "string", short: "o" },
+  now: { type: "string" },
+  "fail-on": { type: "string" },
+  driver: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: optionSpec, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Split "<ns>/<release>" and validate the name as Helm does (lowercase RFC 1123 subdomain, ≤ 53). */
+export function releaseArg(
+  raw: string | undefined,
+  ns: string | undefined,
+): { release: string; namespace?: string } {
+  if (!raw) throw new UsageError("missing <release>");
+  let release = raw;
+  let namespace = ns;
+  const slash = raw.indexOf("/");
+  if (slash >= 0) {
+    const fromArg = raw.slice(0, slash);
+    if (ns && ns !== fromArg) throw new UsageError(`"${raw}" names namespace ${fromArg} but -n says ${ns}`);
+    namespace = fromArg;
+    release = raw.slice(slash + 1);
+  }
+  if (
+    release.length > 53 ||
+    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(release)
+  ) {
+    throw new UsageError(
+      `invalid release name "${release}": Helm release names are lowercase letters, digits, "-" and ".", at most 53 characters`,
+    );
+  }
+  return { release, namespace };
+}
+
+async function makeSource(
+  values: ReturnType<typeof parse>["values"],
+  env: NodeJS.ProcessEnv,
+): Promise<SnapshotSource> {
+  if (values.bundle) {
+    if (values.kubeconfig || values.context)
+      throw new UsageError("--bundle cannot be combined with --kubeconfig/--context");
+    return new BundleSource(values.bundle);
+  }
+  const { LiveSource } = await import("./cluster/live.js");
+  return LiveSource.fromKubeconfig({
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    driver: values.driver,
+    env,
+  });
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+export function notFoundMessage(
+  release: string,
+  namespace: string,
+  present: ReleaseListing[],
+  elsewhere: ReleaseListing[],
+): string {
+  const lines = [`release "${release}" not found in namespace "${namespace}"`];
+  const close = [...present, ...elsewhere].filter(
+    (r) =>
+      r.name !== release &&
+      (levenshtein(r.name, release) <= 2 || r.name.includes(release) || release.includes(r.name)),
+  );
+  const sameName = elsewhere.filter((r) => r.name === release);
+  for (const r of sameName)
+    lines.push(`  a release "${release}" exists in namespace "${r.namespace}": try -n ${r.namespace}`);
+  if (close.length > 0)
+    lines.push(
+      `  did you mean: ${close.map((r) => (r.namespace === namespace ? r.name : `${r.namespace}/${r.name}`)).join(", ")}?`,
+    );
+  lines.push(
+    present.length > 0
+      ? `  releases in "${namespace}": ${present.map((r) => `${r.name} (${r.status}, revision ${r.latestRevision})`).join(", ")}`
+      : `  there are no Helm releases in namespace "${namespace}"`,
+  );
+  return lines.join("\n");
+}
+
+async function resolveRelease(c: Common): Promise<string> {
+  const ns = c.namespace ?? "default";
+  const present = await c.source.releases(ns);
+  if (present.some((r) => r.name === c.release)) return ns;
+  // Records can disagree with their labels; a snapshot still finds them by payload or object name.
+  const snap = await c.source.load(c.release, ns, new Date());
+  if (snap.records.length > 0) return ns;
+  let elsewhere: ReleaseListing[] = [];
+  try {
+    elsewhere = (await c.source.releases(undefined)).filter((r) => r.namespace !== ns);
+  } catch {
+    // listing every namespace may be forbidden; the message just says less
+  }
+  throw new SourceError(notFoundMessage(c.release, ns, present, elsewhere), EXIT.notFound);
+}
+
+async function commonArgs(argv: string[], io: Io) {
+  const { values, positionals } = parse(argv);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const { release, namespace } = releaseArg(positionals[0], values.namespace);
+  const output = values.output ?? "text";
+  if (output !== "text" && output !== "json")
+    throw new UsageError(`--output must be text or json, not "${output}"`);
+  const source = await makeSource(values, io.env);
+  let ns = namespace;
+  if (!ns && "defaultNamespace" in source) ns = (source as { defaultNamespace(): string }).defaultNamespace();
+  if (!ns && values.bundle) {
+    // A bundle usually holds one namespace: use the one where the release is.
+    const hits = (await source.releases(undefined)).filter((r) => r.name === release);
+    if (hits.length === 1) ns = hits[0]!.namespace || "default";
+  }
+  return {
+    values,
+    common: { release, namespace: ns ?? "default", output: output as "text" | "json", source },
+  };
+}
+
+async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
+  const { values, common } = await commonArgs(argv, io);
+  let now = new Date();
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (!/^\d{4}-\d\d-\d\dT/.test(values.now) || Number.isNaN(now.getTime())) {
+      throw new UsageError(`--now must be an RFC3339 time such as 2026-11-24T10:00:00Z, not "${values.now}"`);
+    }
+  }
+  const failOn = values["fail-on"];
+  if (failOn !== undefined && failOn !== "critical" && failOn !== "warning") {
+    throw new UsageError(`--fail-on must be critical or warning, not "${failOn}"`);
+  }
+  const ns = await resolveRelease(common);
+  const snapshot = await common.source.load(common.release, ns, now);
+  const d = diagnose(snapshot);
+  if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
+  else io.out(renderText(d, makeStyle(colourWanted({ isTTY: io.stdoutIsTTY }, io.env))));
+  if (failOn && d.findings.some((f) => SEVERITY_RANK[f.severity] <= SEVERITY_RANK[failOn as Severity]))
+    return EXIT.failOn;
+  return EXIT.ok;
+}
+
+async function cmdHistory(argv: string[], io: Io): Promise<number> {
+  const { common } = await commonArgs(argv, io);
+  const ns = await resolveRelease(common);
+  const snapshot = await common.source.load(common.release, ns, new Date());
+  const ix = new SnapshotIndex(snapshot);
+  const rows = revisionSummaries(ix);
+  const bad = ix.badRecords.map((r) => ({
+    revision: parseRecordName(r.objectName)?.revision ?? Number(r.labels.version ?? 0),
+    status: r.labels.status ?? "unknown",
+    error: r.error ?? "",
+    record: r.objectName,
+  }));
+  if (common.output === "json") {
+    // helm history -o json field names, plus the records that could not be decoded.
+    const json = [
+      ...rows.map((r) => ({
+        revision: r.revision,
+        updated: r.updated,
+        status: r.status,
+        chart: r.chart,
+        app_version: r.appVersion,
+        description: r.description,
+      })),
+      ...bad.map((b) => ({
+        revision: b.revision,
+        updated: "",
+        status: b.status,
+        chart: "",
+        app_version: "",
+        description: "",
+        error: b.error,
+        record: b.record,
+      })),
+    ].sort((a, b) => a.revision - b.revision);
+    io.out(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    io.out(`${historyTable(rows, bad)}\n`);
+  }
+  return EXIT.ok;
+}
+
+function _help(io: Io): number {
+  io.out(HELP);
+  return EXIT.ok;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case "help":
+      case "-h":
+      case "--help":
+        io.out(HELP);
+        return cmd === undefined ? EXIT.usage : EXIT.ok;
+      case "-v":
+      case "--version":
+        io.out(`${await version()}\n`);
+        return EXIT.ok;
+      case "diagnose":
+        if (rest.includes("-h") || rest.includes("--help")) return (io.out(HELP), EXIT.ok);
+        return await cmdDiagnose(rest, io);
+      case "history":
+        if (rest.includes("-h") || rest.includes("--help")) return (io.out(HELP), EXIT.ok);
+        return await cmdHistory(rest, io);
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`helm-doctor: ${e.message}\nRun "helm-doctor help" for usage.\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof SourceError) {
+      io.err(`helm-doctor: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`helm-doctor: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT.error;
+  }
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}

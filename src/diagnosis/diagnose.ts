@@ -1,0 +1,48 @@
+// diagnose(): run every registered analyzer over one snapshot and rank the findings.
+import { appVersion, chartRef } from "../helm/types.js";
+import { type Snapshot, SnapshotIndex } from "../snapshot/index.js";
+import "./analyzers/index.js";
+import { rankAndFold } from "./rank.js";
+import { allAnalyzers } from "./registry.js";
+import type { Diagnosis, Finding, RevisionSummary } from "./types.js";
+
+export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
+  return ix.releases.map((r) => ({
+    revision: r.version,
+    status: r.info.status,
+    chart: chartRef(r),
+    appVersion: appVersion(r),
+    description: r.info.description ?? "",
+    updated: r.info.last_deployed ?? "",
+  }));
+}
+
+export function diagnose(snapshot: Snapshot): Diagnosis {
+  const ix = new SnapshotIndex(snapshot);
+  const findings: Finding[] = [];
+  for (const a of allAnalyzers()) {
+    try {
+      findings.push(...a.run(ix));
+    } catch (e) {
+      // One broken analyzer must not hide the others' findings.
+      snapshot.gaps.push({ what: `analyzer ${a.code}`, reason: "error", detail: (e as Error).message });
+    }
+  }
+  const latest = ix.latest();
+  const d: Diagnosis = {
+    release: snapshot.release,
+    namespace: snapshot.namespace,
+    revisions: revisionSummaries(ix),
+    findings: rankAndFold(findings),
+    gaps: snapshot.gaps,
+    now: snapshot.now.toISOString(),
+    source: snapshot.source,
+  };
+  if (latest) {
+    d.revision = latest.version;
+    d.status = latest.info.status;
+    d.chart = chartRef(latest);
+    d.appVersion = appVersion(latest);
+  }
+  return d;
+}

@@ -1,0 +1,108 @@
+// Findings: what an analyzer concludes, with its evidence and the actions that fix it.
+import type { ResourceRef } from "../helm/keys.js";
+import type { Gap } from "../snapshot/types.js";
+
+export type Severity = "critical" | "warning" | "info";
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export const FINDING_CODES = [
+  "resource-moved-into-hook",
+  "resource-moved-out-of-hook",
+  "release-pending-stuck",
+  "hook-failed",
+  "hook-leftover-blocks",
+  "pre-install-hook-needs-manifest-object",
+  "no-deployed-release",
+  "hook-object-needed-by-workload",
+  "post-hook-wait-deadlock",
+  "hook-order-dependency",
+  "atomic-rollback-masked-failure",
+  "immutable-job-in-manifest",
+  "hook-sidecar-blocks-completion",
+  "unknown-hook-dropped",
+  "hooks-skipped",
+  "release-uninstall-stuck",
+  "release-record-corrupt",
+  "release-record-size",
+  "pod-image-pull",
+  "pod-crash-loop",
+  "pod-oom-killed",
+  "pod-config-missing",
+  "pod-mount-failed",
+  "pod-unschedulable",
+  "pod-pvc-unbound",
+  "pod-create-forbidden",
+  "pod-not-ready",
+  "rollout-stalled",
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+export type RemediationAction =
+  | "rerun-upgrade"
+  | "rollback"
+  | "restore-hook-resources"
+  | "delete-leftover-hook"
+  | "chart-fix"
+  | "manual";
+
+/** Actions helm-doctor can carry out (the others are advice). */
+export const EXECUTABLE_ACTIONS: readonly RemediationAction[] = [
+  "rerun-upgrade",
+  "rollback",
+  "restore-hook-resources",
+  "delete-leftover-hook",
+];
+
+export interface Remediation {
+  action: RemediationAction;
+  /** rerun-upgrade: the revision whose contents are re-run; rollback: the target; restore: the revision whose hooks are used. */
+  revision?: number;
+  summary: string;
+  resources?: ResourceRef[];
+}
+
+export interface Evidence {
+  source: string;
+  detail: string;
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  title: string;
+  explanation: string;
+  resources: ResourceRef[];
+  revisions: number[];
+  evidence: Evidence[];
+  remediations: Remediation[];
+  /** Root cause or symptom; symptoms a root cause explains are folded into it. */
+  role: "root" | "symptom";
+  /** Root causes: keys (kindKey) of objects whose failures this finding explains. */
+  explains?: string[];
+  /** Symptoms: keys of the objects the symptom is about and the objects it blames. */
+  about?: string[];
+}
+
+export interface RevisionSummary {
+  revision: number;
+  status: string;
+  chart: string;
+  appVersion: string;
+  description: string;
+  updated: string;
+}
+
+export interface Diagnosis {
+  release: string;
+  namespace: string;
+  revision?: number;
+  status?: string;
+  chart?: string;
+  appVersion?: string;
+  revisions: RevisionSummary[];
+  findings: Finding[];
+  gaps: Gap[];
+  now: string;
+  source: string;
+}

@@ -1,0 +1,240 @@
+// Release record codec, as Helm's pkg/storage/driver/util.go encodes and decodes it:
+// write json → gzip (best compression) → base64; read base64 → gunzip only if the bytes start with the
+// gzip magic (1f 8b 08) → JSON. The Secret driver's `data` is base64-encoded once more by the API.
+import { gunzipSync, gzipSync, constants as zc } from "node:zlib";
+import type { Release, ReleaseRecord, StorageDriver } from "./types.js";
+
+export const RECORD_PREFIX = "sh.helm.release.v1.";
+export const SECRET_TYPE = "helm.sh/release.v1";
+
+export class DecodeError extends Error {
+  constructor(
+    readonly stage: "base64" | "gzip" | "json" | "schema",
+    message: string,
+  ) {
+    super(message);
+    this.name = "DecodeError";
+  }
+}
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Strict std-base64 decode: Go's StdEncoding rejects anything else, so must we. */
+function b64decode(s: string, what: string): Buffer {
+  const t = s.replace(/[\r\n]/g, ""); // Go's decoder skips newlines
+  if (t.length % 4 !== 0 || !B64.test(t)) {
+    throw new DecodeError("base64", `${what} is not valid base64`);
+  }
+  return Buffer.from(t, "base64");
+}
+
+/**
+ * Decode the release string as stored in `data.release` after the API's own layer is removed
+ * (i.e. the single-encoded string Helm writes).
+ */
+export function decodeReleaseString(encoded: string): Release {
+  const bytes = b64decode(encoded, "release payload");
+  let json: Buffer = bytes;
+  if (bytes.length > 3 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 0x08) {
+    try {
+      json = gunzipSync(bytes);
+    } catch (e) {
+      throw new DecodeError("gzip", `release payload is not valid gzip: ${(e as Error).message}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.toString("utf8"));
+  } catch (e) {
+    throw new DecodeError("json", `release payload is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateRelease(parsed);
+}
+
+/** The Secret driver's wire form: the API's base64 around Helm's base64. */
+export function decodeSecretData(dataRelease: string): Release {
+  return decodeReleaseString(b64decode(dataRelease, "secret data.release").toString("latin1"));
+}
+
+/** Helm's gzip header (Go's compress/gzip): mtime 0, XFL 2 (best compression), OS 255 (unknown). */
+export function encodeReleaseString(rel: Release): string {
+  const gz = gzipSync(Buffer.from(JSON.stringify(rel), "utf8"), { level: zc.Z_BEST_COMPRESSION });
+  gz[8] = 0x02;
+  gz[9] = 0xff;
+  return gz.toString("base64");
+}
+
+// Go's encoding/json fails the whole record on any type mismatch; check the fields Helm types strictly.
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+function expect(cond: boolean, field: string, want: string, v: unknown): void {
+  if (!cond) throw new DecodeError("schema", `release field ${field}: want ${want}, got ${typeName(v)}`);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const optString = (v: unknown) => v === undefined || v === null || typeof v === "string";
+const optInt = (v: unknown) =>
+  v === undefined || v === null || (typeof v === "number" && Number.isInteger(v));
+
+function checkTime(v: unknown, field: string): void {
+  if (v === undefined || v === null || v === "") return;
+  expect(typeof v === "string", field, "RFC3339 time string", v);
+  if (Number.isNaN(Date.parse(v as string))) {
+    throw new DecodeError("schema", `release field ${field}: ${JSON.stringify(v)} is not an RFC3339 time`);
+  }
+}
+
+export function validateRelease(v: unknown): Release {
+  expect(isObj(v), "(root)", "object", v);
+  const r = v as Record<string, unknown>;
+  expect(optString(r.name), "name", "string", r.name);
+  expect(optString(r.namespace), "namespace", "string", r.namespace);
+  expect(optString(r.manifest), "manifest", "string", r.manifest);
+  expect(optInt(r.version), "version", "integer", r.version);
+  expect(r.info === undefined || r.info === null || isObj(r.info), "info", "object", r.info);
+  const info = (isObj(r.info) ? r.info : {}) as Record<string, unknown>;
+  for (const f of ["first_deployed", "last_deployed", "deleted"]) checkTime(info[f], `info.${f}`);
+  for (const f of ["description", "status", "notes"])
+    expect(optString(info[f]), `info.${f}`, "string", info[f]);
+  expect(r.chart === undefined || r.chart === null || isObj(r.chart), "chart", "object", r.chart);
+  expect(r.config === undefined || r.config === null || isObj(r.config), "config", "object", r.config);
+  expect(r.hooks === undefined || r.hooks === null || Array.isArray(r.hooks), "hooks", "array", r.hooks);
+  const hooks = (Array.isArray(r.hooks) ? r.hooks : []) as unknown[];
+  hooks.forEach((h, i) => {
+    const p = `hooks[${i}]`;
+    expect(isObj(h), p, "object", h);
+    const hk = h as Record<string, unknown>;
+    for (const f of ["name", "kind", "path", "manifest"])
+      expect(optString(hk[f]), `${p}.${f}`, "string", hk[f]);
+    expect(optInt(hk.weight), `${p}.weight`, "integer", hk.weight);
+    for (const f of ["events", "delete_policies", "output_log_policies"]) {
+      const a = hk[f];
+      expect(
+        a === undefined || a === null || (Array.isArray(a) && a.every((x) => typeof x === "string")),
+        `${p}.${f}`,
+        "array of strings",
+        a,
+      );
+    }
+    if (hk.last_run !== undefined && hk.last_run !== null) {
+      expect(isObj(hk.last_run), `${p}.last_run`, "object", hk.last_run);
+      const lr = hk.last_run as Record<string, unknown>;
+      checkTime(lr.started_at, `${p}.last_run.started_at`);
+      checkTime(lr.completed_at, `${p}.last_run.completed_at`);
+      expect(optString(lr.phase), `${p}.last_run.phase`, "string", lr.phase);
+    }
+  });
+  // Normalise what Go would zero-fill, without dropping anything that was there.
+  const rel = r as unknown as Release;
+  rel.name ??= "";
+  rel.namespace ??= "";
+  rel.manifest ??= "";
+  rel.version ??= 0;
+  if (!isObj(r.info)) rel.info = { status: "" };
+  rel.info.status ??= "";
+  return rel;
+}
+
+// ---- records (the Kubernetes object around a payload) ----
+
+export interface RecordObject {
+  apiVersion?: string;
+  kind?: string;
+  type?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+  };
+  data?: Record<string, string>;
+}
+
+export function isReleaseRecordName(name: string | undefined): boolean {
+  return !!name && name.startsWith(RECORD_PREFIX);
+}
+
+/** Is this Secret/ConfigMap a Helm release record (by Helm's own selector owner=helm, or its name)? */
+export function isReleaseRecordObject(o: RecordObject): boolean {
+  if (o.kind !== "Secret" && o.kind !== "ConfigMap") return false;
+  if (o.kind === "Secret" && o.type !== undefined && o.type !== SECRET_TYPE) return false;
+  return o.metadata?.labels?.owner === "helm" || isReleaseRecordName(o.metadata?.name);
+}
+
+/** Parse `sh.helm.release.v1.<name>.v<N>` (release names may contain dots). */
+export function parseRecordName(objectName: string): { release: string; revision: number } | undefined {
+  if (!objectName.startsWith(RECORD_PREFIX)) return undefined;
+  const m = /^(.+)\.v(\d+)$/.exec(objectName.slice(RECORD_PREFIX.length));
+  if (!m) return undefined;
+  return { release: m[1]!, revision: Number(m[2]) };
+}
+
+/** Decode a Secret or ConfigMap release record; never throws — a bad payload becomes `error`. */
+export function decodeRecord(o: RecordObject): ReleaseRecord {
+  const driver: StorageDriver = o.kind === "ConfigMap" ? "configmap" : "secret";
+  const payload = o.data?.release;
+  const rec: ReleaseRecord = {
+    driver,
+    objectName: o.metadata?.name ?? "",
+    objectNamespace: o.metadata?.namespace ?? "",
+    labels: { ...(o.metadata?.labels ?? {}) },
+    encodedSize: payload?.length ?? 0,
+  };
+  if (o.metadata?.resourceVersion) rec.resourceVersion = o.metadata.resourceVersion;
+  if (o.metadata?.creationTimestamp) rec.creationTimestamp = o.metadata.creationTimestamp;
+  if (typeof payload !== "string" || payload === "") {
+    rec.error = "record has no data.release";
+    return rec;
+  }
+  try {
+    rec.release = driver === "secret" ? decodeSecretData(payload) : decodeReleaseString(payload);
+    // The Secret's own size limit counts the decoded bytes of data (one base64 layer less).
+    if (driver === "secret") rec.encodedSize = Math.floor((payload.length * 3) / 4);
+  } catch (e) {
+    rec.error = e instanceof DecodeError ? e.message : `cannot decode record: ${(e as Error).message}`;
+  }
+  return rec;
+}
+
+export interface EncodeOptions {
+  driver: StorageDriver;
+  /** Extra (custom) labels; system labels are always set from the release. */
+  labels?: Record<string, string>;
+  /** Unix seconds for createdAt (on create) or modifiedAt (on update), as Helm's driver sets them. */
+  createdAt?: number;
+  modifiedAt?: number;
+}
+
+/** Helm's system labels for a record (pkg/storage/driver/util.go). */
+export function systemLabels(rel: Release): Record<string, string> {
+  return { name: rel.name, owner: "helm", status: rel.info.status, version: String(rel.version) };
+}
+
+export function recordName(release: string, revision: number): string {
+  return `${RECORD_PREFIX}${release}.v${revision}`;
+}
+
+/** Build the Secret/ConfigMap object Helm's driver would write for `rel`. */
+export function encodeRecord(rel: Release, opts: EncodeOptions): Record<string, unknown> {
+  const labels: Record<string, string> = { ...(opts.labels ?? {}), ...systemLabels(rel) };
+  if (opts.createdAt !== undefined) labels.createdAt = String(opts.createdAt);
+  if (opts.modifiedAt !== undefined) labels.modifiedAt = String(opts.modifiedAt);
+  const metadata = { name: recordName(rel.name, rel.version), namespace: rel.namespace, labels };
+  const s = encodeReleaseString(rel);
+  if (opts.driver === "configmap") {
+    return { apiVersion: "v1", kind: "ConfigMap", metadata, data: { release: s } };
+  }
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata,
+    type: SECRET_TYPE,
+    data: { release: Buffer.from(s, "latin1").toString("base64") },
+  };
+}

@@ -1,0 +1,119 @@
+// Manifest splitting and parsing as Helm does it (pkg/releaseutil/manifest.go, manifest_sorter.go).
+import { parseDocument } from "yaml";
+import { HOOK_EVENTS } from "./types.js";
+
+// Helm ≤4.2.3 splits on (?:^|\s*\n)---\s* with RE2's ASCII \s; `^` is start of text (no multiline).
+const SEP = /(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*/;
+const TRIM = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+
+/** SplitManifests: ordered documents, empties dropped, each trimmed. */
+export function splitManifest(manifest: string): string[] {
+  const whole = manifest.replace(TRIM, "");
+  if (whole === "") return [];
+  return whole
+    .split(SEP)
+    .map((d) => d.replace(TRIM, ""))
+    .filter((d) => d !== "");
+}
+
+export interface ManifestDoc {
+  index: number;
+  /** Template path from the `# Source:` line, e.g. basic-app/templates/configmap.yaml */
+  source?: string;
+  text: string;
+  /** Parsed object, when the document is a YAML mapping. */
+  object?: KubeObjectLike;
+  /** Why this document could not be read (it does not spoil the others). */
+  error?: string;
+}
+
+export interface KubeObjectLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+const SOURCE = /^#\s*Source:\s*(.+?)\s*$/;
+
+export function parseYamlObject(text: string): { object?: KubeObjectLike; error?: string } {
+  try {
+    // Real charts repeat keys; Kubernetes' YAML reader keeps the last one, so do we.
+    const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    if (doc.errors.length > 0) return { error: doc.errors[0]!.message.split("\n")[0]! };
+    const v = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    if (v === null || v === undefined) return {};
+    if (typeof v !== "object" || Array.isArray(v)) return { error: "document is not a YAML mapping" };
+    return { object: v as KubeObjectLike };
+  } catch (e) {
+    return { error: (e as Error).message.split("\n")[0]! };
+  }
+}
+
+/** Split and parse a stored manifest; one bad document yields an `error` entry and the rest still parse. */
+export function parseManifest(manifest: string): ManifestDoc[] {
+  return splitManifest(manifest).map((text, index) => {
+    const firstLine = text.split("\n", 1)[0] ?? "";
+    const m = SOURCE.exec(firstLine);
+    const doc: ManifestDoc = { index, text };
+    if (m) doc.source = m[1]!;
+    const { object, error } = parseYamlObject(text);
+    if (object) doc.object = object;
+    if (error) doc.error = error;
+    return doc;
+  });
+}
+
+// ---- hook classification (SortManifests) ----
+
+export type Classification =
+  | { type: "manifest" }
+  | {
+      type: "hook";
+      events: string[];
+      weight: number;
+      deletePolicies: string[];
+      outputLogPolicies: string[];
+    }
+  | { type: "dropped"; unknownEvents: string[]; raw: string };
+
+/** strconv.Atoi: optional sign, ASCII digits, nothing else, within int range; else 0. */
+export function parseHookWeight(v: unknown): number {
+  if (typeof v !== "string" || !/^[+-]?\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+function splitList(v: unknown): string[] {
+  if (typeof v !== "string") return [];
+  return v.split(",").map((s) => s.trim().toLowerCase());
+}
+
+/** How Helm's SortManifests files a document by its annotations. */
+export function classify(annotations: Record<string, unknown> | undefined): Classification {
+  const raw = annotations?.["helm.sh/hook"];
+  if (raw === undefined) return { type: "manifest" };
+  const parts = splitList(raw);
+  const events: string[] = [];
+  const unknown: string[] = [];
+  for (const p of parts) {
+    const e = p === "test-success" ? "test" : p;
+    if ((HOOK_EVENTS as readonly string[]).includes(e)) events.push(e);
+    else unknown.push(p);
+  }
+  // One unknown part drops the whole document: neither hook nor manifest.
+  if (unknown.length > 0) return { type: "dropped", unknownEvents: unknown, raw: String(raw) };
+  return {
+    type: "hook",
+    events,
+    weight: parseHookWeight(annotations?.["helm.sh/hook-weight"]),
+    deletePolicies: splitList(annotations?.["helm.sh/hook-delete-policy"]),
+    outputLogPolicies: splitList(annotations?.["helm.sh/hook-output-log-policy"]),
+  };
+}

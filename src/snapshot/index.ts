@@ -1,0 +1,157 @@
+// Pure indexes over a Snapshot, built once per diagnosis and shared by all analyzers.
+import { kindKey } from "../helm/keys.js";
+import { type ManifestDoc, parseManifest } from "../helm/manifest.js";
+import type { Release, ReleaseRecord } from "../helm/types.js";
+import type { KubeEvent, KubeObject, Snapshot } from "./types.js";
+
+export * from "./events.js";
+export * from "./types.js";
+
+export interface ManifestEntry extends ManifestDoc {
+  kind: string;
+  name: string;
+  namespace: string;
+  key: string;
+}
+
+export class SnapshotIndex {
+  readonly snapshot: Snapshot;
+  /** Decoded records, ascending by payload revision. */
+  readonly releases: Release[];
+  readonly badRecords: ReleaseRecord[];
+  private readonly objByKey = new Map<string, KubeObject>();
+  private readonly objByUid = new Map<string, KubeObject>();
+  private readonly childrenByUid = new Map<string, KubeObject[]>();
+  private readonly eventsByKey = new Map<string, KubeEvent[]>();
+  private readonly manifestCache = new Map<Release, ManifestEntry[]>();
+
+  constructor(s: Snapshot) {
+    this.snapshot = s;
+    const ok: Release[] = [];
+    const bad: ReleaseRecord[] = [];
+    for (const r of s.records) r.release ? ok.push(r.release) : bad.push(r);
+    ok.sort((a, b) => a.version - b.version);
+    this.releases = ok;
+    this.badRecords = bad;
+    for (const o of s.objects) {
+      const m = o.metadata ?? {};
+      this.objByKey.set(kindKey(o.kind ?? "", m.namespace ?? s.namespace, m.name ?? ""), o);
+      if (m.uid) this.objByUid.set(m.uid, o);
+    }
+    for (const o of s.objects) {
+      for (const ref of o.metadata?.ownerReferences ?? []) {
+        const owner = ref.uid
+          ? this.objByUid.get(ref.uid)
+          : this.get(ref.kind, o.metadata?.namespace ?? s.namespace, ref.name);
+        const id = owner?.metadata?.uid ?? `${ref.kind}/${ref.name}`;
+        const list = this.childrenByUid.get(id) ?? [];
+        list.push(o);
+        this.childrenByUid.set(id, list);
+      }
+    }
+    for (const e of s.events) {
+      const k = kindKey(e.involved.kind, e.involved.namespace ?? s.namespace, e.involved.name);
+      const list = this.eventsByKey.get(k) ?? [];
+      list.push(e);
+      this.eventsByKey.set(k, list);
+    }
+  }
+
+  get namespace(): string {
+    return this.snapshot.namespace;
+  }
+
+  get now(): Date {
+    return this.snapshot.now;
+  }
+
+  /** Helm's Last(): the highest revision. */
+  latest(): Release | undefined {
+    return this.releases[this.releases.length - 1];
+  }
+
+  revision(n: number): Release | undefined {
+    return this.releases.find((r) => r.version === n);
+  }
+
+  /** Helm's Deployed(): the highest revision whose status is deployed. */
+  lastDeployed(): Release | undefined {
+    for (let i = this.releases.length - 1; i >= 0; i--) {
+      if (this.releases[i]!.info.status === "deployed") return this.releases[i];
+    }
+    return undefined;
+  }
+
+  /** The revision before `r` in history (by number), if stored. */
+  previous(r: Release): Release | undefined {
+    let prev: Release | undefined;
+    for (const x of this.releases) {
+      if (x.version >= r.version) break;
+      prev = x;
+    }
+    return prev;
+  }
+
+  get(kind: string, namespace: string, name: string): KubeObject | undefined {
+    return this.objByKey.get(kindKey(kind, namespace, name));
+  }
+
+  objectsOfKind(kind: string): KubeObject[] {
+    return this.snapshot.objects.filter((o) => o.kind === kind);
+  }
+
+  children(o: KubeObject): KubeObject[] {
+    const uid = o.metadata?.uid;
+    return (
+      (uid && this.childrenByUid.get(uid)) || this.childrenByUid.get(`${o.kind}/${o.metadata?.name}`) || []
+    );
+  }
+
+  owner(o: KubeObject): KubeObject | undefined {
+    const ref = o.metadata?.ownerReferences?.find((r) => r.controller) ?? o.metadata?.ownerReferences?.[0];
+    if (!ref) return undefined;
+    return (
+      (ref.uid && this.objByUid.get(ref.uid)) ||
+      this.get(ref.kind, o.metadata?.namespace ?? this.namespace, ref.name)
+    );
+  }
+
+  /** Pods of a workload through owner references: Deployment → ReplicaSet → Pod; others → Pod. */
+  podsOf(workload: KubeObject): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const c of this.children(workload)) {
+      if (c.kind === "Pod") out.push(c);
+      else if (c.kind === "ReplicaSet") out.push(...this.children(c).filter((p) => p.kind === "Pod"));
+    }
+    return out;
+  }
+
+  eventsFor(o: { kind?: string; metadata?: { name?: string; namespace?: string } }): KubeEvent[] {
+    return (
+      this.eventsByKey.get(
+        kindKey(o.kind ?? "", o.metadata?.namespace ?? this.namespace, o.metadata?.name ?? ""),
+      ) ?? []
+    );
+  }
+
+  /** A release's manifest, split and parsed (cached). */
+  manifest(r: Release): ManifestEntry[] {
+    let m = this.manifestCache.get(r);
+    if (!m) {
+      m = parseManifest(r.manifest).map((d) => {
+        const kind = d.object?.kind ?? "";
+        const name = d.object?.metadata?.name ?? "";
+        const namespace = d.object?.metadata?.namespace || r.namespace || this.namespace;
+        return { ...d, kind, name, namespace, key: kindKey(kind, namespace, name) };
+      });
+      this.manifestCache.set(r, m);
+    }
+    return m;
+  }
+
+  /** Age of a timestamp relative to the snapshot clock, in ms (NaN when unknown). */
+  ageMs(ts: string | undefined): number {
+    if (!ts) return Number.NaN;
+    return this.now.getTime() - Date.parse(ts);
+  }
+}
