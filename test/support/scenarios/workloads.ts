@@ -147,3 +147,105 @@ export function replicaSet(
   });
   return { rs, pods: out };
 }
+
+export type JobOutcome = "complete" | "backoff-limit" | "deadline" | "running" | "no-pods";
+
+/**
+ * A live Job (e.g. a hook Job created from a hook manifest) with its pods and the status the job controller
+ * writes for `outcome`. `at`/`end` in scenario minutes. Returns the Job and its pods.
+ */
+export function job(
+  s: Scenario,
+  manifest: Obj,
+  outcome: JobOutcome,
+  at: number,
+  end = at + 1,
+  podState?: PodState,
+): { job: Obj; pods: Obj[] } {
+  const j = structuredClone(manifest);
+  j.metadata.uid ??= s.uid();
+  const uid = j.metadata.uid;
+  const labels = {
+    "batch.kubernetes.io/controller-uid": uid,
+    "batch.kubernetes.io/job-name": j.metadata.name,
+    "controller-uid": uid,
+    "job-name": j.metadata.name,
+  };
+  j.spec ??= {};
+  j.spec.template ??= { spec: { containers: [{ name: "main", image: "busybox" }] } };
+  j.spec.template.metadata = {
+    ...(j.spec.template.metadata ?? {}),
+    labels: { ...(j.spec.template.metadata?.labels ?? {}), ...labels },
+  };
+  j.spec.backoffLimit ??= 6;
+  const cond = (type: string, reason?: string, message?: string) => ({
+    type,
+    status: "True",
+    lastTransitionTime: s.time(end),
+    lastProbeTime: s.time(end),
+    ...(reason ? { reason, message } : {}),
+  });
+  switch (outcome) {
+    case "complete":
+      j.status = {
+        startTime: s.time(at),
+        completionTime: s.time(end),
+        succeeded: 1,
+        conditions: [cond("Complete")],
+      };
+      break;
+    case "backoff-limit":
+      j.status = {
+        startTime: s.time(at),
+        failed: j.spec.backoffLimit + 1,
+        conditions: [cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")],
+      };
+      break;
+    case "deadline":
+      j.status = {
+        startTime: s.time(at),
+        failed: 1,
+        conditions: [cond("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")],
+      };
+      break;
+    default:
+      j.status = { startTime: s.time(at), active: outcome === "running" ? 1 : 0 };
+  }
+  s.add(j, at);
+  const pods: Obj[] = [];
+  if (outcome !== "no-pods") {
+    const n = outcome === "backoff-limit" ? Math.min(3, j.spec.backoffLimit + 1) : 1;
+    const state: PodState = podState ?? {
+      state: outcome === "complete" ? "succeeded" : outcome === "running" ? "running" : "failed",
+    };
+    for (let i = 0; i < n; i++) {
+      const c = j.spec.template.spec.containers[0];
+      pods.push(
+        s.add(
+          {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+              name: `${j.metadata.name}-${["q8w2e", "r5t7y", "u1i3o"][i]}`,
+              labels: j.spec.template.metadata.labels,
+              ownerReferences: [
+                {
+                  apiVersion: "batch/v1",
+                  kind: "Job",
+                  name: j.metadata.name,
+                  uid,
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
+            spec: { ...j.spec.template.spec, nodeName: "node-1" },
+            status: podStatus(state, c.name, c.image),
+          },
+          at,
+        ),
+      );
+    }
+  }
+  return { job: j, pods };
+}
