@@ -1,6 +1,7 @@
 // The helm-doctor command line: diagnose and history against a bundle file or a live cluster.
 import { parseArgs } from "node:util";
 import { BundleSource } from "./cluster/bundle.js";
+import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
@@ -28,13 +29,15 @@ Usage:
   helm-doctor diagnose <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C]
                        [--output text|json] [--now RFC3339] [--fail-on critical|warning]
   helm-doctor history <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
-  helm-doctor help [command]
+  helm-doctor capture <release> [-n ns] [--kubeconfig FILE --context C] > bundle.json
+  helm-doctor help
 
 Options:
   -n, --namespace NS   the release namespace (default: the kubeconfig context's, or "default")
       --bundle FILE    read a captured snapshot (Kubernetes List JSON or multi-document YAML) instead of a cluster
       --kubeconfig F   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
       --context C      kubeconfig context
+      --driver D       where Helm keeps records: secret, configmap or auto (default: $HELM_DRIVER, else auto)
   -o, --output FMT     text (default) or json
       --now TIME       the clock for age-based findings (RFC3339), default: now
       --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
@@ -225,7 +228,7 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
 async function cmdHistory(argv: string[], io: Io): Promise<number> {
   const { common } = await commonArgs(argv, io);
   const ns = await resolveRelease(common);
-  const snapshot = await common.source.load(common.release, ns, new Date());
+  const snapshot = await common.source.load(common.release, ns, new Date(), { allRevisions: true });
   const ix = new SnapshotIndex(snapshot);
   const rows = revisionSummaries(ix);
   const bad = ix.badRecords.map((r) => ({
@@ -263,8 +266,27 @@ async function cmdHistory(argv: string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-function _help(io: Io): number {
+function help(io: Io): number {
   io.out(HELP);
+  return EXIT.ok;
+}
+
+async function cmdCapture(argv: string[], io: Io): Promise<number> {
+  const { values, common } = await commonArgs(argv, io);
+  if (values.bundle) throw new UsageError("capture reads a cluster; it cannot be combined with --bundle");
+  const source = common.source as LiveSource;
+  const ns = await resolveRelease(common);
+  const snap = await source.load(common.release, ns, new Date());
+  const items = source.lastObjects;
+  io.out(
+    `${JSON.stringify({ apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items }, null, 2)}\n`,
+  );
+  const events = items.filter((o) => o.kind === "Event").length;
+  io.err(
+    `captured ${common.release} in ${ns}: ${snap.records.length} of ${snap.records.length + (snap.unread?.length ?? 0)} revisions, ` +
+      `${items.length - snap.records.length - events} objects, ${events} events from ${source.describe()} ` +
+      `(${source.lastCalls} API calls${snap.gaps.length ? `; could not read: ${snap.gaps.map((g) => `${g.what} (${g.reason})`).join(", ")}` : ""}); Secret data redacted\n`,
+  );
   return EXIT.ok;
 }
 
@@ -283,11 +305,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(`${await version()}\n`);
         return EXIT.ok;
       case "diagnose":
-        if (rest.includes("-h") || rest.includes("--help")) return (io.out(HELP), EXIT.ok);
-        return await cmdDiagnose(rest, io);
+        return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDiagnose(rest, io);
       case "history":
-        if (rest.includes("-h") || rest.includes("--help")) return (io.out(HELP), EXIT.ok);
-        return await cmdHistory(rest, io);
+        return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdHistory(rest, io);
+      case "capture":
+        return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }

@@ -1,28 +1,311 @@
-// LiveSource: snapshots read from a cluster through @kubernetes/client-node. (Being built: see issue 4.)
-import type { ReleaseListing } from "../snapshot/build.js";
-import type { Snapshot } from "../snapshot/types.js";
+// LiveSource: the snapshot of one release read from a cluster, fetching only what the analysis needs: the
+// release's records are listed metadata-only, the revisions that matter are chosen from their labels, and
+// only those are read in full; then the objects their manifests and hooks name, the workloads' pods and
+// ReplicaSets, and the events — each with whichever call costs fewer bytes and calls.
+import { KubeConfig } from "@kubernetes/client-node";
+import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.js";
+import { kindKey } from "../helm/keys.js";
+import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import type { Release } from "../helm/types.js";
+import { buildSnapshot, listReleases, type ReleaseListing } from "../snapshot/build.js";
+import type { KubeObject, Snapshot } from "../snapshot/types.js";
+import { DEFAULT_RETRY, KINDS, KubeReader, type RetryPolicy } from "./kube.js";
 import { type SnapshotSource, SourceError } from "./source.js";
 
 export interface LiveOptions {
-  kubeconfig?: string;
-  context?: string;
-  driver?: string;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  /** secret | configmap | auto (default: HELM_DRIVER, else auto) */
+  driver?: string | undefined;
   env: NodeJS.ProcessEnv;
+  retry?: Partial<RetryPolicy>;
+}
+
+type Driver = "secret" | "configmap";
+
+export interface LoadOptions {
+  /** Read every record (for `history`), not only the revisions the analysis needs. */
+  allRevisions?: boolean;
+}
+
+export interface RecordHead {
+  objectName: string;
+  revision: number;
+  status: string;
+  driver: Driver;
+}
+
+/** Which revisions the analyzers need, from the record labels alone. */
+export function chooseRevisions(heads: RecordHead[]): Set<number> {
+  const revs = [...new Set(heads.map((h) => h.revision))].sort((a, b) => a - b);
+  const chosen = new Set<number>();
+  if (revs.length === 0) return chosen;
+  const prev = (r: number) => revs.filter((x) => x < r).pop();
+  const latest = revs[revs.length - 1]!;
+  const deployed = heads.filter((h) => h.status === "deployed").map((h) => h.revision);
+  const lastDeployed = deployed.length > 0 ? Math.max(...deployed) : undefined;
+  const add = (r: number | undefined) => r !== undefined && chosen.add(r);
+  add(latest);
+  add(prev(latest));
+  add(lastDeployed);
+  if (lastDeployed !== undefined) add(prev(lastDeployed));
+  // Every revision after the last deployed one (failed attempts, pending locks), at most 20.
+  const after = revs.filter((r) => lastDeployed === undefined || r > lastDeployed).slice(-20);
+  for (const r of after) add(r);
+  // The first revision tells installs from upgrades (pre-install hooks, first_deployed).
+  if (revs.length <= 3) add(revs[0]);
+  return chosen;
+}
+
+function headOf(o: KubeObject, driver: Driver): RecordHead | undefined {
+  const name = o.metadata?.name ?? "";
+  const labels = o.metadata?.labels ?? {};
+  const revision = Number(labels.version ?? parseRecordName(name)?.revision ?? Number.NaN);
+  if (!Number.isFinite(revision)) return undefined;
+  return { objectName: name, revision, status: labels.status ?? "unknown", driver };
 }
 
 export class LiveSource implements SnapshotSource {
-  static async fromKubeconfig(_o: LiveOptions): Promise<LiveSource> {
-    throw new SourceError(
-      "reading a live cluster is not available in this build yet; capture a bundle and use --bundle FILE",
-    );
+  /** API calls made by the last load/releases call (for benchmarks and tests). */
+  lastCalls = 0;
+  /** The objects the last load read (what `capture` writes). */
+  lastObjects: KubeObject[] = [];
+
+  private constructor(
+    private readonly kc: KubeConfig,
+    private readonly driver: Driver | "auto",
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  static async fromKubeconfig(o: LiveOptions): Promise<LiveSource> {
+    const kc = new KubeConfig();
+    try {
+      if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+      else if (o.env.KUBECONFIG) {
+        // kubectl merges a colon-separated list; client-node's loadFromDefault does the same.
+        const saved = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = o.env.KUBECONFIG;
+        try {
+          kc.loadFromDefault();
+        } finally {
+          if (saved === undefined) delete process.env.KUBECONFIG;
+          else process.env.KUBECONFIG = saved;
+        }
+      } else kc.loadFromDefault();
+    } catch (e) {
+      throw new SourceError(
+        `cannot load kubeconfig${o.kubeconfig ? ` ${o.kubeconfig}` : ""}: ${(e as Error).message}`,
+      );
+    }
+    if (o.context) {
+      if (!kc.getContexts().some((c) => c.name === o.context)) {
+        throw new SourceError(
+          `context "${o.context}" not found in kubeconfig; contexts: ${
+            kc
+              .getContexts()
+              .map((c) => c.name)
+              .join(", ") || "(none)"
+          }`,
+        );
+      }
+      kc.setCurrentContext(o.context);
+    }
+    if (!kc.getCurrentCluster()) {
+      throw new SourceError(
+        "no Kubernetes cluster configured: set KUBECONFIG or --kubeconfig, or run inside a cluster",
+      );
+    }
+    const d = (o.driver ?? o.env.HELM_DRIVER ?? "").toLowerCase();
+    let driver: Driver | "auto";
+    if (d === "" || d === "auto") driver = "auto";
+    else if (d === "secret" || d === "secrets") driver = "secret";
+    else if (d === "configmap" || d === "configmaps") driver = "configmap";
+    else
+      throw new SourceError(`unsupported driver "${d}": helm-doctor reads the secret and configmap drivers`);
+    return new LiveSource(kc, driver, { ...DEFAULT_RETRY, ...(o.retry ?? {}) });
   }
+
   describe(): string {
-    return "cluster";
+    return `cluster ${this.kc.getCurrentCluster()?.server ?? "?"} (context ${this.kc.getCurrentContext()})`;
   }
-  async load(_r: string, _n: string, _now: Date): Promise<Snapshot> {
-    throw new SourceError("not available");
+
+  defaultNamespace(): string {
+    const ctx = this.kc.getContextObject(this.kc.getCurrentContext());
+    return ctx?.namespace || "default";
   }
-  async releases(_n?: string): Promise<ReleaseListing[]> {
-    return [];
+
+  private drivers(): Driver[] {
+    return this.driver === "auto" ? ["secret", "configmap"] : [this.driver];
   }
+
+  async releases(namespace?: string): Promise<ReleaseListing[]> {
+    const r = new KubeReader(this.kc, this.retry);
+    const objs: KubeObject[] = [];
+    for (const d of this.drivers()) {
+      const items = await r.listMetadata(d === "secret" ? "Secret" : "ConfigMap", namespace, "owner=helm");
+      if (items === undefined && namespace === undefined)
+        throw new SourceError("listing releases in all namespaces is forbidden");
+      objs.push(...(items ?? []));
+      if (this.driver === "auto" && objs.length > 0) break;
+    }
+    this.lastCalls = r.stats.calls;
+    return listReleases(objs, namespace);
+  }
+
+  async load(release: string, namespace: string, now: Date, opts: LoadOptions = {}): Promise<Snapshot> {
+    const r = new KubeReader(this.kc, this.retry);
+    // 1. The release's records, metadata only.
+    let heads: RecordHead[] = [];
+    for (const d of this.drivers()) {
+      const items = await r.listMetadata(
+        d === "secret" ? "Secret" : "ConfigMap",
+        namespace,
+        `owner=helm,name=${release}`,
+      );
+      heads = (items ?? []).map((o) => headOf(o, d)).filter((h): h is RecordHead => !!h);
+      if (heads.length > 0) break;
+    }
+    // 2. The revisions that matter, read in full.
+    const chosen = opts.allRevisions ? new Set(heads.map((h) => h.revision)) : chooseRevisions(heads);
+    const records: KubeObject[] = [];
+    const readRecords = async (hs: RecordHead[]) => {
+      const got = await Promise.all(
+        hs.map((h) => r.get(h.driver === "secret" ? "Secret" : "ConfigMap", namespace, h.objectName)),
+      );
+      for (const o of got) if (o) records.push(o);
+    };
+    await readRecords(heads.filter((h) => chosen.has(h.revision)));
+    // A rollback's target revision (named only in the payload's description) is needed too.
+    const extra = new Set<number>();
+    for (const o of records) {
+      const m = /^Rollback to (\d+)/.exec(decodeRecord(o as RecordObject).release?.info.description ?? "");
+      if (m && !chosen.has(Number(m[1]))) extra.add(Number(m[1]));
+    }
+    await readRecords(heads.filter((h) => extra.has(h.revision)));
+    for (const x of extra) chosen.add(x);
+    const releases = records
+      .map((o) => decodeRecord(o as RecordObject).release)
+      .filter((x): x is Release => !!x);
+
+    // 3. The live objects the chosen revisions name.
+    const named = new Map<string, { kind: string; name: string }>();
+    for (const rel of releases) {
+      const relNs = rel.namespace || namespace;
+      for (const d of parseManifest(rel.manifest)) {
+        const m = d.object?.metadata;
+        if (d.object?.kind && m?.name && (m.namespace || relNs) === namespace)
+          named.set(kindKey(d.object.kind, namespace, m.name), { kind: d.object.kind, name: m.name });
+      }
+      for (const h of rel.hooks ?? []) {
+        const { object } = parseYamlObject(h.manifest);
+        if ((object?.metadata?.namespace || relNs) === namespace)
+          named.set(kindKey(h.kind, namespace, h.name), { kind: h.kind, name: h.name });
+      }
+    }
+    const live: KubeObject[] = [];
+    const byKind = new Map<string, string[]>();
+    for (const { kind, name } of named.values()) {
+      if (!KINDS[kind] || kind === "Event") continue;
+      byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
+    }
+    await Promise.all(
+      [...byKind].map(async ([kind, names]) => {
+        // A few names: GET each; more: one list of the kind.
+        if (names.length <= 2) {
+          for (const o of await Promise.all(names.map((n) => r.get(kind, namespace, n)))) if (o) live.push(o);
+        } else {
+          const wanted = new Set(names);
+          for (const o of (await r.list(kind, namespace)) ?? [])
+            if (wanted.has(o.metadata?.name ?? "")) live.push(o);
+        }
+      }),
+    );
+
+    // 4. What the workloads own: ReplicaSets of Deployments, pods of everything.
+    const selectorOf = (o: KubeObject) => {
+      const ml = o.spec?.selector?.matchLabels as Record<string, string> | undefined;
+      return ml && Object.keys(ml).length > 0
+        ? Object.entries(ml)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(",")
+        : undefined;
+    };
+    const workloads = live.filter((o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind ?? ""));
+    const jobs = live.filter((o) => o.kind === "Job");
+    const podSelectors = workloads.map(selectorOf).filter((s): s is string => !!s);
+    if (jobs.length > 0) podSelectors.push(`job-name in (${jobs.map((j) => j.metadata?.name).join(",")})`);
+    const deployments = workloads.filter((o) => o.kind === "Deployment");
+    const owned: KubeObject[] = [];
+    const tasks: Promise<void>[] = [];
+    if (deployments.length > 0) {
+      const sels = deployments.map(selectorOf).filter((s): s is string => !!s);
+      tasks.push(
+        (async () => {
+          const lists =
+            sels.length <= 2
+              ? await Promise.all(sels.map((s) => r.list("ReplicaSet", namespace, { labelSelector: s })))
+              : [await r.list("ReplicaSet", namespace)];
+          for (const l of lists) owned.push(...(l ?? []));
+        })(),
+      );
+    }
+    if (podSelectors.length > 0) {
+      tasks.push(
+        (async () => {
+          const lists =
+            podSelectors.length <= 2
+              ? await Promise.all(podSelectors.map((s) => r.list("Pod", namespace, { labelSelector: s })))
+              : [await r.list("Pod", namespace)];
+          for (const l of lists) owned.push(...(l ?? []));
+        })(),
+      );
+    }
+    // 5. Events of the namespace (buildSnapshot keeps those about the release's objects).
+    const events: KubeObject[] = [];
+    tasks.push(
+      (async () => {
+        events.push(...((await r.list("Event", namespace)) ?? []));
+      })(),
+    );
+    await Promise.all(tasks);
+
+    // Secret data other than release records never leaves the reader.
+    const redactedLive = live.map((o) => (o.kind === "Secret" ? redactSecret(o) : o));
+    const seen = new Set<string>();
+    const objects = [...records, ...redactedLive, ...owned, ...events].filter((o) => {
+      const id = o.metadata?.uid ?? `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    this.lastCalls = r.stats.calls;
+    this.lastObjects = objects;
+    const snap = buildSnapshot({ release, namespace, objects, now, gaps: r.gaps, source: this.describe() });
+    snap.unread = heads
+      .filter((h) => !chosen.has(h.revision))
+      .map((h) => ({ revision: h.revision, status: h.status, objectName: h.objectName }));
+    if (heads.length > 0 && records.length === 0 && r.gaps.length > 0) {
+      snap.gaps.push({
+        what: "release records",
+        reason: "forbidden",
+        detail: "the records are listed but cannot be read (get secrets)",
+      });
+    }
+    return snap;
+  }
+}
+
+/** Keep a Secret's key names (a diagnosis may need "couldn't find key"), drop every value. */
+export function redactSecret(o: KubeObject): KubeObject {
+  const c = { ...o } as KubeObject & { data?: Record<string, string>; stringData?: unknown };
+  if (c.data) c.data = Object.fromEntries(Object.keys(c.data).map((k) => [k, ""]));
+  delete c.stringData;
+  const ann = c.metadata?.annotations;
+  if (ann?.["kubectl.kubernetes.io/last-applied-configuration"]) {
+    c.metadata = {
+      ...c.metadata,
+      annotations: { ...ann, "kubectl.kubernetes.io/last-applied-configuration": "<redacted>" },
+    };
+  }
+  return c;
 }

@@ -5,7 +5,7 @@ import type { Snapshot } from "../snapshot/types.js";
 
 export interface SnapshotSource {
   /** The snapshot of one release. */
-  load(release: string, namespace: string, now: Date): Promise<Snapshot>;
+  load(release: string, namespace: string, now: Date, opts?: { allRevisions?: boolean }): Promise<Snapshot>;
   /** Releases that have records in `namespace` (all namespaces when undefined). */
   releases(namespace?: string): Promise<ReleaseListing[]>;
   describe(): string;

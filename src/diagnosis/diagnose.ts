@@ -7,7 +7,7 @@ import { allAnalyzers } from "./registry.js";
 import type { Diagnosis, Finding, RevisionSummary } from "./types.js";
 
 export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
-  return ix.releases.map((r) => ({
+  const read: RevisionSummary[] = ix.releases.map((r) => ({
     revision: r.version,
     status: r.info.status,
     chart: chartRef(r),
@@ -15,6 +15,18 @@ export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
     description: r.info.description ?? "",
     updated: r.info.last_deployed ?? "",
   }));
+  // Revisions known by their labels only still belong in the history.
+  const unread = (ix.snapshot.unread ?? [])
+    .filter((u) => !read.some((r) => r.revision === u.revision))
+    .map((u) => ({
+      revision: u.revision,
+      status: u.status,
+      chart: "",
+      appVersion: "",
+      description: "(not read)",
+      updated: "",
+    }));
+  return [...read, ...unread].sort((a, b) => a.revision - b.revision);
 }
 
 export function diagnose(snapshot: Snapshot): Diagnosis {

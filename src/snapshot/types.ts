@@ -63,4 +63,6 @@ export interface Snapshot {
   gaps: Gap[];
   /** Where it came from, for the report. */
   source: string;
+  /** Records known from their labels only (a live read fetches just the revisions the analysis needs). */
+  unread?: { revision: number; status: string; objectName: string }[];
 }
