@@ -17,15 +17,27 @@ export class DecodeError extends Error {
   }
 }
 
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Strict std-base64 decode: Go's StdEncoding rejects anything else, so must we. */
+/**
+ * Strict std-base64 decode, as Go's StdEncoding: Buffer.from skips characters it does not know, so a wrong
+ * decoded length is how an invalid character shows (checked without a pass of its own over the text).
+ */
 function b64decode(s: string, what: string): Buffer {
-  const t = s.replace(/[\r\n]/g, ""); // Go's decoder skips newlines
-  if (t.length % 4 !== 0 || !B64.test(t)) {
-    throw new DecodeError("base64", `${what} is not valid base64`);
+  let buf = Buffer.from(s, "base64");
+  if (buf.length !== expectedLength(s)) {
+    // Go's decoder also skips newlines; anything else is an error.
+    const t = s.replace(/[\r\n]/g, "");
+    buf = Buffer.from(t, "base64");
+    if (t.length % 4 !== 0 || buf.length !== expectedLength(t) || !/^[A-Za-z0-9+/]*={0,2}$/.test(t)) {
+      throw new DecodeError("base64", `${what} is not valid base64`);
+    }
   }
-  return Buffer.from(t, "base64");
+  return buf;
+}
+
+function expectedLength(s: string): number {
+  if (s.length % 4 !== 0) return -1;
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  return (s.length / 4) * 3 - pad;
 }
 
 /**

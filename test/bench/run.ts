@@ -1,0 +1,16 @@
+// npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
+import { benchDecode } from "./decode.js";
+import { benchLive } from "./live.js";
+
+function table(title: string, rows: string[][]): void {
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  console.log(`\n## ${title}`);
+  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
+}
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+if (want("decode")) table("release record decode", benchDecode().rows);
+if (want("live"))
+  table("live read vs helm-history-style full read (fake API server)", (await benchLive()).rows);
