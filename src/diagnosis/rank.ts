@@ -13,8 +13,9 @@ function explainer(f: Finding, all: Finding[]): Finding | undefined {
       (g.explains ?? []).some((k) => about.has(k)) &&
       // Two findings that explain each other stay separate.
       !(g.about ?? []).some((k) => mine.has(k)) &&
-      // A symptom never absorbs a root cause.
-      !(g.role === "symptom" && f.role === "root"),
+      // A symptom never absorbs a root cause, and a root cause absorbs another only if at least as severe.
+      !(g.role === "symptom" && f.role === "root") &&
+      !(f.role === "root" && SEVERITY_RANK[g.severity] > SEVERITY_RANK[f.severity]),
   );
   return candidates.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])[0];
 }
@@ -46,6 +47,8 @@ export function rankAndFold(findings: Finding[]): Finding[] {
     if (f.role === "root") {
       root.evidence.push({ source: `also (${f.code})`, detail: f.title });
     }
+    // What a root cause explains is as bad as its worst symptom.
+    if (SEVERITY_RANK[f.severity] < SEVERITY_RANK[root.severity]) root.severity = f.severity;
     for (const e of f.evidence) {
       if (!root.evidence.some((x) => x.source === e.source && x.detail === e.detail)) root.evidence.push(e);
     }

@@ -107,8 +107,8 @@ describe("LiveSource", () => {
       });
       expect(d.findings[0]!.code).toBe("resource-moved-into-hook");
       if (c.resource === "configmaps") {
-        // It cannot see the ConfigMap is gone: it says so and lowers its certainty.
-        expect(d.findings[0]!.severity).toBe("warning");
+        // It cannot see the ConfigMap is gone and says so; the pods' FailedMount events still show it is.
+        expect(d.findings[0]!.severity).toBe("critical");
         expect(d.findings[0]!.evidence.map((e) => e.detail).join("\n")).toMatch(
           /could not be fully read \(forbidden\)/,
         );
