@@ -22,6 +22,13 @@ export interface PodProblem {
   /** The object the kubelet says is missing, when it names one. */
   missing?: { kind: string; name: string };
   events: KubeEvent[];
+  /** The failing container's image (from the pod spec, as the chart rendered it). */
+  image?: string;
+  restarts?: number;
+  /** Last termination of the failing container: reason and exit code. */
+  lastTermination?: { reason?: string; exitCode?: number };
+  /** The container is running and ready again after the failure (e.g. an OOM kill it recovered from). */
+  recovered?: boolean;
 }
 
 const NOT_FOUND = /(configmap|secret|persistentvolumeclaim|serviceaccount) "([^"]+)" not found/i;
@@ -46,6 +53,19 @@ function containerStatuses(pod: any): any[] {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
 }
 
+/** The image a container of the pod spec runs, as the chart rendered it (statuses carry the resolved name). */
+// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+export function containerImage(pod: any, container: string | undefined): string | undefined {
+  const all = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])];
+  const c = all.find((x: { name?: string }) => x.name === container) ?? (container ? undefined : all[0]);
+  return c?.image;
+}
+
+/** A pod that is starting up is not "not ready" yet: give readiness this long before calling it a problem. */
+export const READY_GRACE_MS = 120_000;
+
+const IMAGE_PULL = ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"];
+
 export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | undefined {
   const events = ix.eventsFor(pod).filter((e) => e.type === "Warning");
   const phase: string = pod.status?.phase ?? "";
@@ -68,19 +88,24 @@ export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | un
       if (miss) p.missing = miss;
       return p;
     }
-    if (["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"].includes(w?.reason)) {
-      return {
+    if (IMAGE_PULL.includes(w?.reason)) {
+      const failed = byReason("Failed").filter((e) => /image/i.test(e.message));
+      const p: PodProblem = {
         code: "pod-image-pull",
         pod,
         container: cs.name,
         state: w.reason,
-        message: w.message ?? byReason("Failed")[0]?.message ?? "",
+        // The kubelet's "Failed to pull image …" event says why; the waiting message only says "Back-off".
+        message: failed[failed.length - 1]?.message ?? w.message ?? "",
         events: events.filter((e) => e.reason === "Failed" || e.reason === "BackOff"),
       };
+      const image = containerImage(pod, cs.name);
+      if (image) p.image = image;
+      return p;
     }
     if (w?.reason === "CrashLoopBackOff" || (last && cs.restartCount > 2 && !cs.ready)) {
       const oom = last?.reason === "OOMKilled";
-      return {
+      const p: PodProblem = {
         code: oom ? "pod-oom-killed" : "pod-crash-loop",
         pod,
         container: cs.name,
@@ -89,7 +114,29 @@ export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | un
           ? `container ${cs.name} was OOMKilled (exit code ${last.exitCode ?? 137}), restarted ${cs.restartCount} times`
           : `container ${cs.name} keeps exiting (last: ${last?.reason ?? "?"}, exit code ${last?.exitCode ?? "?"}), restarted ${cs.restartCount ?? 0} times`,
         events: byReason("BackOff"),
+        restarts: cs.restartCount ?? 0,
       };
+      if (last) p.lastTermination = { reason: last.reason, exitCode: last.exitCode };
+      const image = containerImage(pod, cs.name);
+      if (image) p.image = image;
+      return p;
+    }
+    // Killed for memory, restarted, running again: not down, but it will be killed again under the same load.
+    if (last?.reason === "OOMKilled" && cs.state?.running && (cs.restartCount ?? 0) > 0) {
+      const p: PodProblem = {
+        code: "pod-oom-killed",
+        pod,
+        container: cs.name,
+        state: "Running after OOMKilled",
+        message: `container ${cs.name} was OOMKilled (exit code ${last.exitCode ?? 137}) and restarted ${cs.restartCount} times`,
+        events: byReason("BackOff"),
+        restarts: cs.restartCount,
+        lastTermination: { reason: last.reason, exitCode: last.exitCode },
+        recovered: cs.ready === true,
+      };
+      const image = containerImage(pod, cs.name);
+      if (image) p.image = image;
+      return p;
     }
   }
   const mount = byReason("FailedMount");
@@ -106,8 +153,13 @@ export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | un
     return p;
   }
   const sched = byReason("FailedScheduling");
-  if (phase === "Pending" && sched.length > 0) {
-    const msg = sched[sched.length - 1]!.message;
+  // The scheduler's verdict also stays on the pod (PodScheduled=False, Unschedulable) after its events expire.
+  const unsched = (pod.status?.conditions ?? []).find(
+    (c: { type: string; status: string; reason?: string }) =>
+      c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
+  );
+  if (phase === "Pending" && (sched.length > 0 || unsched)) {
+    const msg: string = sched[sched.length - 1]?.message ?? unsched?.message ?? "";
     const pvc = /unbound immediate PersistentVolumeClaims|persistentvolumeclaim "[^"]+" not found/.test(msg);
     const p: PodProblem = {
       code: pvc ? "pod-pvc-unbound" : "pod-unschedulable",
@@ -120,17 +172,24 @@ export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | un
     if (miss) p.missing = miss;
     return p;
   }
-  if (phase === "Running") {
+  if (phase === "Running" && !pod.metadata?.deletionTimestamp) {
     const ready = (pod.status?.conditions ?? []).find((c: { type: string }) => c.type === "Ready");
     if (ready && ready.status !== "True") {
       const unhealthy = byReason("Unhealthy");
-      return {
+      const age = ix.ageMs(pod.metadata?.creationTimestamp);
+      // Just started and no failed probe yet: still starting, not a problem.
+      if (unhealthy.length === 0 && Number.isFinite(age) && age < READY_GRACE_MS) return undefined;
+      const p: PodProblem = {
         code: "pod-not-ready",
         pod,
         state: "Running, not Ready",
-        message: unhealthy[0]?.message ?? ready.message ?? "readiness probe failing",
+        message: unhealthy[unhealthy.length - 1]?.message ?? ready.message ?? "readiness probe failing",
         events: unhealthy,
       };
+      const notReady = containerStatuses(pod).find((c) => c.ready === false && c.state?.running);
+      if (notReady?.name) p.container = notReady.name;
+      if (notReady) p.restarts = notReady.restartCount ?? 0;
+      return p;
     }
   }
   return undefined;

@@ -42,7 +42,25 @@ export interface KubeObjectLike {
 
 const SOURCE = /^#\s*Source:\s*(.+?)\s*$/;
 
+// Revisions repeat most of their documents word for word: parse each distinct text once. Parsed objects are
+// shared, so callers must treat them as read-only (analyzers do; writers clone).
+const parseCache = new Map<string, { object?: KubeObjectLike; error?: string }>();
+const PARSE_CACHE_MAX = 20_000;
+
+export function clearParseCache(): void {
+  parseCache.clear();
+}
+
 export function parseYamlObject(text: string): { object?: KubeObjectLike; error?: string } {
+  const hit = parseCache.get(text);
+  if (hit) return hit;
+  const r = parseYamlUncached(text);
+  if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
+  parseCache.set(text, r);
+  return r;
+}
+
+function parseYamlUncached(text: string): { object?: KubeObjectLike; error?: string } {
   try {
     // Real charts repeat keys; Kubernetes' YAML reader keeps the last one, so do we.
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });

@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
 import { benchDecode } from "./decode.js";
+import { benchDiagnose } from "./diagnose.js";
 import { benchLive } from "./live.js";
 
 function table(title: string, rows: string[][]): void {
@@ -12,5 +13,6 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want("decode")) table("release record decode", benchDecode().rows);
+if (want("diagnose")) table("diagnosis: analysis time alone", benchDiagnose().rows);
 if (want("live"))
   table("live read vs helm-history-style full read (fake API server)", (await benchLive()).rows);

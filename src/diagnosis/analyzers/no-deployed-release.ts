@@ -5,7 +5,7 @@
 import { isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
+import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 import { recordFor, recordKey, recordResource } from "./release-pending-stuck.js";
 
@@ -110,7 +110,13 @@ export default register({
             `\`"${name}" has no deployed releases\` — and so does \`helm upgrade --install\`, which installs afresh only when the latest revision is uninstalled, not uninstalling.`,
           resources: [rec],
           revisions: [n],
-          evidence,
+          // Folded into release-uninstall-stuck: only what that finding does not already say.
+          evidence: [
+            {
+              source: "helm upgrade",
+              detail: `fails with "${name}" has no deployed releases: no revision is deployed, and the latest (${n}, uninstalling) is neither failed nor superseded; \`helm upgrade --install\` does not reinstall over an uninstalling revision either`,
+            },
+          ],
           remediations: [
             {
               action: "manual",

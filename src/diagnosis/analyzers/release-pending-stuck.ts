@@ -8,7 +8,7 @@ import { parseYamlObject } from "../../helm/manifest.js";
 import { type Hook, isPending, type Release, type ReleaseRecord } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation, Severity } from "../types.js";
+import type { Evidence, Remediation, Severity } from "../types.js";
 import { describeEvent, fmtAge } from "../workloads.js";
 
 /**
@@ -16,6 +16,9 @@ import { describeEvent, fmtAge } from "../workloads.js";
  * --timeout is 5m per hook and for --wait, so 10 minutes without any sign of progress means Helm is gone.
  */
 export const PENDING_STUCK_AFTER_MS = 10 * 60_000;
+
+/** Within this, a hook Job that is still running may be waited on by a helm with a long --timeout. */
+export const LONG_TIMEOUT_MS = 30 * 60_000;
 
 // ---- shared helpers (group A) ----
 
@@ -42,7 +45,7 @@ export function recordKey(ix: SnapshotIndex, rel: Release): string {
 /** First line of a (possibly multi-line, "1 error occurred:\n\t* …") Helm error, tidied for a title. */
 export function oneLine(s: string, max = 160): string {
   const t = s
-    .replace(/\d+ errors? occurred:\s*/g, "")
+    .replace(/\d+ errors? occurred:\s*\*?\s*/g, "")
     .replace(/\s*\n\s*\*?\s*/g, "; ")
     .replace(/\s+/g, " ")
     .trim();
@@ -189,20 +192,26 @@ function lastActivity(ix: SnapshotIndex, rel: Release): { at: number; what: stri
     const t = Date.parse(ts ?? "");
     if (Number.isFinite(t)) cands.push({ at: t, what });
   };
+  const rec = recordFor(ix, rel);
+  for (const l of ["createdAt", "modifiedAt"]) {
+    const v = rec?.labels[l];
+    if (v && /^\d+$/.test(v) && Number(v) > 1_000_000_000)
+      push(
+        new Date(Number(v) * 1000).toISOString(),
+        l === "createdAt"
+          ? "the record was created (label createdAt)"
+          : "the record was last written (label modifiedAt)",
+      );
+  }
   push(rel.info.last_deployed, "the operation started (info.last_deployed)");
   for (const h of rel.hooks ?? []) {
     if (!ranInRevision(h, rel)) continue;
     push(h.last_run?.started_at, `hook ${h.name} started`);
     push(h.last_run?.completed_at, `hook ${h.name} finished`);
   }
-  const rec = recordFor(ix, rel);
-  for (const l of ["createdAt", "modifiedAt"]) {
-    const v = rec?.labels[l];
-    if (v && /^\d+$/.test(v) && Number(v) > 1_000_000_000)
-      push(new Date(Number(v) * 1000).toISOString(), `the record was last written (label ${l})`);
-  }
   if (cands.length === 0) return undefined;
-  return cands.sort((a, b) => b.at - a.at)[0];
+  // The newest; on a tie, the more specific sign (a hook over the operation's start).
+  return cands.reduce((best, c) => (c.at >= best.at ? c : best));
 }
 
 function where(rel: Release, op: Operation): { stage: string; running?: Hook } {
@@ -249,9 +258,21 @@ export default register({
     const started = ix.ageMs(rel.info.last_deployed);
     const known = Number.isFinite(idle);
     const stuck = known && idle >= PENDING_STUCK_AFTER_MS;
-    const severity: Severity = !known ? "warning" : stuck ? "critical" : "info";
     const rec = recordResource(ix, rel);
     const { stage, running } = where(rel, op);
+    // A hook Job still working within half an hour may belong to a helm run with a long --timeout.
+    const runningLive = running
+      ? ix.get(running.kind, hookNamespace(running, rel, ix), running.name)
+      : undefined;
+    const hookAlive =
+      running?.kind === "Job" &&
+      (runningLive?.status?.active ?? 0) > 0 &&
+      !(runningLive?.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) =>
+          (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+      );
+    const maybeAlive = hookAlive && idle < LONG_TIMEOUT_MS;
+    const severity: Severity = !known || maybeAlive ? "warning" : stuck ? "critical" : "info";
     const target = rollbackTarget(ix, n);
     const rollbackTo = /^Rollback to (\d+)/.exec(rel.info.description ?? "")?.[1];
 
@@ -291,6 +312,12 @@ export default register({
       evidence.push({
         source: `revision ${target.version} record`,
         detail: `last good revision: status ${target.info.status}, description "${target.info.description ?? ""}", updated ${target.info.last_deployed ?? "?"}`,
+      });
+    }
+    if (maybeAlive) {
+      evidence.push({
+        source: "helm-doctor",
+        detail: `${running!.kind} ${running!.name} is still running, and it is less than ${LONG_TIMEOUT_MS / 60_000}m since it started: a helm run with a longer --timeout may still be waiting for it, so this is a warning, not critical`,
       });
     }
     evidence.push({
@@ -366,10 +393,12 @@ export default register({
     const explanation =
       `A helm ${opWord} of ${name} started${started2} and wrote revision ${n} as ${status} — Helm's lock for the release. ` +
       `It stopped ${stage}, and never wrote the final status (deployed or failed). ` +
-      (known
-        ? `Nothing has touched the record for ${formatDuration(idle)}, far past Helm's default 5m timeout, so the process is most likely gone: killed (SIGKILL, CI timeout, evicted runner) or cut off from the API server. `
-        : "The record has no usable time, so helm-doctor cannot tell whether the operation is still alive. ") +
-      "Since Helm 3.7 an interrupted helm (SIGINT/SIGTERM) marks the revision failed, so a pending revision with nothing running usually means a hard kill or a lost connection. " +
+      (!known
+        ? "The record has no usable time, so helm-doctor cannot tell whether the operation is still alive. "
+        : op === "rollback" && running
+          ? `Nothing has touched the record for ${formatDuration(idle)}, far past Helm's default 5m timeout. A rollback whose pre- or post-rollback hook fails or times out returns the error without writing the record again, so a failed rollback hook leaves exactly this state — as does a killed helm. `
+          : `Nothing has touched the record for ${formatDuration(idle)}, far past Helm's default 5m timeout, so the process is most likely gone: killed (SIGKILL, CI timeout, evicted runner) or cut off from the API server. ` +
+            "Since Helm 3.7 an interrupted helm (SIGINT/SIGTERM) marks the revision failed, so a pending revision with nothing running usually means a hard kill or a lost connection. ") +
       `The lock never expires: every \`helm upgrade\` now fails with "another operation (install/upgrade/rollback) is in progress" and \`helm list\` hides the release without -a.` +
       (target
         ? ` Revision ${target.version} (${target.info.status}) is the last good state to return to.`

@@ -5,9 +5,8 @@
 // releases".
 import { hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
-import type { SnapshotIndex } from "../../snapshot/index.js";
 import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
+import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 import {
   hookKeys,
@@ -34,7 +33,7 @@ export default register({
   code: "release-uninstall-stuck",
   run(ix) {
     const rel = ix.latest();
-    if (!rel || rel.info.status !== "uninstalling") return [];
+    if (rel?.info.status !== "uninstalling") return [];
     const n = rel.version;
     const name = rel.name || ix.snapshot.release;
     const ns = rel.namespace || ix.namespace;
@@ -101,7 +100,7 @@ export default register({
       how =
         `It then ran the pre-delete hook ${hookDesc}, persisting the record as it started it. ` +
         (hookFailed
-          ? `The hook failed${hookState && !/^does not exist/.test(hookState) ? ` (live: ${hookState})` : ""}, so uninstall returned the error before deleting anything and never wrote the record again. `
+          ? `The hook failed${/^Failed/.test(hookState) ? ` (its ${blocker.kind} is ${hookState.replace(/, created .*$/, "")})` : ""}, so uninstall returned the error before deleting anything and never wrote the record again. `
           : `The record still shows the hook as "${blocker.last_run?.phase}", the state Helm saves before it waits; Helm returned (hook failure or timeout) or was killed while waiting, and never wrote the record again. `);
     } else if (preDelete.length > 0) {
       how =
@@ -112,7 +111,7 @@ export default register({
     }
     const explanation =
       `\`helm uninstall ${name}\` marked revision ${n} "uninstalling" ("Deletion in progress (or silently failed)"). ${how}` +
-      `${live.length > 0 ? `${live.length} of the release's objects are still running. ` : ""}` +
+      `${live.length > 0 ? `${live.length} of the release's ${docs.length} objects still exist. ` : ""}` +
       `In this state the release is hidden from \`helm ls\`, and \`helm upgrade\` (with or without --install) fails with "has no deployed releases".` +
       (rel.info.description && rel.info.description !== "Deletion in progress (or silently failed)"
         ? ` The record's description: ${oneLine(rel.info.description)}.`

@@ -6,6 +6,7 @@ import { kindKey } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
+import { classifyPod } from "../pods.js";
 import { register } from "../registry.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
@@ -62,11 +63,16 @@ function analyzeTransition(ix: SnapshotIndex, prev: Release, cur: Release): Find
 
     // Who uses it now: workloads in the latest manifest whose pod spec references it.
     const users = workloadsOf(ix, latest).filter((w) => specUses(podSpecOf(w.template), doc.kind, doc.name));
+    // It explains the missing object and the users' pods that cannot mount or read it — not unrelated
+    // problems of the same workloads (an image typo in the same Deployment stays a finding of its own).
     const explains = [key];
     for (const w of users) {
-      explains.push(kindKey(w.kind, w.namespace, w.name));
-      for (const p of w.pods)
-        explains.push(kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? ""));
+      for (const p of w.pods) {
+        const code = classifyPod(ix, p)?.code;
+        if (code === "pod-mount-failed" || code === "pod-config-missing") {
+          explains.push(kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? ""));
+        }
+      }
     }
 
     const policies = effectiveDeletePolicies(hook);

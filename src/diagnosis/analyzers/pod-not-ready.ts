@@ -1,0 +1,77 @@
+// §20: pods that run but never become Ready (readiness probe failing). Pods younger than two minutes without a
+// failed probe are still starting and are left alone.
+//
+// Severity: critical when they are a Deployment's new ReplicaSet (the rollout is stuck, `--wait` times out,
+// `--atomic` rolls back) or no pod of the workload is ready; a warning when the workload still serves.
+import type { SnapshotIndex } from "../../snapshot/index.js";
+import { register } from "../registry.js";
+import type { Remediation } from "../types.js";
+import {
+  eventGapEvidence,
+  impact,
+  originEvidence,
+  originRevisions,
+  type PodGroup,
+  podAnalyzer,
+  rollbackToGood,
+  rolloutEvidence,
+  stuckOrDownSeverity,
+  verdict,
+} from "./pod-common.js";
+
+const RELEVANT = ["probes", "image", "env", "command", "volumes"] as const;
+
+function why(g: PodGroup): string {
+  const p = g.problems[0]!;
+  const o = g.ctx.origin;
+  const wl = `${g.workload.kind} ${g.workload.name}`;
+  const parts = [
+    `${g.problems.length} pod${g.problems.length > 1 ? "s" : ""} of ${wl} are running but not Ready${p.events.length ? `: ${p.message}` : ""}, so Services send them no traffic and the Deployment does not count them as available.`,
+  ];
+  const rel = o.changes.filter((c) => (RELEVANT as readonly string[]).includes(c.field));
+  if (o.introduced && o.before)
+    parts.push(
+      `Revision ${o.introduced.rel.version} changed the pod template: ${(rel.length ? rel : o.changes).map((c) => c.text).join("; ") || "no field helm-doctor compares"}.`,
+    );
+  parts.push(impact(g));
+  parts.push(verdict(g));
+  return parts.join(" ");
+}
+
+function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
+  const out: Remediation[] = [];
+  const rb = rollbackToGood(
+    ix,
+    g,
+    `revision ${g.ctx.origin.introduced?.rel.version} changed the pod template`,
+  );
+  if (rb) out.push(rb);
+  const p = g.problems[0]!;
+  out.push({
+    action: "manual",
+    summary: `Find out why the readiness check fails: kubectl describe pod -n ${g.workload.namespace} ${p.pod.metadata?.name} (probe target and failures) and kubectl logs ${p.pod.metadata?.name}${p.container ? ` -c ${p.container}` : ""}; a dependency it checks (database, another service) may be down, or the probe path/port is wrong.`,
+  });
+  return out;
+}
+
+export default register(
+  podAnalyzer({
+    code: "pod-not-ready",
+    severity: stuckOrDownSeverity,
+    what: "are running but not Ready",
+    title: (g) => {
+      const n = g.problems.length;
+      const p = g.problems[0]!;
+      const o = g.ctx.origin;
+      const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
+      return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} running but not Ready${since}${p.message ? ` — ${p.message}` : ""}`;
+    },
+    why,
+    remediations,
+    revisions: (g, ix) => originRevisions(ix, g),
+    evidence: (g, ix) => ({
+      lead: originEvidence(g, [...RELEVANT]),
+      tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
+    }),
+  }),
+);

@@ -1,0 +1,147 @@
+// §18: each revision stores the whole chart (every file not in .helmignore), values, the rendered manifest
+// and hooks, gzipped and base64-encoded, in one Secret or ConfigMap. Kubernetes rejects one whose data is over
+// 1 MiB, and the upgrade then fails with `data: Too long: must have at most 1048576 bytes` without writing any
+// record, so `helm history` shows no trace of it. Warn while there is still room to act.
+import { deflateRawSync } from "node:zlib";
+import type { Release } from "../../helm/types.js";
+import { register } from "../registry.js";
+import type { Evidence, Finding, Severity } from "../types.js";
+import { recordFor, recordResource } from "./release-pending-stuck.js";
+
+/** The API server's limit on a Secret's (and a ConfigMap's) data. */
+export const RECORD_LIMIT = 1024 * 1024;
+/** 75% of the limit: a few more dashboards or CRDs and upgrades fail. */
+export const RECORD_WARN = 768 * 1024;
+/** Under 24 KiB of headroom: almost any chart change fails to save. */
+export const RECORD_CRITICAL = 1000 * 1024;
+
+const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
+const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : kib(n));
+
+interface Part {
+  what: string;
+  raw: number;
+  /** Estimated bytes in the stored record (deflated, then base64). */
+  stored: number;
+}
+
+/** Roughly what a string costs in the record: Helm gzips the JSON (best compression) and base64-encodes it. */
+function storedCost(s: string): number {
+  if (s.length === 0) return 0;
+  return Math.ceil((deflateRawSync(Buffer.from(s, "utf8"), { level: 9 }).length * 4) / 3);
+}
+
+function parts(rel: Release): Part[] {
+  const out: Part[] = [];
+  const chartName = rel.chart?.metadata?.name ?? "chart";
+  for (const [kind, list] of [
+    ["file", rel.chart?.files ?? []],
+    ["template", rel.chart?.templates ?? []],
+  ] as const) {
+    for (const f of list) {
+      if (typeof f?.data !== "string") continue;
+      // Chart files are base64 in the JSON: the decoded length is the file's size.
+      const raw = Math.floor((f.data.replace(/=+$/, "").length * 3) / 4);
+      out.push({ what: `${kind} ${chartName}/${f.name}`, raw, stored: -1 });
+    }
+  }
+  out.push({ what: "rendered manifest", raw: Buffer.byteLength(rel.manifest ?? ""), stored: -1 });
+  const hooks = (rel.hooks ?? []).map((h) => h.manifest).join("\n");
+  if (hooks)
+    out.push({ what: `${rel.hooks!.length} hook manifests`, raw: Buffer.byteLength(hooks), stored: -1 });
+  const values = JSON.stringify(rel.chart?.values ?? {});
+  out.push({ what: "chart default values", raw: Buffer.byteLength(values), stored: -1 });
+  if (rel.config)
+    out.push({
+      what: "user-supplied values",
+      raw: Buffer.byteLength(JSON.stringify(rel.config)),
+      stored: -1,
+    });
+  out.sort((a, b) => b.raw - a.raw);
+  // Estimate the stored cost of the biggest parts only (compressing everything is wasted work).
+  for (const p of out.slice(0, 12)) {
+    if (p.what.startsWith("file ") || p.what.startsWith("template ")) {
+      const name = p.what.slice(p.what.indexOf(" ") + 1).slice(chartName.length + 1);
+      const f = [...(rel.chart?.files ?? []), ...(rel.chart?.templates ?? [])].find((x) => x.name === name);
+      p.stored = storedCost(f?.data ?? "");
+    } else if (p.what === "rendered manifest") p.stored = storedCost(rel.manifest ?? "");
+    else if (p.what.endsWith("hook manifests")) p.stored = storedCost(hooks);
+    else if (p.what === "chart default values") p.stored = storedCost(values);
+    else p.stored = storedCost(JSON.stringify(rel.config ?? {}));
+  }
+  return out.filter((p) => p.stored >= 0).sort((a, b) => b.stored - a.stored);
+}
+
+export default register({
+  code: "release-record-size",
+  run(ix) {
+    const rel = ix.latest();
+    if (!rel) return [];
+    const rec = recordFor(ix, rel);
+    if (!rec || rec.encodedSize <= RECORD_WARN) return [];
+    const bytes = rec.encodedSize;
+    const pct = Math.round((bytes / RECORD_LIMIT) * 100);
+    const severity: Severity = bytes > RECORD_CRITICAL ? "critical" : "warning";
+    const res = recordResource(ix, rel);
+    const n = rel.version;
+    // The parts that matter: at least 1% of the record, at most six.
+    const top = parts(rel)
+      .filter((p) => p.stored >= bytes / 100)
+      .slice(0, 6);
+    // Only chart files can go into .helmignore; templates are needed to render.
+    const files = top.filter((p) => p.what.startsWith("file ") && p.stored >= bytes / 50);
+    const evidence: Evidence[] = [
+      {
+        source: `revision ${n} record`,
+        detail: `${res.kind} ${res.name}: data.release is ${bytes} bytes (${kib(bytes)}), ${pct}% of the ${RECORD_LIMIT}-byte limit; warning above ${kib(RECORD_WARN)}, critical above ${kib(RECORD_CRITICAL)}`,
+      },
+      ...top.map((p) => ({
+        source: `revision ${n} payload`,
+        detail: `${p.what}: ${size(p.raw)} raw, about ${kib(p.stored)} of the stored record`,
+      })),
+    ];
+    const older = ix.releases
+      .filter((r) => r !== rel)
+      .map((r) => ({ r, s: recordFor(ix, r)?.encodedSize ?? 0 }))
+      .filter((x) => x.s > 0);
+    const prev = older[older.length - 1];
+    if (prev) {
+      evidence.push({
+        source: "history",
+        detail: `revision ${prev.r.version}'s record is ${kib(prev.s)} (${prev.s < bytes ? "growing" : "not growing"}); ${ix.releases.length} revisions are stored, each this size`,
+      });
+    }
+    const named = files.map((p) => p.what.replace(/^file [^/]+\//, ""));
+    const title = `Release record for revision ${n} is ${kib(bytes)}, ${pct}% of Kubernetes' 1 MiB limit: ${severity === "critical" ? "the next upgrade will almost certainly fail to save" : "upgrades will soon fail"}`;
+    const explanation =
+      `Helm stores each revision in one ${res.kind} (${res.name}): the whole chart — every file not excluded by .helmignore, the templates, default values — plus the user values, ` +
+      `the rendered manifest and the hooks, gzipped and base64-encoded. The API server rejects a ${res.kind} whose data is over 1 MiB (1048576 bytes). Revision ${n}'s record is already ${kib(bytes)}. ` +
+      `When the next revision crosses the limit, \`helm upgrade\` fails with \`create: failed to create: ${res.kind} "sh.helm.release.v1.${rel.name}.v${n + 1}" is invalid: data: Too long: must have at most 1048576 bytes\` ` +
+      `(or HTTP 413), and because no record is written, \`helm history\` shows nothing of the attempt.` +
+      (named.length ? ` The largest contributors are ${named.slice(0, 3).join(", ")}.` : "");
+    const finding: Finding = {
+      code: "release-record-size",
+      severity,
+      role: "root",
+      title,
+      explanation,
+      resources: [res],
+      revisions: [n],
+      evidence,
+      remediations: [
+        {
+          action: "chart-fix",
+          summary: named.length
+            ? `Shrink the chart: list files the templates do not read in .helmignore (largest: ${named.slice(0, 3).join(", ")}); move big CRDs, dashboards and binaries out of the chart (a separate chart, or objects managed elsewhere).`
+            : "Shrink the chart: use .helmignore for files the templates do not read; move big CRDs and dashboards out of the chart.",
+        },
+        {
+          action: "manual",
+          summary:
+            "If the chart cannot shrink, store releases elsewhere (HELM_DRIVER=sql). --history-max limits how many records are kept, not how big each one is.",
+        },
+      ],
+    };
+    return [finding];
+  },
+});
