@@ -66,7 +66,16 @@ export const READY_GRACE_MS = 120_000;
 
 const IMAGE_PULL = ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"];
 
+/** classifyPod, computed once per pod and snapshot: every pod analyzer asks about every pod. */
 export function classifyPod(ix: SnapshotIndex, pod: KubeObject): PodProblem | undefined {
+  const cache = ix.memo("classifyPod", () => new Map<KubeObject, PodProblem | undefined>());
+  if (cache.has(pod)) return cache.get(pod);
+  const p = classifyPodUncached(ix, pod);
+  cache.set(pod, p);
+  return p;
+}
+
+function classifyPodUncached(ix: SnapshotIndex, pod: KubeObject): PodProblem | undefined {
   const events = ix.eventsFor(pod).filter((e) => e.type === "Warning");
   const phase: string = pod.status?.phase ?? "";
   if (phase === "Succeeded") return undefined;

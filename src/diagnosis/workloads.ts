@@ -100,6 +100,10 @@ export function workloadsOf(ix: SnapshotIndex, rel: Release): ReleaseWorkload[] 
 
 /** Workloads of the latest and last deployed revisions, deduplicated. */
 export function releaseWorkloads(ix: SnapshotIndex): ReleaseWorkload[] {
+  return ix.memo("releaseWorkloads", () => computeReleaseWorkloads(ix));
+}
+
+function computeReleaseWorkloads(ix: SnapshotIndex): ReleaseWorkload[] {
   const seen = new Set<string>();
   const out: ReleaseWorkload[] = [];
   for (const r of [ix.latest(), ix.lastDeployed()]) {

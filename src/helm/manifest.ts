@@ -4,15 +4,24 @@ import { HOOK_EVENTS } from "./types.js";
 
 // Helm ≤4.2.3 splits on (?:^|\s*\n)---\s* with RE2's ASCII \s; `^` is start of text (no multiline).
 const SEP = /(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*/;
-const TRIM = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+
+/** Go's strings.TrimSpace for ASCII whitespace (a regex with a `$` branch rescans long manifests). */
+function trimSpace(s: string): string {
+  const ws = (c: number) => c === 32 || (c >= 9 && c <= 13 && c !== 11);
+  let a = 0;
+  let b = s.length;
+  while (a < b && ws(s.charCodeAt(a))) a++;
+  while (b > a && ws(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
 
 /** SplitManifests: ordered documents, empties dropped, each trimmed. */
 export function splitManifest(manifest: string): string[] {
-  const whole = manifest.replace(TRIM, "");
+  const whole = trimSpace(manifest);
   if (whole === "") return [];
   return whole
     .split(SEP)
-    .map((d) => d.replace(TRIM, ""))
+    .map(trimSpace)
     .filter((d) => d !== "");
 }
 

@@ -24,6 +24,7 @@ export class SnapshotIndex {
   private readonly childrenByUid = new Map<string, KubeObject[]>();
   private readonly eventsByKey = new Map<string, KubeEvent[]>();
   private readonly manifestCache = new Map<Release, ManifestEntry[]>();
+  private readonly memos = new Map<string, unknown>();
 
   constructor(s: Snapshot) {
     this.snapshot = s;
@@ -147,6 +148,14 @@ export class SnapshotIndex {
       this.manifestCache.set(r, m);
     }
     return m;
+  }
+
+  /** Derived data several analyzers need (pod classifications, workload lists), computed once per index. */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = compute();
+    this.memos.set(key, v);
+    return v;
   }
 
   /** Age of a timestamp relative to the snapshot clock, in ms (NaN when unknown). */
