@@ -1,0 +1,57 @@
+// Every cluster state of the catalogue gives the same findings through the live source (fake API server) as
+// from its bundle.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LiveSource } from "../../src/cluster/live.js";
+import { diagnose } from "../../src/diagnosis/diagnose.js";
+import type { Diagnosis } from "../../src/diagnosis/types.js";
+import { buildSnapshot } from "../../src/snapshot/build.js";
+import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { CATALOGUE } from "../support/scenarios/catalogue.js";
+
+function summary(d: Diagnosis) {
+  return d.findings.map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    resources: f.resources.map((r) => `${r.kind}/${r.name}`).sort(),
+    remediations: f.remediations.map((r) => `${r.action}:${r.revision ?? ""}`),
+  }));
+}
+
+// A fresh cluster per scenario (the payloads name their namespace, so they cannot share one).
+let srv: FakeApiServer;
+let kubeconfig: string;
+const dir = mkdtempSync(join(tmpdir(), "hd-cat-"));
+beforeEach(async () => {
+  srv = await startFakeApiServer();
+  kubeconfig = srv.writeKubeconfig(dir);
+  srv.jobs.enabled = false; // the scenarios' Jobs already carry their outcome
+});
+afterEach(async () => {
+  await srv.close();
+});
+
+describe("live source = bundle, for every catalogue scenario", () => {
+  for (const c of CATALOGUE) {
+    it(c.name, async () => {
+      const sc = c.build();
+      const ns = sc.namespace;
+      const items = sc.bundle().items;
+      srv.seed(items);
+      const now = new Date(c.now);
+      const fromBundle = diagnose(
+        buildSnapshot({ release: sc.release, namespace: ns, objects: items, now, source: "bundle" }),
+      );
+      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+      const fromLive = diagnose(await live.load(sc.release, ns, now));
+      expect(summary(fromLive)).toEqual(summary(fromBundle));
+      // Not vacuous: every broken state is found (healthy ones have nothing at warning or above).
+      const serious = fromBundle.findings.filter((f) => f.severity !== "info");
+      if (c.name.startsWith("healthy")) expect(serious).toEqual([]);
+      else expect(serious.length).toBeGreaterThan(0);
+      expect(fromLive.gaps).toEqual([]);
+    });
+  }
+});
