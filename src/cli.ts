@@ -6,6 +6,8 @@ import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
 import { parseRecordName } from "./helm/codec.js";
+import { ask, localUser, parseDuration } from "./remediation/command.js";
+import type { ExecutableAction } from "./remediation/types.js";
 import { diagnosisJson } from "./report/json.js";
 import { colourWanted, makeStyle } from "./report/style.js";
 import { historyTable, renderText } from "./report/text.js";
@@ -30,6 +32,9 @@ Usage:
                        [--output text|json] [--now RFC3339] [--fail-on critical|warning]
   helm-doctor history <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
   helm-doctor capture <release> [-n ns] [--kubeconfig FILE --context C] > bundle.json
+  helm-doctor rerun <release> [-n ns] [--revision N] [--dry-run] [--yes]
+  helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
+  helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor help
 
 Options:
@@ -41,6 +46,9 @@ Options:
   -o, --output FMT     text (default) or json
       --now TIME       the clock for age-based findings (RFC3339), default: now
       --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
+      --dry-run        rerun/rollback/restore-hooks: print the plan, change nothing
+  -y, --yes            rerun/rollback/restore-hooks: do not ask for confirmation (required when stdin is not a terminal)
+      --timeout D      per-hook timeout, e.g. 5m (default 5m); --history-max N records kept (default 10)
   -h, --help           this help
   -v, --version        print the version
 
@@ -310,6 +318,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdHistory(rest, io);
       case "capture":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);
+      case "rerun":
+        return rest.includes("-h") || rest.includes("--help")
+          ? help(io)
+          : await cmdRemediate("rerun-upgrade", rest, io);
+      case "rollback":
+        return rest.includes("-h") || rest.includes("--help")
+          ? help(io)
+          : await cmdRemediate("rollback", rest, io);
+      case "restore-hooks":
+        return rest.includes("-h") || rest.includes("--help")
+          ? help(io)
+          : await cmdRemediate("restore-hook-resources", rest, io);
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }
@@ -325,6 +345,111 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`helm-doctor: ${(e as Error).message ?? String(e)}\n`);
     return EXIT.error;
   }
+}
+
+// ---- remediation commands: rerun, rollback, restore-hooks (the same planner and executor as Slack)
+
+const remediateSpec = {
+  namespace: { type: "string", short: "n" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  driver: { type: "string" },
+  revision: { type: "string" },
+  "dry-run": { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  timeout: { type: "string" },
+  "history-max": { type: "string" },
+  output: { type: "string", short: "o" },
+} as const;
+
+class NeedsYes extends Error {}
+
+async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof remediateSpec; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options: remediateSpec, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const want = action === "rollback" ? 2 : 1;
+  if (positionals.length > want) throw new UsageError(`unexpected argument "${positionals[want]}"`);
+  const { release, namespace } = releaseArg(positionals[0], values.namespace);
+  const int = (raw: string | undefined, what: string, min: number): number | undefined => {
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw) || Number(raw) < min)
+      throw new UsageError(`${what} must be a whole number ≥ ${min}, not "${raw}"`);
+    return Number(raw);
+  };
+  let revision = int(values.revision, "--revision", 1);
+  if (action === "rollback") {
+    if (positionals[1] === undefined)
+      throw new UsageError("missing <revision>: helm-doctor rollback <release> <revision>");
+    revision = int(positionals[1], "<revision>", 0);
+  }
+  const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout);
+  if (values.timeout !== undefined && timeout === undefined)
+    throw new UsageError(`--timeout must be a duration such as 300s or 5m, not "${values.timeout}"`);
+  const historyMax = int(values["history-max"], "--history-max", 0);
+  const output = values.output ?? "text";
+  if (output !== "text" && output !== "json")
+    throw new UsageError(`--output must be text or json, not "${output}"`);
+  const { LiveSource } = await import("./cluster/live.js");
+  const source = await LiveSource.fromKubeconfig({
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    driver: values.driver,
+    env: io.env,
+  });
+  const ns = namespace ?? source.defaultNamespace();
+  await resolveRelease({ release, namespace: ns, output, source });
+  const { KubeWriter } = await import("./cluster/writer.js");
+  const { remediate, renderPlan, renderProgress, renderResult } = await import("./remediation/index.js");
+  const text = output === "text";
+  const stdinTTY = !!process.stdin.isTTY;
+  let shown = false;
+  let result: Awaited<ReturnType<typeof remediate>>;
+  try {
+    result = await remediate({
+      release,
+      namespace: ns,
+      action,
+      revision,
+      requestedBy: localUser(io.env),
+      source,
+      writer: new KubeWriter(source.kubeConfig),
+      dryRun: !!values["dry-run"],
+      hookTimeoutMs: timeout,
+      historyMax,
+      onProgress: (e) => (text ? io.out(renderProgress(e)) : io.err(renderProgress(e))),
+      logger: { info: (line) => io.err(`${line}\n`) },
+      confirm: async (plan) => {
+        if (text) io.out(renderPlan(plan));
+        shown = true;
+        if (values.yes) return true;
+        if (!stdinTTY) throw new NeedsYes();
+        return ask("Proceed? [y/N] ");
+      },
+    });
+  } catch (e) {
+    if (e instanceof NeedsYes) {
+      io.err(
+        "helm-doctor: stdin is not a terminal, so there is no one to confirm: pass --yes to go ahead (or --dry-run to see the plan only)\n",
+      );
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (!text) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    if (!shown) io.out(renderPlan(result.plan));
+    io.out(renderResult(result));
+  }
+  return result.outcome === "succeeded" || result.outcome === "dry-run" || result.outcome === "already-done"
+    ? EXIT.ok
+    : EXIT.error;
 }
 
 async function version(): Promise<string> {

@@ -26,6 +26,8 @@ type Driver = "secret" | "configmap";
 export interface LoadOptions {
   /** Read every record (for `history`), not only the revisions the analysis needs. */
   allRevisions?: boolean;
+  /** Revisions to read in full as well (e.g. a rollback's target). */
+  revisions?: number[];
 }
 
 export interface RecordHead {
@@ -125,6 +127,11 @@ export class LiveSource implements SnapshotSource {
     return new LiveSource(kc, driver, { ...DEFAULT_RETRY, ...(o.retry ?? {}) });
   }
 
+  /** The loaded kubeconfig (the remediation writer talks to the same cluster). */
+  get kubeConfig(): KubeConfig {
+    return this.kc;
+  }
+
   describe(): string {
     return `cluster ${this.kc.getCurrentCluster()?.server ?? "?"} (context ${this.kc.getCurrentContext()})`;
   }
@@ -167,6 +174,7 @@ export class LiveSource implements SnapshotSource {
     }
     // 2. The revisions that matter, read in full.
     const chosen = opts.allRevisions ? new Set(heads.map((h) => h.revision)) : chooseRevisions(heads);
+    for (const rev of opts.revisions ?? []) chosen.add(rev);
     const records: KubeObject[] = [];
     const readRecords = async (hs: RecordHead[]) => {
       const got = await Promise.all(

@@ -1,0 +1,94 @@
+// The remediation commands through the built CLI (npm run build first), with KUBECONFIG pointing at the fake
+// API server: what an on-call engineer without Slack runs. Each test has its own server so they run
+// concurrently (most of a CLI run is Node loading client-node).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { foundingCase } from "../support/scenarios/founding.js";
+import { configMap, record, recordObj, revisions, writes } from "./support.js";
+
+async function withCluster(fn: (srv: FakeApiServer, env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const srv = await startFakeApiServer();
+  try {
+    srv.seed(foundingCase().bundle().items);
+    const env = { KUBECONFIG: srv.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-cli-rem-"))), USER: "ana" };
+    srv.resetCounters();
+    await fn(srv, env);
+  } finally {
+    await srv.close();
+  }
+}
+
+describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
+  it("rerun yahoo -n default --yes: revision 3 deployed with revision 2's manifest, ConfigMap back", () =>
+    withCluster(async (srv, env) => {
+      const r = await runCli(["rerun", "yahoo", "-n", "default", "--yes"], env);
+      expect(r.stderr).not.toMatch(/helm-doctor: /);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Plan: Re-run upgrade of default/yahoo with revision 2's chart and values");
+      expect(r.stdout).toContain("running pre-upgrade hook basic-app-config");
+      expect(r.stdout).toMatch(
+        /^3\t.+\tdeployed\tbasic-app-0\.1\.0\t1\.16\.0\tUpgrade complete \(helm-doctor, requested by ana\)$/m,
+      );
+      const v3 = recordObj(srv, 3)!;
+      expect(v3.type).toBe("helm.sh/release.v1");
+      expect(v3.metadata.labels).toMatchObject({
+        name: "yahoo",
+        owner: "helm",
+        status: "deployed",
+        version: "3",
+      });
+      expect(v3.metadata.labels?.modifiedAt).toMatch(/^\d+$/);
+      const dec = record(srv, 3);
+      expect(dec.error).toBeUndefined();
+      expect(dec.release!.info.status).toBe("deployed");
+      expect(dec.release!.manifest).toBe(foundingCase().releases[1]!.manifest);
+      expect(record(srv, 2).release!.info.status).toBe("superseded");
+      expect(record(srv, 2).labels.status).toBe("superseded");
+      expect(configMap(srv)).toBeDefined();
+      // The structured audit line, last on stderr.
+      const audit = JSON.parse(r.stderr.trim().split("\n").pop()!);
+      expect(audit).toMatchObject({
+        who: "ana",
+        what: "rerun-upgrade",
+        fromRevision: 2,
+        toRevision: 3,
+        outcome: "succeeded",
+      });
+    }));
+
+  it("rollback yahoo 1 --yes: revision 3 'Rollback to 1…' deployed, ConfigMap owned by the release", () =>
+    withCluster(async (srv, env) => {
+      const r = await runCli(["rollback", "yahoo", "1", "--yes"], env);
+      expect(r.code).toBe(0);
+      expect(record(srv, 3).release!.info).toMatchObject({
+        status: "deployed",
+        description: "Rollback to 1 (helm-doctor, requested by ana)",
+      });
+      expect(record(srv, 2).release!.info.status).toBe("superseded");
+      expect(configMap(srv)!.metadata.annotations?.["meta.helm.sh/release-name"]).toBe("yahoo");
+      expect(r.stdout).toMatch(/^3\t.+\tdeployed\t.+\tRollback to 1 \(helm-doctor, requested by ana\)$/m);
+    }));
+
+  it("--dry-run prints the plan; without --yes and no terminal it refuses with exit 2; nothing is written", () =>
+    withCluster(async (srv, env) => {
+      const dry = await runCli(["rollback", "yahoo", "1", "-n", "default", "--dry-run"], env);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain("Plan: Roll back default/yahoo to revision 1");
+      expect(dry.stdout).toContain("create ConfigMap default/basic-app-config");
+      expect(dry.stdout).toContain("Dry run: nothing was changed.");
+      const noYes = await runCli(["restore-hooks", "yahoo", "-n", "default"], env);
+      expect(noYes.code).toBe(2);
+      expect(noYes.stdout).toContain("Plan: Restore hook objects of default/yahoo (revision 2)");
+      expect(noYes.stderr).toMatch(/stdin is not a terminal.*pass --yes/);
+      const usage = await runCli(["rollback", "yahoo"], env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/missing <revision>/);
+      expect(writes(srv)).toEqual([]);
+      expect(revisions(srv)).toEqual([1, 2]);
+      expect(configMap(srv)).toBeUndefined();
+    }));
+});
