@@ -35,6 +35,8 @@ Usage:
   helm-doctor rerun <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
+  helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
+  helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
   helm-doctor help
 
 Options:
@@ -279,6 +281,58 @@ function help(io: Io): number {
   return EXIT.ok;
 }
 
+/** serve / worker: long-running; configuration comes from the environment (see deploy/README.md). */
+async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (positionals.length > 0) throw new UsageError(`${mode} takes no arguments, found "${positionals[0]}"`);
+  const { loadConfig, ConfigError } = await import("./config.js");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(io.env, mode);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new SourceError(e.message);
+    throw e;
+  }
+  // One source per process: the kubeconfig is read once; a bundle (demo, tests) stands in for a cluster.
+  let source: Promise<SnapshotSource> | undefined;
+  const sourceFactory = () => {
+    source ??= values.bundle
+      ? Promise.resolve(new BundleSource(values.bundle))
+      : import("./cluster/live.js").then(({ LiveSource }) =>
+          LiveSource.fromKubeconfig({
+            kubeconfig: values.kubeconfig ?? config.kubeconfig,
+            context: values.context,
+            driver: values.driver,
+            env: io.env,
+          }),
+        );
+    source.catch(() => {
+      source = undefined; // try again on the next job (a kubeconfig fixed meanwhile)
+    });
+    return source;
+  };
+  try {
+    if (mode === "serve") {
+      const { startServe } = await import("./slack/serve.js");
+      const h = await startServe(config, { sourceFactory });
+      io.err(
+        `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
+      );
+    } else {
+      const { startWorker } = await import("./queue/worker.js");
+      await startWorker(config, { sourceFactory });
+      io.err("helm-doctor worker: waiting for jobs\n");
+    }
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === "PolicyError" || name === "StartupError" || name === "ConfigError")
+      throw new SourceError((e as Error).message);
+    throw e;
+  }
+  // Keep running: the handles stop the process on SIGTERM/SIGINT.
+  return new Promise<number>(() => {});
+}
+
 async function cmdCapture(argv: string[], io: Io): Promise<number> {
   const { values, common } = await commonArgs(argv, io);
   if (values.bundle) throw new UsageError("capture reads a cluster; it cannot be combined with --bundle");
@@ -316,6 +370,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDiagnose(rest, io);
       case "history":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdHistory(rest, io);
+      case "serve":
+      case "worker":
+        return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDaemon(cmd, rest, io);
       case "capture":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);
       case "rerun":

@@ -21,10 +21,25 @@ function input(revisions: number, pods: number, events: number): Obj[] {
   sc.releases.splice(0, sc.releases.length, ...all);
   const deploy = sc.live.find((o) => o.kind === "Deployment")!;
   const states = ["running", "container-creating", "crash-loop", "image-pull", "not-ready"];
-  const { pods: made } = replicaSet(sc, deploy as Obj, "5f5f5f5f5", 3, Array.from({ length: pods }, (_, i) => ({ state: states[i % states.length]! })), 60);
+  const { pods: made } = replicaSet(
+    sc,
+    deploy as Obj,
+    "5f5f5f5f5",
+    3,
+    Array.from({ length: pods }, (_, i) => ({ state: states[i % states.length]! })),
+    60,
+  );
   for (let i = 0; i < events; i++) {
     const p = made[i % made.length]!;
-    sc.event(p, "Warning", i % 2 ? "FailedMount" : "BackOff", `event ${i} for ${p.metadata.name}: configmap "basic-app-config" not found`, 1 + (i % 7), 61, 69);
+    sc.event(
+      p,
+      "Warning",
+      i % 2 ? "FailedMount" : "BackOff",
+      `event ${i} for ${p.metadata.name}: configmap "basic-app-config" not found`,
+      1 + (i % 7),
+      61,
+      69,
+    );
   }
   return sc.bundle().items;
 }
@@ -39,7 +54,13 @@ export function benchDiagnose(): { rows: string[][]; ms: number } {
   let base = 0;
   for (const k of [1, 2, 4]) {
     const [rv, pd, ev] = [200 * k, 500 * k, 5000 * k];
-    const snap = buildSnapshot({ release: "yahoo", namespace: "default", objects: input(rv, pd, ev), now: new Date(FOUNDING_NOW), source: "bench" });
+    const snap = buildSnapshot({
+      release: "yahoo",
+      namespace: "default",
+      objects: input(rv, pd, ev),
+      now: new Date(FOUNDING_NOW),
+      source: "bench",
+    });
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
       const s = structuredClone(snap);
@@ -51,7 +72,10 @@ export function benchDiagnose(): { rows: string[][]; ms: number } {
     }
     const ms = median(times.slice(2));
     if (k === 1) base = ms;
-    rows.push([`${rv} revisions, ${pd} pods, ${ev} events`, `${ms.toFixed(1)} ms (×${(ms / base).toFixed(2)} for ×${k} input)`]);
+    rows.push([
+      `${rv} revisions, ${pd} pods, ${ev} events`,
+      `${ms.toFixed(1)} ms (×${(ms / base).toFixed(2)} for ×${k} input)`,
+    ]);
   }
   rows.push(["target", "< 100 ms at 200/500/5000, growing linearly"]);
   return { rows, ms: base };

@@ -148,7 +148,10 @@ function sample(): Release {
 
 describe("encode → decode", () => {
   it("round-trips the Secret driver with Helm's gzip header, labels and double base64", () => {
-    const obj = encodeRecord(sample(), { driver: "secret", modifiedAt: 1763632800 }) as unknown as RecordObject & {
+    const obj = encodeRecord(sample(), {
+      driver: "secret",
+      modifiedAt: 1763632800,
+    }) as unknown as RecordObject & {
       type: string;
     };
     expect(obj.kind).toBe("Secret");

@@ -1,0 +1,154 @@
+// Producers of the `diagnose` and `remediate` queues. Every call fails within `timeoutMs` when Redis is
+// unreachable (QueueUnavailableError), so the Slack front end can tell the user at once.
+import { randomBytes } from "node:crypto";
+import { type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { type Log, withTimeout } from "./redis.js";
+import {
+  type DiagnoseJob,
+  diagnoseJobSchema,
+  JOBS,
+  type ListJob,
+  listJobSchema,
+  QUEUES,
+  type RemediateJob,
+  remediateJobSchema,
+} from "./schemas.js";
+
+export class QueueUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the job queue (Redis) is unreachable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = "QueueUnavailableError";
+  }
+}
+
+export interface ProducerOptions {
+  prefix: string;
+  /** Requests for the same release within this window join one job (0: no deduplication). */
+  dedupWindowMs: number;
+  /** Give up on Redis after this long (default 1500 ms: the user hears back within 3 s of the command). */
+  timeoutMs?: number;
+  /** Attempts of a diagnose job (default 3), with exponential backoff from `backoffMs` (default 2000). */
+  attempts?: number;
+  backoffMs?: number;
+  log?: Log;
+}
+
+export interface Enqueued {
+  jobId: string;
+  /** True when the request joined a job that was already queued or running (deduplication). */
+  joined: boolean;
+}
+
+export interface RemediateEnqueued {
+  jobId: string;
+  /** The same button was pressed before, or another remediation of this release is queued. */
+  duplicate: boolean;
+  /** Who asked for the job that is already queued, when duplicate. */
+  queuedBy?: string;
+}
+
+function jobId(kind: string): string {
+  return `${kind}-${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
+}
+
+export class Producer {
+  readonly diagnose: Queue;
+  readonly remediate: Queue;
+  private readonly timeoutMs: number;
+
+  constructor(
+    connection: Redis,
+    private readonly opts: ProducerOptions,
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 1500;
+    const log = opts.log;
+    // A Queue emits "error" on connection trouble; an EventEmitter error without a listener would crash.
+    this.diagnose = new Queue(QUEUES.diagnose, { connection, prefix: opts.prefix });
+    this.diagnose.on("error", (e) => log?.debug(`diagnose queue: ${e.message}`));
+    this.remediate = new Queue(QUEUES.remediate, { connection, prefix: opts.prefix });
+    this.remediate.on("error", (e) => log?.debug(`remediate queue: ${e.message}`));
+  }
+
+  private async guarded<T>(p: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(p(), this.timeoutMs, `no answer within ${this.timeoutMs} ms`);
+    } catch (e) {
+      throw new QueueUnavailableError(e);
+    }
+  }
+
+  private diagnoseOptions(id: string, dedupId: string): JobsOptions {
+    return {
+      jobId: id,
+      attempts: this.opts.attempts ?? 3,
+      backoff: { type: "exponential", delay: this.opts.backoffMs ?? 2000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+      ...(this.opts.dedupWindowMs > 0
+        ? { deduplication: { id: dedupId, ttl: this.opts.dedupWindowMs } }
+        : {}),
+    };
+  }
+
+  async enqueueDiagnose(data: DiagnoseJob): Promise<Enqueued> {
+    const payload = diagnoseJobSchema.parse(data);
+    const id = jobId("d");
+    const job = await this.guarded(() =>
+      this.diagnose.add(
+        JOBS.diagnose,
+        payload,
+        this.diagnoseOptions(id, `diagnose:${payload.namespace}/${payload.release}`),
+      ),
+    );
+    return { jobId: job.id ?? id, joined: job.id !== undefined && job.id !== id };
+  }
+
+  async enqueueList(data: ListJob): Promise<Enqueued> {
+    const payload = listJobSchema.parse(data);
+    const id = jobId("l");
+    const job = await this.guarded(() =>
+      this.diagnose.add(JOBS.list, payload, this.diagnoseOptions(id, `list:${payload.namespace}`)),
+    );
+    return { jobId: job.id ?? id, joined: job.id !== undefined && job.id !== id };
+  }
+
+  /**
+   * One job per button (a double click finds the job already there), and one queued remediation per release at a
+   * time (BullMQ deduplication until the job finishes). Remediations are not retried automatically.
+   */
+  async enqueueRemediate(data: RemediateJob, buttonIndex: number): Promise<RemediateEnqueued> {
+    const payload = remediateJobSchema.parse(data);
+    const id = `r-${payload.diagnosisId}-${buttonIndex}`;
+    return this.guarded(async () => {
+      const existing = await this.remediate.getJob(id);
+      if (existing) {
+        return {
+          jobId: id,
+          duplicate: true,
+          queuedBy: (existing.data as RemediateJob | undefined)?.user?.id,
+        };
+      }
+      const job = await this.remediate.add(JOBS.remediate, payload, {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age: 7 * 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+        deduplication: { id: `remediate:${payload.namespace}/${payload.release}` },
+      });
+      if (job.id !== undefined && job.id !== id) {
+        const other = await this.remediate.getJob(job.id);
+        return {
+          jobId: job.id,
+          duplicate: true,
+          queuedBy: (other?.data as RemediateJob | undefined)?.user?.id,
+        };
+      }
+      return { jobId: id, duplicate: false };
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.diagnose.close(), this.remediate.close()]);
+  }
+}

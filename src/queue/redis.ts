@@ -1,0 +1,92 @@
+// Redis connections. BullMQ's ESM build cannot load ioredis by itself, so every queue and worker gets an
+// ioredis instance from here:
+// - producer connections fail fast while Redis is down (enableOfflineQueue: false, one retry per request), so a
+//   slash command gets a clear answer instead of a Queue.add that waits for the reconnection;
+// - worker connections wait (maxRetriesPerRequest: null, as BullMQ requires for blocking commands).
+// Both reconnect forever with a short backoff, so the process recovers when Redis returns.
+import { Redis } from "ioredis";
+
+export interface Log {
+  debug(...msg: unknown[]): void;
+  info(...msg: unknown[]): void;
+  warn(...msg: unknown[]): void;
+  error(...msg: unknown[]): void;
+}
+
+export const consoleLog: Log = {
+  debug: () => {},
+  info: (...m) => console.log(new Date().toISOString(), "[INFO]", ...m),
+  warn: (...m) => console.warn(new Date().toISOString(), "[WARN]", ...m),
+  error: (...m) => console.error(new Date().toISOString(), "[ERROR]", ...m),
+};
+
+const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000);
+
+/** Log connection errors once per outage, not on every reconnect attempt. */
+function watch(r: Redis, name: string, log: Log): Redis {
+  let down = false;
+  r.on("error", (e: Error) => {
+    if (!down) log.warn(`redis (${name}): ${e.message}; reconnecting`);
+    down = true;
+  });
+  r.on("ready", () => {
+    if (down) log.info(`redis (${name}): connected again`);
+    down = false;
+  });
+  return r;
+}
+
+export function producerConnection(url: string, log: Log, name = "producer"): Redis {
+  return watch(
+    new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy,
+      connectionName: `helm-doctor-${name}`,
+    }),
+    name,
+    log,
+  );
+}
+
+export function workerConnection(url: string, log: Log, name = "worker"): Redis {
+  return watch(
+    new Redis(url, {
+      maxRetriesPerRequest: null,
+      connectTimeout: 5000,
+      retryStrategy,
+      connectionName: `helm-doctor-${name}`,
+    }),
+    name,
+    log,
+  );
+}
+
+/** Reject after `ms` with `message` (the operation itself is not cancelled). */
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Close a connection: QUIT when connected, else drop it. */
+export async function closeConnection(r: Redis): Promise<void> {
+  if (r.status === "ready") {
+    try {
+      await withTimeout(r.quit(), 1000, "quit timed out");
+      return;
+    } catch {
+      // fall through
+    }
+  }
+  r.disconnect();
+}

@@ -1,0 +1,98 @@
+// The secret literals of one snapshot, for the Redactor: Secret data (live objects and Secrets rendered in the
+// release's manifests and hooks, raw and base64), values under sensitive keys in the release's values (user
+// config and chart defaults), and `{name: DB_PASSWORD, value: …}` env pairs. Release values themselves are never
+// put into a Slack message; this catches them when an evidence line quotes them.
+import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { isSensitiveKey, Redactor } from "../report/redact.js";
+import type { Snapshot } from "../snapshot/types.js";
+
+function decodeBase64(v: string): string | undefined {
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(v)) return undefined;
+  try {
+    const s = Buffer.from(v, "base64").toString("utf8");
+    return s.includes("\uFFFD") ? undefined : s;
+  } catch {
+    return undefined;
+  }
+}
+
+function secretData(o: Record<string, unknown>, out: Set<string>): void {
+  const data = o.data;
+  if (data && typeof data === "object") {
+    for (const v of Object.values(data as Record<string, unknown>)) {
+      if (typeof v !== "string") continue;
+      out.add(v);
+      const dec = decodeBase64(v);
+      if (dec !== undefined) out.add(dec);
+    }
+  }
+  const stringData = o.stringData;
+  if (stringData && typeof stringData === "object") {
+    for (const v of Object.values(stringData as Record<string, unknown>)) {
+      if (typeof v !== "string") continue;
+      out.add(v);
+      out.add(Buffer.from(v).toString("base64"));
+    }
+  }
+}
+
+/** Values: strings under sensitive keys, env-style pairs, and long opaque-looking strings anywhere. */
+function sensitiveLeaves(v: unknown, out: Set<string>, sensitive = false, depth = 0): void {
+  if (depth > 40) return;
+  if (typeof v === "string") {
+    if (sensitive || (v.length >= 16 && /[A-Z]/.test(v) && /[a-z]/.test(v) && /\d/.test(v) && !/\s/.test(v)))
+      out.add(v);
+    return;
+  }
+  if (typeof v === "number" && sensitive) {
+    out.add(String(v));
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) sensitiveLeaves(x, out, sensitive, depth + 1);
+    return;
+  }
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (typeof o.name === "string" && typeof o.value === "string" && isSensitiveKey(o.name)) out.add(o.value);
+    for (const [k, x] of Object.entries(o))
+      sensitiveLeaves(x, out, sensitive || isSensitiveKey(k), depth + 1);
+  }
+}
+
+/** Env-style pairs {name: DB_PASSWORD, value: "…"} anywhere in `v` (container env of any workload). */
+function envPairs(v: unknown, out: Set<string>, depth = 0): void {
+  if (depth > 40 || !v || typeof v !== "object") return;
+  if (Array.isArray(v)) {
+    for (const x of v) envPairs(x, out, depth + 1);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o.name === "string" && typeof o.value === "string" && isSensitiveKey(o.name)) out.add(o.value);
+  for (const x of Object.values(o)) envPairs(x, out, depth + 1);
+}
+
+function fromObject(o: Record<string, unknown> | undefined, out: Set<string>): void {
+  if (!o) return;
+  if (o.kind === "Secret") secretData(o, out);
+  envPairs(o.spec, out);
+}
+
+/** Every secret literal the snapshot holds. */
+export function snapshotSecrets(snapshot: Snapshot): Set<string> {
+  const out = new Set<string>();
+  for (const o of snapshot.objects) fromObject(o as Record<string, unknown>, out);
+  for (const r of snapshot.records) {
+    const rel = r.release;
+    if (!rel) continue;
+    sensitiveLeaves(rel.config, out);
+    sensitiveLeaves(rel.chart?.values, out);
+    for (const d of parseManifest(rel.manifest ?? "")) fromObject(d.object, out);
+    for (const h of rel.hooks ?? []) fromObject(parseYamlObject(h.manifest ?? "").object, out);
+  }
+  return out;
+}
+
+export function snapshotRedactor(snapshot: Snapshot): Redactor {
+  return new Redactor(snapshotSecrets(snapshot));
+}

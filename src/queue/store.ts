@@ -1,0 +1,103 @@
+// helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
+//   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
+//   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
+//   <prefix>:hd:<queue>:<jobId>:result         the job's final message (late joiners get it too)
+//   <prefix>:hd:<queue>:<jobId>:sent:<ch>:<ts> "this message got the final result" (exactly-once delivery)
+// A requester subscribes, then reads the result; the worker stores the result, then reads the subscribers: each
+// side sees the other, and the `sent` claim decides who updates a message.
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import {
+  type JobResult,
+  jobResultSchema,
+  type StoredDiagnosis,
+  type Subscriber,
+  storedDiagnosisSchema,
+  subscriberSchema,
+} from "./schemas.js";
+
+/** Keys of a job live this long (the job itself is removed earlier). */
+const JOB_KEYS_TTL_SECONDS = 6 * 3600;
+
+export function newDiagnosisId(): string {
+  return randomBytes(12).toString("base64url");
+}
+
+export class Store {
+  private readonly base: string;
+
+  constructor(
+    readonly redis: Redis,
+    prefix: string,
+    private readonly diagnosisTtlSeconds = 24 * 3600,
+  ) {
+    this.base = `${prefix}:hd`;
+  }
+
+  private jobKey(queue: string, jobId: string, part: string): string {
+    return `${this.base}:${queue}:${jobId}:${part}`;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async saveDiagnosis(d: StoredDiagnosis): Promise<void> {
+    await this.redis.set(`${this.base}:diagnosis:${d.id}`, JSON.stringify(d), "EX", this.diagnosisTtlSeconds);
+  }
+
+  async getDiagnosis(id: string): Promise<StoredDiagnosis | undefined> {
+    const raw = await this.redis.get(`${this.base}:diagnosis:${id}`);
+    if (raw === null) return undefined;
+    const parsed = storedDiagnosisSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Add a message that follows the job; returns how many follow it now. */
+  async subscribe(queue: string, jobId: string, sub: Subscriber): Promise<number> {
+    const key = this.jobKey(queue, jobId, "subs");
+    const [[, n]] = (await this.redis
+      .multi()
+      .rpush(key, JSON.stringify(sub))
+      .expire(key, JOB_KEYS_TTL_SECONDS)
+      .exec()) as [[Error | null, number]];
+    return n;
+  }
+
+  async subscribers(queue: string, jobId: string): Promise<Subscriber[]> {
+    const raw = await this.redis.lrange(this.jobKey(queue, jobId, "subs"), 0, -1);
+    const out: Subscriber[] = [];
+    for (const r of raw) {
+      const p = subscriberSchema.safeParse(JSON.parse(r));
+      if (p.success) out.push(p.data);
+    }
+    return out;
+  }
+
+  /** Store the job's result unless one is stored already; returns the stored one either way. */
+  async setResult(queue: string, jobId: string, result: JobResult): Promise<JobResult> {
+    const key = this.jobKey(queue, jobId, "result");
+    const ok = await this.redis.set(key, JSON.stringify(result), "EX", JOB_KEYS_TTL_SECONDS, "NX");
+    if (ok === "OK") return result;
+    return (await this.getResult(queue, jobId)) ?? result;
+  }
+
+  async getResult(queue: string, jobId: string): Promise<JobResult | undefined> {
+    const raw = await this.redis.get(this.jobKey(queue, jobId, "result"));
+    if (raw === null) return undefined;
+    const p = jobResultSchema.safeParse(JSON.parse(raw));
+    return p.success ? p.data : undefined;
+  }
+
+  /** True for exactly one caller per (job, message): that caller delivers the final result. */
+  async claimDelivery(queue: string, jobId: string, sub: Subscriber): Promise<boolean> {
+    const ok = await this.redis.set(
+      this.jobKey(queue, jobId, `sent:${sub.channel}:${sub.ts}`),
+      "1",
+      "EX",
+      JOB_KEYS_TTL_SECONDS,
+      "NX",
+    );
+    return ok === "OK";
+  }
+}

@@ -1,0 +1,357 @@
+// The diagnose worker: consumes the `diagnose` queue (job names `diagnose` and `list`), reads the snapshot through
+// an injected source factory, diagnoses, redacts, stores the diagnosis for the report's buttons and keeps every
+// requester's channel message up to date. Transient failures are retried with backoff (the message says so);
+// a worker that dies mid-job loses its lock and the stalled-job check hands the job to another worker, so the
+// message still ends in a report or a clear error. The `remediate` queue has its own consumer (not here).
+import { webApi } from "@slack/bolt";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { type SnapshotSource, SourceError } from "../cluster/source.js";
+import type { Config } from "../config.js";
+import { diagnose } from "../diagnosis/diagnose.js";
+import {
+  remediationOptions,
+  renderError,
+  renderProgress,
+  renderReleaseList,
+  renderReport,
+  type Target,
+} from "../report/blockkit.js";
+import { redact } from "../report/redact.js";
+import type { ReleaseListing } from "../snapshot/build.js";
+import { JobMessages, type SlackClient } from "./delivery.js";
+import { closeConnection, consoleLog, type Log, workerConnection } from "./redis.js";
+import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES } from "./schemas.js";
+import { snapshotRedactor } from "./secrets.js";
+import { newDiagnosisId, Store } from "./store.js";
+
+/** Where snapshots come from, per namespace (LiveSource in production, BundleSource in tests). */
+export type SourceFactory = (namespace: string) => Promise<SnapshotSource>;
+
+/** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
+export const SLACK_RETRY_CONFIG = {
+  retries: 4,
+  factor: 2,
+  minTimeout: 1000,
+  maxTimeout: 10_000,
+  randomize: true,
+};
+
+export interface WorkerTuning {
+  /** Jobs at once (default config.workerConcurrency). */
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal: a dead worker's job is recovered after about this long. */
+  lockDuration?: number;
+  /** How often to look for stalled jobs. */
+  stalledInterval?: number;
+  /** How often a job may stall before it fails (default 2). */
+  maxStalledCount?: number;
+  /** Pause after a Redis error in the worker loop (default 1000 ms). */
+  runRetryDelay?: number;
+  /** Minimum time between chat.update calls on one message (default 1000 ms). */
+  updateIntervalMs?: number;
+}
+
+export interface WorkerDeps {
+  sourceFactory: SourceFactory;
+  /** Slack Web API client (serve passes the Bolt app's); default: a WebClient from the config. */
+  slack?: SlackClient;
+  log?: Log;
+  now?: () => Date;
+  /** Stop on SIGTERM/SIGINT (default true). */
+  handleSignals?: boolean;
+  tuning?: WorkerTuning;
+}
+
+export interface WorkerHandle {
+  worker: Worker;
+  store: Store;
+  close(): Promise<void>;
+}
+
+const CLOSE_TIMEOUT_MS = 10_000;
+
+function targetOf(data: { release?: string; namespace: string }): Target {
+  return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
+}
+
+function closeNames(release: string, listing: ReleaseListing[]): string[] {
+  return listing
+    .map((r) => r.name)
+    .filter((n) => n !== release && (n.includes(release) || release.includes(n) || n[0] === release[0]))
+    .slice(0, 5);
+}
+
+export function notFoundMessage(release: string, namespace: string, listing: ReleaseListing[]): string {
+  const lines = [`There is no Helm release "${release}" in namespace "${namespace}".`];
+  const close = closeNames(release, listing);
+  if (close.length > 0) lines.push(`Did you mean: ${close.join(", ")}?`);
+  lines.push(
+    listing.length > 0
+      ? `Releases in ${namespace}: ${listing
+          .slice(0, 30)
+          .map((r) => `${r.name} (${r.status})`)
+          .join(", ")}${listing.length > 30 ? `, and ${listing.length - 30} more` : ""}.`
+      : `There are no Helm releases in namespace "${namespace}".`,
+  );
+  return lines.join("\n");
+}
+
+function isFinalAttempt(job: Job, e: unknown): boolean {
+  return e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+function errorText(e: unknown): string {
+  return redact((e as Error)?.message ?? String(e));
+}
+
+export class DiagnoseProcessor {
+  /** Per job, across its attempts: keeps the update throttle of each message. */
+  private readonly jobMessages = new Map<string, JobMessages>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly slack: SlackClient,
+    private readonly sourceFactory: SourceFactory,
+    private readonly log: Log,
+    private readonly now: () => Date,
+    private readonly updateIntervalMs: number,
+  ) {}
+
+  messages(job: Job): JobMessages {
+    let m = this.jobMessages.get(job.id!);
+    if (!m) {
+      m = new JobMessages(this.slack, this.store, QUEUES.diagnose, job.id!, this.log, this.updateIntervalMs);
+      this.jobMessages.set(job.id!, m);
+    }
+    return m;
+  }
+
+  /** The job is over (result delivered): forget its messages. */
+  done(job: Job): void {
+    this.jobMessages.get(job.id!)?.cancel();
+    this.jobMessages.delete(job.id!);
+  }
+
+  async process(job: Job): Promise<unknown> {
+    try {
+      return await this.run(job);
+    } finally {
+      // After a final outcome the messages are done; a retry keeps them (and their throttle).
+      if ((await this.store.getResult(QUEUES.diagnose, job.id!).catch(() => undefined)) !== undefined)
+        this.done(job);
+    }
+  }
+
+  private async run(job: Job): Promise<unknown> {
+    const parsed =
+      job.name === JOBS.list ? listJobSchema.safeParse(job.data) : diagnoseJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message ?? "?"}`);
+    }
+    const data = parsed.data as { release?: string; namespace: string; command?: string };
+    const target = targetOf(data);
+    const msgs = this.messages(job);
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    const step = (s: string) => (attempt > 1 ? `attempt ${attempt} of ${attempts}: ${s}` : s);
+    try {
+      await msgs.progress((users) => renderProgress(target, step("reading release records…"), users));
+      const source = await this.sourceFactory(target.namespace);
+      if (!target.release) {
+        const listing = await source.releases(target.namespace);
+        await msgs.finish({
+          kind: "list",
+          main: renderReleaseList(target.namespace, listing, data.command ?? "/helm-doctor"),
+          thread: [],
+        });
+        return { releases: listing.length };
+      }
+      const snapshot = await source.load(target.release, target.namespace, this.now());
+      if (snapshot.records.length === 0) {
+        let listing: ReleaseListing[] = [];
+        try {
+          listing = await source.releases(target.namespace);
+        } catch {
+          // listing may be forbidden; the message just says less
+        }
+        await msgs.finish({
+          kind: "error",
+          main: renderError(target, notFoundMessage(target.release, target.namespace, listing)),
+          thread: [],
+        });
+        return { notFound: true };
+      }
+      const pods = snapshot.objects.filter((o) => o.kind === "Pod").length;
+      await msgs.progress((users) =>
+        renderProgress(
+          target,
+          step(
+            `read ${snapshot.records.length} revision${snapshot.records.length === 1 ? "" : "s"}; inspecting ${pods} pod${pods === 1 ? "" : "s"} and ${snapshot.events.length} event${snapshot.events.length === 1 ? "" : "s"}…`,
+          ),
+          users,
+        ),
+      );
+      // Secrets of this snapshot (Secret data, sensitive values) are redacted from everything that is stored or shown.
+      const d = snapshotRedactor(snapshot).deep(diagnose(snapshot));
+      const id = newDiagnosisId();
+      const latest = d.revision ?? null;
+      await this.store.saveDiagnosis({
+        id,
+        release: d.release,
+        namespace: d.namespace,
+        revision: latest,
+        status: d.status ?? null,
+        remediations: latest === null ? [] : remediationOptions(d),
+        createdAt: new Date().toISOString(),
+        jobId: job.id,
+      });
+      const report = renderReport(d, latest === null ? {} : { diagnosisId: id });
+      const stored = await msgs.finish({
+        kind: "report",
+        diagnosisId: id,
+        main: report.main,
+        thread: report.thread,
+      });
+      return { diagnosisId: stored.diagnosisId ?? id, findings: d.findings.length };
+    } catch (e) {
+      const permanent = e instanceof SourceError || e instanceof UnrecoverableError;
+      const final = permanent || isFinalAttempt(job, e);
+      if (final) {
+        await this.finishWithError(job, target, e, attempt).catch((err: unknown) =>
+          this.log.error(`job ${job.id}: could not report its failure: ${(err as Error).message}`),
+        );
+        if (permanent && !(e instanceof UnrecoverableError))
+          throw new UnrecoverableError((e as Error).message);
+      } else {
+        await msgs
+          .progress((users) =>
+            renderProgress(
+              target,
+              `attempt ${attempt} of ${attempts} failed (${clipLine(errorText(e))}); retrying shortly…`,
+              users,
+            ),
+          )
+          .catch(() => {});
+      }
+      throw e;
+    }
+  }
+
+  /** The job ended without a report: say so on every message, and let the next request start afresh. */
+  async finishWithError(job: Job, target: Target, e: unknown, attempts: number): Promise<void> {
+    const permanent = e instanceof SourceError || e instanceof UnrecoverableError;
+    const result: JobResult = {
+      kind: "error",
+      main: renderError(
+        target,
+        errorText(e),
+        permanent
+          ? undefined
+          : `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}. Check that helm-doctor can reach the cluster, then run the command again.`,
+      ),
+      thread: [],
+    };
+    await this.messages(job).finish(result);
+    await job.removeDeduplicationKey().catch(() => false);
+  }
+}
+
+function clipLine(s: string): string {
+  const line = s.split("\n")[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/** Start the diagnose worker (no Slack front end). Stops on SIGTERM unless `handleSignals: false`. */
+export async function startWorker(config: Config, deps: WorkerDeps): Promise<WorkerHandle> {
+  const log = deps.log ?? consoleLog;
+  const tuning = deps.tuning ?? {};
+  const slack: SlackClient =
+    deps.slack ??
+    new webApi.WebClient(config.slack.botToken, {
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      retryConfig: SLACK_RETRY_CONFIG,
+    });
+  const storeConn: Redis = workerConnection(config.redisUrl, log, "worker-store");
+  const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
+  const store = new Store(storeConn, config.queuePrefix, config.diagnosisTtlSeconds);
+  const processor = new DiagnoseProcessor(
+    store,
+    slack,
+    deps.sourceFactory,
+    log,
+    deps.now ?? (() => new Date()),
+    tuning.updateIntervalMs ?? 1000,
+  );
+
+  const worker = new Worker(QUEUES.diagnose, (job) => processor.process(job), {
+    connection: workerConn,
+    prefix: config.queuePrefix,
+    concurrency: tuning.concurrency ?? config.workerConcurrency,
+    lockDuration: tuning.lockDuration ?? 30_000,
+    stalledInterval: tuning.stalledInterval ?? 15_000,
+    maxStalledCount: tuning.maxStalledCount ?? 2,
+    runRetryDelay: tuning.runRetryDelay ?? 1000,
+  });
+  worker.on("error", (e) => log.debug(`worker: ${e.message}`));
+  worker.on("stalled", (jobId) => log.warn(`job ${jobId} stalled (its worker stopped); it runs again`));
+  worker.on("failed", (job, e) => {
+    if (!job) return;
+    log.warn(`job ${job.id} (${job.name}) attempt ${job.attemptsMade} failed: ${errorText(e)}`);
+    // Jobs failed outside the processor (stalled too often) still owe their requesters an answer.
+    if (job.finishedOn !== undefined && /stalled/i.test(e.message)) {
+      const data = job.data as { release?: string; namespace?: string };
+      if (data?.namespace) {
+        void processor
+          .finishWithError(
+            job,
+            targetOf({ namespace: data.namespace, ...(data.release ? { release: data.release } : {}) }),
+            new Error("the worker running this diagnosis stopped repeatedly"),
+            job.attemptsMade,
+          )
+          .catch(() => {});
+      }
+    }
+  });
+
+  // BullMQ's worker loop retries Redis errors by itself; should it ever stop anyway (an error at start), start it
+  // again rather than leave the queue without a consumer.
+  let stopping = false;
+  const supervisor = setInterval(() => {
+    if (stopping || worker.isRunning() || worker.isPaused()) return;
+    log.warn("the diagnose worker loop had stopped; restarting it");
+    worker.run().catch((e: unknown) => log.debug(`worker run: ${(e as Error).message}`));
+  }, 5000);
+  supervisor.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    stopping = true;
+    clearInterval(supervisor);
+    closing ??= (async () => {
+      // Let running diagnoses finish (they are short), but not forever: a forced close leaves the job to the
+      // stalled-job check of another worker.
+      const graceful = worker.close();
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), CLOSE_TIMEOUT_MS).unref()),
+      ]);
+      if (timedOut) await worker.close(true).catch(() => {});
+      await Promise.allSettled([closeConnection(storeConn), closeConnection(workerConn)]);
+      if (deps.handleSignals !== false) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    })();
+    return closing;
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log.info(`${sig}: stopping the worker`);
+    void close().then(() => log.info("worker stopped"));
+  };
+  if (deps.handleSignals !== false) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { worker, store, close };
+}

@@ -1,0 +1,657 @@
+// Diagnosis, progress, release list and errors → Slack Block Kit messages. Every message stays within Slack's
+// limits by construction (50 blocks, 3000 characters per section text, 150 per header, 75 per button text,
+// 2000 per button value, the confirm dialog's limits): texts are clipped by code points after mrkdwn escaping,
+// blocks are counted as they are added, and what does not fit in the channel message goes to thread replies.
+// Callers redact before rendering (src/report/redact.ts); nothing here reads release values.
+import type { types } from "@slack/bolt";
+import type { Diagnosis, Finding, Remediation, RemediationAction } from "../diagnosis/types.js";
+import type { ReleaseListing } from "../snapshot/build.js";
+import { actionLabel, historyTable, remediationCommand } from "./text.js";
+
+export type Block = types.KnownBlock;
+export type Button = types.Button;
+
+export interface SlackMessage {
+  /** Notification / fallback text (plain, ≤ 3000 characters). */
+  text: string;
+  blocks: Block[];
+}
+
+export const SLACK_LIMITS = {
+  messageBlocks: 50,
+  sectionText: 3000,
+  sectionFields: 10,
+  fieldText: 2000,
+  headerText: 150,
+  contextElements: 10,
+  actionsElements: 25,
+  buttonText: 75,
+  buttonValue: 2000,
+  actionId: 255,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+  messageText: 40000,
+} as const;
+
+/** Executable remediations become buttons; at most this many per report. */
+export const MAX_BUTTONS = 5;
+/** Thread replies per report at most. */
+export const MAX_THREAD_MESSAGES = 8;
+
+// ---------------------------------------------------------------- text helpers
+
+/** UTF-16 index just after the first `n` code points of `s` (s.length when it has fewer). */
+function indexAfter(s: string, n: number): number {
+  let i = 0;
+  for (let count = 0; count < n && i < s.length; count++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+  }
+  return i;
+}
+
+/** Code points in `s` (Slack counts these). */
+export function cpLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; n++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+  }
+  return n;
+}
+
+/** Does `s` have more than `max` code points? (Cheap for long strings.) */
+function over(s: string, max: number): boolean {
+  return s.length > max && indexAfter(s, max) < s.length;
+}
+
+/** Clip to `max` code points, ending with "…" when cut. */
+export function clip(s: string, max: number): string {
+  if (!over(s, max)) return s;
+  return `${s.slice(0, indexAfter(s, Math.max(0, max - 1)))}…`;
+}
+
+/** Escape the three characters Slack's mrkdwn treats as control characters (mentions, links). */
+export function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Clip escaped mrkdwn without leaving half an entity (&am…) at the cut. */
+export function clipMrkdwn(s: string, max: number): string {
+  if (!over(s, max)) return s;
+  let head = s.slice(0, indexAfter(s, Math.max(0, max - 1)));
+  head = head.replace(/&[a-z]{0,3}$/, "");
+  // An unbalanced code fence would swallow the rest of the message formatting.
+  if ((head.match(/```/g) ?? []).length % 2 === 1) {
+    head = head.slice(0, indexAfter(head, Math.max(0, max - 6)));
+    return `${head}…\n\`\`\``;
+  }
+  return `${head}…`;
+}
+
+function clipPlain(s: string, max: number): string {
+  return over(s, max) ? s.slice(0, indexAfter(s, max)) : s;
+}
+
+function nonEmpty(s: string): string {
+  return s.trim() === "" ? "—" : s;
+}
+
+// ---------------------------------------------------------------- block helpers
+
+export function section(mrkdwn: string): Block {
+  return {
+    type: "section",
+    text: { type: "mrkdwn", text: nonEmpty(clipMrkdwn(mrkdwn, SLACK_LIMITS.sectionText)) },
+  };
+}
+
+export function header(plain: string): Block {
+  return {
+    type: "header",
+    text: { type: "plain_text", text: nonEmpty(clip(plain, SLACK_LIMITS.headerText)), emoji: true },
+  };
+}
+
+export function context(...mrkdwn: string[]): Block {
+  return {
+    type: "context",
+    elements: mrkdwn
+      .slice(0, SLACK_LIMITS.contextElements)
+      .map((t) => ({ type: "mrkdwn" as const, text: nonEmpty(clipMrkdwn(t, SLACK_LIMITS.sectionText)) })),
+  };
+}
+
+function fields(items: string[]): Block {
+  return {
+    type: "section",
+    fields: items
+      .slice(0, SLACK_LIMITS.sectionFields)
+      .map((t) => ({ type: "mrkdwn" as const, text: nonEmpty(clipMrkdwn(t, SLACK_LIMITS.fieldText)) })),
+  };
+}
+
+const divider: Block = { type: "divider" };
+
+/** Pack lines into section texts of at most `max` code points (a line longer than that is clipped). */
+export function packLines(lines: string[], max = SLACK_LIMITS.sectionText): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let curLen = 0;
+  for (const raw of lines) {
+    const line = clipMrkdwn(raw, max);
+    const len = cpLength(line);
+    if (cur !== "" && curLen + 1 + len > max) {
+      out.push(cur);
+      cur = "";
+      curLen = 0;
+    }
+    cur = cur === "" ? line : `${cur}\n${line}`;
+    curLen = cur === line ? len : curLen + 1 + len;
+  }
+  if (cur !== "") out.push(cur);
+  return out;
+}
+
+/** Blocks of one message, refusing what would exceed Slack's 50-block limit (keeping `reserve` free). */
+class Blocks {
+  readonly list: Block[] = [];
+  constructor(private readonly max = SLACK_LIMITS.messageBlocks) {}
+  get room(): number {
+    return this.max - this.list.length;
+  }
+  add(b: Block, reserve = 0): boolean {
+    if (this.list.length + 1 + reserve > this.max) return false;
+    this.list.push(b);
+    return true;
+  }
+}
+
+/** Clip a message's fallback text. */
+function msg(text: string, blocks: Block[]): SlackMessage {
+  return { text: clip(text, 3000), blocks };
+}
+
+// ---------------------------------------------------------------- vocabulary
+
+const SEVERITY_ICON: Record<string, string> = {
+  critical: ":red_circle:",
+  warning: ":large_orange_circle:",
+  info: ":large_blue_circle:",
+};
+const SEVERITY_NAME: Record<string, string> = { critical: "Critical", warning: "Warning", info: "Info" };
+
+const HEALTHY_STATUSES = new Set(["deployed"]);
+const STATUS_RANK: Record<string, number> = {
+  failed: 0,
+  "pending-install": 1,
+  "pending-upgrade": 1,
+  "pending-rollback": 1,
+  uninstalling: 2,
+  unknown: 3,
+  superseded: 4,
+  uninstalled: 5,
+  deployed: 9,
+};
+
+export function statusIcon(status: string | undefined): string {
+  if (!status) return ":grey_question:";
+  if (status === "deployed") return ":large_green_circle:";
+  if (status === "failed") return ":red_circle:";
+  if (status.startsWith("pending-") || status === "uninstalling") return ":large_orange_circle:";
+  return ":white_circle:";
+}
+
+function ago(from: string | undefined, now: Date): string | undefined {
+  if (!from) return undefined;
+  const t = Date.parse(from);
+  if (Number.isNaN(t)) return undefined;
+  const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
+  if (s < 90) return `${s}s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)}m ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+function utc(iso: string | undefined): string | undefined {
+  if (!iso) return undefined;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return undefined;
+  return `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+// ---------------------------------------------------------------- remediation buttons
+
+/** An executable remediation offered as a button; its index is the button's position. */
+export interface RemediationOption {
+  action: Exclude<RemediationAction, "chart-fix" | "manual">;
+  revision?: number;
+  summary: string;
+  label: string;
+  findingCode: string;
+  resources: { kind: string; name: string; namespace?: string }[];
+}
+
+const EXECUTABLE = new Set<string>([
+  "rerun-upgrade",
+  "rollback",
+  "restore-hook-resources",
+  "delete-leftover-hook",
+]);
+
+/** The buttons a report offers, in order (the stored diagnosis keeps the same list). */
+export function remediationOptions(d: Diagnosis): RemediationOption[] {
+  const out: RemediationOption[] = [];
+  const seen = new Set<string>();
+  for (const f of d.findings) {
+    for (const r of f.remediations) {
+      if (!EXECUTABLE.has(r.action)) continue;
+      const key = `${r.action}:${r.revision ?? ""}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({
+        action: r.action as RemediationOption["action"],
+        ...(r.revision !== undefined ? { revision: r.revision } : {}),
+        summary: r.summary,
+        label: actionLabel(r),
+        findingCode: f.code,
+        resources: (r.resources ?? []).map((x) => ({
+          kind: x.kind,
+          name: x.name,
+          ...(x.namespace ? { namespace: x.namespace } : {}),
+        })),
+      });
+      if (out.length >= MAX_BUTTONS) return out;
+    }
+  }
+  return out;
+}
+
+function names(o: RemediationOption): string {
+  const list = o.resources.map((r) => `${r.kind} ${r.name}`);
+  if (list.length === 0) return "";
+  return list.length > 3 ? `${list.slice(0, 3).join(", ")} and ${list.length - 3} more` : list.join(", ");
+}
+
+/** What a button will do, for its confirm dialog (plain text, ≤ 300). */
+export function confirmText(d: Diagnosis, o: RemediationOption): string {
+  const rel = `${d.namespace}/${d.release}`;
+  const next = d.revision !== undefined ? d.revision + 1 : undefined;
+  const writes = next !== undefined ? `writes revision ${next}` : "writes a new revision";
+  const guard = d.revision !== undefined ? ` Refused if ${rel} has moved past revision ${d.revision}.` : "";
+  let what: string;
+  switch (o.action) {
+    case "rerun-upgrade":
+      what = `Re-runs the upgrade of ${rel} with revision ${o.revision ?? "?"}'s chart and values and ${writes}: pre-upgrade hooks, then the manifest, then post-upgrade hooks.`;
+      break;
+    case "rollback":
+      what = `Rolls ${rel} back to revision ${o.revision ?? "?"} and ${writes} (like helm rollback): its manifest is applied, objects it lacks are deleted, rollback hooks run.`;
+      break;
+    case "restore-hook-resources":
+      what = `Recreates ${names(o) || "the missing hook objects"} of ${rel} from revision ${o.revision ?? "?"}'s stored hook manifests. No new revision is written.`;
+      break;
+    case "delete-leftover-hook":
+      what = `Deletes the leftover hook object${o.resources.length === 1 ? "" : "s"} ${names(o)} in ${d.namespace} so the next Helm operation can create ${o.resources.length === 1 ? "it" : "them"}. No new revision is written.`;
+      break;
+  }
+  return clip(`${what}${guard}`, SLACK_LIMITS.confirmText);
+}
+
+const CONFIRM_WORD: Record<RemediationOption["action"], string> = {
+  "rerun-upgrade": "Re-run upgrade",
+  rollback: "Roll back",
+  "restore-hook-resources": "Restore",
+  "delete-leftover-hook": "Delete",
+};
+const DANGER = new Set<string>(["rollback", "delete-leftover-hook"]);
+
+/** The opaque button value: a stored diagnosis id and the option's index. Never a command. */
+export function buttonValue(diagnosisId: string, index: number): string {
+  return clipPlain(`${diagnosisId}.${index}`, SLACK_LIMITS.buttonValue);
+}
+
+export function parseButtonValue(v: string): { diagnosisId: string; index: number } | undefined {
+  const m = /^([A-Za-z0-9_-]{8,128})\.(\d{1,2})$/.exec(v);
+  if (!m) return undefined;
+  return { diagnosisId: m[1]!, index: Number(m[2]) };
+}
+
+export const REMEDIATE_ACTION_RE = /^remediate-(\d{1,2})$/;
+
+function button(d: Diagnosis, o: RemediationOption, i: number, diagnosisId: string): Button {
+  const rel = `${d.namespace}/${d.release}`;
+  const title =
+    o.action === "rollback"
+      ? `Roll back ${rel} to revision ${o.revision ?? "?"}?`
+      : o.action === "rerun-upgrade"
+        ? `Re-run the upgrade of ${rel}?`
+        : `${o.label} of ${rel}?`;
+  return {
+    type: "button",
+    action_id: `remediate-${i}`,
+    text: { type: "plain_text", text: clip(o.label, SLACK_LIMITS.buttonText), emoji: true },
+    value: buttonValue(diagnosisId, i),
+    ...(DANGER.has(o.action) ? { style: "danger" as const } : i === 0 ? { style: "primary" as const } : {}),
+    confirm: {
+      title: { type: "plain_text", text: clip(title, SLACK_LIMITS.confirmTitle) },
+      text: { type: "plain_text", text: confirmText(d, o) },
+      confirm: { type: "plain_text", text: clip(CONFIRM_WORD[o.action], SLACK_LIMITS.confirmButton) },
+      deny: { type: "plain_text", text: "Cancel" },
+      ...(DANGER.has(o.action) ? { style: "danger" as const } : {}),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the report
+
+export interface ReportOptions {
+  /** The stored diagnosis the buttons refer to; without it the report has no buttons. */
+  diagnosisId?: string;
+  /** Findings shown in full in the channel message (default 3). */
+  maxFindings?: number;
+  /** Evidence lines per finding in the channel message (default 6). */
+  maxEvidence?: number;
+}
+
+export interface RenderedReport {
+  main: SlackMessage;
+  /** Thread replies: every finding with all its evidence, commands, history, gaps. */
+  thread: SlackMessage[];
+}
+
+function verdict(d: Diagnosis): { icon: string; line: string } {
+  const top = d.findings[0];
+  if (top) return { icon: SEVERITY_ICON[top.severity] ?? ":red_circle:", line: top.title };
+  if (d.revision === undefined) return { icon: ":warning:", line: "no readable release record" };
+  if (d.gaps.length > 0)
+    return { icon: ":white_check_mark:", line: "no problems found in what could be read" };
+  return { icon: ":white_check_mark:", line: "healthy, no problems found" };
+}
+
+function evidenceLine(e: { source: string; detail: string }, max = 400): string {
+  return `• _${esc(clip(e.source, 120))}:_ ${esc(clip(e.detail, max))}`;
+}
+
+function fixLines(d: Diagnosis, f: Finding, withCommands: boolean): string[] {
+  const lines: string[] = [];
+  for (const r of f.remediations) {
+    const label =
+      r.action === "chart-fix" ? "Chart fix" : r.action === "manual" ? "What to do" : actionLabel(r);
+    lines.push(`• *${esc(label)}:* ${esc(clip(r.summary, 1500))}`);
+    const cmd = withCommands ? remediationCommand(d, r as Remediation) : undefined;
+    if (cmd) lines.push(`   \`${esc(cmd)}\``);
+  }
+  return lines;
+}
+
+function counts(d: Diagnosis): string {
+  if (d.findings.length === 0) return "none";
+  const by: Record<string, number> = {};
+  for (const f of d.findings) by[f.severity] = (by[f.severity] ?? 0) + 1;
+  return ["critical", "warning", "info"]
+    .filter((s) => by[s])
+    .map((s) => `${by[s]} ${s}`)
+    .join(", ");
+}
+
+function gapLines(d: Diagnosis): string[] {
+  return d.gaps.map(
+    (g) =>
+      `• ${esc(clip(g.what, 200))}: ${esc(clip(g.reason, 100))}${g.detail ? ` (${esc(clip(g.detail, 300))})` : ""}`,
+  );
+}
+
+export function renderReport(d: Diagnosis, o: ReportOptions = {}): RenderedReport {
+  const maxFindings = o.maxFindings ?? 3;
+  const maxEvidence = o.maxEvidence ?? 6;
+  const rel = `${d.namespace}/${d.release}`;
+  const now = new Date(d.now);
+  const { icon, line } = verdict(d);
+  const b = new Blocks();
+  let omitted = false;
+
+  b.add(header(`${icon} ${rel}: ${line}`));
+  const latest = d.revisions.find((r) => r.revision === d.revision);
+  const deployed = utc(latest?.updated);
+  const age = ago(latest?.updated, now);
+  b.add(
+    fields([
+      `*Revision*\n${d.revision ?? "?"}${d.status ? ` · ${statusIcon(d.status)} ${esc(d.status)}` : ""}`,
+      `*Chart*\n${esc(clip(d.chart || "?", 500))}`,
+      `*App version*\n${esc(clip(d.appVersion || "?", 500))}`,
+      `*Last deployed*\n${deployed ? `${deployed}${age ? ` (${age})` : ""}` : "?"}`,
+      `*Findings*\n${counts(d)}`,
+      `*History*\n${d.revisions.length} revision${d.revisions.length === 1 ? "" : "s"}`,
+    ]),
+  );
+
+  const options = o.diagnosisId ? remediationOptions(d) : [];
+  // Room kept for: actions, gaps, "also found", context.
+  const tail = 4;
+  const shown = d.findings.slice(0, maxFindings);
+  for (const [i, f] of shown.entries()) {
+    if (!b.add(divider, tail + 1)) {
+      omitted = true;
+      break;
+    }
+    // The header already says the first finding's title.
+    const title = i === 0 ? "" : `: ${esc(clip(f.title, 300))}`;
+    b.add(
+      section(
+        `${SEVERITY_ICON[f.severity] ?? ""} *${SEVERITY_NAME[f.severity] ?? f.severity}${title}*  \`${f.code}\`\n${esc(clip(f.explanation, 2600))}`,
+      ),
+      tail,
+    );
+    if (f.evidence.length > 0) {
+      const ev = f.evidence.slice(0, maxEvidence).map((e) => evidenceLine(e, 300));
+      let more = f.evidence.length - ev.length;
+      let text = `*Evidence*\n${ev.join("\n")}`;
+      if (cpLength(text) > SLACK_LIMITS.sectionText - 60) {
+        // Keep whole lines: drop from the end until it fits.
+        while (ev.length > 1 && cpLength(`*Evidence*\n${ev.join("\n")}`) > SLACK_LIMITS.sectionText - 60) {
+          ev.pop();
+          more++;
+        }
+        text = `*Evidence*\n${ev.join("\n")}`;
+      }
+      if (more > 0) {
+        omitted = true;
+        text += `\n_…and ${more} more in the thread_`;
+      }
+      if (!b.add(section(text), tail)) omitted = true;
+    }
+    const fix = fixLines(d, f, false);
+    if (fix.length > 0 && !b.add(section(`*Fix*\n${fix.join("\n")}`), tail)) omitted = true;
+  }
+  const rest = d.findings.slice(shown.length);
+  if (rest.length > 0) {
+    omitted = true;
+    const lines = rest.map(
+      (f) => `• ${SEVERITY_ICON[f.severity] ?? ""} ${esc(clip(f.title, 200))}  \`${f.code}\``,
+    );
+    b.add(section(`*Also found* (details in the thread)\n${lines.join("\n")}`), 3);
+  }
+  if (options.length > 0 && o.diagnosisId) {
+    b.add(divider, 3);
+    b.add(
+      {
+        type: "actions",
+        block_id: "remediations",
+        elements: options.map((opt, i) => button(d, opt, i, o.diagnosisId!)),
+      },
+      2,
+    );
+  }
+  if (d.gaps.length > 0) {
+    const gl = gapLines(d);
+    b.add(section(`:warning: *Could not read* (the findings may be incomplete)\n${gl.join("\n")}`), 1);
+  }
+  const ctx = [
+    `helm-doctor · ${esc(clip(d.source, 200))} · ${utc(d.now) ?? esc(d.now)}${o.diagnosisId ? ` · ref \`${o.diagnosisId}\`` : ""}`,
+  ];
+  if (omitted || d.findings.length > 0)
+    ctx.push("Full evidence, commands and history in the thread :thread:");
+  b.add(context(...ctx));
+
+  const text = `${rel}: ${line}`;
+  return { main: msg(text, b.list), thread: d.findings.length > 0 || omitted ? renderDetails(d) : [] };
+}
+
+/** Thread replies with everything: all findings, all evidence, CLI commands, history, gaps. */
+export function renderDetails(d: Diagnosis): SlackMessage[] {
+  const rel = `${d.namespace}/${d.release}`;
+  const all: Block[] = [];
+  const perMessage = SLACK_LIMITS.messageBlocks - 1;
+  const enough = perMessage * MAX_THREAD_MESSAGES + 1;
+  d.findings.forEach((f, i) => {
+    if (all.length >= enough) return;
+    all.push(
+      section(
+        `*${i + 1}. ${SEVERITY_ICON[f.severity] ?? ""} ${esc(clip(f.title, 300))}*  \`${f.code}\`\n${esc(clip(f.explanation, 2600))}`,
+      ),
+    );
+    if (f.resources.length > 0) {
+      const res = f.resources.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`);
+      all.push(context(`Resources: ${esc(clip(res.join(", "), 2900))}`));
+    }
+    for (const chunk of packLines(
+      ["*Evidence*", ...f.evidence.map((e) => evidenceLine(e, 2500))],
+      SLACK_LIMITS.sectionText,
+    )) {
+      all.push(section(chunk));
+    }
+    const fix = fixLines(d, f, true);
+    for (const chunk of packLines(["*Fix*", ...fix])) all.push(section(chunk));
+  });
+  if (d.revisions.length > 0) {
+    const table = historyTable(d.revisions.slice(-20));
+    all.push(
+      section(
+        `*History* (\`helm history ${esc(d.release)} -n ${esc(d.namespace)}\`)\n\`\`\`\n${esc(clip(table, 2700))}\n\`\`\``,
+      ),
+    );
+  }
+  if (d.gaps.length > 0) {
+    for (const chunk of packLines(["*Could not read*", ...gapLines(d)])) all.push(section(chunk));
+  }
+  const pages: Block[][] = [];
+  for (let i = 0; i < all.length; i += perMessage) pages.push(all.slice(i, i + perMessage));
+  const out: SlackMessage[] = [];
+  const total = pages.length;
+  for (let i = 0; i < Math.min(total, MAX_THREAD_MESSAGES); i++) {
+    const blocks = [...pages[i]!];
+    if (i === MAX_THREAD_MESSAGES - 1 && total > MAX_THREAD_MESSAGES) {
+      blocks[blocks.length - 1] = context(
+        `_Truncated: ${total - MAX_THREAD_MESSAGES} more page(s) of details. Run \`helm-doctor diagnose ${esc(d.release)} -n ${esc(d.namespace)}\` for everything._`,
+      );
+    }
+    out.push(msg(`Details for ${rel} (${i + 1}/${Math.min(total, MAX_THREAD_MESSAGES)})`, blocks));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- progress, errors, lists, help
+
+export interface Target {
+  release?: string;
+  namespace: string;
+}
+
+function targetName(t: Target): string {
+  return t.release ? `${t.namespace}/${t.release}` : t.namespace;
+}
+
+/** The channel message while a job runs. */
+export function renderProgress(t: Target, step: string, requesters: string[] = []): SlackMessage {
+  const what = t.release ? `Diagnosing ${targetName(t)}` : `Listing Helm releases in ${t.namespace}`;
+  const blocks: Block[] = [section(`:hourglass_flowing_sand: *${esc(what)}…*\n${esc(clip(step, 500))}`)];
+  const users = [...new Set(requesters)].filter((u) => /^[UW][A-Z0-9]+$/.test(u));
+  if (users.length > 0) {
+    const shown = users.slice(0, 8).map((u) => `<@${u}>`);
+    blocks.push(
+      context(`Requested by ${shown.join(", ")}${users.length > 8 ? ` and ${users.length - 8} more` : ""}`),
+    );
+  }
+  return msg(`${what}… ${step}`, blocks);
+}
+
+/** A job that ended without a report. */
+export function renderError(t: Target, problem: string, hint?: string): SlackMessage {
+  const what = t.release
+    ? `Could not diagnose ${targetName(t)}`
+    : `Could not list releases in ${t.namespace}`;
+  const blocks: Block[] = [section(`:x: *${esc(what)}*\n${esc(clip(problem, 2000))}`)];
+  if (hint) blocks.push(context(esc(clip(hint, 1000))));
+  return msg(`${what}: ${problem}`, blocks);
+}
+
+function listingRank(r: ReleaseListing): number {
+  return STATUS_RANK[r.status] ?? 3;
+}
+
+/** `list`: every release of a namespace with its status, the ones needing attention first. */
+export function renderReleaseList(
+  namespace: string,
+  listings: ReleaseListing[],
+  command = "/helm-doctor",
+): SlackMessage {
+  const sorted = [...listings].sort(
+    (a, b) => listingRank(a) - listingRank(b) || a.name.localeCompare(b.name),
+  );
+  const bad = sorted.filter((r) => !HEALTHY_STATUSES.has(r.status));
+  const b = new Blocks();
+  b.add(header(`:clipboard: Helm releases in ${namespace}`));
+  if (sorted.length === 0) {
+    b.add(section(`There are no Helm releases in namespace \`${esc(namespace)}\`.`));
+    return msg(`No Helm releases in ${namespace}`, b.list);
+  }
+  b.add(
+    section(
+      bad.length > 0
+        ? `*${bad.length} of ${sorted.length}* need attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        : `All ${sorted.length} releases are deployed.`,
+    ),
+  );
+  const line = (r: ReleaseListing) =>
+    `${statusIcon(r.status)} *${esc(r.name)}* · ${esc(r.status)} · revision ${r.latestRevision}${r.revisions > 1 ? ` (${r.revisions} stored)` : ""}`;
+  const chunks = packLines(sorted.map(line));
+  let shownLines = 0;
+  for (const c of chunks) {
+    if (!b.add(section(c), 1)) break;
+    shownLines += c.split("\n").length;
+  }
+  if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
+  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} need attention` : "all deployed";
+  return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
+}
+
+export function renderHelp(command = "/helm-doctor", defaultNamespace = "default"): SlackMessage {
+  const c = esc(command);
+  const text = [
+    "*helm-doctor* explains why a Helm release is broken, with the evidence, and offers the fix.",
+    `• \`${c} &lt;release&gt; [-n &lt;namespace&gt;]\` diagnose a release (namespace default: \`${esc(defaultNamespace)}\`)`,
+    `• \`${c} &lt;namespace&gt;/&lt;release&gt;\` the same`,
+    `• \`${c} list [-n &lt;namespace&gt;]\` every release with its status, the ones needing attention first`,
+    `• \`${c} help\` this help`,
+    "The report appears in the channel and is updated while it runs; buttons offer the remediations you are allowed to run (each asks for confirmation first).",
+  ].join("\n");
+  return msg(`${command} <release> [-n namespace] | <namespace>/<release> | list [-n namespace] | help`, [
+    section(text),
+  ]);
+}
+
+/** An ephemeral answer to bad input: what is wrong, then the usage. */
+export function renderUsageError(
+  problem: string,
+  command = "/helm-doctor",
+  defaultNamespace = "default",
+): SlackMessage {
+  const help = renderHelp(command, defaultNamespace);
+  return msg(`${problem}`, [section(`:warning: ${esc(clip(problem, 1000))}`), ...help.blocks]);
+}
+
+/** A short notice (refusals, queue errors); `mrkdwn` is already escaped (it may hold <@U…> mentions). */
+export function renderNotice(icon: string, mrkdwn: string): SlackMessage {
+  return msg(mrkdwn, [section(`${icon} ${mrkdwn}`)]);
+}

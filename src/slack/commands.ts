@@ -1,0 +1,78 @@
+// The slash command grammar (pure):
+//   <release> [-n ns]   <ns>/<release>   list [-n ns]   help
+// Release names are validated as Helm does, namespaces as Kubernetes does.
+import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "diagnose"; release: string; namespace: string }
+  | { kind: "list"; namespace: string }
+  | { kind: "usage"; problem: string };
+
+const NS_FLAGS = new Set(["-n", "--namespace"]);
+
+function tokens(text: string): string[] {
+  // Slack clients may send non-breaking spaces; treat every kind of whitespace alike.
+  return text
+    .replace(/[\u00a0\u2000-\u200b\u202f\u205f\u3000]/g, " ")
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== "");
+}
+
+export function parseCommand(text: string, defaultNamespace: string): Command {
+  const args = tokens(text ?? "");
+  if (args.length === 0) return { kind: "help" };
+  const first = args[0]!;
+  if (["help", "-h", "--help", "?"].includes(first.toLowerCase())) {
+    return args.length === 1 ? { kind: "help" } : { kind: "usage", problem: `"help" takes no arguments` };
+  }
+
+  let namespace: string | undefined;
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    let value: string | undefined;
+    if (NS_FLAGS.has(a)) {
+      value = args[++i];
+      if (value === undefined) return { kind: "usage", problem: `${a} needs a namespace` };
+    } else if (a.startsWith("--namespace=") || a.startsWith("-n=")) {
+      value = a.slice(a.indexOf("=") + 1);
+    } else if (/^-n[a-z0-9]/.test(a)) {
+      value = a.slice(2);
+    } else if (a.startsWith("-")) {
+      return { kind: "usage", problem: `unknown option "${a}"` };
+    } else {
+      positionals.push(a);
+      continue;
+    }
+    if (namespace !== undefined && namespace !== value)
+      return { kind: "usage", problem: "the namespace is given twice" };
+    namespace = value;
+  }
+  if (namespace !== undefined) {
+    const p = namespaceProblem(namespace);
+    if (p) return { kind: "usage", problem: p };
+  }
+
+  const [word, ...extra] = positionals;
+  if (word === undefined) return { kind: "usage", problem: "missing <release>" };
+  if (extra.length > 0) return { kind: "usage", problem: `unexpected argument "${extra[0]}"` };
+
+  if (word === "list") return { kind: "list", namespace: namespace ?? defaultNamespace };
+
+  let release = word;
+  const slash = word.indexOf("/");
+  if (slash >= 0) {
+    const fromArg = word.slice(0, slash);
+    release = word.slice(slash + 1);
+    const p = namespaceProblem(fromArg);
+    if (p) return { kind: "usage", problem: p };
+    if (namespace !== undefined && namespace !== fromArg)
+      return { kind: "usage", problem: `"${word}" names namespace ${fromArg} but -n says ${namespace}` };
+    namespace = fromArg;
+  }
+  const p = releaseNameProblem(release);
+  if (p) return { kind: "usage", problem: p };
+  return { kind: "diagnose", release, namespace: namespace ?? defaultNamespace };
+}

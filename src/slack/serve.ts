@@ -1,0 +1,207 @@
+// `helm-doctor serve`: the Slack front end (Bolt over HTTP at /slack/events with signature verification, or
+// Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded diagnose
+// worker. Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, type CustomRoute, type Logger, LogLevel } from "@slack/bolt";
+import type { Config } from "../config.js";
+import { Producer } from "../queue/producer.js";
+import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
+import { Store } from "../queue/store.js";
+import {
+  SLACK_RETRY_CONFIG,
+  startWorker,
+  type WorkerDeps,
+  type WorkerHandle,
+  type WorkerTuning,
+} from "../queue/worker.js";
+import { registerHandlers } from "./handlers.js";
+import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
+
+export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSignals" | "tuning"> {
+  /** Bolt logger (also used for helm-doctor's own lines). Default: Bolt's console logger. */
+  logger?: Logger;
+  /** Already loaded policy; default: loaded from config.policyFile (an invalid file throws PolicyError). */
+  policy?: Policy;
+  /** Run a diagnose worker in this process (default true). */
+  embeddedWorker?: boolean;
+  tuning?: WorkerTuning;
+  /** Stop on SIGTERM/SIGINT (default true). */
+  handleSignals?: boolean;
+  /** WebClient retry policy (default SLACK_RETRY_CONFIG). */
+  retryConfig?: Record<string, unknown>;
+  /** Producer options for tests and benchmarks. */
+  producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+}
+
+export interface ServeHandle {
+  app: App;
+  /** The HTTP port (/slack/events in HTTP mode, /healthz and /readyz in both). */
+  port: number;
+  producer: Producer;
+  store: Store;
+  worker?: WorkerHandle;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+  res.end(`${body}\n`);
+}
+
+function healthRoutes(store: () => Store | undefined, isClosing: () => boolean): CustomRoute[] {
+  return [
+    {
+      path: "/healthz",
+      method: ["GET", "HEAD"],
+      handler: (_req: IncomingMessage, res: ServerResponse) => text(res, 200, "ok"),
+    },
+    {
+      path: "/readyz",
+      method: ["GET", "HEAD"],
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        const st = store();
+        if (isClosing() || !st) return text(res, 503, isClosing() ? "shutting down" : "starting");
+        withTimeout(st.ping(), 1000, "no answer within 1 s").then(
+          () => text(res, 200, "ready"),
+          (e: unknown) => text(res, 503, `redis unreachable: ${(e as Error).message}`),
+        );
+      },
+    },
+  ];
+}
+
+function logOf(logger: Logger): Log {
+  return {
+    debug: (...m) => logger.debug(...m),
+    info: (...m) => logger.info(...m),
+    warn: (...m) => logger.warn(...m),
+    error: (...m) => logger.error(...m),
+  };
+}
+
+/** Start the Slack front end and (by default) a worker in this process. */
+export async function startServe(config: Config, deps: ServeDeps): Promise<ServeHandle> {
+  const policy = deps.policy ?? (await loadPolicy(config.policyFile));
+  const socketMode = config.slack.appToken !== undefined;
+  if (!socketMode && !config.slack.signingSecret) {
+    throw new StartupError("SLACK_SIGNING_SECRET is required for the HTTP endpoint (or set SLACK_APP_TOKEN)");
+  }
+
+  let closing = false;
+  let store: Store | undefined;
+  const clientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
+  };
+  const app = new App({
+    token: config.slack.botToken,
+    ...(socketMode
+      ? { socketMode: true, appToken: config.slack.appToken, port: config.port }
+      : { signingSecret: config.slack.signingSecret }),
+    customRoutes: healthRoutes(
+      () => store,
+      () => closing,
+    ),
+    processBeforeResponse: false,
+    deferInitialization: true,
+    ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.INFO }),
+    clientOptions,
+  });
+  const log = logOf(app.logger);
+  const redis = producerConnection(config.redisUrl, log);
+  store = new Store(redis, config.queuePrefix, config.diagnosisTtlSeconds);
+  try {
+    await app.init();
+  } catch (e) {
+    await closeConnection(redis);
+    const code = (e as { data?: { error?: string } }).data?.error ?? (e as Error).message;
+    throw new StartupError(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${code})`);
+  }
+
+  const producer = new Producer(redis, {
+    prefix: config.queuePrefix,
+    dedupWindowMs: config.dedupWindowMs,
+    log,
+    ...deps.producer,
+  });
+  const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
+  registerHandlers(app, { config, producer, store, authorizer, log });
+  app.error(async (e) => {
+    log.error(`slack listener error: ${(e as Error).message}`);
+  });
+
+  let port = config.port;
+  let server: Server | undefined;
+  try {
+    if (socketMode) {
+      await app.start();
+    } else {
+      server = (await app.start(config.port)) as Server;
+      port = (server.address() as AddressInfo).port;
+    }
+  } catch (e) {
+    await app.stop().catch(() => {});
+    await producer.close();
+    await closeConnection(redis);
+    throw new StartupError(
+      `cannot start the Slack ${socketMode ? "Socket Mode connection" : `HTTP receiver on port ${config.port}`}: ${(e as Error).message}`,
+    );
+  }
+  log.info(
+    `helm-doctor serve: ${socketMode ? "Socket Mode" : `HTTP on :${port}/slack/events`}, policy: ${policy.source}`,
+  );
+
+  let worker: WorkerHandle | undefined;
+  if (deps.embeddedWorker !== false) {
+    try {
+      worker = await startWorker(config, {
+        sourceFactory: deps.sourceFactory,
+        slack: app.client,
+        log,
+        handleSignals: false,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.tuning ? { tuning: deps.tuning } : {}),
+      });
+    } catch (e) {
+      server?.closeAllConnections();
+      await app.stop().catch(() => {});
+      await producer.close();
+      await closeConnection(redis);
+      throw e;
+    }
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      server?.closeAllConnections();
+      await app.stop().catch((e: unknown) => log.warn(`stopping Bolt: ${(e as Error).message}`));
+      await worker?.close();
+      await producer.close();
+      await closeConnection(redis);
+      if (deps.handleSignals !== false) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    })();
+    return closed;
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log.info(`${sig}: stopping helm-doctor serve`);
+    void close().then(() => log.info("stopped"));
+  };
+  if (deps.handleSignals !== false) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { app, port, producer, store: store!, ...(worker ? { worker } : {}), close };
+}

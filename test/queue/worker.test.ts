@@ -1,0 +1,298 @@
+// The diagnose worker on a real Redis: retries with backoff, permanent failures, and a worker that dies
+// mid-job (stalled-job recovery) — every requester's message still ends in a report or a clear error.
+import { webApi } from "@slack/bolt";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BundleSource } from "../../src/cluster/bundle.js";
+import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
+import { loadConfig } from "../../src/config.js";
+import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
+import { Producer } from "../../src/queue/producer.js";
+import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
+import { QUEUES } from "../../src/queue/schemas.js";
+import { Store } from "../../src/queue/store.js";
+import {
+  type SourceFactory,
+  startWorker,
+  type WorkerHandle,
+  type WorkerTuning,
+} from "../../src/queue/worker.js";
+import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
+
+const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+let redis: TestRedis;
+let fake: FakeSlack;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+interface Rig {
+  producer: Producer;
+  store: Store;
+  client: webApi.WebClient;
+  prefix: string;
+  worker(factory: SourceFactory, tuning?: WorkerTuning): Promise<WorkerHandle>;
+  request(channel: string): Promise<{ jobId: string; channel: string; ts: string }>;
+}
+
+async function rig(): Promise<Rig> {
+  const prefix = uniquePrefix("worker");
+  const config = loadConfig(
+    {
+      SLACK_BOT_TOKEN: fake.token,
+      SLACK_API_URL: fake.apiUrl,
+      REDIS_URL: redis.url,
+      HELM_DOCTOR_QUEUE_PREFIX: prefix,
+    },
+    "worker",
+  );
+  const conn = producerConnection(redis.url, quiet);
+  const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
+  const store = new Store(conn, prefix);
+  const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
+  const workers: WorkerHandle[] = [];
+  cleanups.push(async () => {
+    for (const w of workers) await w.close();
+    await producer.close();
+    await closeConnection(conn);
+    await cleanPrefix(redis.url, prefix);
+  });
+  return {
+    producer,
+    store,
+    client,
+    prefix,
+    worker: async (factory, tuning) => {
+      const w = await startWorker(config, {
+        sourceFactory: factory,
+        slack: client,
+        log: quiet,
+        handleSignals: false,
+        tuning: { stalledInterval: 500, lockDuration: 1000, ...tuning },
+      });
+      workers.push(w);
+      return w;
+    },
+    request: async (channel) => {
+      const { jobId } = await producer.enqueueDiagnose({
+        release: "yahoo",
+        namespace: "default",
+        requestedBy: "U0ANA00001",
+        channel,
+        requestedAt: new Date().toISOString(),
+      });
+      const ts = fake.seedMessage(channel, { text: "queued…" });
+      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+      return { jobId, channel, ts };
+    },
+  };
+}
+
+const bundle = (): SnapshotSource => new BundleSource(FOUNDING_BUNDLE);
+
+async function finalText(channel: string, ts: string, match: RegExp, timeoutMs = 10_000): Promise<string> {
+  return eventually(
+    () => {
+      const t = JSON.stringify(fake.message(channel, ts)?.blocks ?? []);
+      return match.test(t) ? t : undefined;
+    },
+    timeoutMs,
+    `message ${channel}/${ts} matching ${match}`,
+  );
+}
+
+describe("diagnose worker", () => {
+  it("retries a transient failure with backoff and ends in the report", async () => {
+    const r = await rig();
+    let calls = 0;
+    await r.worker(async () => {
+      calls++;
+      if (calls === 1) throw new Error("connect ECONNREFUSED 10.0.0.1:443");
+      return bundle();
+    });
+    const { channel, ts } = await r.request("C0WRK00001");
+    await finalText(channel, ts, /Roll back to revision 1/);
+    expect(calls).toBe(2);
+  });
+
+  it("gives up after the last attempt with a clear error, and a permanent error is not retried", async () => {
+    const r = await rig();
+    let calls = 0;
+    await r.worker(async (ns) => {
+      calls++;
+      if (ns === "default") throw new Error("the Kubernetes API timed out");
+      throw new SourceError('kubeconfig context "prod" not found');
+    });
+    const { channel, ts } = await r.request("C0WRK00002");
+    const text = await finalText(channel, ts, /Could not diagnose/);
+    expect(text).toContain("the Kubernetes API timed out");
+    expect(text).toContain("Gave up after 3 attempts");
+    expect(calls).toBe(3);
+
+    calls = 0;
+    const { jobId } = await r.producer.enqueueList({
+      namespace: "prod",
+      requestedBy: "U0ANA00001",
+      channel: "C0WRK00003",
+      requestedAt: new Date().toISOString(),
+    });
+    const ts2 = fake.seedMessage("C0WRK00003");
+    await followJob(
+      r.client,
+      r.store,
+      QUEUES.diagnose,
+      jobId,
+      { channel: "C0WRK00003", ts: ts2, user: "U0ANA00001" },
+      quiet,
+    );
+    const t2 = await finalText("C0WRK00003", ts2, /Could not list releases in prod/);
+    expect(t2).toContain('kubeconfig context \\"prod\\" not found');
+    expect(calls).toBe(1);
+  });
+
+  it("recovers the job of a worker that dies mid-job (stalled-job check)", async () => {
+    const r = await rig();
+    let started = false;
+    // Worker A takes the job and hangs (as if its process froze or died).
+    const a = await r.worker(async () => {
+      started = true;
+      return new Promise<SnapshotSource>(() => {});
+    });
+    const { channel, ts, jobId } = await r.request("C0WRK00004");
+    await eventually(() => (started ? true : undefined), 5000, "worker A to take the job");
+    await a.worker.close(true); // killed: no more lock renewals
+    // Worker B finds the stalled job and runs it again.
+    await r.worker(async () => bundle());
+    await finalText(channel, ts, /Roll back to revision 1/, 15_000);
+    expect(await r.store.getResult(QUEUES.diagnose, jobId)).toMatchObject({ kind: "report" });
+  });
+
+  it("shows progress on a slow diagnosis, at most about one update per second", async () => {
+    const r = await rig();
+    await r.worker(async () => {
+      const inner = bundle();
+      return {
+        describe: () => inner.describe(),
+        releases: (ns) => inner.releases(ns),
+        load: async (rel, ns, now) => {
+          await new Promise((res) => setTimeout(res, 1500));
+          return inner.load(rel, ns, now);
+        },
+      };
+    });
+    const { channel, ts } = await r.request("C0WRK00006");
+    await finalText(channel, ts, /Roll back to revision 1/);
+    const history = fake.message(channel, ts)!.history;
+    const texts = history.map((h) => JSON.stringify(h.blocks ?? []));
+    expect(texts.some((t) => t.includes("reading release records"))).toBe(true);
+    // Updates of one message are throttled (the first entry is the post itself).
+    const times = history.slice(1).map((h) => h.time);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(900);
+  });
+
+  it("reports what could not be read (gaps) instead of failing", async () => {
+    const r = await rig();
+    await r.worker(async () => {
+      const inner = bundle();
+      return {
+        describe: () => "live cluster (test)",
+        releases: (ns) => inner.releases(ns),
+        load: async (rel, ns, now) => {
+          const s = await inner.load(rel, ns, now);
+          s.events = [];
+          s.gaps.push({
+            what: "events",
+            reason: "forbidden",
+            detail: "add list events on namespace default",
+          });
+          return s;
+        },
+      };
+    });
+    const { channel, ts } = await r.request("C0WRK00005");
+    const text = await finalText(channel, ts, /Could not read/);
+    expect(text).toContain("events: forbidden (add list events on namespace default)");
+  });
+});
+
+describe("message updates", () => {
+  it("coalesce progress and keep at least the interval between chat.update calls", async () => {
+    const sent: { text: string; at: number }[] = [];
+    const client = {
+      chat: {
+        update: async (a: { text?: string }) => {
+          sent.push({ text: String(a.text), at: Date.now() });
+          return { ok: true };
+        },
+      },
+    } as unknown as SlackClient;
+    const u = new MessageUpdater(client, "C1", "1.1", quiet, 200, 0);
+    for (let i = 0; i < 20; i++) {
+      u.progress({ text: `step ${i}`, blocks: [] });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await u.final({ text: "done", blocks: [] });
+    expect(sent.length).toBeLessThanOrEqual(5);
+    expect(sent.at(-1)!.text).toBe("done");
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(190);
+    u.progress({ text: "late", blocks: [] });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent.at(-1)!.text).toBe("done");
+  });
+});
+
+describe("producer", () => {
+  it("fails fast with QueueUnavailableError when Redis cannot be reached", async () => {
+    const conn = producerConnection("redis://127.0.0.1:1", quiet);
+    const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 1500 });
+    const t0 = Date.now();
+    await expect(
+      p.enqueueDiagnose({
+        release: "yahoo",
+        namespace: "default",
+        requestedBy: "U0ANA00001",
+        channel: "C0X0000001",
+        requestedAt: new Date().toISOString(),
+      }),
+    ).rejects.toThrow(/job queue \(Redis\) is unreachable/);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await p.close();
+    conn.disconnect();
+  });
+
+  it("validates remediate payloads", async () => {
+    const r = await rig();
+    const base = {
+      diagnosisId: "abcdefgh12345678",
+      action: "rollback" as const,
+      expectedRevision: 2,
+      release: "yahoo",
+      namespace: "default",
+      resources: [],
+      user: { id: "U0ANA00001" },
+      channel: "C0X0000001",
+      messageTs: "1700000000.000100",
+      requestedAt: new Date().toISOString(),
+    };
+    await expect(r.producer.enqueueRemediate(base, 0)).rejects.toThrow(/rollback needs the target revision/);
+    await expect(
+      r.producer.enqueueRemediate({ ...base, revision: 1, release: "Bad_Name" }, 0),
+    ).rejects.toThrow(/not a valid Helm release name/);
+    expect(await r.producer.enqueueRemediate({ ...base, revision: 1 }, 0)).toEqual({
+      jobId: "r-abcdefgh12345678-0",
+      duplicate: false,
+    });
+  });
+});

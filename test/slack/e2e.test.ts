@@ -1,0 +1,613 @@
+// The Slack front end end to end: signed requests through Bolt's HTTP receiver, BullMQ on a real Redis, the
+// embedded worker diagnosing a bundle, every Slack call recorded by a fake Slack. One Redis and one fake Slack
+// for the file; each part starts its own helm-doctor (its own key prefix).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BundleSource } from "../../src/cluster/bundle.js";
+import { diagnose } from "../../src/diagnosis/diagnose.js";
+import { remediateJobSchema } from "../../src/queue/schemas.js";
+import { parsePolicy } from "../../src/slack/policy.js";
+import {
+  type FakeSlack,
+  type RecordedCall,
+  startFakeSlack,
+  validateBlocks,
+} from "../support/fake-slack/index.js";
+import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { foundingCase } from "../support/scenarios/founding.js";
+import {
+  countingBundleFactory,
+  eventually,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
+import { sendBlockAction, sendSigned, sendSlashCommand } from "../support/slack-request.js";
+
+let redis: TestRedis;
+let fake: FakeSlack;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+});
+
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+// The Slack front end end to end: signed slash commands through Bolt's HTTP receiver, BullMQ on a real Redis,
+// the embedded worker diagnosing the founding-case bundle, messages on a fake Slack.
+describe("HTTP front end", () => {
+  let serve: TestServe;
+  const factory = countingBundleFactory();
+
+  beforeAll(async () => {
+    fake.reset();
+    serve = await startTestServe({ fake, redisUrl: redis.url, sourceFactory: factory });
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  type Obj = Record<string, unknown>;
+
+  function buttons(blocks: unknown): Obj[] {
+    const out: Obj[] = [];
+    for (const b of (blocks as Obj[]) ?? []) {
+      if (b.type === "actions") out.push(...((b.elements as Obj[]) ?? []));
+    }
+    return out;
+  }
+
+  const text = (v: unknown) => JSON.stringify(v);
+
+  describe("slash command → report", () => {
+    it("acks fast, posts a placeholder, then the founding-case report with buttons and a thread", async () => {
+      const res = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo -n default",
+        channelId: "C0E2E00001",
+      });
+      expect(res.status).toBe(200);
+      expect(res.elapsedMs).toBeLessThan(3000);
+      const ack = res.json() as Obj;
+      expect(ack.response_type).toBe("ephemeral");
+      expect(String(ack.text)).toContain("default/yahoo");
+
+      const placeholder = await fake.waitFor(
+        (c) =>
+          c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00001" && !c.args.thread_ts,
+        5000,
+      );
+      expect(text(placeholder.args.blocks)).toContain("Diagnosing default/yahoo");
+      const ts = String(placeholder.response.ts);
+
+      const final = await fake.waitFor(
+        (c) => c.method === "chat.update" && c.ok && c.args.ts === ts && buttons(c.args.blocks).length > 0,
+        10_000,
+      );
+      const body = text(final.args.blocks);
+      expect(body).toContain("basic-app-config");
+      expect(body).toContain("pre-install,pre-upgrade");
+      const labels = buttons(final.args.blocks).map((b) => (b.text as Obj).text as string);
+      expect(labels.some((l) => /re-run upgrade/i.test(l))).toBe(true);
+      expect(labels).toContain("Roll back to revision 1");
+      for (const b of buttons(final.args.blocks)) {
+        // Opaque id, never a command; a confirm dialog that says what will happen.
+        expect(String(b.value)).toMatch(/^[A-Za-z0-9_-]{8,}\.\d+$/);
+        expect(String(b.value)).not.toMatch(/helm|rollback|upgrade/i);
+        const confirm = b.confirm as Obj;
+        expect(((confirm.text as Obj).text as string).length).toBeGreaterThan(20);
+      }
+      const rollback = buttons(final.args.blocks).find(
+        (b) => (b.text as Obj).text === "Roll back to revision 1",
+      )!;
+      expect(((rollback.confirm as Obj).text as Obj).text).toMatch(/revision 3/);
+      expect(rollback.style).toBe("danger");
+
+      const thread = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === ts,
+        5000,
+      );
+      expect(text(thread.args.blocks)).toContain("helm-doctor rollback yahoo 1 -n default");
+      expect(fake.message("C0E2E00001", ts)?.blocks).toEqual(final.args.blocks);
+    });
+
+    it("accepts <ns>/<release> as well", async () => {
+      const before = factory.loads;
+      const res = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "default/yahoo",
+        channelId: "C0E2E00002",
+      });
+      expect(res.status).toBe(200);
+      const placeholder = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00002",
+        5000,
+      );
+      const ts = String(placeholder.response.ts);
+      // Within the deduplication window it joins the first run: the same result, no new diagnosis.
+      await eventually(() => (buttons(fake.message("C0E2E00002", ts)?.blocks).length > 0 ? true : undefined));
+      expect(factory.loads).toBe(before);
+    });
+
+    it("answers a missing release with the releases that exist", async () => {
+      await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahooo",
+        channelId: "C0E2E00003",
+      });
+      const placeholder = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00003",
+        5000,
+      );
+      const ts = String(placeholder.response.ts);
+      const msg = await eventually(() => {
+        const m = fake.message("C0E2E00003", ts);
+        return m && text(m.blocks).includes("no Helm release") ? m : undefined;
+      });
+      expect(text(msg.blocks)).toContain("yahoo (deployed)");
+      expect(text(msg.blocks)).toContain("Did you mean: yahoo?");
+    });
+
+    it("lists releases, unhealthy first", async () => {
+      const res = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "list -n default",
+        channelId: "C0E2E00004",
+      });
+      expect(res.status).toBe(200);
+      expect(String((res.json() as Obj).text)).toContain("Listing releases in default");
+      const placeholder = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00004",
+        5000,
+      );
+      const ts = String(placeholder.response.ts);
+      const msg = await eventually(() => {
+        const m = fake.message("C0E2E00004", ts);
+        return m && text(m.blocks).includes("revision 2") ? m : undefined;
+      });
+      expect(text(msg.blocks)).toMatch(/\*yahoo\* · deployed · revision 2/);
+      expect(factory.lists).toBeGreaterThan(0);
+    });
+
+    it("answers help and bad input with an ephemeral usage message", async () => {
+      const help = await sendSlashCommand({ url: serve.url, signingSecret: SIGNING_SECRET, text: "help" });
+      expect(help.status).toBe(200);
+      expect((help.json() as Obj).response_type).toBe("ephemeral");
+      expect(text(help.json())).toContain("list [-n &lt;namespace&gt;]");
+
+      const bad = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "Yahoo_App",
+      });
+      expect(bad.status).toBe(200);
+      const body = bad.json() as Obj;
+      expect(body.response_type).toBe("ephemeral");
+      expect(text(body)).toContain("invalid release name");
+      expect(text(body)).toContain("list [-n");
+
+      const extra = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo extra",
+      });
+      expect(text(extra.json())).toContain('unexpected argument \\"extra\\"');
+    });
+
+    it("rejects unsigned, badly signed and stale requests with 401", async () => {
+      const fields = {
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo",
+        channelId: "C0E2E00401",
+      };
+      expect((await sendSlashCommand({ ...fields, unsigned: true })).status).toBe(401);
+      expect((await sendSlashCommand({ ...fields, badSignature: true })).status).toBe(401);
+      expect((await sendSlashCommand({ ...fields, stale: true })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fake.calls.filter((c) => text(c.args).includes("C0E2E00401"))).toEqual([]);
+    });
+
+    it("serves /healthz and /readyz on the same port", async () => {
+      const h = await fetch(`${serve.baseUrl}/healthz`);
+      expect(h.status).toBe(200);
+      const r = await fetch(`${serve.baseUrl}/readyz`);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain("ready");
+      const other = await sendSigned({ url: `${serve.baseUrl}/other`, signingSecret: SIGNING_SECRET }, "x=1");
+      expect(other.status).toBe(404);
+    });
+
+    it("retries a Slack 429 after Retry-After and still delivers the report", async () => {
+      fake.rateLimit("chat.update", 1, 1);
+      const t0 = Date.now();
+      await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo",
+        channelId: "C0E2E00429",
+      });
+      const placeholder = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00429",
+        5000,
+      );
+      const ts = String(placeholder.response.ts);
+      await eventually(() => (buttons(fake.message("C0E2E00429", ts)?.blocks).length > 0 ? true : undefined));
+      const updates = fake.callsTo("chat.update").filter((c) => c.args.ts === ts);
+      expect(updates.map((c) => c.status)).toEqual([429, 200]);
+      expect(updates[1]!.time - updates[0]!.time).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    });
+
+    it("keeps every message it sent within Block Kit limits", () => {
+      const sent = fake.calls.filter((c) =>
+        ["chat.postMessage", "chat.update", "chat.postEphemeral"].includes(c.method),
+      );
+      expect(sent.length).toBeGreaterThan(5);
+      for (const c of sent.filter((x) => x.status !== 429)) {
+        expect(c.response.error, `${c.method}: ${text(c.response)}`).toBeUndefined();
+        expect(validateBlocks(c.args.blocks ?? [], "message")).toEqual([]);
+      }
+    });
+  });
+});
+
+// Simultaneous requests for one release join one diagnosis job, and every requester's message gets the report.
+describe("dedup", () => {
+  let serve: TestServe;
+  const factory = countingBundleFactory();
+
+  beforeAll(async () => {
+    fake.reset();
+    serve = await startTestServe({ fake, redisUrl: redis.url, sourceFactory: factory });
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  describe("deduplication", () => {
+    it("5 simultaneous requests → 1 diagnosis job, 5 messages updated with the report", async () => {
+      const users = ["U0DUP00001", "U0DUP00002", "U0DUP00003", "U0DUP00004", "U0DUP00005"];
+      const channels = ["C0DUP00001", "C0DUP00002", "C0DUP00003", "C0DUP00004", "C0DUP00005"];
+      const acks = await Promise.all(
+        users.map((u, i) =>
+          sendSlashCommand({
+            url: serve.url,
+            signingSecret: SIGNING_SECRET,
+            text: i % 2 === 0 ? "yahoo -n default" : "default/yahoo",
+            userId: u,
+            channelId: channels[i]!,
+          }),
+        ),
+      );
+      for (const a of acks) expect(a.status).toBe(200);
+
+      const messages = await eventually(
+        () => {
+          const posts = fake.okCallsTo("chat.postMessage").filter((c) => !c.args.thread_ts);
+          return posts.length >= 5 ? posts : undefined;
+        },
+        10_000,
+        "5 placeholders",
+      );
+      for (const p of messages) {
+        const ch = String(p.response.channel);
+        const ts = String(p.response.ts);
+        await eventually(
+          () =>
+            JSON.stringify(fake.message(ch, ts)?.blocks).includes("Roll back to revision 1")
+              ? true
+              : undefined,
+          10_000,
+          `report in ${ch}`,
+        );
+        // Each requester also gets the details thread.
+        await eventually(() =>
+          fake.okCallsTo("chat.postMessage").some((c) => c.args.channel === ch && c.args.thread_ts === ts)
+            ? true
+            : undefined,
+        );
+      }
+      expect(factory.loads).toBe(1);
+
+      // BullMQ holds exactly one diagnose job.
+      const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+      const q = new Queue("diagnose", { connection: conn, prefix: serve.prefix });
+      const counts = await q.getJobCounts("completed", "active", "waiting", "delayed", "failed");
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
+      await q.close();
+      conn.disconnect();
+
+      // Exactly one final update per message (no double delivery).
+      for (const p of messages) {
+        const finals = fake
+          .okCallsTo("chat.update")
+          .filter((c) => c.args.ts === p.response.ts && JSON.stringify(c.args.blocks).includes("remediate-"));
+        expect(finals).toHaveLength(1);
+      }
+    });
+  });
+});
+
+// Remediation buttons: re-authorized on press against the policy, then a `remediate` job with the payload the
+// remediation worker needs; refusals say why, ephemerally.
+describe("buttons", () => {
+  const POLICY = `
+  version: 1
+  remediate:
+    - users: [U0ANA00001]
+      actions: [rollback, rerun-upgrade]
+      namespaces: [default]
+    - usergroups: [S0SRE00001]
+      actions: [restore-hook-resources]
+      namespaces: ["def*"]
+  `;
+
+  let serve: TestServe;
+  const CHANNEL = "C0BTN00001";
+  let reportTs = "";
+  let buttons: { action_id: string; value: string; text: string }[] = [];
+
+  beforeAll(async () => {
+    fake.reset();
+    fake.setUsergroup("S0SRE00001", ["U0CAROL003"]);
+    serve = await startTestServe({ fake, redisUrl: redis.url, policy: parsePolicy(POLICY, "policy.yaml") });
+    await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: "yahoo",
+      channelId: CHANNEL,
+    });
+    const placeholder = await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok, 5000);
+    reportTs = String(placeholder.response.ts);
+    const blocks = await eventually(() => {
+      const m = fake.message(CHANNEL, reportTs);
+      return JSON.stringify(m?.blocks).includes("remediate-")
+        ? (m!.blocks as Record<string, unknown>[])
+        : undefined;
+    });
+    const actions = blocks.find((b) => b.type === "actions") as { elements: Record<string, unknown>[] };
+    buttons = actions.elements.map((e) => ({
+      action_id: String(e.action_id),
+      value: String(e.value),
+      text: String((e.text as { text: string }).text),
+    }));
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  function button(label: RegExp) {
+    const b = buttons.find((x) => label.test(x.text));
+    if (!b) throw new Error(`no button ${label}: ${buttons.map((x) => x.text).join(", ")}`);
+    return b;
+  }
+
+  async function press(user: string, name: string, label: RegExp) {
+    const b = button(label);
+    const res = await sendBlockAction({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      userId: user,
+      userName: name,
+      channelId: CHANNEL,
+      messageTs: reportTs,
+      actions: [{ action_id: b.action_id, block_id: "remediations", value: b.value, text: b.text }],
+    });
+    expect(res.status).toBe(200);
+    return b;
+  }
+
+  function ephemeralTo(user: string, after: number): Promise<RecordedCall> {
+    return fake.waitFor(
+      (c) => c.method === "chat.postEphemeral" && c.args.user === user && c.seq > after,
+      5000,
+    );
+  }
+
+  describe("remediation buttons", () => {
+    it("queues a remediate job with the right payload and answers in the thread", async () => {
+      const b = await press("U0ANA00001", "ana", /^Roll back to revision 1$/);
+      const reply = await fake.waitFor(
+        (c) =>
+          c.method === "chat.postMessage" &&
+          c.args.thread_ts === reportTs &&
+          /requested/.test(String(c.args.text)),
+        5000,
+      );
+      expect(String(reply.args.text)).toContain("<@U0ANA00001> requested *Roll back to revision 1*");
+      expect(String(reply.args.text)).toContain("moved past revision 2");
+
+      const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+      const q = new Queue("remediate", { connection: conn, prefix: serve.prefix });
+      const [diagnosisId, index] = b.value.split(".");
+      const job = await q.getJob(`r-${diagnosisId}-${index}`);
+      expect(job?.name).toBe("remediate");
+      const data = remediateJobSchema.parse(job!.data);
+      expect(data).toMatchObject({
+        diagnosisId,
+        action: "rollback",
+        revision: 1,
+        expectedRevision: 2,
+        release: "yahoo",
+        namespace: "default",
+        user: { id: "U0ANA00001", name: "ana" },
+        channel: CHANNEL,
+        messageTs: reportTs,
+      });
+      expect(job!.opts.attempts).toBe(1);
+      await q.close();
+      conn.disconnect();
+    });
+
+    it("refuses a user without a grant, saying why", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      await press("U0BOB00002", "bob", /^Roll back/);
+      const e = await ephemeralTo("U0BOB00002", seq);
+      expect(String(e.args.text)).toMatch(/Not allowed to \*Roll back to revision 1\*/);
+      expect(String(e.args.text)).toContain(
+        "<@U0BOB00002> has no remediation grant in the policy (policy.yaml)",
+      );
+    });
+
+    it("refuses an action the user's grants do not cover", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      await press("U0ANA00001", "ana", /^Restore/);
+      const e = await ephemeralTo("U0ANA00001", seq);
+      expect(String(e.args.text)).toContain(
+        "your grants do not cover restore-hook-resources in namespace `default`",
+      );
+      expect(String(e.args.text)).toContain("You may run: rollback, rerun-upgrade in `default`");
+    });
+
+    it("lets a user group member through, and keeps one queued remediation per release", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      await press("U0CAROL003", "carol", /^Restore/);
+      const e = await ephemeralTo("U0CAROL003", seq);
+      // Authorized (usergroups.users.list), but ana's rollback of the same release is still queued.
+      expect(String(e.args.text)).toMatch(/already queued .*requested by <@U0ANA00001>/);
+      expect(fake.okCallsTo("usergroups.users.list").length).toBeGreaterThan(0);
+    });
+
+    it("treats a double click as one request", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      await press("U0ANA00001", "ana", /^Roll back/);
+      const e = await ephemeralTo("U0ANA00001", seq);
+      expect(String(e.args.text)).toContain("already queued");
+    });
+
+    it("says so when a button's diagnosis has expired", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const res = await sendBlockAction({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        userId: "U0ANA00001",
+        channelId: CHANNEL,
+        messageTs: reportTs,
+        actions: [{ action_id: "remediate-0", value: "AAAAAAAAAAAAAAAA.0" }],
+      });
+      expect(res.status).toBe(200);
+      const e = await ephemeralTo("U0ANA00001", seq);
+      expect(String(e.args.text)).toContain("expired");
+    });
+  });
+});
+
+// Secret data and release values never reach Slack: a release whose values, Secret and event messages hold
+// secrets is diagnosed end to end, and every recorded Slack call (Web API arguments, response_url posts) is
+// scanned for them.
+describe("redaction", () => {
+  const VALUE_PASSWORD = "hunter2-Sup3rSecret";
+  const VALUE_TOKEN = "tok-9f8e7d6c5b4a3";
+  const SECRET_DATA = "L1veS3cret-data-xyz";
+  const SECRET_DATA_B64 = Buffer.from(SECRET_DATA).toString("base64");
+  const ENV_PASSWORD = "envPassw0rd-42-abc";
+  const SECRETS = [VALUE_PASSWORD, VALUE_TOKEN, SECRET_DATA, SECRET_DATA_B64, ENV_PASSWORD];
+
+  let dir: string;
+  let bundle: string;
+  let serve: TestServe;
+
+  function secretBundle(): unknown {
+    const s = foundingCase();
+    // Release values (user config) with secrets, rendered into a Secret and a container env var.
+    const rev2 = s.releases[1]!;
+    rev2.config = { db: { password: VALUE_PASSWORD }, apiToken: VALUE_TOKEN, replicaCount: 2 };
+    rev2.manifest += [
+      "---",
+      "# Source: basic-app/templates/secret.yaml",
+      "apiVersion: v1",
+      "kind: Secret",
+      "metadata:",
+      "  name: db-credentials",
+      "stringData:",
+      `  password: ${VALUE_PASSWORD}`,
+      "",
+    ].join("\n");
+    rev2.manifest = rev2.manifest.replace(
+      "image: nginx:1.16.0",
+      `image: nginx:1.16.0\n          env:\n            - name: DB_PASSWORD\n              value: ${ENV_PASSWORD}`,
+    );
+    s.add(
+      s.owned({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "db-credentials" },
+        type: "Opaque",
+        data: { password: SECRET_DATA_B64 },
+      }),
+      60,
+    );
+    // An event message that quotes secrets (applications log the strangest things).
+    const ev = s.live.find((o) => o.kind === "Event" && o.reason === "FailedMount")!;
+    ev.message = `${ev.message}; tried ${SECRET_DATA} and password=${VALUE_PASSWORD}, env ${ENV_PASSWORD}, token ${VALUE_TOKEN}`;
+    return s.bundle();
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hd-secrets-"));
+    bundle = join(dir, "bundle.json");
+    writeFileSync(bundle, JSON.stringify(secretBundle()));
+    fake.reset();
+    serve = await startTestServe({ fake, redisUrl: redis.url, sourceFactory: countingBundleFactory(bundle) });
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("secrets", () => {
+    it("the unredacted diagnosis does quote them (so this test means something)", async () => {
+      const snap = await new BundleSource(bundle).load("yahoo", "default", new Date());
+      const raw = JSON.stringify(diagnose(snap));
+      expect(raw).toContain(VALUE_PASSWORD);
+      expect(raw).toContain(SECRET_DATA);
+    });
+
+    it("never appear in any Slack call", async () => {
+      await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo -n default",
+        channelId: "C0SEC00001",
+        responseUrl: fake.responseUrl("secrets"),
+      });
+      await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "list",
+        channelId: "C0SEC00002",
+      });
+      const p = await fake.waitFor(
+        (c) => c.method === "chat.postMessage" && c.args.channel === "C0SEC00001",
+        5000,
+      );
+      const ts = String(p.response.ts);
+      await eventually(() =>
+        fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === ts) ? true : undefined,
+      );
+      const report = JSON.stringify(fake.message("C0SEC00001", ts)?.blocks);
+      expect(report).toContain("basic-app-config");
+      expect(report).toContain("[redacted]");
+
+      const everything = JSON.stringify([fake.calls.map((c) => c.args), fake.responses.map((r) => r.body)]);
+      for (const secret of SECRETS) expect(everything, secret).not.toContain(secret);
+    });
+  });
+});

@@ -1,0 +1,199 @@
+// Process-level behaviour. Redis stops mid-run: a command still gets an answer (a clear ephemeral error)
+// within Slack's 3 s, /readyz says so, and once Redis is back on the same port the next command works without
+// restarting helm-doctor. SIGTERM stops `serve` and `worker` cleanly (exit 0: Bolt, workers and Redis
+// connections all closed, nothing left running).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import {
+  cleanPrefix,
+  freePort,
+  redisServerOnPath,
+  startTestRedis,
+  type TestRedis,
+  uniquePrefix,
+} from "../support/redis.js";
+import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import { sendSlashCommand } from "../support/slack-request.js";
+
+const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
+
+let redis: TestRedis;
+let fake: FakeSlack;
+let serve: TestServe;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+  serve = await startTestServe({ fake, redisUrl: redis.url });
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await fake?.close();
+  await redis?.stop();
+});
+
+async function reportIn(channel: string): Promise<void> {
+  const res = await sendSlashCommand({
+    url: serve.url,
+    signingSecret: SIGNING_SECRET,
+    text: "yahoo",
+    channelId: channel,
+  });
+  expect(res.status).toBe(200);
+  const p = await fake.waitFor(
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+    10_000,
+  );
+  await eventually(
+    () =>
+      JSON.stringify(fake.message(channel, String(p.response.ts))?.blocks).includes("basic-app-config")
+        ? true
+        : undefined,
+    15_000,
+    `report in ${channel}`,
+  );
+}
+
+describe("Redis outage", () => {
+  // Needs a redis-server of its own to kill and restart (with only REDIS_URL, it is skipped).
+  it.runIf(redisServerOnPath())(
+    "answers within 3 s while Redis is down and recovers when it returns",
+    async () => {
+      await reportIn("C0RDS00001");
+
+      await redis.kill();
+      const sent = Date.now();
+      const res = await sendSlashCommand({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        text: "yahoo -n default",
+        channelId: "C0RDS00002",
+        responseUrl: fake.responseUrl("down"),
+      });
+      expect(res.status).toBe(200);
+      const answer = await fake.waitForResponse("down", 5000);
+      expect(answer.time - sent).toBeLessThan(3000);
+      expect(answer.body.response_type).toBe("ephemeral");
+      expect(String(answer.body.text)).toContain("job queue (Redis) is unreachable");
+      // Nothing was posted to the channel for the failed request.
+      expect(fake.calls.filter((c) => c.args.channel === "C0RDS00002")).toEqual([]);
+
+      const ready = await fetch(`${serve.baseUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain("redis unreachable");
+
+      await redis.restart();
+      await eventually(
+        async () => ((await fetch(`${serve.baseUrl}/readyz`)).status === 200 ? true : undefined),
+        15_000,
+        "readyz 200",
+      );
+      await reportIn("C0RDS00003");
+    },
+  );
+});
+
+describe("Redis down at start", () => {
+  it.runIf(redisServerOnPath())(
+    "starts anyway, answers with the error, and works once Redis is up",
+    async () => {
+      const port = await freePort();
+      const early = await startTestServe({ fake, redisUrl: `redis://127.0.0.1:${port}` });
+      let late: TestRedis | undefined;
+      try {
+        const sent = Date.now();
+        await sendSlashCommand({
+          url: early.url,
+          signingSecret: SIGNING_SECRET,
+          text: "yahoo",
+          channelId: "C0LATE0001",
+          responseUrl: fake.responseUrl("late"),
+        });
+        const answer = await fake.waitForResponse("late", 5000);
+        expect(answer.time - sent).toBeLessThan(3000);
+        expect(String(answer.body.text)).toContain("job queue (Redis) is unreachable");
+        expect((await fetch(`${early.baseUrl}/readyz`)).status).toBe(503);
+
+        late = await startTestRedis({ port });
+        await eventually(
+          async () => ((await fetch(`${early.baseUrl}/readyz`)).status === 200 ? true : undefined),
+          10_000,
+          "readyz 200 after Redis started",
+        );
+        const res = await sendSlashCommand({
+          url: early.url,
+          signingSecret: SIGNING_SECRET,
+          text: "yahoo",
+          channelId: "C0LATE0002",
+        });
+        expect(res.status).toBe(200);
+        const p = await fake.waitFor(
+          (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0LATE0002",
+          5000,
+        );
+        await eventually(
+          () =>
+            JSON.stringify(fake.message("C0LATE0002", String(p.response.ts))?.blocks).includes(
+              "basic-app-config",
+            )
+              ? true
+              : undefined,
+          10_000,
+          "the report after Redis started",
+        );
+      } finally {
+        await early.stop();
+        await late?.stop();
+      }
+    },
+    45_000,
+  );
+});
+
+describe("shutdown", () => {
+  for (const mode of ["serve", "worker"] as const) {
+    it(`helm-doctor ${mode} stops cleanly on SIGTERM`, async () => {
+      const prefix = uniquePrefix("sigterm");
+      const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, mode], {
+        env: {
+          ...process.env,
+          SLACK_BOT_TOKEN: fake.token,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: fake.apiUrl,
+          REDIS_URL: redis.url,
+          PORT: "0",
+          HELM_DOCTOR_QUEUE_PREFIX: prefix,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      child.stderr.on("data", (d) => {
+        out += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await eventually(
+        () => (/ready (\d+)/.test(out) ? true : undefined),
+        20_000,
+        `${mode} to start: ${out}`,
+      );
+      if (mode === "serve") {
+        const port = /ready (\d+)/.exec(out)![1];
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      }
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
+      ]);
+      if (code === "still running") child.kill("SIGKILL");
+      expect(code, out).toBe(0);
+      await cleanPrefix(redis.url, prefix);
+    });
+  }
+});

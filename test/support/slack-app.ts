@@ -1,0 +1,119 @@
+// Start helm-doctor's Slack front end + embedded worker against a FakeSlack and a test Redis, with a
+// BundleSource as the snapshot source (the lead wires LiveSource later).
+import { fileURLToPath } from "node:url";
+import { BundleSource } from "../../src/cluster/bundle.js";
+import type { SnapshotSource } from "../../src/cluster/source.js";
+import { loadConfig } from "../../src/config.js";
+import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
+import type { Policy } from "../../src/slack/policy.js";
+import { type ServeHandle, startServe } from "../../src/slack/serve.js";
+import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js";
+import { cleanPrefix, uniquePrefix } from "./redis.js";
+
+export const FOUNDING_BUNDLE = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
+export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
+
+/** A source factory over a bundle file that counts loads (one load = one diagnosis run). */
+export function countingBundleFactory(
+  file = FOUNDING_BUNDLE,
+): SourceFactory & { loads: number; lists: number } {
+  const counter = { loads: 0, lists: 0 };
+  const factory = (async () => {
+    const inner = new BundleSource(file);
+    const source: SnapshotSource = {
+      describe: () => inner.describe(),
+      releases: (ns) => {
+        counter.lists++;
+        return inner.releases(ns);
+      },
+      load: (release, ns, now) => {
+        counter.loads++;
+        return inner.load(release, ns, now);
+      },
+    };
+    return source;
+  }) as unknown as SourceFactory & { loads: number; lists: number };
+  Object.defineProperty(factory, "loads", { get: () => counter.loads });
+  Object.defineProperty(factory, "lists", { get: () => counter.lists });
+  return factory;
+}
+
+export interface TestServe {
+  handle: ServeHandle;
+  logger: MemoryLogger;
+  prefix: string;
+  /** http://127.0.0.1:PORT/slack/events */
+  url: string;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface TestServeOptions {
+  fake: FakeSlack;
+  redisUrl: string;
+  sourceFactory?: SourceFactory;
+  policy?: Policy;
+  env?: Record<string, string>;
+  tuning?: WorkerTuning;
+  embeddedWorker?: boolean;
+  producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+}
+
+export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
+  const prefix = uniquePrefix("serve");
+  const config = loadConfig(
+    {
+      SLACK_BOT_TOKEN: o.fake.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: o.fake.apiUrl,
+      PORT: "0",
+      REDIS_URL: o.redisUrl,
+      HELM_DOCTOR_QUEUE_PREFIX: prefix,
+      ...o.env,
+    },
+    "serve",
+  );
+  const logger = new MemoryLogger();
+  const handle = await startServe(config, {
+    sourceFactory: o.sourceFactory ?? countingBundleFactory(),
+    logger,
+    handleSignals: false,
+    retryConfig: FAST_RETRY,
+    ...(o.policy ? { policy: o.policy } : {}),
+    ...(o.embeddedWorker === false ? { embeddedWorker: false } : {}),
+    tuning: { stalledInterval: 2000, lockDuration: 4000, ...o.tuning },
+    producer: { backoffMs: 200, ...o.producer },
+  });
+  const baseUrl = `http://127.0.0.1:${handle.port}`;
+  return {
+    handle,
+    logger,
+    prefix,
+    url: `${baseUrl}/slack/events`,
+    baseUrl,
+    stop: async () => {
+      await handle.close();
+      await cleanPrefix(o.redisUrl, prefix);
+    },
+  };
+}
+
+/** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every string inside a value (for scanning Slack calls). */
+export function allText(v: unknown): string {
+  return JSON.stringify(v);
+}
