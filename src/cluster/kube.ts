@@ -143,7 +143,8 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 type Verb = "get" | "list";
 
-function isTransient(e: unknown): { retry: boolean; afterMs?: number } {
+/** Worth another try: 429, 5xx, connection resets and time-outs (a 4xx answer will not change). */
+export function isTransient(e: unknown): { retry: boolean; afterMs?: number } {
   if (e instanceof ApiException) {
     const code = e.code;
     if (code === 429 || code >= 500) {
@@ -156,7 +157,7 @@ function isTransient(e: unknown): { retry: boolean; afterMs?: number } {
   const msg = `${err.code ?? ""} ${err.type ?? ""} ${err.message ?? ""}`;
   return {
     retry:
-      /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|request-timeout|network|premature close/i.test(
+      /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|request-timeout|network|premature close|timed out/i.test(
         msg,
       ),
   };

@@ -13,7 +13,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import type { KubeObject } from "../snapshot/types.js";
-import { describe } from "./kube.js";
+import { describe, isTransient } from "./kube.js";
 
 /** Identifies one object. */
 export interface ObjectRef {
@@ -150,25 +150,6 @@ class RawObjectApi extends KubernetesObjectApi {
   prefix(apiVersion: string): string {
     return this.apiVersionPath(apiVersion);
   }
-}
-
-function isTransient(e: unknown): { retry: boolean; afterMs?: number } {
-  if (e instanceof ApiException) {
-    const code = e.code;
-    if (code === 429 || code >= 500) {
-      const ra = Number((e.headers as Record<string, string> | undefined)?.["retry-after"]);
-      return { retry: true, ...(Number.isFinite(ra) && ra > 0 ? { afterMs: ra * 1000 } : {}) };
-    }
-    return { retry: false };
-  }
-  const err = e as { code?: string; type?: string; message?: string };
-  const msg = `${err.code ?? ""} ${err.type ?? ""} ${err.message ?? ""}`;
-  return {
-    retry:
-      /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|request-timeout|network|premature close|timed out/i.test(
-        msg,
-      ),
-  };
 }
 
 /** The API's Status body of an ApiException, when it has one. */

@@ -238,15 +238,23 @@ export function encodeRecord(rel: Release, opts: EncodeOptions): Record<string, 
   if (opts.createdAt !== undefined) labels.createdAt = String(opts.createdAt);
   if (opts.modifiedAt !== undefined) labels.modifiedAt = String(opts.modifiedAt);
   const metadata = { name: recordName(rel.name, rel.version), namespace: rel.namespace, labels };
-  const s = encodeReleaseString(rel);
-  if (opts.driver === "configmap") {
-    return { apiVersion: "v1", kind: "ConfigMap", metadata, data: { release: s } };
-  }
+  return recordObject(opts.driver, metadata, encodeReleaseString(rel));
+}
+
+/** The Secret or ConfigMap around an encoded release string, as each driver stores it. */
+export function recordObject(
+  driver: StorageDriver,
+  metadata: Record<string, unknown>,
+  encoded: string,
+): Record<string, unknown> {
+  if (driver === "configmap")
+    return { apiVersion: "v1", kind: "ConfigMap", metadata, data: { release: encoded } };
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata,
     type: SECRET_TYPE,
-    data: { release: Buffer.from(s, "latin1").toString("base64") },
+    // The API's own base64 layer around Helm's.
+    data: { release: Buffer.from(encoded, "latin1").toString("base64") },
   };
 }

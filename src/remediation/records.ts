@@ -3,7 +3,12 @@
 // ignores and drops the next time it rewrites the record.
 
 import type { RecordDriver } from "../cluster/writer.js";
-import { decodeReleaseString, recordName, SECRET_TYPE } from "../helm/codec.js";
+import {
+  decodeReleaseString,
+  recordObject as driverObject,
+  recordName,
+  systemLabels,
+} from "../helm/codec.js";
 import { appVersion, chartRef, type Release } from "../helm/types.js";
 import type { KubeObject } from "../snapshot/types.js";
 import {
@@ -72,13 +77,7 @@ export interface RecordWrite {
 
 /** The Secret/ConfigMap object Helm's driver writes for `rel`, with the payload serialised Helm's way. */
 export function recordObject(rel: Release, w: RecordWrite): KubeObject {
-  const labels: Record<string, string> = {
-    ...(w.custom ?? {}),
-    name: rel.name,
-    owner: "helm",
-    status: rel.info.status,
-    version: String(rel.version),
-  };
+  const labels: Record<string, string> = { ...(w.custom ?? {}), ...systemLabels(rel) };
   if (w.createdAt !== undefined) labels.createdAt = String(w.createdAt);
   if (w.modifiedAt !== undefined) labels.modifiedAt = String(w.modifiedAt);
   const metadata = {
@@ -87,16 +86,7 @@ export function recordObject(rel: Release, w: RecordWrite): KubeObject {
     labels,
     ...(w.annotations && Object.keys(w.annotations).length > 0 ? { annotations: w.annotations } : {}),
   };
-  const s = encodeJson(releaseJson(rel, w.dialect, w.raw));
-  if (w.driver === "configmap")
-    return { apiVersion: "v1", kind: "ConfigMap", metadata, data: { release: s } };
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata,
-    type: SECRET_TYPE,
-    data: { release: Buffer.from(s, "latin1").toString("base64") },
-  };
+  return driverObject(w.driver, metadata, encodeJson(releaseJson(rel, w.dialect, w.raw))) as KubeObject;
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

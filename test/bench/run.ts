@@ -2,6 +2,7 @@
 import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
 import { benchLive } from "./live.js";
+import { benchSlack } from "./slack.js";
 
 function table(title: string, rows: string[][]): void {
   const w = Math.max(...rows.map((r) => r[0]!.length));
@@ -16,3 +17,8 @@ if (want("decode")) table("release record decode", benchDecode().rows);
 if (want("diagnose")) table("diagnosis: analysis time alone", benchDiagnose().rows);
 if (want("live"))
   table("live read vs helm-history-style full read (fake API server)", (await benchLive()).rows);
+if (want("slack"))
+  table(
+    "Slack front end (HTTP receiver, BullMQ on a local redis-server, fake Slack)",
+    (await benchSlack()).rows,
+  );
