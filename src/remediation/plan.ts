@@ -76,11 +76,17 @@ function plannedHooks(hooks: Hook[] | undefined, event: string): PlannedHook[] {
   }));
 }
 
-function base(action: RemediationAction["action"], s: Snapshot, expected: number): Plan {
+/** A plan with nothing in it yet, for `action` on `release` as seen at revision `expected`. */
+export function emptyPlan(
+  action: RemediationAction["action"],
+  release: string,
+  namespace: string,
+  expected: number,
+): Plan {
   return {
     action,
-    release: s.release,
-    namespace: s.namespace,
+    release,
+    namespace,
     expectedRevision: expected,
     transitions: [],
     hooks: [],
@@ -90,6 +96,10 @@ function base(action: RemediationAction["action"], s: Snapshot, expected: number
     applyMethod: "csa",
     descriptions: {},
   };
+}
+
+function base(action: RemediationAction["action"], s: Snapshot, expected: number): Plan {
+  return emptyPlan(action, s.release, s.namespace, expected);
 }
 
 /** What a hook run does to the hook's object: before-hook-creation delete, create, hook-succeeded delete. */

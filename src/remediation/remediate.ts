@@ -14,7 +14,7 @@ import type { ResourceRef } from "../helm/keys.js";
 import { isPending } from "../helm/types.js";
 import type { Snapshot } from "../snapshot/types.js";
 import { execute } from "./execute.js";
-import { plan as makePlan } from "./plan.js";
+import { emptyPlan, plan as makePlan } from "./plan.js";
 import { OPERATION_ANNOTATION } from "./records.js";
 import type {
   AuditEntry,
@@ -82,22 +82,6 @@ function without(s: Snapshot, revision: number): Snapshot {
   };
 }
 
-function emptyPlan(req: RemediateRequest, expected: number): Plan {
-  return {
-    action: req.action,
-    release: req.release,
-    namespace: req.namespace,
-    expectedRevision: expected,
-    transitions: [],
-    hooks: [],
-    changes: [],
-    warnings: [],
-    notes: [],
-    applyMethod: "csa",
-    descriptions: {},
-  };
-}
-
 export function auditEntry(r: RemediationResult, now: Date): AuditEntry {
   return {
     ts: now.toISOString(),
@@ -138,12 +122,16 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
   if (mine && !resuming) {
     // execute() reads the record and reports it.
     return finish(
-      await execute(emptyPlan(req, req.expectedRevision ?? mine.revision - 1), writer, {
-        operationId,
-        requestedBy: req.requestedBy,
-        onProgress: req.onProgress,
-        now: req.now,
-      }),
+      await execute(
+        emptyPlan(req.action, req.release, req.namespace, req.expectedRevision ?? mine.revision - 1),
+        writer,
+        {
+          operationId,
+          requestedBy: req.requestedBy,
+          onProgress: req.onProgress,
+          now: req.now,
+        },
+      ),
     );
   }
 
