@@ -1,5 +1,5 @@
-// Producers of the `diagnose` and `remediate` queues. Every call fails within `timeoutMs` when Redis is
-// unreachable (QueueUnavailableError), so the Slack front end can tell the user at once.
+// Producers of the `diagnose` and `remediate` queues (plans and confirmed executions). Every call fails within
+// `timeoutMs` when Redis is unreachable (QueueUnavailableError), so the Slack front end can tell the user at once.
 import { randomBytes } from "node:crypto";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -12,6 +12,7 @@ import {
   listJobSchema,
   QUEUES,
   type RemediateJob,
+  type RemediateJobInput,
   remediateJobSchema,
 } from "./schemas.js";
 
@@ -42,10 +43,20 @@ export interface Enqueued {
 
 export interface RemediateEnqueued {
   jobId: string;
-  /** The same button was pressed before, or another remediation of this release is queued. */
+  /**
+   * plan: the same button's plan is still being made; execute: this plan is already queued (`samePlan`), or
+   * another remediation of this release is queued or running.
+   */
   duplicate: boolean;
   /** Who asked for the job that is already queued, when duplicate. */
   queuedBy?: string;
+  /** execute: the duplicate is this very plan's job (a second Confirm). */
+  samePlan?: boolean;
+}
+
+/** The deduplication id of a release's diagnoses: requests within the window join one job. */
+export function diagnoseDedupId(namespace: string, release: string): string {
+  return `diagnose:${namespace}/${release}`;
 }
 
 function jobId(kind: string): string {
@@ -98,7 +109,7 @@ export class Producer {
       this.diagnose.add(
         JOBS.diagnose,
         payload,
-        this.diagnoseOptions(id, `diagnose:${payload.namespace}/${payload.release}`),
+        this.diagnoseOptions(id, diagnoseDedupId(payload.namespace, payload.release)),
       ),
     );
     return { jobId: job.id ?? id, joined: job.id !== undefined && job.id !== id };
@@ -114,18 +125,50 @@ export class Producer {
   }
 
   /**
-   * One job per button (a double click finds the job already there), and one queued remediation per release at a
-   * time (BullMQ deduplication until the job finishes). Remediations are not retried automatically.
+   * A report button was pressed: queue the dry run that makes the plan (phase `plan`, job name `plan`). One job
+   * per button at a time, atomically (BullMQ deduplication until the job finishes): a double click joins the plan
+   * being made (duplicate); once it has finished, the button may plan again. Plans write nothing, so they are not
+   * deduplicated per release. A payload with phase `execute` goes to enqueueExecute.
    */
-  async enqueueRemediate(data: RemediateJob, buttonIndex: number): Promise<RemediateEnqueued> {
-    const payload = remediateJobSchema.parse(data);
-    const id = `r-${payload.diagnosisId}-${buttonIndex}`;
+  async enqueueRemediate(data: RemediateJobInput, buttonIndex: number): Promise<RemediateEnqueued> {
+    const payload = remediateJobSchema.parse({ ...data, buttonIndex: data.buttonIndex ?? buttonIndex });
+    if (payload.phase === "execute") return this.enqueueExecute(payload);
+    const id = jobId("p");
+    return this.guarded(async () => {
+      const job = await this.remediate.add(JOBS.plan, payload, {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age: 24 * 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600 },
+        deduplication: { id: `plan:${payload.diagnosisId}:${buttonIndex}` },
+      });
+      if (job.id !== undefined && job.id !== id) {
+        const other = await this.remediate.getJob(job.id);
+        return {
+          jobId: job.id,
+          duplicate: true,
+          queuedBy: (other?.data as RemediateJob | undefined)?.user?.id,
+        };
+      }
+      return { jobId: id, duplicate: false };
+    });
+  }
+
+  /**
+   * A plan was confirmed: queue its execution (job name `remediate`, id `x-<planId>`). Never retried by BullMQ
+   * (attempts: 1); a job that runs again after its worker died is safe because the engine finds the revision this
+   * plan's operation id wrote. One remediation per release at a time (deduplication until the job finishes).
+   */
+  async enqueueExecute(data: RemediateJobInput): Promise<RemediateEnqueued> {
+    const payload = remediateJobSchema.parse({ ...data, phase: "execute" });
+    const id = `x-${payload.planId}`;
     return this.guarded(async () => {
       const existing = await this.remediate.getJob(id);
       if (existing) {
         return {
           jobId: id,
           duplicate: true,
+          samePlan: true,
           queuedBy: (existing.data as RemediateJob | undefined)?.user?.id,
         };
       }
@@ -141,6 +184,7 @@ export class Producer {
         return {
           jobId: job.id,
           duplicate: true,
+          samePlan: false,
           queuedBy: (other?.data as RemediateJob | undefined)?.user?.id,
         };
       }

@@ -7,8 +7,11 @@ import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 export const QUEUES = { diagnose: "diagnose", remediate: "remediate" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Job names: the `diagnose` queue runs diagnoses and `list`s; `remediate` runs remediations. */
-export const JOBS = { diagnose: "diagnose", list: "list", remediate: "remediate" } as const;
+/**
+ * Job names: the `diagnose` queue runs diagnoses and `list`s; the `remediate` queue makes `plan`s (dry runs, on a
+ * report button) and runs confirmed remediations (`remediate`).
+ */
+export const JOBS = { diagnose: "diagnose", list: "list", plan: "plan", remediate: "remediate" } as const;
 
 const releaseName = z.string().refine((v) => releaseNameProblem(v) === undefined, {
   message: "is not a valid Helm release name",
@@ -19,6 +22,12 @@ const namespace = z.string().refine((v) => namespaceProblem(v) === undefined, {
 const userId = z.string().regex(/^[UW][A-Z0-9]+$/);
 const channelId = z.string().regex(/^[CGD][A-Z0-9]+$/);
 const iso = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: "is not a time" });
+const messageTs = z.string().regex(/^\d+\.\d+$/);
+/** Opaque ids (diagnoses, plans): what buttons carry. */
+export const OPAQUE_ID_RE = /^[A-Za-z0-9_-]{8,128}$/;
+const opaqueId = z.string().regex(OPAQUE_ID_RE);
+const slackUser = z.object({ id: userId, name: z.string().max(128).optional() });
+const resourceRef = z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() });
 
 export const diagnoseJobSchema = z.object({
   release: releaseName,
@@ -50,36 +59,100 @@ export const executableAction = z.enum(EXECUTABLE_ACTIONS);
 export type ExecutableAction = z.infer<typeof executableAction>;
 
 /**
- * A remediation request from a button press. The consumer (remediation worker) must refuse when the release's
- * latest revision is no longer `expectedRevision` ("release moved on"), and name `user` in the new revision's
- * description (the audit trail in `helm history`).
+ * A remediation job, in two phases (one payload shape):
+ * - `plan` (job name `plan`, from a report button): a dry run against the cluster; the plan is stored under a new
+ *   plan id and posted in the report's thread with Confirm / Cancel buttons. Nothing is written to the cluster.
+ * - `execute` (job name `remediate`, from Confirm): runs the confirmed plan. The engine refuses when the release's
+ *   latest revision is no longer `expectedRevision` ("release moved on"), names `user` (who confirmed) in the new
+ *   revision's description (the audit trail in `helm history`), and uses `planId` as its operation id, so a job
+ *   that runs again finds the revision it wrote instead of writing another.
  */
 export const remediateJobSchema = z
   .object({
-    /** The stored diagnosis the button belonged to. */
+    /** The stored diagnosis the report button belonged to. */
     diagnosisId: z.string().min(8).max(128),
     action: executableAction,
     /** rollback: the target; rerun-upgrade: the revision re-run; restore-hook-resources: whose hooks. */
     revision: z.number().int().positive().optional(),
-    /** The latest revision the diagnosis saw. */
+    /** plan: the latest revision the diagnosis saw; execute: the latest revision the plan saw. */
     expectedRevision: z.number().int().positive(),
     release: releaseName,
     namespace,
     /** Objects the remediation is about (restore / delete), from the diagnosis. */
-    resources: z
-      .array(z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() }))
-      .default([]),
-    user: z.object({ id: userId, name: z.string().max(128).optional() }),
-    /** Where to report progress: the report message (thread parent). */
+    resources: z.array(resourceRef).default([]),
+    /** plan: who pressed the report button; execute: who confirmed the plan. */
+    user: slackUser,
+    /** Where the report is: its channel and the report message (the thread parent). */
     channel: channelId,
-    messageTs: z.string().regex(/^\d+\.\d+$/),
+    messageTs,
     requestedAt: iso,
+    /** Default `plan`: a payload without a phase never writes to the cluster. */
+    phase: z.enum(["plan", "execute"]).default("plan"),
+    /** The report button's position (the stored diagnosis's remediation index). */
+    buttonIndex: z.number().int().min(0).max(99).optional(),
+    /** The button's label ("Roll back to revision 1"), for messages. */
+    label: z.string().max(200).optional(),
+    /** execute: the confirmed plan (also the engine's operation id). */
+    planId: opaqueId.optional(),
+    /** execute: the plan message in the thread (updated with progress and the result). */
+    planTs: messageTs.optional(),
+    /** execute: who asked for the plan, when someone else confirmed it. */
+    requester: slackUser.optional(),
   })
   .refine((j) => j.action !== "rollback" || j.revision !== undefined, {
     message: "a rollback needs the target revision",
     path: ["revision"],
+  })
+  .refine((j) => j.phase !== "execute" || (j.planId !== undefined && j.planTs !== undefined), {
+    message: "an execution needs the confirmed plan (planId, planTs)",
+    path: ["planId"],
   });
 export type RemediateJob = z.infer<typeof remediateJobSchema>;
+/** What producers accept (defaults not yet applied). */
+export type RemediateJobInput = z.input<typeof remediateJobSchema>;
+
+const messageSchema = z.object({ text: z.string(), blocks: z.array(z.any()) });
+export type StoredMessage = z.infer<typeof messageSchema>;
+
+/**
+ * A plan made from a report button, kept in Redis with a TTL; its Confirm / Cancel buttons carry only its id. The
+ * claim (confirmed or cancelled, by whom) is a separate key, set once.
+ */
+export const storedPlanSchema = z.object({
+  id: opaqueId,
+  diagnosisId: z.string().min(8).max(128),
+  buttonIndex: z.number().int().min(0).optional(),
+  label: z.string(),
+  action: executableAction,
+  revision: z.number().int().positive().optional(),
+  resources: z.array(resourceRef).default([]),
+  release: releaseName,
+  namespace,
+  /** The latest revision the plan was made against: the execution's expectedRevision. */
+  expectedRevision: z.number().int().positive(),
+  /** Revision the operation will write (rerun-upgrade, rollback). */
+  newRevision: z.number().int().positive().optional(),
+  requestedBy: slackUser,
+  channel: channelId,
+  /** The report message (thread parent). */
+  reportTs: messageTs,
+  /** The plan message in the thread (known once posted). */
+  planTs: messageTs.optional(),
+  /** The plan as shown, without its buttons and footer: re-used when the message changes state. */
+  head: messageSchema,
+  /** False when this helm-doctor cannot write to the cluster (it reads a bundle file). */
+  executable: z.boolean(),
+  createdAt: iso,
+  expiresAt: iso,
+});
+export type StoredPlan = z.infer<typeof storedPlanSchema>;
+
+export const planClaimSchema = z.object({
+  state: z.enum(["confirmed", "cancelled"]),
+  user: userId,
+  at: iso,
+});
+export type PlanClaim = z.infer<typeof planClaimSchema>;
 
 /** What a report button refers to: kept in Redis with a TTL, never put into a button. */
 export const storedDiagnosisSchema = z.object({
@@ -101,6 +174,8 @@ export const storedDiagnosisSchema = z.object({
   ),
   createdAt: iso,
   jobId: z.string().optional(),
+  /** The report's channel message as posted (remediations update it to say what was done). */
+  report: messageSchema.optional(),
 });
 export type StoredDiagnosis = z.infer<typeof storedDiagnosisSchema>;
 
@@ -111,8 +186,6 @@ export const subscriberSchema = z.object({
   user: z.string(),
 });
 export type Subscriber = z.infer<typeof subscriberSchema>;
-
-const messageSchema = z.object({ text: z.string(), blocks: z.array(z.any()) });
 
 /** The final outcome of a diagnose/list job, stored so late joiners can be given it too. */
 export const jobResultSchema = z.object({

@@ -1,5 +1,7 @@
 // helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
 //   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
+//   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
+//   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
 //   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
 //   <prefix>:hd:<queue>:<jobId>:result         the job's final message (late joiners get it too)
 //   <prefix>:hd:<queue>:<jobId>:sent:<ch>:<ts> "this message got the final result" (exactly-once delivery)
@@ -10,14 +12,22 @@ import type { Redis } from "ioredis";
 import {
   type JobResult,
   jobResultSchema,
+  type PlanClaim,
+  planClaimSchema,
   type StoredDiagnosis,
+  type StoredPlan,
   type Subscriber,
   storedDiagnosisSchema,
+  storedPlanSchema,
   subscriberSchema,
 } from "./schemas.js";
 
 /** Keys of a job live this long (the job itself is removed earlier). */
 const JOB_KEYS_TTL_SECONDS = 6 * 3600;
+/** A plan's Confirm button works this long (the executor re-checks the revision anyway). */
+export const PLAN_TTL_SECONDS = 15 * 60;
+/** A claim outlives its plan, so a late click on a used plan still hears who used it. */
+const CLAIM_TTL_SECONDS = 24 * 3600;
 
 export function newDiagnosisId(): string {
   return randomBytes(12).toString("base64url");
@@ -30,6 +40,7 @@ export class Store {
     readonly redis: Redis,
     prefix: string,
     private readonly diagnosisTtlSeconds = 24 * 3600,
+    readonly planTtlSeconds = PLAN_TTL_SECONDS,
   ) {
     this.base = `${prefix}:hd`;
   }
@@ -51,6 +62,44 @@ export class Store {
     if (raw === null) return undefined;
     const parsed = storedDiagnosisSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Store a plan (its TTL counts from its `expiresAt`; at least a second). */
+  async savePlan(p: StoredPlan): Promise<void> {
+    const ttl = Math.max(1, Math.ceil((Date.parse(p.expiresAt) - Date.now()) / 1000));
+    await this.redis.set(`${this.base}:plan:${p.id}`, JSON.stringify(p), "EX", ttl);
+  }
+
+  /** The plan, or undefined when it expired (or never existed). */
+  async getPlan(id: string): Promise<StoredPlan | undefined> {
+    const raw = await this.redis.get(`${this.base}:plan:${id}`);
+    if (raw === null) return undefined;
+    const parsed = storedPlanSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Confirm or cancel a plan: true for exactly one caller; the others read the claim that won. */
+  async claimPlan(id: string, claim: PlanClaim): Promise<boolean> {
+    const ok = await this.redis.set(
+      `${this.base}:plan:${id}:claim`,
+      JSON.stringify(claim),
+      "EX",
+      CLAIM_TTL_SECONDS,
+      "NX",
+    );
+    return ok === "OK";
+  }
+
+  async getPlanClaim(id: string): Promise<PlanClaim | undefined> {
+    const raw = await this.redis.get(`${this.base}:plan:${id}:claim`);
+    if (raw === null) return undefined;
+    const parsed = planClaimSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Undo a claim that could not be acted on (the job could not be queued): the plan is open again. */
+  async releasePlanClaim(id: string): Promise<void> {
+    await this.redis.del(`${this.base}:plan:${id}:claim`);
   }
 
   /** Add a message that follows the job; returns how many follow it now. */

@@ -1,12 +1,13 @@
-// The diagnose worker: consumes the `diagnose` queue (job names `diagnose` and `list`), reads the snapshot through
-// an injected source factory, diagnoses, redacts, stores the diagnosis for the report's buttons and keeps every
+// The worker: consumes the `diagnose` queue (job names `diagnose` and `list`), reads the snapshot through an
+// injected source factory, diagnoses, redacts, stores the diagnosis for the report's buttons and keeps every
 // requester's channel message up to date. Transient failures are retried with backoff (the message says so);
 // a worker that dies mid-job loses its lock and the stalled-job check hands the job to another worker, so the
-// message still ends in a report or a clear error. The `remediate` queue has its own consumer (not here).
+// message still ends in a report or a clear error. It also consumes the `remediate` queue (plans and confirmed
+// remediations: ./remediation.ts), writing through the writer factory's ClusterWriter.
 import { webApi } from "@slack/bolt";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { type SnapshotSource, SourceError } from "../cluster/source.js";
+import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
 import {
@@ -20,13 +21,19 @@ import {
 import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { JobMessages, type SlackClient } from "./delivery.js";
+import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, workerConnection } from "./redis.js";
+import {
+  defaultWriterFactory,
+  RemediationProcessor,
+  type SourceFactory,
+  type WriterFactory,
+} from "./remediation.js";
 import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES } from "./schemas.js";
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
-/** Where snapshots come from, per namespace (LiveSource in production, BundleSource in tests). */
-export type SourceFactory = (namespace: string) => Promise<SnapshotSource>;
+export type { SourceFactory, WriterFactory } from "./remediation.js";
 
 /** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
 export const SLACK_RETRY_CONFIG = {
@@ -50,10 +57,21 @@ export interface WorkerTuning {
   runRetryDelay?: number;
   /** Minimum time between chat.update calls on one message (default 1000 ms). */
   updateIntervalMs?: number;
+  /** Remediation jobs (plans, executions) at once (default 2). */
+  remediateConcurrency?: number;
+  /** Per-hook timeout of remediations (default: the engine's 5 min). */
+  hookTimeoutMs?: number;
+  /** Release records kept by remediations, like --history-max (default: the engine's 10). */
+  historyMax?: number;
 }
 
 export interface WorkerDeps {
   sourceFactory: SourceFactory;
+  /**
+   * Remediations write through this (default: a KubeWriter on a LiveSource's kubeconfig; none for a bundle, whose
+   * plans are then shown without a Confirm button).
+   */
+  writerFactory?: WriterFactory;
   /** Slack Web API client (serve passes the Bolt app's); default: a WebClient from the config. */
   slack?: SlackClient;
   log?: Log;
@@ -65,6 +83,8 @@ export interface WorkerDeps {
 
 export interface WorkerHandle {
   worker: Worker;
+  /** The `remediate` queue's consumer (plans and confirmed remediations). */
+  remediateWorker: Worker;
   store: Store;
   close(): Promise<void>;
 }
@@ -196,6 +216,7 @@ export class DiagnoseProcessor {
       const d = snapshotRedactor(snapshot).deep(diagnose(snapshot));
       const id = newDiagnosisId();
       const latest = d.revision ?? null;
+      const report = renderReport(d, latest === null ? {} : { diagnosisId: id });
       await this.store.saveDiagnosis({
         id,
         release: d.release,
@@ -205,8 +226,8 @@ export class DiagnoseProcessor {
         remediations: latest === null ? [] : remediationOptions(d),
         createdAt: new Date().toISOString(),
         jobId: job.id,
+        report: report.main,
       });
-      const report = renderReport(d, latest === null ? {} : { diagnosisId: id });
       const stored = await msgs.finish({
         kind: "report",
         diagnosisId: id,
@@ -262,7 +283,7 @@ function clipLine(s: string): string {
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
-/** Start the diagnose worker (no Slack front end). Stops on SIGTERM unless `handleSignals: false`. */
+/** Start the workers (no Slack front end). Stops on SIGTERM unless `handleSignals: false`. */
 export async function startWorker(config: Config, deps: WorkerDeps): Promise<WorkerHandle> {
   const log = deps.log ?? consoleLog;
   const tuning = deps.tuning ?? {};
@@ -274,6 +295,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     });
   const storeConn: Redis = workerConnection(config.redisUrl, log, "worker-store");
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
+  const remediateConn: Redis = workerConnection(config.redisUrl, log, "remediate-worker");
   const store = new Store(storeConn, config.queuePrefix, config.diagnosisTtlSeconds);
   const processor = new DiagnoseProcessor(
     store,
@@ -294,6 +316,48 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     runRetryDelay: tuning.runRetryDelay ?? 1000,
   });
   worker.on("error", (e) => log.debug(`worker: ${e.message}`));
+
+  // Diagnoses of a release that a remediation changed start afresh (no joining a report of the old state).
+  const diagnoseQueue = new Queue(QUEUES.diagnose, { connection: storeConn, prefix: config.queuePrefix });
+  diagnoseQueue.on("error", (e) => log.debug(`diagnose queue: ${e.message}`));
+  const remediation = new RemediationProcessor(
+    store,
+    slack,
+    deps.sourceFactory,
+    deps.writerFactory ?? defaultWriterFactory,
+    log,
+    deps.now ?? (() => new Date()),
+    {
+      updateIntervalMs: tuning.updateIntervalMs ?? 1000,
+      releaseChanged: async (ns, rel) => {
+        await diagnoseQueue.removeDeduplicationKey(diagnoseDedupId(ns, rel));
+      },
+      ...(tuning.hookTimeoutMs !== undefined ? { hookTimeoutMs: tuning.hookTimeoutMs } : {}),
+      ...(tuning.historyMax !== undefined ? { historyMax: tuning.historyMax } : {}),
+    },
+  );
+  // Remediation jobs have attempts: 1. A job whose worker died is handed out once more by the stalled-job check
+  // (maxStalledCount 1) only after its lock expired: the engine then finds the revision its operation id wrote.
+  const remediateWorker = new Worker(QUEUES.remediate, (job) => remediation.process(job), {
+    connection: remediateConn,
+    prefix: config.queuePrefix,
+    concurrency: tuning.remediateConcurrency ?? 2,
+    lockDuration: tuning.lockDuration ?? 30_000,
+    stalledInterval: tuning.stalledInterval ?? 15_000,
+    maxStalledCount: 1,
+    runRetryDelay: tuning.runRetryDelay ?? 1000,
+  });
+  remediateWorker.on("error", (e) => log.debug(`remediate worker: ${e.message}`));
+  remediateWorker.on("stalled", (jobId) =>
+    log.warn(`remediation job ${jobId} stalled (its worker stopped); it runs once more`),
+  );
+  remediateWorker.on("failed", (job, e) => {
+    if (!job) return;
+    log.warn(`remediation job ${job.id} (${job.name}) failed: ${errorText(e)}`);
+    if (job.finishedOn !== undefined && /stalled/i.test(e.message)) {
+      void remediation.lost(job, "the worker running it stopped repeatedly").catch(() => {});
+    }
+  });
   worker.on("stalled", (jobId) => log.warn(`job ${jobId} stalled (its worker stopped); it runs again`));
   worker.on("failed", (job, e) => {
     if (!job) return;
@@ -318,9 +382,14 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   // again rather than leave the queue without a consumer.
   let stopping = false;
   const supervisor = setInterval(() => {
-    if (stopping || worker.isRunning() || worker.isPaused()) return;
-    log.warn("the diagnose worker loop had stopped; restarting it");
-    worker.run().catch((e: unknown) => log.debug(`worker run: ${(e as Error).message}`));
+    for (const [name, w] of [
+      ["diagnose", worker],
+      ["remediate", remediateWorker],
+    ] as const) {
+      if (stopping || w.isRunning() || w.isPaused()) continue;
+      log.warn(`the ${name} worker loop had stopped; restarting it`);
+      w.run().catch((e: unknown) => log.debug(`${name} worker run: ${(e as Error).message}`));
+    }
   }, 5000);
   supervisor.unref();
 
@@ -329,15 +398,24 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     stopping = true;
     clearInterval(supervisor);
     closing ??= (async () => {
-      // Let running diagnoses finish (they are short), but not forever: a forced close leaves the job to the
-      // stalled-job check of another worker.
-      const graceful = worker.close();
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), CLOSE_TIMEOUT_MS).unref()),
+      // Let running jobs finish (diagnoses are short), but not forever: a forced close leaves the job to the
+      // stalled-job check of another worker (a remediation then continues from the revision it wrote).
+      await Promise.all(
+        [worker, remediateWorker].map(async (w) => {
+          const graceful = w.close();
+          const timedOut = await Promise.race([
+            graceful.then(() => false),
+            new Promise<boolean>((r) => setTimeout(() => r(true), CLOSE_TIMEOUT_MS).unref()),
+          ]);
+          if (timedOut) await w.close(true).catch(() => {});
+        }),
+      );
+      await diagnoseQueue.close().catch(() => {});
+      await Promise.allSettled([
+        closeConnection(storeConn),
+        closeConnection(workerConn),
+        closeConnection(remediateConn),
       ]);
-      if (timedOut) await worker.close(true).catch(() => {});
-      await Promise.allSettled([closeConnection(storeConn), closeConnection(workerConn)]);
       if (deps.handleSignals !== false) {
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);
@@ -353,5 +431,5 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
-  return { worker, store, close };
+  return { worker, remediateWorker, store, close };
 }

@@ -132,7 +132,7 @@ function fields(items: string[]): Block {
   };
 }
 
-const divider: Block = { type: "divider" };
+export const divider: Block = { type: "divider" };
 
 /** Pack lines into section texts of at most `max` code points (a line longer than that is clipped). */
 export function packLines(lines: string[], max = SLACK_LIMITS.sectionText): string[] {
@@ -155,9 +155,9 @@ export function packLines(lines: string[], max = SLACK_LIMITS.sectionText): stri
 }
 
 /** Blocks of one message, refusing what would exceed Slack's 50-block limit (keeping `reserve` free). */
-class Blocks {
+export class Blocks {
   readonly list: Block[] = [];
-  constructor(private readonly max = SLACK_LIMITS.messageBlocks) {}
+  constructor(private readonly max: number = SLACK_LIMITS.messageBlocks) {}
   get room(): number {
     return this.max - this.list.length;
   }
@@ -169,7 +169,7 @@ class Blocks {
 }
 
 /** Clip a message's fallback text. */
-function msg(text: string, blocks: Block[]): SlackMessage {
+export function msg(text: string, blocks: Block[]): SlackMessage {
   return { text: clip(text, 3000), blocks };
 }
 

@@ -1,27 +1,26 @@
 // Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then enqueue and
-// post the channel message that follows the job. Remediation buttons: ack, re-authorize the presser against
-// the stored diagnosis, enqueue a `remediate` job, answer in the report's thread.
-import type { App, BlockAction, ButtonAction, SlashCommand } from "@slack/bolt";
+// post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
+// plan (a dry-run job), the plan's Confirm runs it, its Cancel closes it; each re-authorizes on click.
+import type { App, SlashCommand } from "@slack/bolt";
 import type { Config } from "../config.js";
 import { followJob, type SlackClient } from "../queue/delivery.js";
 import { type Producer, QueueUnavailableError } from "../queue/producer.js";
 import { type Log, withTimeout } from "../queue/redis.js";
-import { QUEUES, type RemediateJob } from "../queue/schemas.js";
+import { QUEUES } from "../queue/schemas.js";
 import type { Store } from "../queue/store.js";
 import {
   esc,
-  parseButtonValue,
-  REMEDIATE_ACTION_RE,
   renderError,
   renderHelp,
   renderNotice,
   renderProgress,
   renderUsageError,
-  section,
   type Target,
 } from "../report/blockkit.js";
 import { parseCommand } from "./commands.js";
-import type { Authorizer, Decision } from "./policy.js";
+import type { Authorizer } from "./policy.js";
+import { registerRemediationHandlers } from "./remediation.js";
+import { decide, QUEUE_DOWN, slackError } from "./shared.js";
 
 export interface HandlerContext {
   config: Pick<Config, "defaultNamespace">;
@@ -32,22 +31,6 @@ export interface HandlerContext {
   log: Log;
   /** Redis calls of the front end give up after this long (default 1500 ms). */
   redisTimeoutMs?: number;
-}
-
-const QUEUE_DOWN =
-  "helm-doctor cannot queue this request: its job queue (Redis) is unreachable. Nothing was started. Try again in a minute; if it keeps failing, tell whoever runs helm-doctor.";
-
-function slackError(e: unknown): string {
-  return (e as { data?: { error?: string } }).data?.error ?? (e as Error).message ?? String(e);
-}
-
-async function decide(p: Promise<Decision>, log: Log): Promise<Decision> {
-  try {
-    return await p;
-  } catch (e) {
-    log.error(`authorization failed: ${(e as Error).message}`);
-    return { allowed: false, reason: `the authorization check failed (${(e as Error).message}).` };
-  }
 }
 
 /** Post the job's channel message, follow the job, and give it the result at once if the job already ended. */
@@ -187,101 +170,5 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     await postAndFollow(ctx, client, enq.jobId, target, command, enq.joined, tell);
   });
 
-  app.action<BlockAction<ButtonAction>>(REMEDIATE_ACTION_RE, async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    const channel = body.channel?.id ?? (body.container as { channel_id?: string } | undefined)?.channel_id;
-    const messageTs = body.message?.ts ?? (body.container as { message_ts?: string } | undefined)?.message_ts;
-    if (!channel || !messageTs) return;
-    const threadTs = (body.message?.thread_ts as string | undefined) ?? messageTs;
-    const tell = (icon: string, mrkdwn: string) =>
-      client.chat
-        .postEphemeral({ channel, user, ...renderNotice(icon, mrkdwn) })
-        .then(() => undefined)
-        .catch((e: unknown) => log.warn(`could not tell ${user}: ${slackError(e)}`));
-
-    const ref = parseButtonValue(action.value ?? "");
-    if (!ref) {
-      await tell(
-        ":warning:",
-        "This button does not belong to a helm-doctor report I can read. Run the diagnosis again.",
-      );
-      return;
-    }
-    const timeout = ctx.redisTimeoutMs ?? 1500;
-    let rec: Awaited<ReturnType<Store["getDiagnosis"]>>;
-    try {
-      rec = await withTimeout(ctx.store.getDiagnosis(ref.diagnosisId), timeout, "Redis did not answer");
-    } catch (e) {
-      log.warn(`reading diagnosis ${ref.diagnosisId}: ${(e as Error).message}`);
-      await tell(":warning:", QUEUE_DOWN);
-      return;
-    }
-    if (!rec) {
-      await tell(
-        ":hourglass:",
-        "This report has expired (its buttons work for a limited time). Run the diagnosis again for a fresh report.",
-      );
-      return;
-    }
-    const opt = rec.remediations[ref.index];
-    if (!opt || rec.revision === null) {
-      await tell(":warning:", "This button does not match its report. Run the diagnosis again.");
-      return;
-    }
-    const rel = `${rec.namespace}/${rec.release}`;
-    const decision = await decide(
-      ctx.authorizer.canRemediate({ user, channel, action: opt.action, namespace: rec.namespace }),
-      log,
-    );
-    const audit = {
-      event: "remediation-request",
-      user,
-      action: opt.action,
-      revision: opt.revision ?? null,
-      release: rec.release,
-      namespace: rec.namespace,
-      expectedRevision: rec.revision,
-      diagnosisId: rec.id,
-    };
-    if (!decision.allowed) {
-      log.info(`audit ${JSON.stringify({ ...audit, outcome: "refused", reason: decision.reason })}`);
-      await tell(":no_entry:", `Not allowed to *${esc(opt.label)}* on \`${esc(rel)}\`: ${decision.reason}`);
-      return;
-    }
-    const payload: RemediateJob = {
-      diagnosisId: rec.id,
-      action: opt.action,
-      ...(opt.revision !== undefined ? { revision: opt.revision } : {}),
-      expectedRevision: rec.revision,
-      release: rec.release,
-      namespace: rec.namespace,
-      resources: opt.resources,
-      user: { id: user, ...(body.user.username ? { name: body.user.username } : {}) },
-      channel,
-      messageTs: threadTs,
-      requestedAt: new Date().toISOString(),
-    };
-    let r: Awaited<ReturnType<Producer["enqueueRemediate"]>>;
-    try {
-      r = await ctx.producer.enqueueRemediate(payload, ref.index);
-    } catch (e) {
-      log.warn(`enqueue remediation: ${(e as Error).message}`);
-      await tell(":warning:", QUEUE_DOWN);
-      return;
-    }
-    if (r.duplicate) {
-      log.info(`audit ${JSON.stringify({ ...audit, outcome: "duplicate", jobId: r.jobId })}`);
-      await tell(
-        ":information_source:",
-        `A remediation of \`${esc(rel)}\` is already queued (job \`${esc(r.jobId)}\`${r.queuedBy ? `, requested by <@${r.queuedBy}>` : ""}). Wait for it to finish.`,
-      );
-      return;
-    }
-    log.info(`audit ${JSON.stringify({ ...audit, outcome: "queued", jobId: r.jobId })}`);
-    const text = `:hammer_and_wrench: <@${user}> requested *${esc(opt.label)}* for \`${esc(rel)}\`. Queued as job \`${esc(r.jobId)}\`; it is refused if the release has moved past revision ${rec.revision}. Progress and the result will appear here.`;
-    await client.chat
-      .postMessage({ channel, thread_ts: threadTs, text, blocks: [section(text)] })
-      .catch((e: unknown) => log.warn(`thread reply failed: ${slackError(e)}`));
-  });
+  registerRemediationHandlers(app, ctx);
 }

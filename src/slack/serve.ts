@@ -1,6 +1,6 @@
 // `helm-doctor serve`: the Slack front end (Bolt over HTTP at /slack/events with signature verification, or
-// Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded diagnose
-// worker. Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
+// Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded worker
+// (diagnoses, plans and remediations). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, type Logger, LogLevel } from "@slack/bolt";
@@ -23,7 +23,7 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   logger?: Logger;
   /** Already loaded policy; default: loaded from config.policyFile (an invalid file throws PolicyError). */
   policy?: Policy;
-  /** Run a diagnose worker in this process (default true). */
+  /** Run a worker (diagnoses, plans, remediations) in this process (default true). */
   embeddedWorker?: boolean;
   tuning?: WorkerTuning;
   /** Stop on SIGTERM/SIGINT (default true). */
@@ -164,6 +164,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     try {
       worker = await startWorker(config, {
         sourceFactory: deps.sourceFactory,
+        ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
         slack: app.client,
         log,
         handleSignals: false,

@@ -290,9 +290,16 @@ describe("producer", () => {
     await expect(
       r.producer.enqueueRemediate({ ...base, revision: 1, release: "Bad_Name" }, 0),
     ).rejects.toThrow(/not a valid Helm release name/);
+    const first = await r.producer.enqueueRemediate({ ...base, revision: 1 }, 0);
+    expect(first).toEqual({ jobId: expect.stringMatching(/^p-/), duplicate: false });
+    // The same button again while its plan is queued joins it; another button plans on its own.
     expect(await r.producer.enqueueRemediate({ ...base, revision: 1 }, 0)).toEqual({
-      jobId: "r-abcdefgh12345678-0",
-      duplicate: false,
+      jobId: first.jobId,
+      duplicate: true,
+      queuedBy: "U0ANA00001",
     });
+    expect((await r.producer.enqueueRemediate({ ...base, revision: 1 }, 1)).duplicate).toBe(false);
+    // An execution needs its confirmed plan.
+    await expect(r.producer.enqueueExecute({ ...base, revision: 1 })).rejects.toThrow(/confirmed plan/);
   });
 });

@@ -343,8 +343,9 @@ describe("dedup", () => {
   });
 });
 
-// Remediation buttons: re-authorized on press against the policy, then a `remediate` job with the payload the
-// remediation worker needs; refusals say why, ephemerally.
+// Remediation buttons: re-authorized on press against the policy, then a `plan` job (a dry run) whose plan is
+// posted in the report's thread; refusals say why, ephemerally. The whole press → plan → confirm → result path
+// against a cluster is in remediation.test.ts.
 describe("buttons", () => {
   const POLICY = `
   version: 1
@@ -361,11 +362,31 @@ describe("buttons", () => {
   const CHANNEL = "C0BTN00001";
   let reportTs = "";
   let buttons: { action_id: string; value: string; text: string }[] = [];
+  /** Delay of each snapshot load (ms), to hold a plan job while a second press arrives. */
+  let slowLoads = 0;
 
   beforeAll(async () => {
     fake.reset();
     fake.setUsergroup("S0SRE00001", ["U0CAROL003"]);
-    serve = await startTestServe({ fake, redisUrl: redis.url, policy: parsePolicy(POLICY, "policy.yaml") });
+    const inner = countingBundleFactory();
+    const slow: typeof inner = (async (ns: string) => {
+      const src = await inner(ns);
+      return {
+        ...src,
+        describe: () => src.describe(),
+        releases: (n: string) => src.releases(n),
+        load: async (...args: Parameters<typeof src.load>) => {
+          if (slowLoads > 0) await new Promise((r) => setTimeout(r, slowLoads));
+          return src.load(...args);
+        },
+      };
+    }) as typeof inner;
+    serve = await startTestServe({
+      fake,
+      redisUrl: redis.url,
+      policy: parsePolicy(POLICY, "policy.yaml"),
+      sourceFactory: slow,
+    });
     await sendSlashCommand({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
@@ -420,27 +441,42 @@ describe("buttons", () => {
     );
   }
 
+  async function planJobs() {
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const q = new Queue("remediate", { connection: conn, prefix: serve.prefix });
+    try {
+      const jobs = await q.getJobs(["waiting", "active", "completed", "failed", "delayed"]);
+      return jobs.filter((j) => j.name === "plan");
+    } finally {
+      await q.close();
+      conn.disconnect();
+    }
+  }
+
   describe("remediation buttons", () => {
-    it("queues a remediate job with the right payload and answers in the thread", async () => {
+    it("queues a plan job with the right payload, then posts the plan in the thread", async () => {
       const b = await press("U0ANA00001", "ana", /^Roll back to revision 1$/);
       const reply = await fake.waitFor(
         (c) =>
           c.method === "chat.postMessage" &&
           c.args.thread_ts === reportTs &&
-          /requested/.test(String(c.args.text)),
+          /asked for/.test(String(c.args.text)),
         5000,
       );
-      expect(String(reply.args.text)).toContain("<@U0ANA00001> requested *Roll back to revision 1*");
-      expect(String(reply.args.text)).toContain("moved past revision 2");
+      expect(String(reply.args.text)).toContain("<@U0ANA00001> asked for *Roll back to revision 1*");
+      expect(String(reply.args.text)).toContain("Nothing changes until someone allowed to confirms");
 
-      const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-      const q = new Queue("remediate", { connection: conn, prefix: serve.prefix });
       const [diagnosisId, index] = b.value.split(".");
-      const job = await q.getJob(`r-${diagnosisId}-${index}`);
-      expect(job?.name).toBe("remediate");
-      const data = remediateJobSchema.parse(job!.data);
+      const jobs = await eventually(async () => {
+        const list = await planJobs();
+        return list.length > 0 ? list : undefined;
+      });
+      expect(jobs).toHaveLength(1);
+      const data = remediateJobSchema.parse(jobs[0]!.data);
       expect(data).toMatchObject({
+        phase: "plan",
         diagnosisId,
+        buttonIndex: Number(index),
         action: "rollback",
         revision: 1,
         expectedRevision: 2,
@@ -449,10 +485,26 @@ describe("buttons", () => {
         user: { id: "U0ANA00001", name: "ana" },
         channel: CHANNEL,
         messageTs: reportTs,
+        label: "Roll back to revision 1",
       });
-      expect(job!.opts.attempts).toBe(1);
-      await q.close();
-      conn.disconnect();
+      expect(jobs[0]!.opts.attempts).toBe(1);
+
+      // The plan, from the bundle: what a rollback to 1 writes and changes. This helm-doctor reads a file, so
+      // the plan has no Confirm button and says why.
+      const plan = await fake.waitFor(
+        (c) =>
+          c.method === "chat.postMessage" &&
+          c.args.thread_ts === reportTs &&
+          /^Plan: /.test(String(c.args.text)),
+        5000,
+      );
+      const shown = JSON.stringify(plan.args.blocks);
+      expect(String(plan.args.text)).toBe("Plan: Roll back default/yahoo to revision 1");
+      expect(shown).toContain("Writes revision 3");
+      expect(shown).toContain("basic-app-config");
+      expect(shown).not.toContain("plan-confirm");
+      expect(shown).toContain("reads a snapshot file, not a cluster");
+      expect(validateBlocks(plan.args.blocks, "message")).toEqual([]);
     });
 
     it("refuses a user without a grant, saying why", async () => {
@@ -475,20 +527,41 @@ describe("buttons", () => {
       expect(String(e.args.text)).toContain("You may run: rollback, rerun-upgrade in `default`");
     });
 
-    it("lets a user group member through, and keeps one queued remediation per release", async () => {
+    it("lets a user group member through", async () => {
       const seq = fake.calls.at(-1)?.seq ?? 0;
       await press("U0CAROL003", "carol", /^Restore/);
-      const e = await ephemeralTo("U0CAROL003", seq);
-      // Authorized (usergroups.users.list), but ana's rollback of the same release is still queued.
-      expect(String(e.args.text)).toMatch(/already queued .*requested by <@U0ANA00001>/);
+      const reply = await fake.waitFor(
+        (c) =>
+          c.seq > seq &&
+          c.method === "chat.postMessage" &&
+          c.args.thread_ts === reportTs &&
+          /<@U0CAROL003> asked for \*Restore/.test(String(c.args.text)),
+        5000,
+      );
+      expect(reply.ok).toBe(true);
       expect(fake.okCallsTo("usergroups.users.list").length).toBeGreaterThan(0);
     });
 
     it("treats a double click as one request", async () => {
+      const before = (await planJobs()).length;
       const seq = fake.calls.at(-1)?.seq ?? 0;
-      await press("U0ANA00001", "ana", /^Roll back/);
+      // Both presses reach the front end while the first plan is still being made (the source is slow).
+      slowLoads = 600;
+      await Promise.all([
+        press("U0ANA00001", "ana", /^Re-run upgrade/),
+        press("U0ANA00001", "ana", /^Re-run upgrade/),
+      ]);
       const e = await ephemeralTo("U0ANA00001", seq);
-      expect(String(e.args.text)).toContain("already queued");
+      expect(String(e.args.text)).toMatch(/A plan for \*Re-run upgrade.*is already queued or running/);
+      await fake.waitFor(
+        (c) =>
+          c.seq > seq &&
+          c.method === "chat.postMessage" &&
+          /^Plan: Re-run the upgrade/.test(String(c.args.text)),
+        5000,
+      );
+      slowLoads = 0;
+      expect((await planJobs()).length).toBe(before + 1);
     });
 
     it("says so when a button's diagnosis has expired", async () => {
@@ -504,6 +577,21 @@ describe("buttons", () => {
       expect(res.status).toBe(200);
       const e = await ephemeralTo("U0ANA00001", seq);
       expect(String(e.args.text)).toContain("expired");
+    });
+
+    it("says so when a plan's Confirm outlived the plan", async () => {
+      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const res = await sendBlockAction({
+        url: serve.url,
+        signingSecret: SIGNING_SECRET,
+        userId: "U0ANA00001",
+        channelId: CHANNEL,
+        messageTs: reportTs,
+        actions: [{ action_id: "plan-confirm", value: "BBBBBBBBBBBBBBBB" }],
+      });
+      expect(res.status).toBe(200);
+      const e = await ephemeralTo("U0ANA00001", seq);
+      expect(String(e.args.text)).toContain("This plan has expired; nothing was run");
     });
   });
 });
