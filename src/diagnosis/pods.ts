@@ -19,8 +19,8 @@ export interface PodProblem {
   /** e.g. ContainerCreating, CreateContainerConfigError */
   state: string;
   message: string;
-  /** The object the kubelet says is missing, when it names one. */
-  missing?: { kind: string; name: string };
+  /** The object the kubelet says is missing (or whose `key` is missing), when it names one. */
+  missing?: { kind: string; name: string; key?: string };
   events: KubeEvent[];
   /** The failing container's image (from the pod spec, as the chart rendered it). */
   image?: string;
@@ -32,7 +32,7 @@ export interface PodProblem {
 }
 
 const NOT_FOUND = /(configmap|secret|persistentvolumeclaim|serviceaccount) "([^"]+)" not found/i;
-const KEY_MISSING = /couldn't find key \S+ in (Secret|ConfigMap) [^/\s]+\/(\S+)/;
+const KEY_MISSING = /couldn't find key (\S+) in (Secret|ConfigMap) [^/\s]+\/(\S+)/;
 const KINDS: Record<string, string> = {
   configmap: "ConfigMap",
   secret: "Secret",
@@ -40,11 +40,11 @@ const KINDS: Record<string, string> = {
   serviceaccount: "ServiceAccount",
 };
 
-export function missingObject(message: string): { kind: string; name: string } | undefined {
+export function missingObject(message: string): { kind: string; name: string; key?: string } | undefined {
   const m = NOT_FOUND.exec(message);
   if (m) return { kind: KINDS[m[1]!.toLowerCase()]!, name: m[2]! };
   const k = KEY_MISSING.exec(message);
-  if (k) return { kind: k[1]!, name: k[2]! };
+  if (k) return { kind: k[2]!, name: k[3]!, key: k[1]! };
   return undefined;
 }
 

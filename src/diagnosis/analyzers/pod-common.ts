@@ -630,6 +630,31 @@ export function templatePath(g: PodGroup): string {
 
 // ---- the factory ----
 
+/**
+ * The object the kubelet said is missing, and its live copy when it exists now: created after the events (a fix,
+ * a later hook run), the kubelet picks it up on its next retry.
+ */
+export function missingRef(
+  g: PodGroup,
+  ix: SnapshotIndex,
+): { kind: string; name: string; key?: string; live?: KubeObject } | undefined {
+  const m = g.problems.find((p) => p.missing)?.missing;
+  if (!m) return undefined;
+  // A missing key: the object exists and still lacks it.
+  const live = m.key === undefined ? ix.get(m.kind, g.workload.namespace, m.name) : undefined;
+  return live ? { ...m, live } : m;
+}
+
+/** "It exists now (created 3m ago): …" for a missing object that came back. */
+export function backSince(ix: SnapshotIndex, m: { kind: string; name: string; live?: KubeObject }): string {
+  const created = m.live?.metadata?.creationTimestamp as string | undefined;
+  const age = ix.ageMs(created);
+  const when = Number.isFinite(age)
+    ? `, created ${Math.max(0, Math.round(age / 60_000))} min before this diagnosis`
+    : "";
+  return `${m.kind} ${m.name} exists now${when}: the kubelet's complaint predates it, and it retries on its own (volume mounts back off up to about two minutes).`;
+}
+
 export interface PodAnalyzerSpec {
   code: PodProblemCode;
   severity: Severity | ((g: PodGroup, ix: SnapshotIndex) => Severity);
