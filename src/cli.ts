@@ -50,7 +50,7 @@ Options:
       --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
       --dry-run        rerun/rollback/restore-hooks: print the plan, change nothing
   -y, --yes            rerun/rollback/restore-hooks: do not ask for confirmation (required when stdin is not a terminal)
-      --timeout D      per-hook timeout, e.g. 5m (default 5m); --history-max N records kept (default 10)
+      --timeout D      per-hook timeout, e.g. 5m (default 5m); --history-max N records kept (default $HELM_MAX_HISTORY, else 10)
   -h, --help           this help
   -v, --version        print the version
 
@@ -449,7 +449,12 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
   const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout);
   if (values.timeout !== undefined && timeout === undefined)
     throw new UsageError(`--timeout must be a duration such as 300s or 5m, not "${values.timeout}"`);
-  const historyMax = int(values["history-max"], "--history-max", 0);
+  // Like helm: --history-max, else HELM_MAX_HISTORY, else 10 (0: no limit).
+  const historyMax = int(
+    values["history-max"] ?? io.env.HELM_MAX_HISTORY,
+    values["history-max"] === undefined ? "HELM_MAX_HISTORY" : "--history-max",
+    0,
+  );
   const output = values.output ?? "text";
   if (output !== "text" && output !== "json")
     throw new UsageError(`--output must be text or json, not "${output}"`);

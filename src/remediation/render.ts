@@ -14,7 +14,7 @@ export function planTitle(p: Plan): string {
     p.action === "rollback"
       ? `${TITLES.rollback} ${p.namespace}/${p.release} to revision ${p.sourceRevision}`
       : p.action === "rerun-upgrade"
-        ? `${TITLES[p.action]} of ${p.namespace}/${p.release} with revision ${p.sourceRevision}'s chart and values`
+        ? `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` with revision ${p.sourceRevision}'s chart and values` : ""}`
         : `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` (revision ${p.sourceRevision})` : ""}`;
   return what;
 }

@@ -43,7 +43,8 @@ export function planTitleText(p: Pick<Plan, "action" | "namespace" | "release" |
     case "rollback":
       return `Roll back ${rel} to revision ${p.sourceRevision ?? "?"}`;
     case "rerun-upgrade":
-      return `Re-run the upgrade of ${rel} with revision ${p.sourceRevision ?? "?"}'s chart and values`;
+      // A plan refused before it chose a revision (a pending lock, no deployed revision) has none.
+      return `Re-run the upgrade of ${rel}${p.sourceRevision !== undefined ? ` with revision ${p.sourceRevision}'s chart and values` : ""}`;
     default:
       return `${TITLES[p.action]} ${rel}${p.sourceRevision !== undefined ? ` (revision ${p.sourceRevision})` : ""}`;
   }

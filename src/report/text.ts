@@ -54,8 +54,17 @@ export function historyTable(
   rows: RevisionSummary[],
   extra: { revision: number; status: string; error: string }[] = [],
 ): string {
+  // Helm's multi-error descriptions span lines ("1 error occurred:\n\t* job … failed"): one row each.
+  const oneLine = (t: string) => t.replace(/\s*\n\s*/g, " ").trim();
   const all = [
-    ...rows.map((r) => [String(r.revision), r.updated, r.status, r.chart, r.appVersion, r.description]),
+    ...rows.map((r) => [
+      String(r.revision),
+      r.updated,
+      r.status,
+      r.chart,
+      r.appVersion,
+      oneLine(r.description),
+    ]),
     ...extra.map((e) => [String(e.revision || "?"), "", e.status, "", "", `undecodable record: ${e.error}`]),
   ].sort((a, b) => Number(a[0]) - Number(b[0]));
   const head = ["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"];

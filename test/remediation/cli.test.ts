@@ -91,4 +91,37 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(revisions(srv)).toEqual([1, 2]);
       expect(configMap(srv)).toBeUndefined();
     }));
+
+  it("honours HELM_MAX_HISTORY like helm, and --history-max over it", () =>
+    withCluster(async (srv, env) => {
+      const r = await runCli(["rerun", "yahoo", "-n", "default", "--yes"], { ...env, HELM_MAX_HISTORY: "2" });
+      expect(r.code).toBe(0);
+      expect(revisions(srv)).toEqual([2, 3]);
+      const bad = await runCli(["rerun", "yahoo", "-n", "default", "--yes"], {
+        ...env,
+        HELM_MAX_HISTORY: "x",
+      });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('HELM_MAX_HISTORY must be a whole number ≥ 0, not "x"');
+      const flag = await runCli(["rerun", "yahoo", "-n", "default", "--yes", "--history-max", "0"], {
+        ...env,
+        HELM_MAX_HISTORY: "2",
+      });
+      expect(flag.code).toBe(0);
+      expect(revisions(srv)).toEqual([2, 3, 4]);
+    }));
+
+  it("a refused re-run says why without inventing a revision", () =>
+    withCluster(async (srv, env) => {
+      // Another operation holds the release: its pending record is the latest.
+      srv.update({ kind: "Secret", namespace: "default", name: "sh.helm.release.v1.yahoo.v2" }, (o) => {
+        o.metadata.labels = { ...o.metadata.labels, status: "pending-upgrade" };
+      });
+      const r = await runCli(["rerun", "yahoo", "-n", "default", "--yes"], env);
+      expect(r.stdout).not.toContain("undefined");
+      expect(`${r.stdout}${r.stderr}`).toMatch(
+        /another operation \(install\/upgrade\/rollback\) is in progress/,
+      );
+      expect(writes(srv)).toEqual([]);
+    }));
 });
