@@ -98,7 +98,11 @@ function classifyPodUncached(ix: SnapshotIndex, pod: KubeObject): PodProblem | u
       return p;
     }
     if (IMAGE_PULL.includes(w?.reason)) {
-      const failed = byReason("Failed").filter((e) => /image/i.test(e.message));
+      // The kubelet emits "Failed to pull image …: <cause>", then "Error: ErrImagePull" and "Error:
+      // ImagePullBackOff": only the first carries the cause.
+      const all = byReason("Failed").filter((e) => /image/i.test(e.message));
+      const withCause = all.filter((e) => /^Failed to pull image/i.test(e.message));
+      const failed = withCause.length > 0 ? withCause : all;
       const p: PodProblem = {
         code: "pod-image-pull",
         pod,

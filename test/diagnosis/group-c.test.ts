@@ -200,6 +200,39 @@ describe("hook-object-needed-by-workload (§7)", () => {
   });
 });
 
+describe("pod-mount-failed", () => {
+  it("a warning, not an alarm, when the missing ConfigMap exists again after the pods' events", () => {
+    const s = foundingCase();
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "basic-app-config",
+        namespace: "default",
+        creationTimestamp: new Date(Date.parse(FOUNDING_NOW) - 60_000).toISOString(),
+      },
+      data: { "app.conf": "x" },
+    };
+    const d = diagnose(
+      buildSnapshot({
+        release: s.release,
+        namespace: s.namespace,
+        objects: [...(s.bundle().items as Obj[]), cm],
+        now: new Date(FOUNDING_NOW),
+        gaps: [],
+        source: "test",
+      }),
+    );
+    expect(d.findings.filter((f) => f.severity === "critical").map((f) => f.code)).toEqual([]);
+    const f = only(d, "pod-mount-failed");
+    expect(f.severity).toBe("warning");
+    expect(f.explanation).toContain(
+      "ConfigMap basic-app-config exists now, created 1 min before this diagnosis",
+    );
+    expect(summaries(f, "manual")).toMatch(/^Wait a few minutes for the pods to start/);
+  });
+});
+
 describe("immutable-job-in-manifest (§13)", () => {
   it("a regular Job whose pod template changed fails the upgrade with field is immutable", () => {
     const d = run(immutableJob());
@@ -267,6 +300,36 @@ describe("pod-image-pull", () => {
     expect(ev).toMatch(/Failed ×8.*nginx:1.17-typo: not found/);
     expect(ev).toMatch(/old ReplicaSet storefront-6c8f7d9b8 still serves 2 ready pods/);
     expect(f.explanation).toMatch(/rollout of Deployment storefront is stuck/);
+  });
+
+  it("keeps the cause when the kubelet's later Failed events only say ErrImagePull / ImagePullBackOff", () => {
+    const s = imagePullCase();
+    const items = s.bundle().items as Obj[];
+    const pulls = items.filter(
+      (o) => o.kind === "Event" && o.reason === "Failed" && /^Failed to pull image/.test(String(o.message)),
+    );
+    expect(pulls.length).toBeGreaterThan(0);
+    const later = (pull: Obj, n: number, message: string): Obj => ({
+      ...pull,
+      metadata: { ...(pull.metadata as Obj), name: `${(pull.metadata as Obj).name}-${n}` },
+      message,
+      lastTimestamp: new Date(Date.parse(TRANSITIONS_NOW) - 1000 * n).toISOString(),
+    });
+    const extra = pulls.flatMap((p) => [
+      later(p, 2, "Error: ErrImagePull"),
+      later(p, 1, "Error: ImagePullBackOff"),
+    ]);
+    const d = diagnose(
+      buildSnapshot({
+        release: s.release,
+        namespace: s.namespace,
+        objects: [...items, ...extra],
+        now: new Date(TRANSITIONS_NOW),
+        gaps: [],
+        source: "test",
+      }),
+    );
+    expect(d.findings[0]!.title).toMatch(/\(not found\)$/);
   });
 
   it("the stalled rollout folds into the image pull finding", () => {

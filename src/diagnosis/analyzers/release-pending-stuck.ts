@@ -332,7 +332,7 @@ export default register({
           code: "release-pending-stuck",
           severity: "info",
           role: "root",
-          title: `Revision ${n} is ${status} since ${formatDuration(idle)}: an ${opWord} is probably still running`,
+          title: `Revision ${n} has been ${status} for ${formatDuration(idle)}: an ${opWord} is probably still running`,
           explanation:
             `Revision ${n} is ${status}, and the last sign of progress was ${formatDuration(idle)} ago — less than ${PENDING_STUCK_AFTER_MS / 60_000} minutes, ` +
             `which a Helm ${op} with default timeouts can legitimately take. Until it finishes, other upgrades of ${name} fail with ` +
