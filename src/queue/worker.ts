@@ -22,7 +22,7 @@ import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
-import { closeConnection, consoleLog, type Log, workerConnection } from "./redis.js";
+import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
   defaultWriterFactory,
   RemediationProcessor,
@@ -89,7 +89,7 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-const CLOSE_TIMEOUT_MS = 10_000;
+export const CLOSE_TIMEOUT_MS = 10_000;
 
 function targetOf(data: { release?: string; namespace: string }): Target {
   return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
@@ -402,15 +402,20 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
       // stalled-job check of another worker (a remediation then continues from the revision it wrote).
       await Promise.all(
         [worker, remediateWorker].map(async (w) => {
+          // Redis unreachable: nothing can finish cleanly (no lock renewal, no completion), so do not wait.
+          if (workerConn.status !== "ready") {
+            await withTimeout(w.close(true), 2000, "forced close").catch(() => {});
+            return;
+          }
           const graceful = w.close();
           const timedOut = await Promise.race([
             graceful.then(() => false),
             new Promise<boolean>((r) => setTimeout(() => r(true), CLOSE_TIMEOUT_MS).unref()),
           ]);
-          if (timedOut) await w.close(true).catch(() => {});
+          if (timedOut) await withTimeout(w.close(true), 2000, "forced close").catch(() => {});
         }),
       );
-      await diagnoseQueue.close().catch(() => {});
+      await withTimeout(diagnoseQueue.close(), 2000, "queue close").catch(() => {});
       await Promise.allSettled([
         closeConnection(storeConn),
         closeConnection(workerConn),

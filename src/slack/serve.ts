@@ -9,6 +9,7 @@ import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
 import {
+  CLOSE_TIMEOUT_MS,
   SLACK_RETRY_CONFIG,
   startWorker,
   type WorkerDeps,
@@ -186,8 +187,13 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
       closing = true;
       server?.closeAllConnections();
       await app.stop().catch((e: unknown) => log.warn(`stopping Bolt: ${(e as Error).message}`));
-      await worker?.close();
-      await producer.close();
+      // Closes wait on Redis; with Redis unreachable they never end: bound them, then drop the connection.
+      const bounded = (what: string, p: Promise<unknown>, ms: number) =>
+        withTimeout(p, ms, `${what} did not close within ${ms} ms`).catch((e: unknown) =>
+          log.warn((e as Error).message),
+        );
+      if (worker) await bounded("the worker", worker.close(), CLOSE_TIMEOUT_MS + 5000);
+      await bounded("the job queues", producer.close(), 2000);
       await closeConnection(redis);
       if (deps.handleSignals !== false) {
         process.off("SIGTERM", onSignal);

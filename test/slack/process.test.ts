@@ -154,6 +154,39 @@ describe("Redis down at start", () => {
 });
 
 describe("shutdown", () => {
+  it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "serve"], {
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: "redis://127.0.0.1:1",
+        PORT: "0",
+        HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("sigterm-down"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await eventually(() => (/ready (\d+)/.test(out) ? true : undefined), 20_000, `serve to start: ${out}`);
+    const port = /ready (\d+)/.exec(out)![1];
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    child.kill("SIGTERM");
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r("still running"), 12_000)),
+    ]);
+    if (code === "still running") child.kill("SIGKILL");
+    expect(code, out).toBe(0);
+  });
+
   for (const mode of ["serve", "worker"] as const) {
     it(`helm-doctor ${mode} stops cleanly on SIGTERM`, async () => {
       const prefix = uniquePrefix("sigterm");
