@@ -27,6 +27,9 @@ export const PLAN_CANCEL_ACTION = "plan-cancel";
 /** Blocks the plan itself may take; its states add at most a few (actions, progress, result, footer). */
 export const PLAN_HEAD_MAX_BLOCKS = 40;
 
+/** The plan's first line while it waits; later states replace it with what happened. */
+const DRY_RUN_NOTE = " · a dry run: nothing has changed yet";
+
 type PlanAction = Plan["action"];
 
 const TITLES: Record<PlanAction, string> = {
@@ -103,7 +106,7 @@ export function renderPlanHead(p: Plan, o: PlanHeadOptions): SlackMessage {
   let hidden = 0;
   b.add(
     section(
-      `:clipboard: *Plan: ${esc(title)}*\nRequested by <@${o.requester}> · made against revision ${p.expectedRevision}, the latest · a dry run: nothing has changed yet`,
+      `:clipboard: *Plan: ${esc(title)}*\nRequested by <@${o.requester}> · made against revision ${p.expectedRevision}, the latest${DRY_RUN_NOTE}`,
     ),
   );
 
@@ -258,24 +261,33 @@ export function renderPlanMessage(v: PlanView): SlackMessage {
   return msg(v.head.text, blocks);
 }
 
+/** The plan's blocks once it is no longer a pending proposal: its first line says what state it is in. */
+function headAs(head: SlackMessage, state: string): Block[] {
+  return (head.blocks as Block[]).map((b, i) => {
+    const t = (b as { text?: { type: string; text: string } }).text;
+    if (i !== 0 || b.type !== "section" || !t?.text.includes(DRY_RUN_NOTE)) return b;
+    return { ...b, text: { ...t, text: t.text.replace(DRY_RUN_NOTE, ` · ${state}`) } } as Block;
+  });
+}
+
 /** The plan after Confirm, before the worker starts: buttons gone. */
 export function renderPlanConfirmed(head: SlackMessage, user: string): SlackMessage {
   return msg(`${head.text} (confirmed)`, [
-    ...(head.blocks as Block[]),
+    ...headAs(head, "confirmed"),
     context(`:hourglass_flowing_sand: Confirmed by <@${user}>; starting…`),
   ]);
 }
 
 export function renderPlanCancelled(head: SlackMessage, user: string): SlackMessage {
   return msg(`${head.text} (cancelled)`, [
-    ...(head.blocks as Block[]),
+    ...headAs(head, "cancelled: nothing was changed"),
     context(`:no_entry_sign: Cancelled by <@${user}>. Nothing was changed.`),
   ]);
 }
 
 export function renderPlanExpired(head: SlackMessage): SlackMessage {
   return msg(`${head.text} (expired)`, [
-    ...(head.blocks as Block[]),
+    ...headAs(head, "expired: nothing was changed"),
     context(
       ":hourglass: This plan expired; nothing was run. Press the report's button again for a fresh plan.",
     ),
@@ -293,7 +305,7 @@ export function progressLines(events: ProgressEvent[], max = 8): string {
 export function renderPlanRunning(head: SlackMessage, user: string, events: ProgressEvent[]): SlackMessage {
   const lines = events.length > 0 ? progressLines(events) : "starting…";
   return msg(`${head.text} (running)`, [
-    ...(head.blocks as Block[]),
+    ...headAs(head, "running"),
     section(
       `:gear: *Running*, confirmed by <@${user}>\n\`\`\`\n${esc(clip(lines, SLACK_LIMITS.sectionText - 200))}\n\`\`\``,
     ),
@@ -419,7 +431,10 @@ export function renderPlanDone(head: SlackMessage, v: OutcomeView): SlackMessage
       ? `\n${v.outcome === "refused" ? refusalText(v.errors[0] ?? "refused", v) : esc(clip(v.errors[0] ?? "", 1500))}`
       : "";
   return msg(`${head.text}: ${v.outcome}`, [
-    ...(head.blocks as Block[]),
+    ...headAs(
+      head,
+      v.outcome === "refused" || v.outcome === "error" ? "not run" : "run: the outcome is below",
+    ),
     section(`${icon} *${line}*${detail}\n_Details in the reply below._`),
   ]);
 }

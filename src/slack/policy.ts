@@ -3,6 +3,7 @@
 // in a channel with the bot may diagnose; nobody may remediate until granted. An invalid file refuses to start
 // with the file, the path inside it, the line and what is wrong.
 import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 
@@ -284,6 +285,11 @@ export class Authorizer {
     private readonly directory: Directory,
   ) {}
 
+  /** What refusals call the policy: its file name, not the server's path (that is for the operator's log). */
+  private get policyName(): string {
+    return basename(this.policy.source);
+  }
+
   /** Is `user` listed, or a member of one of `groups`? Group lookups only when needed. */
   private async member(
     user: string,
@@ -304,7 +310,7 @@ export class Authorizer {
 
   async canDiagnose(req: { user: string; channel: string; namespace: string }): Promise<Decision> {
     const rule = this.policy.diagnose;
-    const src = `the policy (${this.policy.source})`;
+    const src = `the policy (${this.policyName})`;
     if (rule.channels && !rule.channels.includes(req.channel)) {
       return {
         allowed: false,
@@ -342,7 +348,7 @@ export class Authorizer {
         allowed: false,
         reason: this.policy.isDefault
           ? "remediation from Slack is off: no policy is configured (HELM_DOCTOR_POLICY), and by default nobody may remediate. An admin can grant it with a `remediate` rule."
-          : `nobody may remediate from Slack: the policy (${this.policy.source}) has no \`remediate\` grants.`,
+          : `nobody may remediate from Slack: the policy (${this.policyName}) has no \`remediate\` grants.`,
       };
     }
     const mine: Grant[] = [];
@@ -355,7 +361,7 @@ export class Authorizer {
     if (mine.length === 0) {
       return {
         allowed: false,
-        reason: `<@${req.user}> has no remediation grant in the policy (${this.policy.source}).${lookupErrors.length ? ` (${[...new Set(lookupErrors)].join("; ")})` : ""}`,
+        reason: `<@${req.user}> has no remediation grant in the policy (${this.policyName}).${lookupErrors.length ? ` (${[...new Set(lookupErrors)].join("; ")})` : ""}`,
       };
     }
     for (const g of mine) {

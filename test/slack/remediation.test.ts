@@ -273,6 +273,8 @@ describe("press → plan → confirm → result, against the cluster", () => {
       return m && /Rolled back/.test(JSON.stringify(m.blocks)) ? m : undefined;
     });
     expect(buttonsOf(planMsg.blocks)).toEqual([]);
+    expect(JSON.stringify(planMsg.blocks)).not.toContain("a dry run: nothing has changed yet");
+    expect(JSON.stringify(planMsg.blocks)).toContain("· run: the outcome is below");
     const reportMsg = await eventually(() => {
       const m = fake.message(CHANNEL, report.ts);
       return m && /Rolled back/.test(JSON.stringify(m.blocks)) ? m : undefined;
