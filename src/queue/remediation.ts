@@ -107,6 +107,19 @@ function label(data: RemediateJob): string {
   });
 }
 
+/** What plan and execution ask the engine alike: the job's release, action and the revision it saw. */
+function requestOf(data: RemediateJob) {
+  return {
+    release: data.release,
+    namespace: data.namespace,
+    action: data.action,
+    revision: data.revision,
+    resources: data.resources,
+    expectedRevision: data.expectedRevision,
+    requestedBy: atName(data.user),
+  };
+}
+
 export class RemediationProcessor {
   constructor(
     private readonly store: Store,
@@ -169,16 +182,10 @@ export class RemediationProcessor {
         return undefined;
       });
       const cap = capturing(source);
-      const requestedBy = atName(data.user);
+      const req = requestOf(data);
       if (writer) {
         const r = await remediate({
-          release: data.release,
-          namespace: data.namespace,
-          action: data.action,
-          revision: data.revision,
-          resources: data.resources,
-          expectedRevision: data.expectedRevision,
-          requestedBy,
+          ...req,
           source: cap.source,
           writer,
           dryRun: true,
@@ -191,8 +198,8 @@ export class RemediationProcessor {
         const snap = await cap.source.load(data.release, data.namespace, this.now());
         plan = makePlan(
           snap,
-          { action: data.action, revision: data.revision, resources: data.resources },
-          { expectedRevision: data.expectedRevision, requestedBy },
+          { action: req.action, revision: req.revision, resources: req.resources },
+          { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
         );
       }
       snapshot = cap.last();
@@ -316,13 +323,7 @@ export class RemediationProcessor {
         throw new Error("this helm-doctor reads a snapshot file, not a cluster: it cannot change it");
       const cap = capturing(source);
       result = await remediate({
-        release: data.release,
-        namespace: data.namespace,
-        action: data.action,
-        revision: data.revision,
-        resources: data.resources,
-        expectedRevision: data.expectedRevision,
-        requestedBy: atName(data.user),
+        ...requestOf(data),
         // Stable across runs of this job: a run after a crash finds the revision it wrote (already-done) or
         // continues its pending one, instead of writing another.
         operationId: planId,

@@ -61,6 +61,10 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
   const timeout = ctx.redisTimeoutMs ?? 1500;
   const audit = (entry: Record<string, unknown>) => log.info(`audit ${JSON.stringify(entry)}`);
 
+  /** May the one who pressed run `action` in `namespace`? A failing check refuses (decide). */
+  const mayRun = (p: Press, action: string, namespace: string) =>
+    decide(ctx.authorizer.canRemediate({ user: p.user, channel: p.channel, action, namespace }), log);
+
   function teller(client: SlackClient, p: Press) {
     return (icon: string, mrkdwn: string) =>
       client.chat
@@ -115,15 +119,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       return;
     }
     const rel = `${rec.namespace}/${rec.release}`;
-    const decision = await decide(
-      ctx.authorizer.canRemediate({
-        user: p.user,
-        channel: p.channel,
-        action: opt.action,
-        namespace: rec.namespace,
-      }),
-      log,
-    );
+    const decision = await mayRun(p, opt.action, rec.namespace);
     const entry = {
       event: "remediation-request",
       user: p.user,
@@ -236,15 +232,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       return;
     }
     // Re-authorize the one who confirms: the plan may have been asked for by someone else.
-    const decision = await decide(
-      ctx.authorizer.canRemediate({
-        user: p.user,
-        channel: p.channel,
-        action: plan.action,
-        namespace: plan.namespace,
-      }),
-      log,
-    );
+    const decision = await mayRun(p, plan.action, plan.namespace);
     if (!decision.allowed) {
       audit({ ...entry, outcome: "refused", reason: decision.reason });
       await tell(
@@ -314,15 +302,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
     if (!plan) return;
     const rel = `${plan.namespace}/${plan.release}`;
     if (plan.requestedBy.id !== p.user) {
-      const decision = await decide(
-        ctx.authorizer.canRemediate({
-          user: p.user,
-          channel: p.channel,
-          action: plan.action,
-          namespace: plan.namespace,
-        }),
-        log,
-      );
+      const decision = await mayRun(p, plan.action, plan.namespace);
       if (!decision.allowed) {
         await tell(
           ":no_entry:",
