@@ -1,9 +1,9 @@
 // diagnose(): run every registered analyzer over one snapshot and rank the findings.
 import { appVersion, chartRef } from "../helm/types.js";
 import { type Snapshot, SnapshotIndex } from "../snapshot/index.js";
-import "./analyzers/index.js";
+import type { Analyzer } from "./analyzer.js";
 import { rankAndFold } from "./rank.js";
-import { allAnalyzers } from "./registry.js";
+import { ANALYZERS } from "./registry.js";
 import type { Diagnosis, Finding, RevisionSummary } from "./types.js";
 
 export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
@@ -32,12 +32,12 @@ export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
 export function diagnose(snapshot: Snapshot): Diagnosis {
   const ix = new SnapshotIndex(snapshot);
   const findings: Finding[] = [];
-  for (const a of allAnalyzers()) {
+  for (const [code, a] of Object.entries(ANALYZERS) as [string, Analyzer][]) {
     try {
       findings.push(...a.run(ix));
     } catch (e) {
       // One broken analyzer must not hide the others' findings.
-      snapshot.gaps.push({ what: `analyzer ${a.code}`, reason: "error", detail: (e as Error).message });
+      snapshot.gaps.push({ what: `analyzer ${code}`, reason: "error", detail: (e as Error).message });
     }
   }
   const latest = ix.latest();

@@ -6,37 +6,9 @@ export type Severity = "critical" | "warning" | "info";
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export const FINDING_CODES = [
-  "resource-moved-into-hook",
-  "resource-moved-out-of-hook",
-  "release-pending-stuck",
-  "hook-failed",
-  "hook-leftover-blocks",
-  "pre-install-hook-needs-manifest-object",
-  "no-deployed-release",
-  "hook-object-needed-by-workload",
-  "post-hook-wait-deadlock",
-  "hook-order-dependency",
-  "atomic-rollback-masked-failure",
-  "immutable-job-in-manifest",
-  "hook-sidecar-blocks-completion",
-  "unknown-hook-dropped",
-  "hooks-skipped",
-  "release-uninstall-stuck",
-  "release-record-corrupt",
-  "release-record-size",
-  "pod-image-pull",
-  "pod-crash-loop",
-  "pod-oom-killed",
-  "pod-config-missing",
-  "pod-mount-failed",
-  "pod-unschedulable",
-  "pod-pvc-unbound",
-  "pod-create-forbidden",
-  "pod-not-ready",
-  "rollout-stalled",
-] as const;
-export type FindingCode = (typeof FINDING_CODES)[number];
+export type { FindingCode } from "./registry.js";
+
+import type { FindingCode } from "./registry.js";
 
 export type RemediationAction =
   | "rerun-upgrade"

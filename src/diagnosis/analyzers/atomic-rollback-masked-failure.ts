@@ -6,18 +6,11 @@ import { formatDuration } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { oneLine, ranIn } from "../history.js";
+import { hookKeys, hookLine, hookLiveState, hookNamespace, podState } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { describeEvent, fmtAge } from "../workloads.js";
-import {
-  hookKeys,
-  hookLine,
-  hookNamespace,
-  liveHookEvidence,
-  oneLine,
-  podState,
-  ranInRevision,
-} from "./release-pending-stuck.js";
 
 const UPGRADE_FAILED = /^Upgrade "([^"]*)" failed: ([\s\S]*)$/;
 const ROLLBACK_TO = /^Rollback to (\d+)/;
@@ -114,8 +107,7 @@ function hookVerdict(h: Hook): string {
   return "";
 }
 
-export default register({
-  code: "atomic-rollback-masked-failure",
+const analyzer: Analyzer = {
   run(ix) {
     const rb = ix.latest();
     if (!rb) return [];
@@ -154,14 +146,14 @@ export default register({
     const explains: string[] = [];
     const badHooks = (failed.hooks ?? []).filter(
       (h) =>
-        ranInRevision(h, failed) &&
+        ranIn(h, failed) &&
         (h.events.includes("pre-upgrade") || h.events.includes("post-upgrade")) &&
         h.last_run?.phase !== "Succeeded",
     );
     for (const h of badHooks) {
-      evidence.push({ source: `revision ${n} hooks`, detail: `${hookLine(ix, h)}${hookVerdict(h)}` });
-      const hns = hookNamespace(h, failed, ix);
-      const live = liveHookEvidence(ix, h, hns);
+      evidence.push({ source: `revision ${n} hooks`, detail: `${hookLine(h, ix)}${hookVerdict(h)}` });
+      const hns = hookNamespace(ix, failed, h);
+      const live = hookLiveState(ix, h, hns);
       evidence.push(...live.evidence);
       explains.push(...hookKeys(ix, h, hns));
     }
@@ -272,7 +264,7 @@ export default register({
     const hookRes = badHooks.map((h) => ({
       kind: h.kind,
       name: h.name,
-      namespace: hookNamespace(h, failed, ix),
+      namespace: hookNamespace(ix, failed, h),
     }));
     return [
       {
@@ -289,4 +281,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

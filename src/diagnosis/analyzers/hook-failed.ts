@@ -2,286 +2,28 @@
 // (Complete/Failed) or Pod (Succeeded/Failed) with the per-hook --timeout; a failed hook stops its phase and
 // fails the whole operation. pre-* failures leave the manifest unapplied; post-* failures leave the new
 // objects running under a release marked failed.
-//
-// This file also holds the small helpers the other hook-execution analyzers (group B) share: reading a
-// hook's stored manifest, finding its live object and pods, and describing them as evidence.
-import {
-  describeLastRun,
-  effectiveDeletePolicies,
-  formatDuration,
-  hasPolicy,
-  hooksFor,
-} from "../../helm/hooks.js";
-import { kindKey, type ResourceRef } from "../../helm/keys.js";
-import { type KubeObjectLike, parseYamlObject } from "../../helm/manifest.js";
+import { describeLastRun, formatDuration, hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
-import type { Gap, KubeEvent, KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
+import { failedHookEvent, gapFor, isTimeoutText, operationOf, ranIn, revisionEvidence } from "../history.js";
+import {
+  durationMs,
+  eventEvidence,
+  hookEvidence,
+  hookKey,
+  hookNamespace,
+  hookObject,
+  hookPods,
+  hookRef,
+  jobCondition,
+  liveHook,
+  liveHookEvidence,
+  nameInError,
+  podKeys,
+  podsEvidence,
+} from "../hook-helpers.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { describeEvent, fmtAge } from "../workloads.js";
-
-// ---------------------------------------------------------------------------------------------------------
-// Shared helpers (group B)
-
-const hookObjects = new WeakMap<Hook, KubeObjectLike | null>();
-
-/** The object a hook's stored manifest describes (parsed once). */
-export function hookObject(h: Hook): KubeObjectLike | undefined {
-  let o = hookObjects.get(h);
-  if (o === undefined) {
-    o = parseYamlObject(h.manifest).object ?? null;
-    hookObjects.set(h, o);
-  }
-  return o ?? undefined;
-}
-
-export function hookNamespace(ix: SnapshotIndex, rel: Release, h: Hook): string {
-  return hookObject(h)?.metadata?.namespace || rel.namespace || ix.namespace;
-}
-
-export function hookKey(ix: SnapshotIndex, rel: Release, h: Hook): string {
-  return kindKey(h.kind, hookNamespace(ix, rel, h), h.name);
-}
-
-export function hookRef(ix: SnapshotIndex, rel: Release, h: Hook): ResourceRef {
-  return { kind: h.kind, name: h.name, namespace: hookNamespace(ix, rel, h) };
-}
-
-/** The live object a hook created: hooks carry no ownership metadata, so match by kind and name. */
-export function liveHook(ix: SnapshotIndex, rel: Release, h: Hook): KubeObject | undefined {
-  return ix.get(h.kind, hookNamespace(ix, rel, h), h.name);
-}
-
-/** Pods of a live hook Job (owner references), or the hook Pod itself. */
-export function hookPods(ix: SnapshotIndex, live: KubeObject | undefined): KubeObject[] {
-  if (!live) return [];
-  if (live.kind === "Pod") return [live];
-  return ix.podsOf(live);
-}
-
-export function podKeys(ix: SnapshotIndex, pods: KubeObject[]): string[] {
-  return pods.map((p) => kindKey("Pod", p.metadata?.namespace ?? ix.namespace, p.metadata?.name ?? ""));
-}
-
-/**
- * Did this hook's last_run happen during revision `rel`? Rollback records copy their target's hooks together
- * with the target's old last_run, so a phase there may describe another revision's run.
- */
-export function ranIn(h: Hook, rel: Release): boolean {
-  if (!h.last_run?.phase) return false;
-  const started = Date.parse(h.last_run.started_at ?? "");
-  const begun = Date.parse(rel.info.last_deployed ?? "");
-  if (!Number.isFinite(started) || !Number.isFinite(begun)) return true;
-  return started >= begun - 1000;
-}
-
-/** "Job x (chart/templates/job.yaml): events pre-upgrade, weight -5, delete policy …, last run Failed after 5m at …" */
-export function hookLine(h: Hook): string {
-  const explicit = h.delete_policies && h.delete_policies.length > 0;
-  const at = h.last_run?.started_at ? ` (started ${h.last_run.started_at})` : "";
-  return (
-    `${h.kind} ${h.name} (${h.path}): events ${h.events.join(",")}, weight ${h.weight ?? 0}${rawWeightNote(h)}, ` +
-    `delete policy ${effectiveDeletePolicies(h).join(",")}${explicit ? "" : " (default)"}, last run ${describeLastRun(h)}${at}`
-  );
-}
-
-/** A weight annotation Helm could not read as an integer (it then counts as 0). */
-function rawWeightNote(h: Hook): string {
-  const raw = hookObject(h)?.metadata?.annotations?.["helm.sh/hook-weight"];
-  if (raw === undefined) return "";
-  if (typeof raw === "string" && /^[+-]?\d+$/.test(raw)) return "";
-  return ` (annotation ${JSON.stringify(raw)} is not an integer string, so Helm uses 0)`;
-}
-
-export function hookEvidence(rel: Release, h: Hook): Evidence {
-  return { source: `revision ${rel.version} hooks`, detail: hookLine(h) };
-}
-
-export function revisionEvidence(rel: Release): Evidence {
-  const desc = (rel.info.description ?? "").replace(/\s*\n\s*/g, " ");
-  return {
-    source: `revision ${rel.version}`,
-    detail: `status ${rel.info.status}${desc ? `, description "${desc}"` : ""}${rel.info.last_deployed ? ` (${rel.info.last_deployed})` : ""}`,
-  };
-}
-
-/** The hook event a failed revision's description names (`pre-upgrade hooks failed`, `failed pre-install`). */
-export function failedHookEvent(desc: string | undefined): string | undefined {
-  const m =
-    /\b(pre|post)-(install|upgrade|rollback|delete) hooks failed|\bfailed (pre|post)-(install|upgrade|rollback|delete)\b/.exec(
-      desc ?? "",
-    );
-  if (!m) return undefined;
-  return m[1] ? `${m[1]}-${m[2]}` : `${m[3]}-${m[4]}`;
-}
-
-export function isTimeoutText(s: string | undefined): boolean {
-  return /timed out waiting for the condition|context deadline exceeded/.test(s ?? "");
-}
-
-/** install / upgrade / rollback, from the record's description and history position. */
-export function operationOf(ix: SnapshotIndex, rel: Release): "install" | "upgrade" | "rollback" {
-  const d = rel.info.description ?? "";
-  if (/^Rollback (to|")/.test(d)) return "rollback";
-  if (/^Upgrade "/.test(d) || d === "Preparing upgrade" || d === "Upgrade complete") return "upgrade";
-  if (rel.info.status === "pending-install" || d === "Initial install underway" || d === "Install complete")
-    return "install";
-  // `Release "x" failed: …` is written by install and by a failed rollback wait; a failed first revision
-  // (or one after an uninstall) is an install.
-  const prev = ix.previous(rel);
-  if (!prev || prev.info.status === "uninstalled") return "install";
-  return "upgrade";
-}
-
-/** A read gap that concerns `words` (e.g. "events", "jobs"). */
-export function gapFor(ix: SnapshotIndex, ...words: string[]): Gap | undefined {
-  return ix.snapshot.gaps.find((g) => words.some((w) => g.what.toLowerCase().includes(w.toLowerCase())));
-}
-
-export function hasHelmOwnership(o: KubeObject): boolean {
-  const a = o.metadata?.annotations ?? {};
-  return Object.keys(a).some((k) => k.startsWith("meta.helm.sh/"));
-}
-
-function ago(ix: SnapshotIndex, ts: string | undefined): string {
-  const a = ix.ageMs(ts);
-  return Number.isFinite(a) ? `${fmtAge(a)} ago` : "at an unknown time";
-}
-
-/** Warning events first, then the rest, most recent first. */
-function sortedEvents(evs: KubeEvent[]): KubeEvent[] {
-  const t = (e: KubeEvent) => Date.parse(e.lastTimestamp ?? e.firstTimestamp ?? "") || 0;
-  return [...evs].sort((a, b) => (a.type === b.type ? t(b) - t(a) : a.type === "Warning" ? -1 : 1));
-}
-
-/** Evidence lines for an object's events; Normal events only when `normal` is set. */
-export function eventEvidence(
-  ix: SnapshotIndex,
-  o: KubeObject,
-  opts: { normal?: boolean; max?: number; first?: (e: KubeEvent) => boolean } = {},
-): Evidence[] {
-  let evs = sortedEvents(ix.eventsFor(o)).filter((e) => opts.normal || e.type !== "Normal");
-  if (opts.first) evs = [...evs.filter(opts.first), ...evs.filter((e) => !opts.first!(e))];
-  const src = `${o.kind} ${o.metadata?.name ?? "?"} events`;
-  return evs.slice(0, opts.max ?? 3).map((e) => ({ source: src, detail: describeEvent(ix, e) }));
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-function containerLine(cs: any): string {
-  const s = cs.state ?? {};
-  if (s.terminated) {
-    const t = s.terminated;
-    const msg = t.message ? `: ${String(t.message).trim().split("\n").slice(-1)[0]}` : "";
-    return `${cs.name} terminated${t.reason ? ` ${t.reason}` : ""} (exit code ${t.exitCode ?? "?"})${msg}`;
-  }
-  if (s.waiting)
-    return `${cs.name} waiting: ${s.waiting.reason ?? "?"}${s.waiting.message ? ` (${s.waiting.message})` : ""}`;
-  if (s.running) return `${cs.name} running${cs.ready === false ? ", not ready" : ""}`;
-  return `${cs.name} in no known state`;
-}
-
-/** One line for a pod's phase and container states, and its warning events. */
-export function podEvidence(ix: SnapshotIndex, pod: KubeObject, maxEvents = 2): Evidence[] {
-  // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-  const st: any = pod.status ?? {};
-  const cs = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])];
-  const states = cs.length ? `; containers: ${cs.map(containerLine).join("; ")}` : "";
-  const out: Evidence[] = [
-    {
-      source: `pod ${pod.metadata?.name ?? "?"}`,
-      detail: `phase ${st.phase ?? "unknown"}${states}; created ${ago(ix, pod.metadata?.creationTimestamp)}`,
-    },
-  ];
-  out.push(...eventEvidence(ix, pod, { max: maxEvents }));
-  return out;
-}
-
-/** Pods in the same state share one line ("pods a, b, c: phase Failed; …"); events of the first of each. */
-export function podsEvidence(
-  ix: SnapshotIndex,
-  pods: KubeObject[],
-  maxGroups = 3,
-  maxEvents = 2,
-): Evidence[] {
-  const groups = new Map<string, { names: string[]; pod: KubeObject }>();
-  for (const p of pods) {
-    const [main] = podEvidence(ix, p, 0);
-    const key = main!.detail.replace(/; created [^;]*$/, "");
-    const g = groups.get(key) ?? { names: [], pod: p };
-    g.names.push(p.metadata?.name ?? "?");
-    groups.set(key, g);
-  }
-  const out: Evidence[] = [];
-  for (const g of [...groups.values()].slice(0, maxGroups)) {
-    const [main, ...events] = podEvidence(ix, g.pod, maxEvents);
-    out.push(
-      g.names.length > 1
-        ? {
-            source: `pods ${g.names.join(", ")}`,
-            detail: main!.detail.replace(/; created ([^;]*)$/, "; first created $1"),
-          }
-        : main!,
-      ...events,
-    );
-  }
-  return out;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-export function jobCondition(job: KubeObject, type: string): any {
-  // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-  return (job.status?.conditions ?? []).find((c: any) => c.type === type && c.status === "True");
-}
-
-/** What the live Job (or Pod) says about itself. */
-export function liveHookEvidence(ix: SnapshotIndex, live: KubeObject): Evidence {
-  const name = `${live.kind} ${live.metadata?.namespace ?? ix.namespace}/${live.metadata?.name}`;
-  const created = `created ${ago(ix, live.metadata?.creationTimestamp)}`;
-  if (live.kind !== "Job") {
-    return {
-      source: "live cluster",
-      detail: `${name} exists (${created}), phase ${live.status?.phase ?? "?"}`,
-    };
-  }
-  const st = live.status ?? {};
-  const failed = jobCondition(live, "Failed");
-  const complete = jobCondition(live, "Complete");
-  const state = failed
-    ? `condition Failed, reason ${failed.reason ?? "?"}${failed.message ? ` ("${failed.message}")` : ""}`
-    : complete
-      ? "condition Complete"
-      : `no Complete or Failed condition, ${st.active ?? 0} active pod${st.active === 1 ? "" : "s"}`;
-  const counts = `${st.succeeded ?? 0} succeeded, ${st.failed ?? 0} failed pods`;
-  const limits = [
-    live.spec?.backoffLimit !== undefined ? `backoffLimit ${live.spec.backoffLimit}` : "",
-    live.spec?.activeDeadlineSeconds !== undefined
-      ? `activeDeadlineSeconds ${live.spec.activeDeadlineSeconds}`
-      : "",
-  ].filter(Boolean);
-  return {
-    source: "live cluster",
-    detail: `${name}: ${state}; ${counts}${limits.length ? `; ${limits.join(", ")}` : ""}; ${created}`,
-  };
-}
-
-function durationMs(h: Hook): number {
-  const s = Date.parse(h.last_run?.started_at ?? "");
-  const c = Date.parse(h.last_run?.completed_at ?? "");
-  return Number.isFinite(s) && Number.isFinite(c) ? c - s : Number.NaN;
-}
-
-/** The name a Helm error message gives to the failing hook object, if any. */
-function nameInError(desc: string): { name?: string; path?: string } {
-  const job = /\bjob (\S+) failed\b/.exec(desc);
-  if (job) return { name: job[1]! };
-  const pod = /\bpod (\S+) failed\b/.exec(desc);
-  if (pod) return { name: pod[1]! };
-  const h4 = /\bresource (?:Job|Pod)\/[^/\s]+\/(\S+?) not ready/.exec(desc);
-  if (h4) return { name: h4[1]! };
-  const create = /warning: Hook \S+ (\S+) failed/.exec(desc);
-  if (create) return { path: create[1]! };
-  return {};
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // hook-failed
@@ -567,8 +309,7 @@ function analyze(ix: SnapshotIndex, rel: Release, hook: Hook | undefined, event:
   };
 }
 
-export default register({
-  code: "hook-failed",
+const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
     // Only the latest revision: a failure that a later revision fixed is history, not a problem. A pending
@@ -578,4 +319,6 @@ export default register({
       .filter((x) => !/-delete$/.test(x.event) && x.event !== "test")
       .map((x) => analyze(ix, latest, x.hook, x.event));
   },
-});
+};
+
+export default analyzer;

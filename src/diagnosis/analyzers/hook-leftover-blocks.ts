@@ -4,12 +4,10 @@
 import { effectiveDeletePolicies, hasPolicy } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
+import { gapFor, operationOf, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
-  gapFor,
   hasHelmOwnership,
   hookEvidence,
   hookKey,
@@ -18,11 +16,11 @@ import {
   hookRef,
   liveHook,
   liveHookEvidence,
-  operationOf,
   podKeys,
   podsEvidence,
-  revisionEvidence,
-} from "./hook-failed.js";
+} from "../hook-helpers.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
+import { fmtAge } from "../workloads.js";
 
 /** `jobs.batch "x" already exists` → resource "jobs", name "x"; and the hook path of `warning: Hook … <path> failed`. */
 export function alreadyExists(
@@ -280,8 +278,7 @@ function predictive(ix: SnapshotIndex, rel: Release, skip: Set<string>): Finding
   return out;
 }
 
-export default register({
-  code: "hook-leftover-blocks",
+const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
     if (!latest) return [];
@@ -297,4 +294,6 @@ export default register({
     out.push(...predictive(ix, latest, skip));
     return out;
   },
-});
+};
+
+export default analyzer;

@@ -14,11 +14,11 @@ import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
+import { isPodReady } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
-import { register } from "../registry.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge, podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
-import { isPodReady } from "./pod-common.js";
 
 const SHARED_KINDS = new Set(["ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"]);
 const RECURRING = ["pre-upgrade", "post-upgrade", "pre-rollback", "post-rollback"];
@@ -325,8 +325,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
   return out;
 }
 
-export default register({
-  code: "hook-object-needed-by-workload",
+const analyzer: Analyzer = {
   run(ix) {
     const out: Finding[] = [];
     const seen = new Set<string>();
@@ -338,4 +337,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

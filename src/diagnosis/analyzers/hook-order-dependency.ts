@@ -5,12 +5,11 @@ import { describeLastRun, hasPolicy, hooksFor } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
 import { HOOK_EVENTS, type Hook, type Release } from "../../helm/types.js";
 import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
-import { missingObject } from "../pods.js";
-import { register } from "../registry.js";
-import { type Evidence, type Finding, type Remediation, SEVERITY_RANK, type Severity } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
+import { failedHookEvent, operationOf, ranIn, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
-  failedHookEvent,
+  hookDependencies,
   hookEvidence,
   hookKey,
   hookNamespace,
@@ -18,13 +17,11 @@ import {
   hookRef,
   liveHook,
   liveHookEvidence,
-  operationOf,
   podKeys,
   podsEvidence,
-  ranIn,
-  revisionEvidence,
-} from "./hook-failed.js";
-import { hookDependencies } from "./pre-install-hook-needs-manifest-object.js";
+} from "../hook-helpers.js";
+import { missingObject } from "../pods.js";
+import { type Evidence, type Finding, type Remediation, SEVERITY_RANK, type Severity } from "../types.js";
 
 /** Events that can run again for this release (install events only run once). */
 const RERUN = new Set([
@@ -174,8 +171,7 @@ function analyze(ix: SnapshotIndex, rel: Release, event: string, user: Hook, dep
   };
 }
 
-export default register({
-  code: "hook-order-dependency",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel) return [];
@@ -211,4 +207,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

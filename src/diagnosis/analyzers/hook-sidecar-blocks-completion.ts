@@ -3,8 +3,8 @@
 import { formatDuration } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
+import { isTimeoutText, operationOf, ranIn, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
   hookEvidence,
@@ -12,16 +12,13 @@ import {
   hookNamespace,
   hookPods,
   hookRef,
-  isTimeoutText,
   jobCondition,
   liveHook,
   liveHookEvidence,
-  operationOf,
   podKeys,
   podsEvidence,
-  ranIn,
-  revisionEvidence,
-} from "./hook-failed.js";
+} from "../hook-helpers.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
 
 const MESH: Record<string, { mesh: string; optOut: string; quit: string }> = {
   "istio-proxy": {
@@ -147,8 +144,7 @@ function analyze(ix: SnapshotIndex, rel: Release, hook: Hook): Finding | undefin
   };
 }
 
-export default register({
-  code: "hook-sidecar-blocks-completion",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     // A deployed release got past its hooks; only a failed or still-running operation is blocked by one.
@@ -163,4 +159,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

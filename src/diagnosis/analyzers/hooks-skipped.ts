@@ -4,10 +4,11 @@
 // did not run; objects that only hooks create do not exist.
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { type Operation, ranIn } from "../history.js";
+import { hookLine, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { podKey, podSpecOf, specUses, workloadsOf } from "../workloads.js";
-import { hookLine, hookNamespace, type Operation, ranInRevision } from "./release-pending-stuck.js";
 
 type Op = Operation | "dry-run";
 
@@ -30,8 +31,7 @@ interface Skipped {
   users: { kind: string; name: string; keys: string[] }[];
 }
 
-export default register({
-  code: "hooks-skipped",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.lastDeployed();
     if (!rel) return [];
@@ -47,13 +47,13 @@ export default register({
     // Test hooks never run as part of an operation.
     const relevant = (rel.hooks ?? []).filter((h) => h.events.some((e) => events.includes(e)));
     if (relevant.length === 0) return [];
-    const skippedHooks = relevant.filter((h) => !ranInRevision(h, rel));
+    const skippedHooks = relevant.filter((h) => !ranIn(h, rel));
     if (skippedHooks.length === 0) return [];
-    const ranHooks = relevant.filter((h) => ranInRevision(h, rel));
+    const ranHooks = relevant.filter((h) => ranIn(h, rel));
     const workloads = workloadsOf(ix, rel);
 
     const skipped: Skipped[] = skippedHooks.map((h) => {
-      const hns = hookNamespace(h, rel, ix);
+      const hns = hookNamespace(ix, rel, h);
       const live = !!ix.get(h.kind, hns, h.name);
       const users = workloads
         .filter((w) => specUses(podSpecOf(w.template), h.kind, h.name))
@@ -84,9 +84,9 @@ export default register({
         : s.hook.kind === "Job" || s.hook.kind === "Pod"
           ? "not live: its work was never done"
           : `does not exist${s.users.length ? `, and ${s.users.map((u) => `${u.kind} ${u.name}`).join(", ")} use${s.users.length === 1 ? "s" : ""} it` : ""}`;
-      evidence.push({ source: `revision ${n} hooks`, detail: `${hookLine(ix, s.hook)}; ${state}` });
+      evidence.push({ source: `revision ${n} hooks`, detail: `${hookLine(s.hook, ix)}; ${state}` });
     }
-    for (const h of ranHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(ix, h) });
+    for (const h of ranHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
     const gaps = ix.snapshot.gaps;
     if (gaps.length) {
       evidence.push({
@@ -194,4 +194,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

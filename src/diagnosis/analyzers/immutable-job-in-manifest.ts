@@ -10,11 +10,11 @@
 import { kindKey } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { baseOf, recentAttempts } from "../history.js";
+import { canonical, describeChanges } from "../pod-analyzer.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
-import { canonical, describeChanges } from "./pod-common.js";
-import { baseOf, recentAttempts } from "./resource-moved-out-of-hook.js";
 
 const PATCH_FAILED = /cannot patch "([^"]+)" with kind Job/;
 const INVALID = /Job\.batch "([^"]+)" is invalid: ([^:]+):.*field is immutable/;
@@ -143,10 +143,11 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
   return out;
 }
 
-export default register({
-  code: "immutable-job-in-manifest",
+const analyzer: Analyzer = {
   run(ix) {
     const seen = new Set<string>();
     return recentAttempts(ix).flatMap((r) => analyzeAttempt(ix, r, seen));
   },
-});
+};
+
+export default analyzer;

@@ -4,10 +4,10 @@
 // operation is in progress" (release-pending-stuck), so that case is not ours.
 import { isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { recordFor, recordKey, recordResource } from "../history.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
-import { recordFor, recordKey, recordResource } from "./release-pending-stuck.js";
 
 /** Helm's Deployed(): by the status label (what the query selects) or, for hand-made records, the payload. */
 function anyDeployed(ix: SnapshotIndex): Release | undefined {
@@ -26,8 +26,7 @@ function liveLeftovers(ix: SnapshotIndex, rel: Release): string[] {
     .map((d) => `${d.kind} ${d.name}`);
 }
 
-export default register({
-  code: "no-deployed-release",
+const analyzer: Analyzer = {
   run(ix) {
     const last = ix.latest();
     if (!last) return [];
@@ -153,4 +152,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

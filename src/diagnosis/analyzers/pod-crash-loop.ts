@@ -3,9 +3,9 @@
 //
 // Severity: always critical — a crash-looping container serves nothing, and when it is the new ReplicaSet's
 // the rollout is stuck.
+
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   eventGapEvidence,
   impact,
@@ -16,7 +16,8 @@ import {
   rollbackToGood,
   rolloutEvidence,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Remediation } from "../types.js";
 
 function exitText(g: PodGroup): string {
   const p = g.problems[0]!;
@@ -59,24 +60,24 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-crash-loop",
-    severity: "critical",
-    what: "crash-loop",
-    title: (g) => {
-      const p = g.problems[0]!;
-      const o = g.ctx.origin;
-      const n = g.problems.length;
-      const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
-      return `${g.workload.kind} ${g.workload.name} is crash-looping${since}: container ${p.container ?? "?"} ${exitText(g)} (${n} pod${n > 1 ? "s" : ""} in ${p.state})`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => originRevisions(ix, g),
-    evidence: (g, ix) => ({
-      lead: originEvidence(g),
-      tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-    }),
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-crash-loop",
+  severity: "critical",
+  what: "crash-loop",
+  title: (g) => {
+    const p = g.problems[0]!;
+    const o = g.ctx.origin;
+    const n = g.problems.length;
+    const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
+    return `${g.workload.kind} ${g.workload.name} is crash-looping${since}: container ${p.container ?? "?"} ${exitText(g)} (${n} pod${n > 1 ? "s" : ""} in ${p.state})`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => originRevisions(ix, g),
+  evidence: (g, ix) => ({
+    lead: originEvidence(g),
+    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
   }),
-);
+});
+
+export default analyzer;

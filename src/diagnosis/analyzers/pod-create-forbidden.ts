@@ -6,19 +6,19 @@
 // the cause is fixed. Stale FailedCreate events (the controller has all the pods it wants by now) are ignored.
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { KubeEvent, KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
-import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
+import { lastGoodBefore } from "../history.js";
 import {
   type ChangeField,
   helmVerdict,
   isPodReady,
-  lastGoodBefore,
   rolloutKey,
   rolloutOf,
   rolloutSummary,
   templateOrigin,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
+import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "../workloads.js";
 
 type CauseKind = "service-account" | "quota" | "limit-range" | "pod-security" | "webhook" | "other";
 
@@ -277,9 +277,10 @@ function analyze(ix: SnapshotIndex, w: ReleaseWorkload): Finding[] {
   return out;
 }
 
-export default register({
-  code: "pod-create-forbidden",
+const analyzer: Analyzer = {
   run(ix) {
     return releaseWorkloads(ix).flatMap((w) => analyze(ix, w));
   },
-});
+};
+
+export default analyzer;

@@ -4,9 +4,9 @@
 // Severity: always critical. When the new ReplicaSet fails while the old one still serves, nothing is down yet,
 // but the rollout is stuck for good (the kubelet keeps backing off), the release does not run what Helm
 // recorded, and the next restart of an old pod is an outage.
+
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   attributeOrigin,
   eventGapEvidence,
@@ -19,7 +19,8 @@ import {
   templatePath,
   valuePaths,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Remediation } from "../types.js";
 
 function cause(msg: string, state: string): { short: string; long: string } {
   if (state === "InvalidImageName" || /invalid reference format|InvalidImageName/i.test(msg))
@@ -126,37 +127,37 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-image-pull",
-    severity: "critical",
-    what: "cannot pull their image",
-    title: (g) => {
-      const { image } = imageOf(g);
-      const p = g.problems[0]!;
-      const n = g.problems.length;
-      return `${g.workload.kind} ${g.workload.name} cannot pull image ${image}${introducedPhrase(g)}: ${n} pod${n > 1 ? "s" : ""} in ${p.state} (${cause(p.message, p.state).short})`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => {
-      const h = imageHistory(g);
-      return originRevisions(ix, g, h.introduced?.rel.version, !!h.before);
-    },
-    evidence: (g, ix) => {
-      const h = imageHistory(g);
-      const { container, image } = imageOf(g);
-      const lead = h.introduced
-        ? [
-            {
-              source: `revision ${h.introduced.rel.version} manifest`,
-              detail: h.before
-                ? `${g.workload.kind} ${g.workload.name}${h.introduced.source ? ` (${h.introduced.source})` : ""} container ${container} image ${image}; revision ${h.before.rel.version} had ${h.previous ?? "?"}`
-                : `${g.workload.kind} ${g.workload.name} container ${container} image ${image}, unchanged since revision ${h.introduced.rel.version}`,
-            },
-          ]
-        : [];
-      return { lead, tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
-    },
-  }),
-);
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-image-pull",
+  severity: "critical",
+  what: "cannot pull their image",
+  title: (g) => {
+    const { image } = imageOf(g);
+    const p = g.problems[0]!;
+    const n = g.problems.length;
+    return `${g.workload.kind} ${g.workload.name} cannot pull image ${image}${introducedPhrase(g)}: ${n} pod${n > 1 ? "s" : ""} in ${p.state} (${cause(p.message, p.state).short})`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => {
+    const h = imageHistory(g);
+    return originRevisions(ix, g, h.introduced?.rel.version, !!h.before);
+  },
+  evidence: (g, ix) => {
+    const h = imageHistory(g);
+    const { container, image } = imageOf(g);
+    const lead = h.introduced
+      ? [
+          {
+            source: `revision ${h.introduced.rel.version} manifest`,
+            detail: h.before
+              ? `${g.workload.kind} ${g.workload.name}${h.introduced.source ? ` (${h.introduced.source})` : ""} container ${container} image ${image}; revision ${h.before.rel.version} had ${h.previous ?? "?"}`
+              : `${g.workload.kind} ${g.workload.name} container ${container} image ${image}, unchanged since revision ${h.introduced.rel.version}`,
+          },
+        ]
+      : [];
+    return { lead, tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
+  },
+});
+
+export default analyzer;

@@ -3,9 +3,9 @@
 //
 // Severity: critical when they are a Deployment's new ReplicaSet (the rollout is stuck, `--wait` times out,
 // `--atomic` rolls back) or no pod of the workload is ready; a warning when the workload still serves.
+
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   eventGapEvidence,
   impact,
@@ -17,7 +17,8 @@ import {
   rolloutEvidence,
   stuckOrDownSeverity,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Remediation } from "../types.js";
 
 const RELEVANT = ["probes", "image", "env", "command", "volumes"] as const;
 
@@ -54,24 +55,24 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-not-ready",
-    severity: stuckOrDownSeverity,
-    what: "are running but not Ready",
-    title: (g) => {
-      const n = g.problems.length;
-      const p = g.problems[0]!;
-      const o = g.ctx.origin;
-      const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
-      return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} running but not Ready${since}${p.message ? ` — ${p.message}` : ""}`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => originRevisions(ix, g),
-    evidence: (g, ix) => ({
-      lead: originEvidence(g, [...RELEVANT]),
-      tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-    }),
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-not-ready",
+  severity: stuckOrDownSeverity,
+  what: "are running but not Ready",
+  title: (g) => {
+    const n = g.problems.length;
+    const p = g.problems[0]!;
+    const o = g.ctx.origin;
+    const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
+    return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} running but not Ready${since}${p.message ? ` — ${p.message}` : ""}`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => originRevisions(ix, g),
+  evidence: (g, ix) => ({
+    lead: originEvidence(g, [...RELEVANT]),
+    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
   }),
-);
+});
+
+export default analyzer;

@@ -2,9 +2,9 @@
 //
 // Severity: critical while a container is crash-looping or not ready after the kill; a warning when every
 // affected container is running and ready again (it will be killed again under the same load).
+
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   attributeOrigin,
   eventGapEvidence,
@@ -16,7 +16,8 @@ import {
   rolloutEvidence,
   templatePath,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Remediation } from "../types.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
 function container(t: any, name: string | undefined): any {
@@ -84,42 +85,42 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-oom-killed",
-    severity: (g) => (g.problems.every((p) => p.recovered) ? "warning" : "critical"),
-    what: "are OOMKilled",
-    title: (g) => {
-      const p = g.problems[0]!;
-      const limit = limitOf(g);
-      const h = limitHistory(g);
-      const changed =
-        h.introduced && h.before
-          ? ` (changed from ${h.previous ?? "unset"} in revision ${h.introduced.rel.version})`
-          : "";
-      const n = g.problems.length;
-      return `${g.workload.kind} ${g.workload.name} is OOMKilled: container ${p.container ?? "?"} exceeds its memory limit ${limit ?? "(none set)"}${changed}; ${n} pod${n > 1 ? "s" : ""} ${p.recovered ? "restarted" : `in ${p.state}`}`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => {
-      const h = limitHistory(g);
-      if (h.introduced && h.before) return originRevisions(ix, g, h.introduced.rel.version, true);
-      return originRevisions(ix, g);
-    },
-    evidence: (g, ix) => {
-      const h = limitHistory(g);
-      const lead = h.introduced
-        ? [
-            {
-              source: `revision ${h.introduced.rel.version} manifest`,
-              detail: h.before
-                ? `${g.workload.kind} ${g.workload.name} container ${g.problems[0]!.container} memory limit ${h.value ?? "unset"}; revision ${h.before.rel.version} had ${h.previous ?? "unset"}`
-                : `${g.workload.kind} ${g.workload.name} container ${g.problems[0]!.container} memory limit ${h.value ?? "unset"} since revision ${h.introduced.rel.version}`,
-            },
-          ]
-        : [];
-      return { lead, tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
-    },
-  }),
-);
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-oom-killed",
+  severity: (g) => (g.problems.every((p) => p.recovered) ? "warning" : "critical"),
+  what: "are OOMKilled",
+  title: (g) => {
+    const p = g.problems[0]!;
+    const limit = limitOf(g);
+    const h = limitHistory(g);
+    const changed =
+      h.introduced && h.before
+        ? ` (changed from ${h.previous ?? "unset"} in revision ${h.introduced.rel.version})`
+        : "";
+    const n = g.problems.length;
+    return `${g.workload.kind} ${g.workload.name} is OOMKilled: container ${p.container ?? "?"} exceeds its memory limit ${limit ?? "(none set)"}${changed}; ${n} pod${n > 1 ? "s" : ""} ${p.recovered ? "restarted" : `in ${p.state}`}`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => {
+    const h = limitHistory(g);
+    if (h.introduced && h.before) return originRevisions(ix, g, h.introduced.rel.version, true);
+    return originRevisions(ix, g);
+  },
+  evidence: (g, ix) => {
+    const h = limitHistory(g);
+    const lead = h.introduced
+      ? [
+          {
+            source: `revision ${h.introduced.rel.version} manifest`,
+            detail: h.before
+              ? `${g.workload.kind} ${g.workload.name} container ${g.problems[0]!.container} memory limit ${h.value ?? "unset"}; revision ${h.before.rel.version} had ${h.previous ?? "unset"}`
+              : `${g.workload.kind} ${g.workload.name} container ${g.problems[0]!.container} memory limit ${h.value ?? "unset"} since revision ${h.introduced.rel.version}`,
+          },
+        ]
+      : [];
+    return { lead, tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
+  },
+});
+
+export default analyzer;

@@ -3,10 +3,9 @@
 //
 // Severity: always critical — the pod cannot start until the claim binds, and nothing retries for the user
 // except the provisioner.
+
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Evidence, Remediation } from "../types.js";
-import { describeEvent } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   eventGapEvidence,
   impact,
@@ -16,7 +15,9 @@ import {
   rollbackToGood,
   rolloutEvidence,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Evidence, Remediation } from "../types.js";
+import { describeEvent } from "../workloads.js";
 
 interface Claim {
   name: string;
@@ -110,38 +111,38 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-pvc-unbound",
-    severity: "critical",
-    what: "wait for an unbound PersistentVolumeClaim",
-    title: (g, ix) => {
-      const n = g.problems.length;
-      const c = claims(ix, g)[0];
-      const ev = c ? claimEvents(ix, c) : [];
-      const why = ev.length
-        ? ev[ev.length - 1]!.message
-        : c?.live
-          ? `claim ${c.live.status?.phase ?? "not bound"}`
-          : c
-            ? "claim not found"
-            : g.problems[0]!.message;
-      return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} Pending on PersistentVolumeClaim ${c?.name ?? "?"} (${why})`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => originRevisions(ix, g),
-    evidence: (g, ix) => {
-      const tail: Evidence[] = [];
-      for (const c of claims(ix, g).slice(0, 3)) {
-        tail.push({
-          source: `PersistentVolumeClaim ${c.name}`,
-          detail: `${claimState(c)}${c.definedIn ? `; defined in ${c.definedIn}` : ""}`,
-        });
-        for (const e of claimEvents(ix, c).slice(-2))
-          tail.push({ source: `PersistentVolumeClaim ${c.name}`, detail: `event ${describeEvent(ix, e)}` });
-      }
-      return { tail: [...tail, ...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
-    },
-  }),
-);
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-pvc-unbound",
+  severity: "critical",
+  what: "wait for an unbound PersistentVolumeClaim",
+  title: (g, ix) => {
+    const n = g.problems.length;
+    const c = claims(ix, g)[0];
+    const ev = c ? claimEvents(ix, c) : [];
+    const why = ev.length
+      ? ev[ev.length - 1]!.message
+      : c?.live
+        ? `claim ${c.live.status?.phase ?? "not bound"}`
+        : c
+          ? "claim not found"
+          : g.problems[0]!.message;
+    return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} Pending on PersistentVolumeClaim ${c?.name ?? "?"} (${why})`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => originRevisions(ix, g),
+  evidence: (g, ix) => {
+    const tail: Evidence[] = [];
+    for (const c of claims(ix, g).slice(0, 3)) {
+      tail.push({
+        source: `PersistentVolumeClaim ${c.name}`,
+        detail: `${claimState(c)}${c.definedIn ? `; defined in ${c.definedIn}` : ""}`,
+      });
+      for (const e of claimEvents(ix, c).slice(-2))
+        tail.push({ source: `PersistentVolumeClaim ${c.name}`, detail: `event ${describeEvent(ix, e)}` });
+    }
+    return { tail: [...tail, ...rolloutEvidence(g), ...eventGapEvidence(ix, g)] };
+  },
+});
+
+export default analyzer;

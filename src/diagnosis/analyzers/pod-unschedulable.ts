@@ -3,9 +3,9 @@
 //
 // Severity: critical when the pods belong to a Deployment's new ReplicaSet (the rollout is stuck) or no pod
 // of the workload is ready; a warning when the workload still serves with fewer replicas than wanted.
+
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
-import type { Remediation } from "../types.js";
+import type { Analyzer } from "../analyzer.js";
 import {
   eventGapEvidence,
   impact,
@@ -18,7 +18,8 @@ import {
   stuckOrDownSeverity,
   templatePath,
   verdict,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import type { Remediation } from "../types.js";
 
 const RELEVANT = ["resources", "scheduling"] as const;
 
@@ -90,27 +91,27 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   return out;
 }
 
-export default register(
-  podAnalyzer({
-    code: "pod-unschedulable",
-    severity: stuckOrDownSeverity,
-    what: "cannot be scheduled",
-    title: (g) => {
-      const n = g.problems.length;
-      const reasons = schedulerReasons(g.problems[0]!.message);
-      const o = g.ctx.origin;
-      const since =
-        o.introduced && o.before && o.changes.some((c) => (RELEVANT as readonly string[]).includes(c.field))
-          ? ` since revision ${o.introduced.rel.version}`
-          : "";
-      return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} cannot be scheduled${since} (${reasons.length ? reasons.join(", ") : g.problems[0]!.message || "no node fits"})`;
-    },
-    why,
-    remediations,
-    revisions: (g, ix) => originRevisions(ix, g),
-    evidence: (g, ix) => ({
-      lead: originEvidence(g, [...RELEVANT]),
-      tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-    }),
+const analyzer: Analyzer = podAnalyzer({
+  code: "pod-unschedulable",
+  severity: stuckOrDownSeverity,
+  what: "cannot be scheduled",
+  title: (g) => {
+    const n = g.problems.length;
+    const reasons = schedulerReasons(g.problems[0]!.message);
+    const o = g.ctx.origin;
+    const since =
+      o.introduced && o.before && o.changes.some((c) => (RELEVANT as readonly string[]).includes(c.field))
+        ? ` since revision ${o.introduced.rel.version}`
+        : "";
+    return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} cannot be scheduled${since} (${reasons.length ? reasons.join(", ") : g.problems[0]!.message || "no node fits"})`;
+  },
+  why,
+  remediations,
+  revisions: (g, ix) => originRevisions(ix, g),
+  evidence: (g, ix) => ({
+    lead: originEvidence(g, [...RELEVANT]),
+    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
   }),
-);
+});
+
+export default analyzer;

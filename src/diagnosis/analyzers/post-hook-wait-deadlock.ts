@@ -5,24 +5,20 @@ import { describeLastRun, hooksFor } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { classifyPod } from "../pods.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation, Severity } from "../types.js";
-import { podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
+import { failedHookEvent, gapFor, isTimeoutText, operationOf, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
-  failedHookEvent,
-  gapFor,
   hookEvidence,
   hookKey,
   hookNamespace,
   hookRef,
-  isTimeoutText,
-  operationOf,
   podKeys,
   podsEvidence,
-  revisionEvidence,
-} from "./hook-failed.js";
+} from "../hook-helpers.js";
+import { classifyPod } from "../pods.js";
+import type { Evidence, Finding, Remediation, Severity } from "../types.js";
+import { podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
 
 const USABLE = new Set(["ConfigMap", "Secret", "PersistentVolumeClaim", "ServiceAccount"]);
 
@@ -192,8 +188,7 @@ function finding(
   };
 }
 
-export default register({
-  code: "post-hook-wait-deadlock",
+const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
     if (!latest) return [];
@@ -211,4 +206,6 @@ export default register({
       return analyze(ix, prev, "warning", latest);
     return [];
   },
-});
+};
+
+export default analyzer;

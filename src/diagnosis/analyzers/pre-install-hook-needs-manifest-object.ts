@@ -4,45 +4,26 @@
 // CreateContainerConfigError, FailedScheduling) and the install times out. Upgrades work; fresh installs fail.
 import { hooksFor } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
-import type { Hook, Release } from "../../helm/types.js";
+import type { Release } from "../../helm/types.js";
 import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
-import { missingObject } from "../pods.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
-import { podRefs, podSpecOf } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
+import { gapFor, revisionEvidence } from "../history.js";
 import {
+  type Dependency,
   eventEvidence,
-  gapFor,
+  hookDependencies,
   hookEvidence,
   hookKey,
   hookNamespace,
-  hookObject,
   hookPods,
   hookRef,
   liveHook,
   liveHookEvidence,
   podKeys,
   podsEvidence,
-  revisionEvidence,
-} from "./hook-failed.js";
-
-export interface Dependency {
-  kind: "ServiceAccount" | "ConfigMap" | "Secret" | "PersistentVolumeClaim";
-  name: string;
-}
-
-/** The objects a hook Job/Pod's pod spec depends on. */
-export function hookDependencies(h: Hook): Dependency[] {
-  if (h.kind !== "Job" && h.kind !== "Pod") return [];
-  const r = podRefs(podSpecOf(hookObject(h)));
-  const out: Dependency[] = [];
-  if (r.serviceAccount && r.serviceAccount !== "default")
-    out.push({ kind: "ServiceAccount", name: r.serviceAccount });
-  for (const n of r.configMaps) out.push({ kind: "ConfigMap", name: n });
-  for (const n of r.secrets) out.push({ kind: "Secret", name: n });
-  for (const n of r.pvcs) out.push({ kind: "PersistentVolumeClaim", name: n });
-  return out;
-}
+} from "../hook-helpers.js";
+import { missingObject } from "../pods.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
 
 /** Is this the install of the release (revision 1, or a reinstall over uninstalled history)? */
 function isInstall(ix: SnapshotIndex, rel: Release): boolean {
@@ -68,8 +49,7 @@ function mentions(e: KubeEvent, deps: Dependency[]): boolean {
   return !!m && deps.some((d) => d.kind === m.kind && d.name === m.name);
 }
 
-export default register({
-  code: "pre-install-hook-needs-manifest-object",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel || !isInstall(ix, rel)) return [];
@@ -188,4 +168,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

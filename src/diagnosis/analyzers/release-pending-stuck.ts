@@ -1,15 +1,21 @@
 // §1: the latest revision is pending-install/-upgrade/-rollback and nothing has touched it for longer than
 // any default-timeout Helm operation takes. The pending record is Helm's lock: every later `helm upgrade`
 // fails with "another operation (install/upgrade/rollback) is in progress" until someone clears it.
-// The helpers exported here are shared by the other release-state analyzers (group A).
-import { describeLastRun, effectiveDeletePolicies, formatDuration } from "../../helm/hooks.js";
-import { kindKey, type ResourceRef } from "../../helm/keys.js";
-import { parseYamlObject } from "../../helm/manifest.js";
-import { type Hook, isPending, type Release, type ReleaseRecord } from "../../helm/types.js";
-import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import { formatDuration } from "../../helm/hooks.js";
+import { type Hook, isPending, type Release } from "../../helm/types.js";
+import type { SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
+import {
+  hookEventsOf,
+  type Operation,
+  ranIn,
+  recordFor,
+  recordResource,
+  rollbackTarget,
+} from "../history.js";
+import { hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
-import { describeEvent, fmtAge } from "../workloads.js";
+import { fmtAge } from "../workloads.js";
 
 /**
  * A pending revision younger than this may belong to an operation that is still running: Helm's default
@@ -19,165 +25,6 @@ export const PENDING_STUCK_AFTER_MS = 10 * 60_000;
 
 /** Within this, a hook Job that is still running may be waited on by a helm with a long --timeout. */
 export const LONG_TIMEOUT_MS = 30 * 60_000;
-
-// ---- shared helpers (group A) ----
-
-/** The stored record that holds revision `rel`. */
-export function recordFor(ix: SnapshotIndex, rel: Release): ReleaseRecord | undefined {
-  return ix.snapshot.records.find((r) => r.release === rel);
-}
-
-/** The Secret/ConfigMap that stores revision `rel`, as a resource reference. */
-export function recordResource(ix: SnapshotIndex, rel: Release): ResourceRef {
-  const rec = recordFor(ix, rel);
-  return {
-    kind: rec?.driver === "configmap" ? "ConfigMap" : "Secret",
-    name: rec?.objectName ?? `sh.helm.release.v1.${rel.name}.v${rel.version}`,
-    namespace: rec?.objectNamespace || rel.namespace || ix.namespace,
-  };
-}
-
-export function recordKey(ix: SnapshotIndex, rel: Release): string {
-  const r = recordResource(ix, rel);
-  return kindKey(r.kind, r.namespace ?? ix.namespace, r.name);
-}
-
-/** First line of a (possibly multi-line, "1 error occurred:\n\t* …") Helm error, tidied for a title. */
-export function oneLine(s: string, max = 160): string {
-  const t = s
-    .replace(/\d+ errors? occurred:\s*\*?\s*/g, "")
-    .replace(/\s*\n\s*\*?\s*/g, "; ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-}
-
-export function hookNamespace(h: Hook, rel: Release, ix: SnapshotIndex): string {
-  const { object } = parseYamlObject(h.manifest);
-  const ns = object?.metadata?.namespace;
-  return typeof ns === "string" && ns ? ns : rel.namespace || ix.namespace;
-}
-
-/** Did this hook run during revision `rel` (rollback records carry their target's old last_run)? */
-export function ranInRevision(h: Hook, rel: Release): boolean {
-  if (!h.last_run?.phase) return false;
-  const started = Date.parse(h.last_run.started_at ?? "");
-  const begun = Date.parse(rel.info.last_deployed ?? "");
-  if (!Number.isFinite(started) || !Number.isFinite(begun)) return true;
-  return started >= begun - 1000;
-}
-
-/** "Job db-migrate (app/templates/migrate.yaml): events pre-upgrade, weight 5, delete policy …, last run …" */
-export function hookLine(ix: SnapshotIndex, h: Hook): string {
-  const explicit = h.delete_policies && h.delete_policies.length > 0;
-  const lr = h.last_run;
-  let when = "";
-  if (lr?.started_at) {
-    const age = ix.ageMs(lr.started_at);
-    when = ` (started ${lr.started_at}${Number.isFinite(age) ? `, ${fmtAge(age)} before the snapshot` : ""})`;
-  }
-  return (
-    `${h.kind} ${h.name} (${h.path}): events ${h.events.join(",")}, weight ${h.weight ?? 0}, ` +
-    `delete policy ${effectiveDeletePolicies(h).join(",")}${explicit ? "" : " (default)"}, last run ${describeLastRun(h)}${when}`
-  );
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-function jobState(j: any): string {
-  const conds: { type: string; status: string; reason?: string; message?: string }[] =
-    j.status?.conditions ?? [];
-  const failed = conds.find(
-    (c) => (c.type === "Failed" || c.type === "FailureTarget") && c.status === "True",
-  );
-  if (failed) return `Failed (${failed.reason ?? "?"}${failed.message ? `: ${failed.message}` : ""})`;
-  const done = conds.find((c) => c.type === "Complete" && c.status === "True");
-  if (done) return `Complete${j.status?.completionTime ? ` at ${j.status.completionTime}` : ""}`;
-  const active = j.status?.active ?? 0;
-  return active > 0
-    ? `still running (${active} active pod${active > 1 ? "s" : ""})`
-    : "not finished, no active pod";
-}
-
-/** "Running (CrashLoopBackOff)" */
-// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-export function podState(p: any): string {
-  const phase = p.status?.phase ?? "?";
-  const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
-    .map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason)
-    .filter(Boolean);
-  return waiting.length ? `${phase} (${[...new Set(waiting)].join(", ")})` : phase;
-}
-
-/** What the cluster shows for a hook object now: state, pods and recent warning events. */
-export function liveHookEvidence(
-  ix: SnapshotIndex,
-  h: Hook,
-  ns: string,
-): { evidence: Evidence[]; live?: KubeObject } {
-  const src = `live ${h.kind} ${ns}/${h.name}`;
-  const obj = ix.get(h.kind, ns, h.name);
-  if (!obj) {
-    const gap = readGap(ix, h.kind);
-    return {
-      evidence: [
-        {
-          source: src,
-          detail: gap
-            ? `not found, but ${gap.what} could not be fully read (${gap.reason})`
-            : "does not exist (a delete policy removed it, or it was never created); its logs are gone",
-        },
-      ],
-    };
-  }
-  const ev: Evidence[] = [];
-  const created = obj.metadata?.creationTimestamp;
-  const age = ix.ageMs(created);
-  const since = created ? `, created ${created}${Number.isFinite(age) ? ` (${fmtAge(age)} ago)` : ""}` : "";
-  if (h.kind === "Job") ev.push({ source: src, detail: `${jobState(obj)}${since}` });
-  else if (h.kind === "Pod") ev.push({ source: src, detail: `${podState(obj)}${since}` });
-  else ev.push({ source: src, detail: `exists${since}` });
-  const pods = h.kind === "Job" ? ix.children(obj).filter((c) => c.kind === "Pod") : [];
-  for (const p of pods.slice(0, 3)) ev.push({ source: `pod ${p.metadata?.name}`, detail: podState(p) });
-  const events = [obj, ...pods].flatMap((o) => ix.eventsFor(o)).filter((e) => e.type === "Warning");
-  for (const e of events.slice(0, 3))
-    ev.push({ source: `events of ${e.involved.kind} ${e.involved.name}`, detail: describeEvent(ix, e) });
-  return { evidence: ev, live: obj };
-}
-
-/** Keys of a hook object and its pods (for `explains`). */
-export function hookKeys(ix: SnapshotIndex, h: Hook, ns: string): string[] {
-  const keys = [kindKey(h.kind, ns, h.name)];
-  const obj = ix.get(h.kind, ns, h.name);
-  if (obj && h.kind === "Job") {
-    for (const p of ix.children(obj).filter((c) => c.kind === "Pod"))
-      keys.push(kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? ""));
-  }
-  return keys;
-}
-
-/** A read gap that concerns objects of `kind` (or everything). */
-export function readGap(ix: SnapshotIndex, kind: string) {
-  const k = kind.toLowerCase();
-  return ix.snapshot.gaps.find((g) => {
-    const w = g.what.toLowerCase();
-    return w.includes(k) || w === "objects" || w === "all";
-  });
-}
-
-export type Operation = "install" | "upgrade" | "rollback";
-
-export function hookEventsOf(op: Operation): [string, string] {
-  return [`pre-${op}`, `post-${op}`];
-}
-
-/** The revision a rollback should target: the last deployed, else the newest superseded. */
-export function rollbackTarget(ix: SnapshotIndex, before: number): Release | undefined {
-  const older = ix.releases.filter((r) => r.version < before);
-  for (const st of ["deployed", "superseded"]) {
-    for (let i = older.length - 1; i >= 0; i--) if (older[i]!.info.status === st) return older[i];
-  }
-  return undefined;
-}
 
 // ---- the analyzer ----
 
@@ -205,7 +52,7 @@ function lastActivity(ix: SnapshotIndex, rel: Release): { at: number; what: stri
   }
   push(rel.info.last_deployed, "the operation started (info.last_deployed)");
   for (const h of rel.hooks ?? []) {
-    if (!ranInRevision(h, rel)) continue;
+    if (!ranIn(h, rel)) continue;
     push(h.last_run?.started_at, `hook ${h.name} started`);
     push(h.last_run?.completed_at, `hook ${h.name} finished`);
   }
@@ -217,7 +64,7 @@ function lastActivity(ix: SnapshotIndex, rel: Release): { at: number; what: stri
 function where(rel: Release, op: Operation): { stage: string; running?: Hook } {
   const [pre, post] = hookEventsOf(op);
   const hooks = rel.hooks ?? [];
-  const ran = (h: Hook) => ranInRevision(h, rel);
+  const ran = (h: Hook) => ranIn(h, rel);
   const running = hooks.find(
     (h) => ran(h) && (h.last_run?.phase === "Running" || h.last_run?.phase === "Unknown"),
   );
@@ -243,8 +90,7 @@ function where(rel: Release, op: Operation): { stage: string; running?: Hook } {
   };
 }
 
-export default register({
-  code: "release-pending-stuck",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel || !isPending(rel.info.status)) return [];
@@ -262,7 +108,7 @@ export default register({
     const { stage, running } = where(rel, op);
     // A hook Job still working within half an hour may belong to a helm run with a long --timeout.
     const runningLive = running
-      ? ix.get(running.kind, hookNamespace(running, rel, ix), running.name)
+      ? ix.get(running.kind, hookNamespace(ix, rel, running), running.name)
       : undefined;
     const hookAlive =
       running?.kind === "Job" &&
@@ -301,11 +147,11 @@ export default register({
     }
     const [pre, post] = hookEventsOf(op);
     const opHooks = (rel.hooks ?? []).filter((h) => h.events.includes(pre) || h.events.includes(post));
-    for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(ix, h) });
+    for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
     const explains: string[] = [];
     if (running) {
-      const hns = hookNamespace(running, rel, ix);
-      evidence.push(...liveHookEvidence(ix, running, hns).evidence);
+      const hns = hookNamespace(ix, rel, running);
+      evidence.push(...hookLiveState(ix, running, hns).evidence);
       explains.push(...hookKeys(ix, running, hns));
     }
     if (target) {
@@ -419,4 +265,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

@@ -2,7 +2,7 @@
 // with its payload: Helm's label queries (history, deployed) then see a different release than Get does.
 import { parseRecordName } from "../../helm/codec.js";
 import type { ReleaseRecord } from "../../helm/types.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
 import type { Evidence, Finding } from "../types.js";
 
 function mismatches(rec: ReleaseRecord): Evidence[] {
@@ -40,8 +40,7 @@ function mismatches(rec: ReleaseRecord): Evidence[] {
   return out;
 }
 
-export default register({
-  code: "release-record-corrupt",
+const analyzer: Analyzer = {
   run(ix) {
     const out: Finding[] = [];
     const records = ix.snapshot.records;
@@ -112,4 +111,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

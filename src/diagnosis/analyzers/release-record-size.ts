@@ -4,9 +4,9 @@
 // record, so `helm history` shows no trace of it. Warn while there is still room to act.
 import { deflateRawSync } from "node:zlib";
 import type { Release } from "../../helm/types.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { recordFor, recordResource } from "../history.js";
 import type { Evidence, Finding, Severity } from "../types.js";
-import { recordFor, recordResource } from "./release-pending-stuck.js";
 
 /** The API server's limit on a Secret's (and a ConfigMap's) data. */
 export const RECORD_LIMIT = 1024 * 1024;
@@ -72,8 +72,7 @@ function parts(rel: Release): Part[] {
   return out.filter((p) => p.stored >= 0).sort((a, b) => b.stored - a.stored);
 }
 
-export default register({
-  code: "release-record-size",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel) return [];
@@ -144,4 +143,6 @@ export default register({
     };
     return [finding];
   },
-});
+};
+
+export default analyzer;

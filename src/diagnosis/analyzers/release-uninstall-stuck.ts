@@ -5,32 +5,22 @@
 // releases".
 import { hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { oneLine, ranIn, readGap, recordKey, recordResource } from "../history.js";
+import { hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
-import {
-  hookKeys,
-  hookLine,
-  hookNamespace,
-  liveHookEvidence,
-  oneLine,
-  ranInRevision,
-  readGap,
-  recordKey,
-  recordResource,
-} from "./release-pending-stuck.js";
 
 /** The pre-delete hook where the uninstall stopped: Failed, or still Running/Unknown (the last persisted state). */
 function blockingHook(rel: Release, hooks: Hook[]): Hook | undefined {
-  const ran = hooks.filter((h) => ranInRevision(h, rel));
+  const ran = hooks.filter((h) => ranIn(h, rel));
   return (
     ran.find((h) => h.last_run?.phase === "Failed") ??
     ran.find((h) => h.last_run?.phase === "Running" || h.last_run?.phase === "Unknown")
   );
 }
 
-export default register({
-  code: "release-uninstall-stuck",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (rel?.info.status !== "uninstalling") return [];
@@ -51,12 +41,12 @@ export default register({
       },
     ];
     for (const h of [...preDelete, ...postDelete])
-      evidence.push({ source: `revision ${n} hooks`, detail: hookLine(ix, h) });
+      evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
     const explains = [recordKey(ix, rel)];
     let hookState = "";
     if (blocker) {
-      const hns = hookNamespace(blocker, rel, ix);
-      const live = liveHookEvidence(ix, blocker, hns);
+      const hns = hookNamespace(ix, rel, blocker);
+      const live = hookLiveState(ix, blocker, hns);
       evidence.push(...live.evidence);
       explains.push(...hookKeys(ix, blocker, hns));
       hookState = live.evidence[0]?.detail ?? "";
@@ -121,17 +111,17 @@ export default register({
     if (blocker) {
       remediations.push({
         action: "manual",
-        summary: `Fix what the pre-delete hook ${blocker.name} needs (read its logs: \`kubectl logs -n ${hookNamespace(blocker, rel, ix)} ${blocker.kind.toLowerCase()}/${blocker.name}\`), then run \`helm uninstall ${name} -n ${ns}\` again; the hook runs again and the uninstall completes.`,
+        summary: `Fix what the pre-delete hook ${blocker.name} needs (read its logs: \`kubectl logs -n ${hookNamespace(ix, rel, blocker)} ${blocker.kind.toLowerCase()}/${blocker.name}\`), then run \`helm uninstall ${name} -n ${ns}\` again; the hook runs again and the uninstall completes.`,
       });
       if (
         !hasPolicy(blocker, "before-hook-creation") &&
-        ix.get(blocker.kind, hookNamespace(blocker, rel, ix), blocker.name)
+        ix.get(blocker.kind, hookNamespace(ix, rel, blocker), blocker.name)
       ) {
         remediations.push({
           action: "delete-leftover-hook",
           revision: n,
           summary: `Delete the leftover ${blocker.kind} ${blocker.name} first: its delete policy lacks before-hook-creation, so the next uninstall would fail with "already exists".`,
-          resources: [{ kind: blocker.kind, name: blocker.name, namespace: hookNamespace(blocker, rel, ix) }],
+          resources: [{ kind: blocker.kind, name: blocker.name, namespace: hookNamespace(ix, rel, blocker) }],
         });
       }
     } else {
@@ -171,7 +161,7 @@ export default register({
         resources: [
           rec,
           ...(blocker
-            ? [{ kind: blocker.kind, name: blocker.name, namespace: hookNamespace(blocker, rel, ix) }]
+            ? [{ kind: blocker.kind, name: blocker.name, namespace: hookNamespace(ix, rel, blocker) }]
             : []),
         ],
         revisions: [n],
@@ -181,4 +171,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

@@ -6,8 +6,8 @@ import { kindKey } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
 import { classifyPod } from "../pods.js";
-import { register } from "../registry.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -173,8 +173,7 @@ function analyzeTransition(ix: SnapshotIndex, prev: Release, cur: Release): Find
   return out;
 }
 
-export default register({
-  code: "resource-moved-into-hook",
+const analyzer: Analyzer = {
   run(ix) {
     const out: Finding[] = [];
     const seen = new Set<string>();
@@ -187,4 +186,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

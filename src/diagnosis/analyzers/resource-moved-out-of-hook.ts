@@ -13,7 +13,8 @@ import { kindKey } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
+import { baseOf, recentAttempts } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -29,30 +30,6 @@ function operationOf(r: Release): Op {
   if (r.info.status === "pending-install" || /^(Release "[^"]*" failed|Initial install)/.test(d))
     return "install";
   return "upgrade";
-}
-
-/** Revisions that are attempts not (yet) superseded by success: failed and pending ones at the end of history. */
-export function recentAttempts(ix: SnapshotIndex): Release[] {
-  const out: Release[] = [];
-  for (let i = ix.releases.length - 1; i >= 0; i--) {
-    const r = ix.releases[i]!;
-    const s = r.info.status;
-    if (s === "failed" || s.startsWith("pending-")) out.push(r);
-    else if (/^Rollback to \d+/.test(r.info.description ?? ""))
-      continue; // an automatic (atomic) rollback
-    else break;
-  }
-  return out;
-}
-
-/** The manifest Helm compared against: Last() for a rollback, Deployed() (else the last failed) for an upgrade. */
-export function baseOf(ix: SnapshotIndex, r: Release): Release | undefined {
-  if (operationOf(r) === "rollback") return ix.previous(r);
-  for (let i = ix.releases.length - 1; i >= 0; i--) {
-    const x = ix.releases[i]!;
-    if (x.version < r.version && (x.info.status === "deployed" || x.info.status === "superseded")) return x;
-  }
-  return ix.previous(r);
 }
 
 interface Ownership {
@@ -274,10 +251,11 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
   return out;
 }
 
-export default register({
-  code: "resource-moved-out-of-hook",
+const analyzer: Analyzer = {
   run(ix) {
     const seen = new Set<string>();
     return recentAttempts(ix).flatMap((r) => analyzeAttempt(ix, r, seen));
   },
-});
+};
+
+export default analyzer;

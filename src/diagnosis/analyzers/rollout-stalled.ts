@@ -6,19 +6,19 @@
 // itself), the release does not run what Helm recorded, and `helm upgrade --wait` / `--atomic` fail on it.
 import { kindKey } from "../../helm/keys.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { classifyPod } from "../pods.js";
-import { register } from "../registry.js";
-import type { Evidence, Finding, Remediation } from "../types.js";
-import { describeEvent, fmtAge, releaseWorkloads } from "../workloads.js";
+import type { Analyzer } from "../analyzer.js";
+import { lastGoodBefore } from "../history.js";
 import {
   helmVerdict,
   isPodReady,
-  lastGoodBefore,
   rolloutKey,
   rolloutOf,
   rolloutSummary,
   templateOrigin,
-} from "./pod-common.js";
+} from "../pod-analyzer.js";
+import { classifyPod } from "../pods.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
+import { describeEvent, fmtAge, releaseWorkloads } from "../workloads.js";
 
 function podLine(ix: SnapshotIndex, p: KubeObject): string {
   const prob = classifyPod(ix, p);
@@ -30,8 +30,7 @@ function podLine(ix: SnapshotIndex, p: KubeObject): string {
   return `${p.metadata?.name}: ${phase}${isPodReady(p) ? ", ready" : ", not ready"}`;
 }
 
-export default register({
-  code: "rollout-stalled",
+const analyzer: Analyzer = {
   run(ix) {
     const out: Finding[] = [];
     for (const w of releaseWorkloads(ix)) {
@@ -144,4 +143,6 @@ export default register({
     }
     return out;
   },
-});
+};
+
+export default analyzer;

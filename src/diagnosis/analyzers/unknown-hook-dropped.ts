@@ -6,7 +6,7 @@
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { HOOK_EVENTS, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
-import { register } from "../registry.js";
+import type { Analyzer } from "../analyzer.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { podKey, podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -131,8 +131,7 @@ function hookProblem(d: Dropped): string {
 
 const label = (d: Dropped) => `${d.kind ?? "object"}${d.name ? ` ${d.name}` : ""} (${d.template})`;
 
-export default register({
-  code: "unknown-hook-dropped",
+const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel) return [];
@@ -243,4 +242,6 @@ export default register({
       },
     ];
   },
-});
+};
+
+export default analyzer;

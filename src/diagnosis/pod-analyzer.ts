@@ -1,13 +1,14 @@
 // Shared shape of the live-workload analyzers (catalogue §20): group a release's problem pods by workload,
 // find the revision whose pod template they run (and what that revision changed), and whether they block a
 // Deployment's rollout.
-import { kindKey, type ResourceRef } from "../../helm/keys.js";
-import type { Release } from "../../helm/types.js";
-import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
-import { classifyPod, type PodProblem, type PodProblemCode, podRefKey } from "../pods.js";
-import type { Analyzer } from "../registry.js";
-import type { Evidence, Finding, Remediation, Severity } from "../types.js";
-import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "../workloads.js";
+import { kindKey, type ResourceRef } from "../helm/keys.js";
+import type { Release } from "../helm/types.js";
+import type { KubeObject, SnapshotIndex } from "../snapshot/index.js";
+import type { Analyzer } from "./analyzer.js";
+import { lastGoodBefore } from "./history.js";
+import { classifyPod, type PodProblem, type PodProblemCode, podRefKey } from "./pods.js";
+import type { Evidence, Finding, Remediation, Severity } from "./types.js";
+import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "./workloads.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
 type Any = any;
@@ -391,15 +392,6 @@ export function attributeOrigin(
   return r;
 }
 
-/** The newest revision older than `version` that Helm deployed successfully (deployed or superseded). */
-export function lastGoodBefore(ix: SnapshotIndex, version: number): Release | undefined {
-  for (let i = ix.releases.length - 1; i >= 0; i--) {
-    const r = ix.releases[i]!;
-    if (r.version < version && (r.info.status === "deployed" || r.info.status === "superseded")) return r;
-  }
-  return undefined;
-}
-
 export function revisionLabel(r: Release): string {
   const d = r.info.description ?? "";
   return `revision ${r.version} (${r.info.status}${d ? `, "${d.length > 80 ? `${d.slice(0, 77)}…` : d}"` : ""})`;
@@ -672,7 +664,6 @@ export interface PodAnalyzerSpec {
 
 export function podAnalyzer(spec: PodAnalyzerSpec): Analyzer {
   return {
-    code: spec.code,
     run(ix: SnapshotIndex): Finding[] {
       return podProblems(ix, spec.code).map((g) => {
         const n = g.problems.length;
