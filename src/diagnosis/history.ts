@@ -238,3 +238,14 @@ export function readGap(ix: SnapshotIndex, kind: string) {
     return w.includes(k) || w === "objects" || w === "all";
   });
 }
+
+/**
+ * `explains` keys for a finding that explains why revision `rel` failed or is stuck: the revision's key while it
+ * is the latest and not healthy (release-failed is about exactly that revision).
+ */
+export function failureKeys(ix: SnapshotIndex, rel: Release): string[] {
+  const latest = ix.latest();
+  if (latest !== rel) return [];
+  const s = rel.info.status;
+  return s === "deployed" || s === "superseded" ? [] : [revisionKey(ix, rel.version)];
+}

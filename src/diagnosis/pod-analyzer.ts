@@ -1,4 +1,4 @@
-// Shared shape of the live-workload analyzers (catalogue §20): group a release's problem pods by workload,
+// Shared shape of the live-workload analyzers: group a release's problem pods by workload,
 // find the revision whose pod template they run (and what that revision changed), and whether they block a
 // Deployment's rollout.
 import { kindKey, type ResourceRef } from "../helm/keys.js";

@@ -1,4 +1,4 @@
-// Classify why a pod is not running well, from its status and its events (catalogue §20).
+// Classify why a pod is not running well, from its status and its events.
 import { kindKey } from "../helm/keys.js";
 import type { KubeEvent, KubeObject, SnapshotIndex } from "../snapshot/index.js";
 
@@ -26,7 +26,7 @@ export interface PodProblem {
   image?: string;
   restarts?: number;
   /** Last termination of the failing container: reason and exit code. */
-  lastTermination?: { reason?: string; exitCode?: number };
+  lastTermination?: { reason?: string; exitCode?: number; message?: string };
   /** The container is running and ready again after the failure (e.g. an OOM kill it recovered from). */
   recovered?: boolean;
 }
@@ -129,7 +129,15 @@ function classifyPodUncached(ix: SnapshotIndex, pod: KubeObject): PodProblem | u
         events: byReason("BackOff"),
         restarts: cs.restartCount ?? 0,
       };
-      if (last) p.lastTermination = { reason: last.reason, exitCode: last.exitCode };
+      if (last) {
+        p.lastTermination = { reason: last.reason, exitCode: last.exitCode };
+        // What the container wrote to its termination log (or its last log lines under FallbackToLogsOnError).
+        const words = typeof last.message === "string" ? lastLine(last.message) : "";
+        if (words) {
+          p.lastTermination.message = words;
+          p.message += `: ${words}`;
+        }
+      }
       const image = containerImage(pod, cs.name);
       if (image) p.image = image;
       return p;
@@ -206,6 +214,19 @@ function classifyPodUncached(ix: SnapshotIndex, pod: KubeObject): PodProblem | u
     }
   }
   return undefined;
+}
+
+/** The most telling line of a termination message: the first that reads like an error, else the last. */
+function lastLine(text: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const err = lines.find((l) =>
+    /error|fatal|panic|failed|exception|refused|denied|not found|does not exist/i.test(l),
+  );
+  const line = err ?? lines[lines.length - 1] ?? "";
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 export function podRefKey(ix: SnapshotIndex, pod: KubeObject): string {

@@ -48,7 +48,8 @@ export function rankAndFold(findings: Finding[]): Finding[] {
       root.evidence.push({ source: `also (${f.code})`, detail: f.title });
     }
     // What a root cause explains is as bad as its worst symptom.
-    if (SEVERITY_RANK[f.severity] < SEVERITY_RANK[root.severity]) root.severity = f.severity;
+    const lent = f.lends ?? f.severity;
+    if (SEVERITY_RANK[lent] < SEVERITY_RANK[root.severity]) root.severity = lent;
     for (const e of f.evidence) {
       if (!root.evidence.some((x) => x.source === e.source && x.detail === e.detail)) root.evidence.push(e);
     }

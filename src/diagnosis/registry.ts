@@ -21,6 +21,7 @@ import podPvcUnbound from "./analyzers/pod-pvc-unbound.js";
 import podUnschedulable from "./analyzers/pod-unschedulable.js";
 import postHookWaitDeadlock from "./analyzers/post-hook-wait-deadlock.js";
 import preInstallHookNeedsManifestObject from "./analyzers/pre-install-hook-needs-manifest-object.js";
+import releaseFailed from "./analyzers/release-failed.js";
 import releasePendingStuck from "./analyzers/release-pending-stuck.js";
 import releaseRecordCorrupt from "./analyzers/release-record-corrupt.js";
 import releaseRecordSize from "./analyzers/release-record-size.js";
@@ -59,6 +60,8 @@ export const ANALYZERS = {
   "rollout-stalled": rolloutStalled,
   "pod-mount-failed": podMountFailed,
   "pod-config-missing": podConfigMissing,
+  // Last: the fallback that quotes Helm's error when nothing more specific explains a failed revision.
+  "release-failed": releaseFailed,
 } satisfies Record<string, Analyzer>;
 
 export type FindingCode = keyof typeof ANALYZERS;

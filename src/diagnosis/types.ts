@@ -54,6 +54,11 @@ export interface Finding {
   explains?: string[];
   /** Symptoms: keys of the objects the symptom is about and the objects it blames. */
   about?: string[];
+  /**
+   * The severity this finding lends the cause it is folded into, when the cause knows better than this one
+   * (release-failed: a failed revision whose cause is since fixed is a warning, not critical). Default: its own.
+   */
+  lends?: Severity;
 }
 
 export interface RevisionSummary {

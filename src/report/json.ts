@@ -1,4 +1,4 @@
-// The JSON report (contract in shared/DESIGN.md): internal folding fields are left out.
+// The JSON report: internal folding fields (role, explains, about, lends) are left out.
 import type { Diagnosis, Finding } from "../diagnosis/types.js";
 
 export function findingJson(f: Finding) {

@@ -127,6 +127,14 @@ export class SnapshotIndex {
     return out;
   }
 
+  /** Log texts of a pod's containers (empty unless the source read them). */
+  logsFor(pod: KubeObject): string[] {
+    const logs = this.snapshot.logs;
+    if (!logs?.length) return [];
+    const ns = pod.metadata?.namespace ?? this.namespace;
+    return logs.filter((l) => l.pod === pod.metadata?.name && l.namespace === ns).map((l) => l.text);
+  }
+
   eventsFor(o: { kind?: string; metadata?: { name?: string; namespace?: string } }): KubeEvent[] {
     return (
       this.eventsByKey.get(

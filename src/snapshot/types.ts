@@ -50,6 +50,16 @@ export interface Gap {
   detail?: string;
 }
 
+/** The last lines a container logged (`kubectl logs --previous --tail`), for pods that keep failing. */
+export interface PodLog {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** The previous (crashed) instance's log, as crash loops need. */
+  previous: boolean;
+  text: string;
+}
+
 export interface Snapshot {
   release: string;
   namespace: string;
@@ -63,6 +73,8 @@ export interface Snapshot {
   gaps: Gap[];
   /** Where it came from, for the report. */
   source: string;
+  /** Log tails of failing containers, when the source read them. */
+  logs?: PodLog[];
   /** Records known from their labels only (a live read fetches just the revisions the analysis needs). */
   unread?: { revision: number; status: string; objectName: string }[];
 }

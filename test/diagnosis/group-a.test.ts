@@ -102,15 +102,15 @@ describe("release-pending-stuck", () => {
     });
   }
 
-  it("near miss: a pending-upgrade 3 minutes old is an operation in progress (info only)", () => {
+  it("near miss: a pending-upgrade 3 minutes old is an operation in progress (a warning, nothing to do yet)", () => {
     const d = run(pendingUpgrade({ startedAt: 102 }), PENDING_NOW);
     const f = only(d, "release-pending-stuck");
-    expect(f.severity).toBe("info");
+    // Not critical and no fix offered; a warning because a release mid-operation is never "no problems".
+    expect(f.severity).toBe("warning");
     expect(f.title).toMatch(/probably still running/);
     expect(f.remediations).toEqual([]);
-    expect(d.findings.filter((x) => x.severity !== "info").map((x) => x.code)).not.toContain(
-      "release-pending-stuck",
-    );
+    expect(evidenceText(f)).toMatch(/description "Preparing upgrade"/);
+    expect(d.findings.map((x) => x.code)).not.toContain("release-failed");
   });
 
   it("a hook Job still running 15 minutes in may be a long --timeout: warning; after 30 minutes critical", () => {
@@ -499,13 +499,13 @@ describe.skipIf(!existsSync(BIN))("CLI end to end", () => {
     expect(first.severity).toBe("critical");
     expect(first.revisions).toEqual([1, 2]);
     expect(first.remediations).toContainEqual(expect.objectContaining({ action: "rollback", revision: 1 }));
-    // The same bundle judged three minutes after the upgrade started: in progress, not stuck.
+    // The same bundle judged three minutes after the upgrade started: in progress, not stuck — but a release
+    // mid-operation is never "no problem": a warning, so --fail-on warning still stops a pipeline.
     const early = await runCli([...args.slice(0, -1), "2026-11-20T11:03:00Z", "--fail-on", "warning"]);
-    expect(early.code).toBe(0);
-    expect(JSON.parse(early.stdout).findings[0]).toMatchObject({
-      code: "release-pending-stuck",
-      severity: "info",
-    });
+    expect(early.code).toBe(4);
+    const earlyFirst = JSON.parse(early.stdout).findings[0];
+    expect(earlyFirst).toMatchObject({ code: "release-pending-stuck", severity: "warning" });
+    expect(earlyFirst.title).toMatch(/probably still running/);
   });
 
   it("a stuck uninstall, as text: the verdict, the failed hook and the rollback command", async () => {

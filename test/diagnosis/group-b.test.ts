@@ -59,7 +59,7 @@ const evidenceText = (f: Finding) => f.evidence.map((e) => `${e.source}: ${e.det
 const seriousOfGroupB = (d: Diagnosis) =>
   d.findings.filter((f) => GROUP_B.includes(f.code) && f.severity !== "info").map((f) => f.code);
 
-describe("hook-failed (§2)", () => {
+describe("hook-failed", () => {
   it("a pre-upgrade migration Job that hit its backoff limit: the manifest was never applied", () => {
     const d = run(migrationFailed());
     const f = d.findings[0]!;
@@ -161,7 +161,7 @@ describe("hook-failed (§2)", () => {
   });
 });
 
-describe("pre-install-hook-needs-manifest-object (§4)", () => {
+describe("pre-install-hook-needs-manifest-object", () => {
   it("a pre-install Job whose ServiceAccount only the manifest creates comes out first, folding hook-failed", () => {
     const d = run(preInstallNeedsManifestObject());
     const f = d.findings[0]!;
@@ -218,7 +218,7 @@ describe("pre-install-hook-needs-manifest-object (§4)", () => {
   });
 });
 
-describe("hook-leftover-blocks (§3)", () => {
+describe("hook-leftover-blocks", () => {
   it("revision 3 failed with already exists on the Job revision 2's failed run left behind", () => {
     const d = run(leftoverHook({ mode: "already-exists" }));
     const f = d.findings[0]!;
@@ -281,7 +281,7 @@ describe("hook-leftover-blocks (§3)", () => {
   });
 });
 
-describe("hook-sidecar-blocks-completion (§14)", () => {
+describe("hook-sidecar-blocks-completion", () => {
   it("istio-proxy keeps a pre-install Job's pod running after the main container exited 0", () => {
     const d = run(sidecarHook());
     const f = d.findings[0]!;
@@ -315,7 +315,7 @@ describe("hook-sidecar-blocks-completion (§14)", () => {
   });
 });
 
-describe("post-hook-wait-deadlock (§8)", () => {
+describe("post-hook-wait-deadlock", () => {
   it("the Deployment needs a Secret only a post-install hook creates; --wait timed out", () => {
     const d = run(postHookDeadlock());
     const f = d.findings[0]!;
@@ -356,7 +356,7 @@ describe("post-hook-wait-deadlock (§8)", () => {
   });
 });
 
-describe("hook-order-dependency (§10)", () => {
+describe("hook-order-dependency", () => {
   it("the Job sorts before its ServiceAccount at equal weight, by name", () => {
     const d = run(hookOrder());
     const f = d.findings[0]!;

@@ -1,5 +1,5 @@
 // Group C (object transitions and live workloads): resource-moved-out-of-hook, hook-object-needed-by-workload,
-// immutable-job-in-manifest and the §20 workload symptoms — each from a realistic cluster state through
+// immutable-job-in-manifest and the live workload symptoms — each from a realistic cluster state through
 // buildSnapshot + diagnose (the CLI's path), plus the built CLI for three held-out-like cases.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,7 +64,7 @@ const summaries = (f: Finding, action: string) =>
     .join("\n");
 const serious = (d: Diagnosis) => d.findings.filter((f) => f.severity !== "info").map((f) => f.code);
 
-describe("resource-moved-out-of-hook (§5)", () => {
+describe("resource-moved-out-of-hook", () => {
   it("a ConfigMap that was a hook in revision 1 and is a regular resource in revision 2 fails on ownership", () => {
     const d = run(movedOutOfHook());
     const f = d.findings[0]!;
@@ -118,7 +118,7 @@ describe("resource-moved-out-of-hook (§5)", () => {
     expect(f.revisions).toEqual([3, 4]);
     expect(actions(f)).toContainEqual(["rollback", 1]);
     expect(summaries(f, "manual")).toMatch(/kubectl -n shop delete configmap\/web-settings/);
-    // The hook copy's §7 warning for revision 3 is moot: the chart has moved on.
+    // The hook copy's hook-object-needed-by-workload warning for revision 3 is moot: the chart has moved on.
     expect(codes(run(movedOutOfHook({ rollback: true })))).not.toContain("hook-object-needed-by-workload");
   });
 
@@ -127,7 +127,7 @@ describe("resource-moved-out-of-hook (§5)", () => {
   });
 });
 
-describe("hook-object-needed-by-workload (§7)", () => {
+describe("hook-object-needed-by-workload", () => {
   it("a hook-succeeded Secret the Deployment still needs comes first, with restore and a chart fix", () => {
     const d = run(hookObjectNeeded());
     const f = d.findings[0]!;
@@ -233,7 +233,7 @@ describe("pod-mount-failed", () => {
   });
 });
 
-describe("immutable-job-in-manifest (§13)", () => {
+describe("immutable-job-in-manifest", () => {
   it("a regular Job whose pod template changed fails the upgrade with field is immutable", () => {
     const d = run(immutableJob());
     const f = d.findings[0]!;

@@ -1,4 +1,4 @@
-// §11: `--atomic` (Helm 4: `--rollback-on-failure`) rolls a failed upgrade back at once. History then shows
+// `--atomic` (Helm 4: `--rollback-on-failure`) rolls a failed upgrade back at once. History then shows
 // revision N failed (`Upgrade "x" failed: …`) and N+1 `Rollback to M`; the cluster looks healthy again and the
 // CLI printed only the first error. The cause is still in the records: N's description and its hooks'
 // last_run, and (for about an hour) N's ReplicaSet, left at 0 replicas, and its events.

@@ -1,4 +1,4 @@
-// §2: a hook Job or Pod failed or timed out, and with it the install/upgrade. Helm blocks on each hook Job
+// A hook Job or Pod failed or timed out, and with it the install/upgrade. Helm blocks on each hook Job
 // (Complete/Failed) or Pod (Succeeded/Failed) with the per-hook --timeout; a failed hook stops its phase and
 // fails the whole operation. pre-* failures leave the manifest unapplied; post-* failures leave the new
 // objects running under a release marked failed.
@@ -6,7 +6,15 @@ import { describeLastRun, formatDuration, hasPolicy, hooksFor } from "../../helm
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failedHookEvent, gapFor, isTimeoutText, operationOf, ranIn, revisionEvidence } from "../history.js";
+import {
+  failedHookEvent,
+  failureKeys,
+  gapFor,
+  isTimeoutText,
+  operationOf,
+  ranIn,
+  revisionEvidence,
+} from "../history.js";
 import {
   durationMs,
   eventEvidence,
@@ -304,7 +312,7 @@ function analyze(ix: SnapshotIndex, rel: Release, hook: Hook | undefined, event:
     revisions,
     evidence,
     remediations,
-    explains: keys,
+    explains: [...keys, ...failureKeys(ix, rel)],
     about: keys,
   };
 }

@@ -1,11 +1,11 @@
-// §3: hooks are *created*, not applied. An explicit delete policy that lacks before-hook-creation (only
+// Hooks are *created*, not applied. An explicit delete policy that lacks before-hook-creation (only
 // `hook-succeeded`, or `hook-failed`) drops Helm's default, so an object a failed or interrupted run left
 // behind stays — and the next run of that hook fails with `… "<name>" already exists`.
 import { effectiveDeletePolicies, hasPolicy } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { gapFor, operationOf, revisionEvidence } from "../history.js";
+import { failureKeys, gapFor, operationOf, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
   hasHelmOwnership,
@@ -223,7 +223,7 @@ function reactive(ix: SnapshotIndex, rel: Release): Finding | undefined {
     revisions,
     evidence,
     remediations: remediationsFor(ix, rel, hook, live, reactiveRerun(ix, rel), dups),
-    explains: [hookKey(ix, rel, hook), ...podKeys(ix, pods)],
+    explains: [hookKey(ix, rel, hook), ...podKeys(ix, pods), ...failureKeys(ix, rel)],
   };
 }
 

@@ -1,4 +1,4 @@
-// §7: a ConfigMap, Secret, ServiceAccount or PVC that is a hook (usually so a migration Job can use it) while
+// A ConfigMap, Secret, ServiceAccount or PVC that is a hook (usually so a migration Job can use it) while
 // the release's workloads use it too.
 //  - With `hook-succeeded`, Helm deletes it as soon as its hook phase succeeds: new or restarted pods of the
 //    workloads then fail (CreateContainerConfigError, FailedMount, FailedCreate for a ServiceAccount).
@@ -8,7 +8,7 @@
 //    every upgrade: generated values (randAlphaNum passwords) change under running pods, a PVC loses its data.
 //    A warning.
 // Objects that were regular resources in the previous revision and vanished in the transition are
-// resource-moved-into-hook's (§9), not this analyzer's.
+// resource-moved-into-hook's, not this analyzer's.
 import { describeLastRun, effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
@@ -17,6 +17,7 @@ import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { isPodReady } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
+import { podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge, podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
 
@@ -128,14 +129,14 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
     const ns = object?.metadata?.namespace || cur.namespace || ix.namespace;
     const key = kindKey(h.kind, ns, h.name);
     if (seen.has(key)) continue;
-    // The latest revision already makes it a regular resource: the chart moved on (§5 covers that transition).
+    // The latest revision already makes it a regular resource: the chart moved on (resource-moved-out-of-hook covers that transition).
     if (cur !== latest && ix.manifest(latest).some((d) => d.key === key)) continue;
     const byKey = new Map<string, ReleaseWorkload>();
     for (const w of users0)
       if (specUses(podSpecOf(w.template), h.kind, h.name)) byKey.set(kindKey(w.kind, w.namespace, w.name), w);
     const users = [...byKey.values()];
     if (users.length === 0) continue;
-    // The §9 transition (a regular resource in the previous revision) is resource-moved-into-hook's finding.
+    // The transition into a hook (a regular resource in the previous revision) is resource-moved-into-hook's finding.
     if (prev && reachedUpdate(cur) && ix.manifest(prev).some((d) => d.key === key)) continue;
 
     const policies = effectiveDeletePolicies(h);
@@ -284,9 +285,38 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
         summary: `In ${h.path}: never put \`hook-succeeded\` on an object that workloads use. Make ${h.kind} ${h.name} a regular resource and give the hook Job its own copy under another name (as gravitational/teleport did)${h.kind === "Secret" ? ", with `lookup` to keep a generated value stable" : ""}; or keep it a hook with \`before-hook-creation\` only.`,
       });
     } else {
-      severity = "warning";
       const upgradeEvents = h.events.filter((e) => RECURRING.includes(e));
-      title = `${h.kind} ${h.name} is recreated by every ${upgradeEvents.join("/")} hook run while ${wl} use${users.length > 1 ? "" : "s"} it${random ? ` (its ${random} value changes each time)` : ""}`;
+      // Pods that read the new value and are refused: the credentials changed under whatever kept the old ones
+      // (a database initialised with the first password).
+      const refused = podsSaying(
+        ix,
+        users,
+        (sig) => sig.type === "auth",
+        Date.parse(live?.metadata?.creationTimestamp ?? ""),
+      );
+      severity = refused.length ? "critical" : "warning";
+      const before = ran ? lastSuccessfulRun(ix, h, ran.rel.version - 1) : undefined;
+      title = refused.length
+        ? `${h.kind} ${h.name} got a new ${random ? `${random} ` : ""}value when the ${upgradeEvents.join("/")} hook recreated it${ran ? ` in revision ${ran.rel.version}` : ""}, and ${wl} ${users.length > 1 ? "are" : "is"} refused with it`
+        : `${h.kind} ${h.name} is recreated by every ${upgradeEvents.join("/")} hook run while ${wl} use${users.length > 1 ? "" : "s"} it${random ? ` (its ${random} value changes each time)` : ""}`;
+      if (refused.length) {
+        for (const m of refused)
+          explains.push(
+            kindKey(m.workload.kind, m.workload.namespace, m.workload.name),
+            kindKey("Pod", m.pod.metadata?.namespace ?? ns, m.pod.metadata?.name ?? ""),
+          );
+        evidence.push({
+          source: `pod ${refused[0]!.pod.metadata?.name}`,
+          detail: `${refused.length} pod${refused.length === 1 ? "" : "s"} of ${wl}, started after the ${h.kind} was recreated, ${refused.length === 1 ? "is" : "are"} refused: "${refused[0]!.signal.text}"`,
+        });
+        remediations.push({
+          action: "manual",
+          summary: before
+            ? `Put back the value the other side still expects: revision ${before.rel.version}'s stored hook manifest has ${h.kind} ${h.name} as it was before this upgrade (\`helm get hooks ${ix.snapshot.release} -n ${ns} --revision ${before.rel.version}\`); apply that document, then restart ${wl} (\`kubectl rollout restart ${users[0]!.kind.toLowerCase()}/${users[0]!.name} -n ${ns}\`). Or set the new value where the old one is used (e.g. ALTER USER … PASSWORD).`
+            : `Set the new value where the old one is still used (e.g. ALTER USER … PASSWORD in the database), or put the old value back into ${h.kind} ${h.name}, then restart ${wl}.`,
+          resources: [{ kind: h.kind, name: h.name, namespace: ns }],
+        });
+      }
       explanation =
         `${h.kind} ${h.name} is a ${h.events.join(",")} hook (${h.path}) with delete policy ${policies.join(",")}${explicit ? "" : " (the default)"}. ` +
         `On every ${upgradeEvents.join(" and ")}, Helm deletes the live object and creates it again from the newly rendered template. For ${wl}, which ${users.length > 1 ? "use" : "uses"} it, that means: ` +
@@ -295,6 +325,9 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
           : h.kind === "ServiceAccount"
             ? "pods created while it is gone are refused, and tokens issued for the old account stop working."
             : `a new object each time — running pods keep the values they read at start (environment variables) until they restart${random ? `, and because the template uses ${random}, the new value differs — a password rotated under a running application shows up as authentication errors and crash loops` : ""}.`) +
+        (refused.length
+          ? ` That is what happened: the new pods of ${wl} read the new value and are refused ("${refused[0]!.signal.text}"). A rollback does not bring the old value back — it renders the Secret again only if the target's hooks include a rollback event, and then with yet another value.`
+          : "") +
         " Hook objects are not part of the release manifest, so Helm never patches them in place and `helm.sh/resource-policy: keep` does not stop the delete.";
       remediations.push({
         action: "chart-fix",

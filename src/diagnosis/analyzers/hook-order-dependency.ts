@@ -1,4 +1,4 @@
-// §10: within one hook event Helm runs hooks one by one, sorted by weight and then by name — kind does not
+// Within one hook event Helm runs hooks one by one, sorted by weight and then by name — kind does not
 // matter. A hook Job/Pod that uses a ServiceAccount, ConfigMap, Secret or PVC which another hook of the same
 // event creates *later* starts before its dependency exists (FailedCreate / FailedMount) and times out.
 import { describeLastRun, hasPolicy, hooksFor } from "../../helm/hooks.js";
@@ -6,7 +6,7 @@ import { kindKey } from "../../helm/keys.js";
 import { HOOK_EVENTS, type Hook, type Release } from "../../helm/types.js";
 import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failedHookEvent, operationOf, ranIn, revisionEvidence } from "../history.js";
+import { failedHookEvent, failureKeys, operationOf, ranIn, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
   hookDependencies,
@@ -166,6 +166,7 @@ function analyze(ix: SnapshotIndex, rel: Release, event: string, user: Hook, dep
             hookKey(ix, rel, user),
             ...podKeys(ix, pods),
             kindKey(dep.kind, hookNamespace(ix, rel, dep), dep.name),
+            ...failureKeys(ix, rel),
           ]
         : [],
   };

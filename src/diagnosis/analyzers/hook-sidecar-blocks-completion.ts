@@ -1,10 +1,10 @@
-// §14: a service mesh injected its proxy into a hook Job's pod. The Job's own container finishes (exit 0) but
+// A service mesh injected its proxy into a hook Job's pod. The Job's own container finishes (exit 0) but
 // the proxy keeps running, so the pod never completes, the Job stays active, and Helm times out waiting.
 import { formatDuration } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { isTimeoutText, operationOf, ranIn, revisionEvidence } from "../history.js";
+import { failureKeys, isTimeoutText, operationOf, ranIn, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
   hookEvidence,
@@ -140,7 +140,7 @@ function analyze(ix: SnapshotIndex, rel: Release, hook: Hook): Finding | undefin
     ].sort((a, b) => a - b),
     evidence,
     remediations,
-    explains: [hookKey(ix, rel, hook), ...podKeys(ix, pods)],
+    explains: [hookKey(ix, rel, hook), ...podKeys(ix, pods), ...failureKeys(ix, rel)],
   };
 }
 

@@ -1,4 +1,4 @@
-// §16: a deployed revision whose hooks for its own operation never ran (empty last_run). Helm writes
+// A deployed revision whose hooks for its own operation never ran (empty last_run). Helm writes
 // "deployed" only after the post-* hooks, so empty hooks mean hooks were disabled (--no-hooks, an SDK caller
 // with DisableHooks) or the record was written by a tool that renders and applies charts itself. Migrations
 // did not run; objects that only hooks create do not exist.
@@ -7,6 +7,7 @@ import type { Hook, Release } from "../../helm/types.js";
 import type { Analyzer } from "../analyzer.js";
 import { type Operation, ranIn } from "../history.js";
 import { hookLine, hookNamespace } from "../hook-helpers.js";
+import { podsSaying } from "../signals.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { podKey, podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -28,6 +29,8 @@ interface Skipped {
   hook: Hook;
   ns: string;
   live: boolean;
+  /** A Job or Pod of an earlier run is live (created then). */
+  staleSince?: string;
   users: { kind: string; name: string; keys: string[] }[];
 }
 
@@ -52,9 +55,20 @@ const analyzer: Analyzer = {
     const ranHooks = relevant.filter((h) => ranIn(h, rel));
     const workloads = workloadsOf(ix, rel);
 
+    const begun = Date.parse(rel.info.last_deployed ?? "");
     const skipped: Skipped[] = skippedHooks.map((h) => {
       const hns = hookNamespace(ix, rel, h);
-      const live = !!ix.get(h.kind, hns, h.name);
+      const obj = ix.get(h.kind, hns, h.name);
+      // A Job or Pod left from an earlier run (before-hook-creation only deletes it when the hook runs again)
+      // says nothing about this revision: its work was done for another one.
+      const created = Date.parse(obj?.metadata?.creationTimestamp ?? "");
+      const stale =
+        (h.kind === "Job" || h.kind === "Pod") &&
+        Number.isFinite(created) &&
+        Number.isFinite(begun) &&
+        created < begun - 60_000;
+      const live = !!obj && !stale;
+      const staleSince = stale ? obj?.metadata?.creationTimestamp : undefined;
       const users = workloads
         .filter((w) => specUses(podSpecOf(w.template), h.kind, h.name))
         .map((w) => ({
@@ -62,15 +76,22 @@ const analyzer: Analyzer = {
           name: w.name,
           keys: [kindKey(w.kind, w.namespace, w.name), ...w.pods.map((p) => podKey(p, w.namespace))],
         }));
-      return { hook: h, ns: hns, live, users };
+      return { hook: h, ns: hns, live, users, ...(staleSince ? { staleSince } : {}) };
     });
 
     const missingUsed = skipped.filter(
       (s) => !s.live && s.users.length > 0 && s.hook.kind !== "Job" && s.hook.kind !== "Pod",
     );
     const allLive = skipped.every((s) => s.live);
+    // A skipped migration shows as pods that crash on the schema it would have created.
+    const jobsSkipped = skipped.some((s) => s.hook.kind === "Job" || s.hook.kind === "Pod");
+    const unmigrated = jobsSkipped ? podsSaying(ix, workloads, (sig) => sig.type === "schema", begun) : [];
     const severity: Severity =
-      op === "dry-run" || allLive ? "info" : missingUsed.length > 0 ? "critical" : "warning";
+      op === "dry-run" || allLive
+        ? "info"
+        : missingUsed.length > 0 || unmigrated.length > 0
+          ? "critical"
+          : "warning";
 
     const evidence: Evidence[] = [
       {
@@ -82,11 +103,20 @@ const analyzer: Analyzer = {
       const state = s.live
         ? "exists live (created by something other than this Helm run, e.g. `kubectl apply` of `helm template` output, or an earlier run)"
         : s.hook.kind === "Job" || s.hook.kind === "Pod"
-          ? "not live: its work was never done"
+          ? s.staleSince
+            ? `the live ${s.hook.kind} is from an earlier run (created ${s.staleSince}): its work for revision ${n} was never done`
+            : "not live: its work was never done"
           : `does not exist${s.users.length ? `, and ${s.users.map((u) => `${u.kind} ${u.name}`).join(", ")} use${s.users.length === 1 ? "s" : ""} it` : ""}`;
       evidence.push({ source: `revision ${n} hooks`, detail: `${hookLine(s.hook, ix)}; ${state}` });
     }
     for (const h of ranHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
+    if (unmigrated.length) {
+      const wl = [...new Set(unmigrated.map((m) => `${m.workload.kind} ${m.workload.name}`))];
+      evidence.push({
+        source: `pod ${unmigrated[0]!.pod.metadata?.name}`,
+        detail: `${unmigrated.length} pod${unmigrated.length === 1 ? "" : "s"} of ${wl.join(", ")}, started after revision ${n} was deployed, fail on the database schema: "${unmigrated[0]!.signal.text}"`,
+      });
+    }
     const gaps = ix.snapshot.gaps;
     if (gaps.length) {
       evidence.push({
@@ -98,10 +128,16 @@ const analyzer: Analyzer = {
     const list = skipped.map((s) => `${s.hook.kind} ${s.hook.name}`);
     const listText =
       list.length > 3 ? `${list.slice(0, 3).join(", ")} and ${list.length - 3} more` : list.join(", ");
-    const explains = missingUsed.flatMap((s) => [
-      kindKey(s.hook.kind, s.ns, s.hook.name),
-      ...s.users.flatMap((u) => u.keys),
-    ]);
+    const explains = [
+      ...missingUsed.flatMap((s) => [
+        kindKey(s.hook.kind, s.ns, s.hook.name),
+        ...s.users.flatMap((u) => u.keys),
+      ]),
+      ...unmigrated.flatMap((m) => [
+        kindKey(m.workload.kind, m.workload.namespace, m.workload.name),
+        podKey(m.pod, m.workload.namespace),
+      ]),
+    ];
     const resources: ResourceRef[] = skipped.map((s) => ({
       kind: s.hook.kind,
       name: s.hook.name,
@@ -173,11 +209,13 @@ const analyzer: Analyzer = {
         : "Helm runs all hooks of an event, so something outside Helm wrote or edited this record. ") +
       (missingUsed.length
         ? `${missingUsed.map((s) => `${s.hook.kind} ${s.hook.name}`).join(", ")} only exist${missingUsed.length === 1 ? "s" : ""} as ${missingUsed.length === 1 ? "a hook" : "hooks"}, so ${missingUsed.flatMap((s) => s.users.map((u) => `${u.kind} ${u.name}`)).join(", ")} cannot start pods that need it.`
-        : jobs.length
-          ? `Whatever ${jobs.map((s) => s.hook.name).join(", ")} should do (a migration, a bootstrap) was not done; an application that needs it crash-loops or misbehaves.`
-          : allLive
-            ? "The hook objects exist anyway, so something else created them; check that they match this revision."
-            : "");
+        : unmigrated.length
+          ? `So ${jobs.map((s) => s.hook.name).join(", ")} never migrated the database for revision ${n}, and the new pods crash on the missing schema ("${unmigrated[0]!.signal.text}"). A rollback does not help: it runs pre-rollback hooks, not the migration, and brings back the old code without touching the database.`
+          : jobs.length
+            ? `Whatever ${jobs.map((s) => s.hook.name).join(", ")} should do (a migration, a bootstrap) was not done; an application that needs it crash-loops or misbehaves.`
+            : allLive
+              ? "The hook objects exist anyway, so something else created them; check that they match this revision."
+              : "");
 
     return [
       {

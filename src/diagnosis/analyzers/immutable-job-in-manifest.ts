@@ -1,4 +1,4 @@
-// §13: a Job that is a regular manifest resource (not a hook) and whose pod template changes between
+// A Job that is a regular manifest resource (not a hook) and whose pod template changes between
 // revisions. A Job's spec.template is immutable, and Helm patches manifest objects, so the upgrade fails:
 // `cannot patch "x" with kind Job: Job.batch "x" is invalid: spec.template: Invalid value: …: field is immutable`.
 // Helm's Update keeps going after a failed patch, so every other object is already at the new revision while
@@ -11,7 +11,7 @@ import { kindKey } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, recentAttempts } from "../history.js";
+import { baseOf, failureKeys, recentAttempts } from "../history.js";
 import { canonical, describeChanges } from "../pod-analyzer.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
@@ -137,7 +137,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
       revisions: [...new Set([base.version, r.version])].sort((a, b) => a - b),
       evidence,
       remediations,
-      explains: [kindKey("Job", doc.namespace, doc.name)],
+      explains: [kindKey("Job", doc.namespace, doc.name), ...failureKeys(ix, r)],
     });
   }
   return out;

@@ -1,11 +1,11 @@
-// §6: `helm upgrade` needs a base revision. prepareUpgrade (pkg/action/upgrade.go) takes the latest record if
+// `helm upgrade` needs a base revision. prepareUpgrade (pkg/action/upgrade.go) takes the latest record if
 // it is deployed, else the newest deployed one, else the latest if it is failed or superseded; otherwise it
 // fails with `"<name>" has no deployed releases`. A pending latest record fails earlier with "another
 // operation is in progress" (release-pending-stuck), so that case is not ours.
 import { isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { recordFor, recordKey, recordResource } from "../history.js";
+import { failureKeys, recordFor, recordKey, recordResource } from "../history.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -83,6 +83,7 @@ const analyzer: Analyzer = {
           code: "no-deployed-release",
           severity: "warning",
           role: "root",
+          explains: failureKeys(ix, last),
           title: `${name} was uninstalled with --keep-history (revision ${n}): \`helm upgrade\` fails with "has no deployed releases"`,
           explanation:
             `Revision ${n} was uninstalled${Number.isFinite(age) ? ` ${fmtAge(age)} before the snapshot` : ""} with its history kept, so its record says uninstalled and no revision is deployed. ${rule} ` +
@@ -102,6 +103,7 @@ const analyzer: Analyzer = {
           code: "no-deployed-release",
           severity: "critical",
           role: "symptom",
+          explains: failureKeys(ix, last),
           about: [recordKey(ix, last)],
           title: `Upgrades of ${name} fail with "has no deployed releases": revision ${n} is stuck uninstalling`,
           explanation:
@@ -130,6 +132,7 @@ const analyzer: Analyzer = {
         code: "no-deployed-release",
         severity: "critical",
         role: "root",
+        explains: failureKeys(ix, last),
         title: `Revision ${n} has status "${st || "(empty)"}" and none is deployed: \`helm upgrade\` fails with "has no deployed releases"`,
         explanation:
           `The latest revision ${n} has status "${st || "(empty)"}", which Helm never writes at the end of an operation (it is what a hand-edited or half-written record looks like). ${rule} ` +

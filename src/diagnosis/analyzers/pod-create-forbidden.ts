@@ -1,4 +1,4 @@
-// §20: no pods at all — the ReplicaSet/Job/StatefulSet controller's create calls are refused (FailedCreate:
+// No pods at all — the ReplicaSet/Job/StatefulSet controller's create calls are refused (FailedCreate:
 // `pods "x-" is forbidden: …`): a missing ServiceAccount, a ResourceQuota or LimitRange, PodSecurity admission,
 // or a validating webhook.
 //

@@ -1,4 +1,4 @@
-// §20: pods that cannot pull their image (ErrImagePull / ImagePullBackOff / InvalidImageName). Usually a tag
+// Pods that cannot pull their image (ErrImagePull / ImagePullBackOff / InvalidImageName). Usually a tag
 // or registry typo in the values of the latest upgrade, or a missing imagePullSecret.
 //
 // Severity: always critical. When the new ReplicaSet fails while the old one still serves, nothing is down yet,

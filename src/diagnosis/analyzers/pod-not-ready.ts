@@ -1,4 +1,4 @@
-// §20: pods that run but never become Ready (readiness probe failing). Pods younger than two minutes without a
+// Pods that run but never become Ready (readiness probe failing). Pods younger than two minutes without a
 // failed probe are still starting and are left alone.
 //
 // Severity: critical when they are a Deployment's new ReplicaSet (the rollout is stuck, `--wait` times out,

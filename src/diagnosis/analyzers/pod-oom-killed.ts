@@ -1,4 +1,4 @@
-// §20: containers killed by the kernel for exceeding their memory limit (OOMKilled, exit code 137).
+// Containers killed by the kernel for exceeding their memory limit (OOMKilled, exit code 137).
 //
 // Severity: critical while a container is crash-looping or not ready after the kill; a warning when every
 // affected container is running and ready again (it will be killed again under the same load).

@@ -1,4 +1,4 @@
-// §20: pods Pending because a PersistentVolumeClaim they mount is not bound (no storage class, provisioning
+// Pods Pending because a PersistentVolumeClaim they mount is not bound (no storage class, provisioning
 // failed, no matching volume) or does not exist.
 //
 // Severity: always critical — the pod cannot start until the claim binds, and nothing retries for the user

@@ -1,4 +1,4 @@
-// §20: pods Pending because the scheduler finds no node (FailedScheduling: insufficient resources, taints,
+// Pods Pending because the scheduler finds no node (FailedScheduling: insufficient resources, taints,
 // node selectors/affinity). Unbound PVCs are pod-pvc-unbound.
 //
 // Severity: critical when the pods belong to a Deployment's new ReplicaSet (the rollout is stuck) or no pod

@@ -1,4 +1,4 @@
-// §8: with --wait (or --atomic, Flux, Argo CD PostSync), Helm waits for the workloads to be ready before it
+// With --wait (or --atomic, Flux, Argo CD PostSync), Helm waits for the workloads to be ready before it
 // runs the post-install/post-upgrade hooks. If the workloads need an object that only such a hook creates,
 // they can never become ready: the wait times out, the post hooks never run, and the revision fails.
 import { describeLastRun, hooksFor } from "../../helm/hooks.js";
@@ -6,7 +6,15 @@ import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failedHookEvent, gapFor, isTimeoutText, operationOf, revisionEvidence } from "../history.js";
+import {
+  baseOf,
+  failedHookEvent,
+  failureKeys,
+  gapFor,
+  isTimeoutText,
+  operationOf,
+  revisionEvidence,
+} from "../history.js";
 import {
   eventEvidence,
   hookEvidence,
@@ -39,12 +47,16 @@ function analyze(ix: SnapshotIndex, rel: Release, severity: Severity, masked?: R
   if (post.length === 0 || post.some((h) => h.last_run?.phase)) return [];
   if (hooksFor(hooks, preEvent).some((h) => h.last_run?.phase && h.last_run.phase !== "Succeeded")) return [];
   const manifestKeys = new Set(ix.manifest(rel).map((d) => d.key));
+  const base = baseOf(ix, rel);
   const workloads = workloadsOf(ix, rel);
   const out: Finding[] = [];
   for (const hook of hooks) {
     if (!USABLE.has(hook.kind) || !hook.events.every((e) => e.startsWith("post-"))) continue;
     const key = hookKey(ix, rel, hook);
     if (manifestKeys.has(key)) continue;
+    // A regular resource of the revision the upgrade started from: the upgrade itself deleted it, which is
+    // resource-moved-into-hook's finding (it tells the deadlock too).
+    if (base && ix.manifest(base).some((d) => d.key === key)) continue;
     const ns = hookNamespace(ix, rel, hook);
     if (ix.get(hook.kind, ns, hook.name)) continue;
     const users = workloads.filter(
@@ -184,6 +196,7 @@ function finding(
           kindKey(hook.kind, ns, hook.name),
           ...users.map((w) => kindKey(w.kind, w.namespace, w.name)),
           ...podKeys(ix, allPods),
+          ...failureKeys(ix, rel),
         ],
   };
 }

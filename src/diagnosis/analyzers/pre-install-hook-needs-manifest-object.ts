@@ -1,4 +1,4 @@
-// §4: a pre-install hook Job/Pod uses a ServiceAccount, ConfigMap, Secret or PVC that only the release
+// A pre-install hook Job/Pod uses a ServiceAccount, ConfigMap, Secret or PVC that only the release
 // manifest creates. Pre-install hooks run before any manifest object exists and Helm resolves no
 // dependencies, so the hook cannot start (FailedCreate "error looking up service account", FailedMount,
 // CreateContainerConfigError, FailedScheduling) and the install times out. Upgrades work; fresh installs fail.
@@ -7,7 +7,7 @@ import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
 import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { gapFor, revisionEvidence } from "../history.js";
+import { failureKeys, gapFor, revisionEvidence } from "../history.js";
 import {
   type Dependency,
   eventEvidence,
@@ -163,7 +163,12 @@ const analyzer: Analyzer = {
         revisions: [rel.version],
         evidence,
         remediations,
-        explains: [jobKey, ...podKeys(ix, pods), ...deps.map((d) => kindKey(d.kind, ns, d.name))],
+        explains: [
+          jobKey,
+          ...podKeys(ix, pods),
+          ...deps.map((d) => kindKey(d.kind, ns, d.name)),
+          ...failureKeys(ix, rel),
+        ],
       });
     }
     return out;

@@ -1,4 +1,4 @@
-// §1: the latest revision is pending-install/-upgrade/-rollback and nothing has touched it for longer than
+// The latest revision is pending-install/-upgrade/-rollback and nothing has touched it for longer than
 // any default-timeout Helm operation takes. The pending record is Helm's lock: every later `helm upgrade`
 // fails with "another operation (install/upgrade/rollback) is in progress" until someone clears it.
 import { formatDuration } from "../../helm/hooks.js";
@@ -6,6 +6,7 @@ import { type Hook, isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
+  failureKeys,
   hookEventsOf,
   type Operation,
   ranIn,
@@ -148,7 +149,7 @@ const analyzer: Analyzer = {
     const [pre, post] = hookEventsOf(op);
     const opHooks = (rel.hooks ?? []).filter((h) => h.events.includes(pre) || h.events.includes(post));
     for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
-    const explains: string[] = [];
+    const explains: string[] = failureKeys(ix, rel);
     if (running) {
       const hns = hookNamespace(ix, rel, running);
       evidence.push(...hookLiveState(ix, running, hns).evidence);
@@ -187,6 +188,7 @@ const analyzer: Analyzer = {
           revisions: [n],
           evidence,
           remediations: [],
+          explains,
         },
       ];
     }

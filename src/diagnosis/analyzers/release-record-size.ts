@@ -1,4 +1,4 @@
-// §18: each revision stores the whole chart (every file not in .helmignore), values, the rendered manifest
+// Each revision stores the whole chart (every file not in .helmignore), values, the rendered manifest
 // and hooks, gzipped and base64-encoded, in one Secret or ConfigMap. Kubernetes rejects one whose data is over
 // 1 MiB, and the upgrade then fails with `data: Too long: must have at most 1048576 bytes` without writing any
 // record, so `helm history` shows no trace of it. Warn while there is still room to act.

@@ -1,4 +1,4 @@
-// §19: `helm uninstall` sets the status to uninstalling ("Deletion in progress (or silently failed)"), then runs
+// `helm uninstall` sets the status to uninstalling ("Deletion in progress (or silently failed)"), then runs
 // the pre-delete hooks; execHook persists the record before each hook. When a pre-delete hook fails (or Helm
 // dies), uninstall returns before deleting anything and never writes the record again: the release is left
 // "uninstalling", hidden from `helm ls`, its objects still running, and upgrades fail with "has no deployed
@@ -6,7 +6,7 @@
 import { hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { Analyzer } from "../analyzer.js";
-import { oneLine, ranIn, readGap, recordKey, recordResource } from "../history.js";
+import { failureKeys, oneLine, ranIn, readGap, recordKey, recordResource } from "../history.js";
 import { hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
@@ -42,7 +42,7 @@ const analyzer: Analyzer = {
     ];
     for (const h of [...preDelete, ...postDelete])
       evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
-    const explains = [recordKey(ix, rel)];
+    const explains = [recordKey(ix, rel), ...failureKeys(ix, rel)];
     let hookState = "";
     if (blocker) {
       const hns = hookNamespace(ix, rel, blocker);

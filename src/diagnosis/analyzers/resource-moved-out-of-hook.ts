@@ -1,4 +1,4 @@
-// §5: an object that is a hook in revision N−1 is a regular (manifest) resource in revision N. Helm never puts
+// An object that is a hook in revision N−1 is a regular (manifest) resource in revision N. Helm never puts
 // ownership metadata on hook objects, so the leftover hook copy is a "foreign" object to the upgrade: it refuses
 // to adopt it (`… exists and cannot be imported into the current release: invalid ownership metadata …`).
 // A rollback into such a revision fails on the same object differently (Helm 3: `no <Kind> with the name "x"
@@ -14,7 +14,7 @@ import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, recentAttempts } from "../history.js";
+import { baseOf, failureKeys, recentAttempts } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -245,7 +245,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
       revisions: [...new Set([hookRev.version, base.version, r.version])].sort((a, b) => a - b),
       evidence,
       remediations,
-      explains: [kindKey(doc.kind, doc.namespace, doc.name)],
+      explains: [kindKey(doc.kind, doc.namespace, doc.name), ...failureKeys(ix, r)],
     });
   }
   return out;

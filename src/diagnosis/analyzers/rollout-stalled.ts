@@ -1,4 +1,4 @@
-// §20: a Deployment whose rollout passed its progressDeadlineSeconds (Progressing=False,
+// A Deployment whose rollout passed its progressDeadlineSeconds (Progressing=False,
 // ProgressDeadlineExceeded: `ReplicaSet "<rs>" has timed out progressing.`). When a pod finding explains why
 // (image pull, crash loop, …) this folds into it (through the rollout key); on its own it says what is known.
 //

@@ -1,4 +1,4 @@
-// §15: Helm's SortManifests drops a document whose `helm.sh/hook` value has one part that is not a Helm 3
+// Helm's SortManifests drops a document whose `helm.sh/hook` value has one part that is not a Helm 3
 // event (Helm 2's crd-install or test-failure, typos such as pre-instal, an empty value): it is neither a hook
 // nor a manifest object, and only "skipping unknown hook" is logged. The stored chart keeps the raw template
 // (chart.templates[].data, base64), so we read the annotation from the template text. Templates are Go
@@ -7,6 +7,8 @@ import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { HOOK_EVENTS, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
+import { failureKeys } from "../history.js";
+import { namesKind, podsSaying, type SignalMatch } from "../signals.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { podKey, podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -23,8 +25,10 @@ interface Dropped {
   unknown: string[];
   kind?: string;
   name?: string;
-  /** For a CRD: the kind it defines. */
+  /** For a CRD: the kind it defines, its API group and plural resource name. */
   definesKind?: string;
+  group?: string;
+  plural?: string;
   conditional: boolean;
 }
 
@@ -102,6 +106,10 @@ function droppedDocs(rel: Release): Dropped[] {
         if (h.kind === "CustomResourceDefinition") {
           const k = /names:\s*\n(?:[ \t]+.*\n)*?[ \t]+kind:\s*["']?(\w+)/.exec(doc)?.[1];
           if (k) d.definesKind = k;
+          const g = literal(/^[ \t]+group:(.*)$/m.exec(doc)?.[1]);
+          if (g) d.group = g;
+          const pl = literal(/^[ \t]+plural:(.*)$/m.exec(doc)?.[1]);
+          if (pl) d.plural = pl;
         }
         out.push(d);
         break;
@@ -146,6 +154,7 @@ const analyzer: Analyzer = {
     const explains: string[] = [];
     const resources: ResourceRef[] = [];
     let critical = false;
+    const broken: SignalMatch[] = [];
     for (const d of drops) {
       const why = d.unknown
         .map((u) => (u === "" ? "an empty value" : HELM2[u] ? HELM2[u] : `"${u}", which is not a hook event`))
@@ -165,11 +174,33 @@ const analyzer: Analyzer = {
           ...(d.kind === "CustomResourceDefinition" ? {} : { namespace: ns }),
         });
       if (d.definesKind) {
+        // Pods that crash because the API server does not serve the kind this CRD defines.
+        const crashing = podsSaying(ix, workloads, (sig) =>
+          namesKind(sig, d.definesKind!, d.group, d.plural),
+        );
+        if (crashing.length) {
+          critical = true;
+          broken.push(...crashing);
+          for (const m of crashing) {
+            explains.push(
+              kindKey(m.workload.kind, m.workload.namespace, m.workload.name),
+              podKey(m.pod, m.workload.namespace),
+            );
+          }
+          const first = crashing[0]!;
+          evidence.push({
+            source: `pod ${first.pod.metadata?.name}`,
+            detail: `${crashing.length} pod${crashing.length === 1 ? "" : "s"} of ${[...new Set(crashing.map((m) => `${m.workload.kind} ${m.workload.name}`))].join(", ")} fail${crashing.length === 1 ? "s" : ""} because the kind is not served: "${first.signal.text}"`,
+          });
+        }
         const crs = ix.manifest(rel).filter((m) => m.kind === d.definesKind);
         const noMatch = new RegExp(
           `no matches for kind "${d.definesKind}"|ensure CRDs are installed first`,
         ).test(desc);
-        if (noMatch && rel.info.status === "failed") critical = true;
+        if (noMatch && rel.info.status === "failed") {
+          critical = true;
+          explains.push(...failureKeys(ix, rel));
+        }
         evidence.push({
           source: "live cluster",
           detail:
@@ -213,6 +244,9 @@ const analyzer: Analyzer = {
       `so Helm never creates, updates or deletes ${drops.length === 1 ? "it" : "them"}${rel.info.status === "deployed" ? ", even though the release says deployed" : ""}.` +
       (drops.some((d) => d.unknown.includes("crd-install"))
         ? " crd-install was Helm 2's way to install CRDs first; Helm 3 installs CRDs from the chart's crds/ directory (on first install only, never upgraded or deleted). Missing CRDs make operators crash-loop and custom resources fail with `no matches for kind`."
+        : "") +
+      (broken.length
+        ? ` That is what happens here: ${[...new Set(broken.map((m) => `${m.workload.kind} ${m.workload.name}`))].join(" and ")} fail${broken.length === 1 ? "s" : ""} with "${broken[0]!.signal.text}", and no rollback or restart fixes that until the CRD exists.`
         : "");
     const paths = [...new Set(drops.map((d) => d.template))];
     const remediations: Remediation[] = [

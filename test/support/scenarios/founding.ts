@@ -1,4 +1,4 @@
-// The founding case (shared/DESIGN.md): ConfigMap basic-app-config is a regular resource in revision 1 and a
+// The founding case: ConfigMap basic-app-config is a regular resource in revision 1 and a
 // pre-install,pre-upgrade hook in revision 2; the upgrade deletes it and the new pods hang in ContainerCreating.
 import type { StorageDriver } from "../../../src/helm/types.js";
 import { type Obj, Scenario } from "../scenario.js";

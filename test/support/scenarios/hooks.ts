@@ -1,4 +1,4 @@
-// Hook-execution scenarios (catalogue §2, §3, §4, §8, §10, §14): release records as Helm writes them plus the
+// Hook-execution scenarios: release records as Helm writes them plus the
 // live Jobs, pods and events a cluster shows after each failure.
 import { type Obj, Scenario, type TemplateDoc } from "../scenario.js";
 import { job, replicaSet } from "./workloads.js";
@@ -125,7 +125,7 @@ function liveDeployment(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §2: a failed migration hook
+// A failed migration hook
 
 export interface MigrationOptions {
   /** Which hook event fails (default pre-upgrade). */
@@ -251,7 +251,7 @@ export function migrationFailed(o: MigrationOptions = {}): Scenario {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §4: a pre-install Job needs an object only the manifest creates
+// A pre-install Job needs an object only the manifest creates
 
 export interface PreInstallOptions {
   status?: "failed" | "pending-install";
@@ -335,7 +335,7 @@ export function preInstallNeedsManifestObject(o: PreInstallOptions = {}): Scenar
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §3: a leftover hook object
+// A leftover hook object
 
 export interface LeftoverOptions {
   /**
@@ -410,7 +410,7 @@ export function leftoverHook(o: LeftoverOptions): Scenario {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §14: an injected mesh sidecar keeps a hook Job from completing
+// An injected mesh sidecar keeps a hook Job from completing
 
 export function sidecarHook(
   o: { mainRunning?: boolean; complete?: boolean; mesh?: "istio" | "linkerd" } = {},
@@ -479,7 +479,7 @@ export function sidecarHook(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §8: workloads need an object only a post-install hook creates, under --wait
+// Workloads need an object only a post-install hook creates, under --wait
 
 export function postHookDeadlock(o: { secretLive?: boolean; atomicUpgrade?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "keycloak", namespace: "auth", chart: "keycloak" });
@@ -546,7 +546,7 @@ export function postHookDeadlock(o: { secretLive?: boolean; atomicUpgrade?: bool
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// §10: a hook Job runs before the hook ServiceAccount it uses
+// A hook Job runs before the hook ServiceAccount it uses
 
 export function hookOrder(o: { saWeight?: string; deployed?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "app", namespace: "data", chart: "app" });

@@ -128,7 +128,7 @@ function liveApi(s: Scenario, tmpl: Obj, hash: string, rev: number, atMin: numbe
   return d;
 }
 
-// ---- §1 release-pending-stuck ----
+// ---- release-pending-stuck ----
 
 export interface PendingOptions {
   helm4?: boolean;
@@ -197,7 +197,7 @@ export function pendingInstall(): Scenario {
   return s;
 }
 
-// ---- §11 atomic-rollback-masked-failure (and a rollback that got stuck) ----
+// ---- atomic-rollback-masked-failure (and a rollback that got stuck) ----
 
 export const ATOMIC_NOW = "2026-11-20T11:20:00Z";
 
@@ -287,7 +287,7 @@ export function atomicHookFailedRollbackStuck(): Scenario {
   return s;
 }
 
-// ---- §19 release-uninstall-stuck and §6 no-deployed-release ----
+// ---- release-uninstall-stuck and no-deployed-release ----
 
 export const UNINSTALL_NOW = "2026-11-20T12:30:00Z";
 
@@ -345,7 +345,7 @@ export function uninstalledKeptHistory(): Scenario {
   return s;
 }
 
-// ---- §16 hooks-skipped ----
+// ---- hooks-skipped ----
 
 export const HOOKS_NOW = "2026-11-20T10:30:00Z";
 
@@ -431,7 +431,7 @@ export function rollbackWithoutRollbackHooks(): Scenario {
   return s;
 }
 
-// ---- §15 unknown-hook-dropped ----
+// ---- unknown-hook-dropped ----
 
 export function widgetCrd(hook: string | undefined): Obj {
   return {
@@ -525,7 +525,7 @@ export function typoHookConfigMap(): Scenario {
   return s;
 }
 
-// ---- §18 release-record-size ----
+// ---- release-record-size ----
 
 /** Deterministic incompressible bytes (xorshift32), like a packed binary or an image in the chart. */
 export function noise(bytes: number, seed = 0x9e3779b9): Buffer {

@@ -1,5 +1,5 @@
-// Group C scenarios: objects moving between hooks and the manifest (§5, §7, §13) and live workload problems
-// (§20), as the release records and the controllers would leave them.
+// Group C scenarios: objects moving between hooks and the manifest and live workload problems
+//, as the release records and the controllers would leave them.
 import { type Obj, Scenario } from "../scenario.js";
 import { type PodState, replicaSet } from "./workloads.js";
 
@@ -148,7 +148,7 @@ export function liveDeployment(
   return { deploy, oldPods, newPods: n.pods, newRs: n.rs, ...(oldRs ? { oldRs } : {}) };
 }
 
-// ---- §5: resource moved out of a hook ----
+// ---- resource moved out of a hook ----
 
 export function webSettings(hook: boolean): Obj {
   return {
@@ -190,7 +190,7 @@ export function movedOutOfHook(o: MovedOutOptions = {}): Scenario {
   };
   const deploy = appDeployment("web", { image: "ghcr.io/acme/web:2.3.0", ...mount });
   if (o.rollback) {
-    // 1: regular; 2: hook (§9 deleted it, the rerun 3 recreated it as a hook); 4: rollback to 1 fails.
+    // 1: regular; 2: hook (the upgrade deleted it, the rerun 3 recreated it as a hook); 4: rollback to 1 fails.
     s.revision({
       status: "superseded",
       at: 0,
@@ -258,7 +258,7 @@ export function movedOutOfHook(o: MovedOutOptions = {}): Scenario {
   return s;
 }
 
-// ---- §7: hook object that workloads need ----
+// ---- hook object that workloads need ----
 
 export function dbCredentials(policy: string | undefined, events = "pre-install,pre-upgrade"): Obj {
   return {
@@ -398,7 +398,7 @@ export function hookObjectNeeded(o: HookObjectOptions = {}): Scenario {
   return s;
 }
 
-// ---- §13: immutable Job in the manifest ----
+// ---- immutable Job in the manifest ----
 
 export function billingMigrateJob(image: string): Obj {
   return {
@@ -506,7 +506,7 @@ export function immutableJob(o: ImmutableJobOptions = {}): Scenario {
   return s;
 }
 
-// ---- §20: live workload problems ----
+// ---- live workload problems ----
 
 export interface WorkloadCaseOptions {
   /** Revision 3's status and description (default deployed, "Upgrade complete"). */

@@ -1,0 +1,197 @@
+// The latest revision is failed, pending, uninstalling or uninstalled: whatever else is found, the report says
+// what Helm recorded, in Helm's words. A finding that explains why this revision is in that state lists the
+// revision's key in `explains`, and this finding then becomes its evidence; when nothing does, this is the
+// finding: Helm's error, classified, where the operation stopped, and where to look.
+import { kindKey } from "../../helm/keys.js";
+import { isPending, type Release } from "../../helm/types.js";
+import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
+import { classifyHelmError, type HelmError, stripPrefix } from "../helm-errors.js";
+import {
+  descriptionOf,
+  lastGoodBefore,
+  oneLine,
+  operationOf,
+  type Progress,
+  progressOf,
+  revisionEvidence,
+  revisionKey,
+} from "../history.js";
+import type { Evidence, Finding, Remediation, Severity } from "../types.js";
+import { WORKLOAD_KINDS } from "../workloads.js";
+
+const PROGRESS: Record<Progress, string> = {
+  complete: "",
+  "before-update":
+    "It stopped before applying the manifest, so the cluster still runs the previous revision's objects.",
+  "in-update":
+    "It stopped while applying the manifest: objects before the failing one may already be created or changed, nothing was deleted, and the cluster is partly on this revision.",
+  "after-update":
+    "The manifest was applied (and objects that left the chart deleted); it stopped while waiting for the resources to become ready, or in the post hooks.",
+  unknown: "The record does not say how far it got.",
+};
+
+/** What each kind of error means, and what to do about it, when no more specific analyzer took it. */
+function hint(e: HelmError): string {
+  const o = e.object ? `${e.object.kind} ${e.object.name}` : "an object";
+  switch (e.kind) {
+    case "rbac":
+      return `Helm's own credentials were refused (${e.by ?? "RBAC"}): grant that permission to the identity that runs helm, then upgrade again.`;
+    case "invalid":
+      return `The API server rejected ${o} as invalid${e.fields?.length ? ` (${e.fields.join(", ")})` : ""}: fix the template or values that render it.`;
+    case "already-exists":
+      return `${o} already exists, and Helm creates it rather than adopting it: find out who created it (\`kubectl get ${(e.object?.kind ?? "<kind>").toLowerCase()} ${e.object?.name ?? "<name>"} -o yaml\`) before deleting it.`;
+    case "timeout":
+      return "Helm waited for the release's resources (--wait, --atomic or a hook) and gave up: find the resource that never became ready.";
+    case "render":
+      return "The chart did not render with these values: run `helm template` with the same values to see the error with its line.";
+    case "too-large":
+      return "The release record is larger than the API server accepts (1 MiB for a Secret): keep big files out of the chart (.helmignore) or use the SQL storage driver.";
+    default:
+      return "Run the same helm command again with --debug: it logs each object as Helm applies it, so the last one before the error is the one that failed.";
+  }
+}
+
+/** Workloads of `rel`'s manifest that are not ready now, for a wait that timed out. */
+function unready(ix: SnapshotIndex, rel: Release): string[] {
+  const out: string[] = [];
+  for (const d of ix.manifest(rel)) {
+    if (!WORKLOAD_KINDS.has(d.kind) || d.kind === "Pod" || d.kind === "ReplicaSet") continue;
+    const live = ix.get(d.kind, d.namespace, d.name);
+    if (!live) {
+      out.push(`${d.kind} ${d.name} does not exist`);
+      continue;
+    }
+    const st = live.status ?? {};
+    if (d.kind === "Job") {
+      // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+      const done = (st.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+      if (!done) out.push(`Job ${d.name} has not completed`);
+      continue;
+    }
+    const want = d.kind === "DaemonSet" ? st.desiredNumberScheduled : (live.spec?.replicas ?? 1);
+    const ready = d.kind === "DaemonSet" ? st.numberReady : st.readyReplicas;
+    if (typeof want === "number" && (ready ?? 0) < want)
+      out.push(`${d.kind} ${d.name}: ${ready ?? 0} of ${want} ready`);
+  }
+  return out;
+}
+
+function liveLine(ix: SnapshotIndex, o: KubeObject | undefined, e: HelmError): Evidence | undefined {
+  if (!e.object) return undefined;
+  const what = `${e.object.kind} ${e.object.namespace ? `${e.object.namespace}/` : ""}${e.object.name}`;
+  if (!o) return { source: "live cluster", detail: `${what} does not exist` };
+  const owner = o.metadata?.annotations?.["meta.helm.sh/release-name"];
+  return {
+    source: "live cluster",
+    detail: `${what} exists (created ${o.metadata?.creationTimestamp ?? "at an unknown time"})${owner ? `, owned by release ${owner}` : ", with no Helm ownership"}`,
+  };
+}
+
+const analyzer: Analyzer = {
+  run(ix) {
+    const rel = ix.latest();
+    if (!rel) return [];
+    const status = rel.info.status;
+    const failed = status === "failed";
+    if (!(failed || isPending(status) || status === "uninstalling" || status === "uninstalled")) return [];
+    const n = rel.version;
+    const name = rel.name || ix.snapshot.release;
+    const ns = rel.namespace || ix.namespace;
+    const desc = descriptionOf(rel);
+    const op = operationOf(ix, rel);
+    const progress = progressOf(ix, rel);
+    const errors = failed ? classifyHelmError(rel.info.description) : [];
+    const evidence: Evidence[] = [revisionEvidence(rel)];
+    for (const e of errors) {
+      if (errors.length > 1) evidence.push({ source: "Helm's error", detail: e.text });
+      const live = e.object ? ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name) : undefined;
+      const l = liveLine(ix, live, e);
+      if (l) evidence.push(l);
+    }
+    const timedOut = errors.some((e) => e.kind === "timeout");
+    if (timedOut) {
+      const u = unready(ix, rel);
+      evidence.push({
+        source: `revision ${n} workloads`,
+        detail: u.length
+          ? `not ready now: ${u.slice(0, 6).join("; ")}${u.length > 6 ? "; …" : ""}`
+          : "all are ready now: they became ready after Helm stopped waiting (a --timeout too short for them)",
+      });
+    }
+
+    const good = lastGoodBefore(ix, n);
+    const severity: Severity = failed || status === "uninstalling" ? "critical" : "warning";
+    const first = errors[0];
+    const cause = first ? oneLine(stripPrefix(first.text), 140) : oneLine(desc, 140);
+    let title: string;
+    if (failed)
+      title =
+        op === "install"
+          ? `The install of ${name} (revision ${n}) failed: ${cause}`
+          : op === "rollback"
+            ? `The rollback recorded as revision ${n} failed: ${cause}`
+            : `The upgrade to revision ${n} failed: ${cause}`;
+    else title = `Revision ${n} is ${status}: "${oneLine(desc, 100)}"`;
+
+    const parts: string[] = [`Helm recorded revision ${n} as ${status}: "${desc}".`];
+    if (failed) {
+      parts.push(PROGRESS[progress]);
+      if (good && op !== "install")
+        parts.push(
+          `Revision ${good.version} (${good.info.status}) is the last revision Helm deployed successfully.`,
+        );
+      for (const e of errors) parts.push(hint(e));
+      if (errors.length === 0) parts.push(hint({ kind: "unknown", text: desc }));
+    } else if (isPending(status)) {
+      parts.push(
+        `A pending revision is Helm's lock: until it is finished or cleared, every \`helm upgrade\` of ${name} fails with "another operation (install/upgrade/rollback) is in progress".`,
+      );
+    } else if (status === "uninstalling") {
+      parts.push(
+        `An uninstall started and did not finish: \`helm upgrade\` now fails with "has no deployed releases". Run \`helm uninstall ${name} -n ${ns}\` again once its pre-delete hooks can run.`,
+      );
+    } else {
+      parts.push(
+        `The release was uninstalled with its history kept: \`helm upgrade\` fails with "has no deployed releases"; \`helm upgrade --install\` installs it again.`,
+      );
+    }
+
+    const remediations: Remediation[] = [];
+    if (failed) {
+      remediations.push({
+        action: "manual",
+        summary: errors.length ? hint(errors[0]!) : hint({ kind: "unknown", text: desc }),
+      });
+      if (good && op !== "install")
+        remediations.push({
+          action: "rollback",
+          revision: good.version,
+          summary: `Roll back to revision ${good.version}, the last successful revision (writes revision ${n + 1}): the cluster returns to its objects and the release to a deployed state while you fix the cause.`,
+        });
+    }
+    const finding: Finding = {
+      code: "release-failed",
+      severity,
+      role: "symptom",
+      title,
+      explanation: parts.filter(Boolean).join(" "),
+      resources: errors
+        .filter((e) => e.object)
+        .map((e) => ({ kind: e.object!.kind, name: e.object!.name, namespace: e.object!.namespace ?? ns })),
+      revisions: good && good.version !== n ? [good.version, n] : [n],
+      evidence,
+      remediations,
+      about: [revisionKey(ix, n)],
+      // Folded into the finding that explains the failure, it only makes sure the report says at least "warning":
+      // that finding judges how bad it is (a failed upgrade whose cause is since fixed needs only a retry).
+      lends: "warning",
+    };
+    // Objects Helm's error names: a finding about them explains the failure too.
+    for (const e of errors)
+      if (e.object) finding.about!.push(kindKey(e.object.kind, e.object.namespace ?? ns, e.object.name));
+    return [finding];
+  },
+};
+
+export default analyzer;

@@ -1,0 +1,757 @@
+// Cluster states where a cause and its symptoms sit apart, modelled on public Helm issues: a crash loop whose
+// termination message names the cause (a CRD Helm dropped, a migration --no-hooks skipped, a password a hook
+// regenerated); objects deleted by a transition revisions ago or by an upgrade whose post hooks never ran;
+// failed revisions whose only evidence is Helm's error text; a pre-rollback hook that failed. Each comes with
+// its near misses.
+import { type Obj, Scenario } from "../scenario.js";
+import { appDeployment, liveDeployment, service } from "./transitions.js";
+import { job, replicaSet } from "./workloads.js";
+
+export const CAUSES_NOW = "2026-11-20T12:00:00Z";
+const NOW = 120;
+
+function hook(o: Obj, events: string, extra: Record<string, string> = {}): Obj {
+  const c = structuredClone(o);
+  c.metadata.annotations = { ...(c.metadata.annotations ?? {}), "helm.sh/hook": events, ...extra };
+  return c;
+}
+
+/** Sets the termination message of every crash-looping container of `pods` (the app's last words). */
+function lastWords(pods: Obj[], message: string): void {
+  for (const p of pods)
+    for (const cs of p.status?.containerStatuses ?? [])
+      if (cs.lastState?.terminated) cs.lastState.terminated.message = message;
+}
+
+function backOff(s: Scenario, pods: Obj[], at: number): void {
+  for (const p of pods)
+    s.event(
+      p,
+      "Warning",
+      "BackOff",
+      `Back-off restarting failed container ${p.spec.containers[0].name} in pod ${p.metadata.name}_${s.namespace}(${p.metadata.uid})`,
+      30,
+      at,
+      NOW - 1,
+    );
+}
+
+// ---- a CRD Helm dropped, an operator that needs it ----
+
+function certificateCrd(): Obj {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "certificates.certs.acme.io", annotations: { "helm.sh/hook": "crd-install" } },
+    spec: {
+      group: "certs.acme.io",
+      scope: "Namespaced",
+      names: {
+        plural: "certificates",
+        singular: "certificate",
+        kind: "Certificate",
+        listKind: "CertificateList",
+      },
+      versions: [
+        { name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object" } } },
+      ],
+    },
+  };
+}
+
+export const NO_CERTIFICATE_KIND =
+  'E1120 11:31:02.114 1 main.go:88] unable to start manager: failed to wait for caches to sync: no matches for kind "Certificate" in version "certs.acme.io/v1"';
+
+/**
+ * acme-operator 1.5 (revision 2) adds a Certificate controller and, ported from a Helm 2 chart, its CRD template
+ * with `helm.sh/hook: crd-install`: Helm 3 drops the document, so the CRD never exists and the new operator
+ * pods crash-loop naming the kind. `message` replaces the operator's last words (near misses).
+ */
+export function operatorWithoutCrd(o: { message?: string } = {}): Scenario {
+  const s = new Scenario({ release: "acme", namespace: "certs", chart: "acme-operator" });
+  const d1 = appDeployment("acme-operator", {
+    image: "registry.example.com/acme-operator:1.4.2",
+    replicas: 1,
+  });
+  const d2 = appDeployment("acme-operator", {
+    image: "registry.example.com/acme-operator:1.5.0",
+    replicas: 1,
+  });
+  s.revision({ status: "superseded", at: 0, templates: [{ path: "templates/deployment.yaml", object: d1 }] });
+  s.revision({
+    status: "deployed",
+    at: 60,
+    chartVersion: "1.5.0",
+    templates: [
+      { path: "templates/crds/certificate.yaml", object: certificateCrd() },
+      { path: "templates/deployment.yaml", object: d2 },
+    ],
+  });
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: [{ state: "running" }],
+    newPods: [{ state: "crash-loop", restarts: 14 }],
+    oldAt: 0,
+    newAt: 60,
+  });
+  lastWords(live.newPods, o.message ?? NO_CERTIFICATE_KIND);
+  backOff(s, live.newPods, 61);
+  return s;
+}
+
+// ---- a migration --no-hooks skipped ----
+
+function migrationJob(image: string): Obj {
+  return hook(
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "orders-migrate" },
+      spec: {
+        backoffLimit: 1,
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            containers: [{ name: "migrate", image, args: ["db", "migrate"] }],
+          },
+        },
+      },
+    },
+    "pre-install,pre-upgrade",
+    { "helm.sh/hook-weight": "-5" },
+  );
+}
+
+export const RELATION_MISSING =
+  'panic: ERROR: relation "order_items" does not exist (SQLSTATE 42P01)\n\ngoroutine 1 [running]:\nmain.main()';
+
+/**
+ * orders 2.0 (revision 2) needs a new table that its pre-upgrade migration Job creates; `helm upgrade
+ * --no-hooks` skipped it, and the new pods crash-loop on the missing relation. `hooksRan` is the near miss where
+ * the migration ran; `message` replaces the app's last words.
+ */
+export function migrationSkipped(o: { hooksRan?: boolean; message?: string } = {}): Scenario {
+  const s = new Scenario({ release: "orders", namespace: "shop", chart: "orders" });
+  const d1 = appDeployment("orders", { image: "registry.example.com/orders:1.9.3" });
+  const d2 = appDeployment("orders", { image: "registry.example.com/orders:2.0.0" });
+  s.revision({
+    status: "superseded",
+    at: 0,
+    templates: [
+      { path: "templates/deployment.yaml", object: d1 },
+      { path: "templates/migrate-job.yaml", object: migrationJob("registry.example.com/orders:1.9.3") },
+    ],
+    hookRuns: { "orders-migrate": { phase: "Succeeded", startedAt: 0, completedAt: 1 } },
+  });
+  s.revision({
+    status: "deployed",
+    at: 60,
+    chartVersion: "0.2.0",
+    templates: [
+      { path: "templates/deployment.yaml", object: d2 },
+      { path: "templates/migrate-job.yaml", object: migrationJob("registry.example.com/orders:2.0.0") },
+    ],
+    ...(o.hooksRan
+      ? { hookRuns: { "orders-migrate": { phase: "Succeeded", startedAt: 60, completedAt: 61 } } }
+      : {}),
+  });
+  // The Job of the last run that did happen (revision 1's, or revision 2's) is still there: before-hook-creation
+  // only deletes it when the hook runs again.
+  job(
+    s,
+    migrationJob(`registry.example.com/orders:${o.hooksRan ? "2.0.0" : "1.9.3"}`),
+    "complete",
+    o.hooksRan ? 60 : 0,
+    o.hooksRan ? 61 : 1,
+  );
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: [{ state: "running" }, { state: "running" }],
+    newPods: [
+      { state: "crash-loop", restarts: 8 },
+      { state: "crash-loop", restarts: 7 },
+    ],
+    oldAt: 0,
+    newAt: 61,
+  });
+  lastWords(live.newPods, o.message ?? RELATION_MISSING);
+  backOff(s, live.newPods, 62);
+  return s;
+}
+
+// ---- a password a hook regenerates on every upgrade ----
+
+const PASSWORD_TEMPLATE = `apiVersion: v1
+kind: Secret
+metadata:
+  name: shop-db-password
+  annotations:
+    "helm.sh/hook": pre-install,pre-upgrade
+    "helm.sh/hook-weight": "-10"
+type: Opaque
+data:
+  password: {{ randAlphaNum 24 | b64enc | quote }}
+`;
+
+function dbSecret(password: string): Obj {
+  return hook(
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "shop-db-password" },
+      type: "Opaque",
+      data: { password: Buffer.from(password).toString("base64") },
+    },
+    "pre-install,pre-upgrade",
+    { "helm.sh/hook-weight": "-10" },
+  );
+}
+
+export const AUTH_FAILED =
+  'FATAL: password authentication failed for user "shop" (SQLSTATE 28P01)\nerror: cannot connect to database shop-db:5432';
+
+/**
+ * shop's database password is a `pre-install,pre-upgrade` hook Secret rendered with randAlphaNum and the default
+ * delete policy: the upgrade to revision 2 deleted it and created it with a new password. The database kept the
+ * one it was initialised with; the api's new pods read the new one and crash-loop on authentication.
+ * `usesSecret: false` is the near miss where the crashing pods do not use that Secret; `message` replaces the
+ * api's last words.
+ */
+export function regeneratedPassword(o: { message?: string; usesSecret?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
+  const env =
+    o.usesSecret === false
+      ? [{ name: "DB_PASSWORD_FILE", value: "/run/secrets/db" }]
+      : [{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "shop-db-password", key: "password" } } }];
+  const d1 = appDeployment("shop-api", { image: "registry.example.com/shop-api:3.1.0", env });
+  const d2 = appDeployment("shop-api", { image: "registry.example.com/shop-api:3.2.0", env });
+  const s1 = dbSecret("kq3Zr9T1mWn8vB2xLp5cY7dA");
+  const s2 = dbSecret("Hj6uE0sQa4NfG1tRz8wK3yVb");
+  const ran = (m: number) => ({ "shop-db-password": { phase: "Succeeded", startedAt: m, completedAt: m } });
+  const r1 = s.revision({
+    status: "superseded",
+    at: 0,
+    templates: [
+      { path: "templates/db-secret.yaml", object: s1 },
+      { path: "templates/deployment.yaml", object: d1 },
+    ],
+    hookRuns: ran(0),
+  });
+  const r2 = s.revision({
+    status: "deployed",
+    at: 60,
+    templates: [
+      { path: "templates/db-secret.yaml", object: s2 },
+      { path: "templates/deployment.yaml", object: d2 },
+    ],
+    hookRuns: ran(60),
+  });
+  for (const r of [r1, r2]) {
+    const t = r.chart!.templates!.find((x) => x.name === "templates/db-secret.yaml")!;
+    t.data = Buffer.from(PASSWORD_TEMPLATE).toString("base64");
+  }
+  // The hook copy from revision 2's run: no ownership metadata, created at minute 60.
+  s.add(structuredClone(s2), 60);
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: [{ state: "running" }, { state: "running" }],
+    newPods: [
+      { state: "crash-loop", restarts: 6 },
+      { state: "crash-loop", restarts: 6 },
+    ],
+    oldAt: 0,
+    newAt: 61,
+  });
+  lastWords(live.newPods, o.message ?? AUTH_FAILED);
+  backOff(s, live.newPods, 62);
+  return s;
+}
+
+// ---- a ConfigMap turned into a pre-install-only hook three revisions ago ----
+
+function catalogConfig(extra: Record<string, string> = {}): Obj {
+  const o: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "catalog-config" },
+    data: { "catalog.yaml": "page_size: 50\n" },
+  };
+  if (Object.keys(extra).length) o.metadata.annotations = extra;
+  return o;
+}
+
+function catalogDeployment(tag: string): Obj {
+  return appDeployment("catalog", {
+    image: `registry.example.com/catalog:${tag}`,
+    volumes: [{ name: "config", configMap: { name: "catalog-config" } }],
+    volumeMounts: [{ name: "config", mountPath: "/etc/catalog" }],
+  });
+}
+
+/**
+ * catalog revision 2 made ConfigMap catalog-config a `pre-install` hook (for a seed Job on fresh installs). The
+ * upgrade to 2 did not run it (pre-install only) and deleted the ConfigMap as an object that left the manifest.
+ * Revisions 3 and 4 were image bumps; they ran no hook that creates it. Revision 4's new pods cannot mount it.
+ * `keepOnLive`: the near miss where the live object carried `helm.sh/resource-policy: keep` (it survived).
+ * `madeRegularAgain`: the near miss where revision 3 made it a regular resource again (recreated).
+ */
+export function movedIntoPreInstallHookEarlier(
+  o: { keepOnLive?: boolean; madeRegularAgain?: boolean } = {},
+): Scenario {
+  const s = new Scenario({ release: "catalog", namespace: "shop", chart: "catalog" });
+  const regular = catalogConfig(o.keepOnLive ? { "helm.sh/resource-policy": "keep" } : {});
+  const asHook = hook(catalogConfig(), "pre-install", { "helm.sh/hook-weight": "-5" });
+  const t = (tag: string, cm: Obj) => [
+    { path: "templates/configmap.yaml", object: cm },
+    { path: "templates/deployment.yaml", object: catalogDeployment(tag) },
+    { path: "templates/service.yaml", object: service("catalog") },
+  ];
+  s.revision({ status: "superseded", at: 0, templates: t("4.0.0", regular) });
+  s.revision({ status: "superseded", at: 30, templates: t("4.0.0", asHook) });
+  s.revision({
+    status: "superseded",
+    at: 60,
+    templates: t("4.1.0", o.madeRegularAgain ? catalogConfig() : asHook),
+  });
+  s.revision({
+    status: "deployed",
+    at: 90,
+    templates: t("4.2.0", o.madeRegularAgain ? catalogConfig() : asHook),
+  });
+  s.add(s.owned(service("catalog")), 0);
+  if (o.keepOnLive) s.add(s.owned(regular), 0);
+  if (o.madeRegularAgain) s.add(s.owned(catalogConfig()), 60);
+  const gone = !o.keepOnLive && !o.madeRegularAgain;
+  const live = liveDeployment(s, catalogDeployment("4.2.0"), {
+    oldTemplate: catalogDeployment("4.1.0"),
+    oldPods: [{ state: "running" }, { state: "running" }],
+    newPods: gone ? [{ state: "container-creating" }] : [{ state: "running" }, { state: "running" }],
+    oldAt: 60,
+    newAt: 90,
+  });
+  if (gone)
+    for (const p of live.newPods)
+      s.event(
+        p,
+        "Warning",
+        "FailedMount",
+        'MountVolume.SetUp failed for volume "config" : configmap "catalog-config" not found',
+        25,
+        91,
+        NOW - 1,
+      );
+  if (!gone && live.oldRs) {
+    live.oldRs.spec.replicas = 0;
+    for (const p of live.oldPods) s.live.splice(s.live.indexOf(p), 1);
+  }
+  return s;
+}
+
+// ---- a ConfigMap turned into a post-upgrade hook; the upgrade failed at --wait ----
+
+/**
+ * inventory revision 2 made ConfigMap inventory-config a `post-install,post-upgrade` hook. `helm upgrade --wait`
+ * applied the manifest, deleting the ConfigMap (it left the manifest), then waited for the new pods — which
+ * cannot mount it — and timed out, so the post-upgrade hook that would have recreated it never ran. `hookRan`
+ * is the near miss without --wait: the post hook ran and recreated it, and the pods start.
+ */
+export function movedIntoPostHookWaitFailed(o: { hookRan?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "inventory", namespace: "shop", chart: "inventory" });
+  const cm = (): Obj => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "inventory-config" },
+    data: { "inventory.yaml": "warehouses: [eu-1]\n" },
+  });
+  const dep = (tag: string) =>
+    appDeployment("inventory", {
+      image: `registry.example.com/inventory:${tag}`,
+      volumes: [{ name: "config", configMap: { name: "inventory-config" } }],
+      volumeMounts: [{ name: "config", mountPath: "/etc/inventory" }],
+    });
+  s.revision({
+    status: "superseded",
+    at: 0,
+    templates: [
+      { path: "templates/configmap.yaml", object: cm() },
+      { path: "templates/deployment.yaml", object: dep("1.0.0") },
+    ],
+  });
+  s.revision({
+    status: o.hookRan ? "deployed" : "failed",
+    at: 60,
+    ...(o.hookRan ? {} : { description: 'Upgrade "inventory" failed: context deadline exceeded' }),
+    templates: [
+      { path: "templates/configmap.yaml", object: hook(cm(), "post-install,post-upgrade") },
+      { path: "templates/deployment.yaml", object: dep("1.1.0") },
+    ],
+    ...(o.hookRan
+      ? { hookRuns: { "inventory-config": { phase: "Succeeded", startedAt: 61, completedAt: 61 } } }
+      : {}),
+  });
+  if (o.hookRan) {
+    // Revision 1 stays superseded only when 2 deployed.
+    s.releases[0]!.info.status = "superseded";
+    s.add(hook(cm(), "post-install,post-upgrade"), 61);
+  } else s.releases[0]!.info.status = "deployed";
+  const live = liveDeployment(s, dep("1.1.0"), {
+    oldTemplate: dep("1.0.0"),
+    oldPods: o.hookRan ? [] : [{ state: "running" }, { state: "running" }],
+    newPods: o.hookRan ? [{ state: "running" }, { state: "running" }] : [{ state: "container-creating" }],
+    oldAt: 0,
+    newAt: 60,
+  });
+  if (!o.hookRan)
+    for (const p of live.newPods)
+      s.event(
+        p,
+        "Warning",
+        "FailedMount",
+        'MountVolume.SetUp failed for volume "config" : configmap "inventory-config" not found',
+        30,
+        61,
+        NOW - 1,
+      );
+  return s;
+}
+
+// ---- failures only Helm's error text records ----
+
+function statefulSet(storage: string, image = "postgres:16.4"): Obj {
+  const labels = { "app.kubernetes.io/name": "db" };
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "db", labels },
+    spec: {
+      serviceName: "db",
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: "postgres", image }] } },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage } } },
+        },
+      ],
+    },
+  };
+}
+
+export const STATEFULSET_FORBIDDEN =
+  "Upgrade \"pg\" failed: cannot patch \"db\" with kind StatefulSet: StatefulSet.apps \"db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
+
+/**
+ * pg revision 2 grows the StatefulSet's volumeClaimTemplates from 10Gi to 50Gi; the API server refuses the patch
+ * and Helm records revision 2 failed. `fixedLater`: the near miss where revision 3 reverted it and deployed.
+ */
+export function statefulSetStorageChange(o: { fixedLater?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "pg", namespace: "data", chart: "postgres" });
+  s.revision({
+    status: "superseded",
+    at: 0,
+    templates: [{ path: "templates/statefulset.yaml", object: statefulSet("10Gi") }],
+  });
+  s.revision({
+    status: o.fixedLater ? "superseded" : "failed",
+    at: 60,
+    description: STATEFULSET_FORBIDDEN,
+    templates: [{ path: "templates/statefulset.yaml", object: statefulSet("50Gi") }],
+  });
+  if (o.fixedLater)
+    s.revision({
+      status: "deployed",
+      at: 90,
+      templates: [{ path: "templates/statefulset.yaml", object: statefulSet("10Gi", "postgres:16.5") }],
+    });
+  else s.releases[0]!.info.status = "deployed";
+  const sts = s.add(s.owned(statefulSet("10Gi", o.fixedLater ? "postgres:16.5" : "postgres:16.4")), 0);
+  sts.status = { replicas: 1, readyReplicas: 1, currentReplicas: 1, updatedReplicas: 1 };
+  return s;
+}
+
+export const SELECTOR_IMMUTABLE =
+  'Upgrade "web" failed: cannot patch "web" with kind Deployment: Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app.kubernetes.io/component":"frontend", "app.kubernetes.io/name":"web"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable';
+
+/** web revision 2 adds a label to the Deployment's selector (a chart upgrade across a major version). */
+export function deploymentSelectorChange(): Scenario {
+  const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
+  const d1 = appDeployment("web", { image: "nginx:1.26" });
+  const d2 = structuredClone(d1);
+  d2.spec.selector.matchLabels = {
+    "app.kubernetes.io/name": "web",
+    "app.kubernetes.io/component": "frontend",
+  };
+  d2.spec.template.metadata.labels = { ...d2.spec.selector.matchLabels };
+  s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/deployment.yaml", object: d1 }] });
+  s.revision({
+    status: "failed",
+    at: 60,
+    chartVersion: "2.0.0",
+    description: SELECTOR_IMMUTABLE,
+    templates: [{ path: "templates/deployment.yaml", object: d2 }],
+  });
+  liveDeployment(s, d1, { newPods: [{ state: "running" }, { state: "running" }], newAt: 0 });
+  return s;
+}
+
+export const INGRESS_DENIED =
+  'Release "storefront" failed: failed to create resource: admission webhook "validate.nginx.ingress.kubernetes.io" denied the request: host "shop.example.com" and path "/" is already defined in ingress shop/legacy-storefront';
+
+/** A first install whose Ingress the ingress-nginx admission webhook refuses (the host is taken). */
+export function ingressRejected(): Scenario {
+  const s = new Scenario({ release: "storefront", namespace: "shop", chart: "storefront" });
+  const ing: Obj = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name: "storefront" },
+    spec: {
+      ingressClassName: "nginx",
+      rules: [
+        {
+          host: "shop.example.com",
+          http: {
+            paths: [
+              {
+                path: "/",
+                pathType: "Prefix",
+                backend: { service: { name: "storefront", port: { number: 80 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+  const d = appDeployment("storefront", { image: "registry.example.com/storefront:5.0.0" });
+  s.revision({
+    status: "failed",
+    at: 60,
+    description: INGRESS_DENIED,
+    templates: [
+      { path: "templates/deployment.yaml", object: d },
+      { path: "templates/service.yaml", object: service("storefront") },
+      { path: "templates/ingress.yaml", object: ing },
+    ],
+  });
+  // Objects created before the Ingress (install order) exist.
+  s.add(s.owned(service("storefront")), 60);
+  liveDeployment(s, d, { newPods: [{ state: "running" }, { state: "running" }], newAt: 60 });
+  return s;
+}
+
+/** An upgrade that failed with an error no analyzer knows. `fixedLater`: a healthy revision 3 followed. */
+export function unknownFailure(o: { fixedLater?: boolean; description?: string } = {}): Scenario {
+  const s = new Scenario({ release: "billing", namespace: "shop", chart: "billing" });
+  const d = (tag: string) => appDeployment("billing", { image: `registry.example.com/billing:${tag}` });
+  s.revision({
+    status: o.fixedLater ? "superseded" : "deployed",
+    at: 0,
+    templates: [{ path: "templates/deployment.yaml", object: d("1.0.0") }],
+  });
+  s.revision({
+    status: o.fixedLater ? "superseded" : "failed",
+    at: 60,
+    description:
+      o.description ??
+      'Upgrade "billing" failed: the cluster refused the request: etcdserver: request timed out',
+    templates: [{ path: "templates/deployment.yaml", object: d("1.1.0") }],
+  });
+  if (o.fixedLater)
+    s.revision({
+      status: "deployed",
+      at: 90,
+      templates: [{ path: "templates/deployment.yaml", object: d("1.1.0") }],
+    });
+  liveDeployment(s, d(o.fixedLater ? "1.1.0" : "1.0.0"), {
+    newPods: [{ state: "running" }, { state: "running" }],
+    newAt: 0,
+  });
+  return s;
+}
+
+export const SSA_CONFLICT =
+  'Upgrade "web" failed: conflict occurred while applying shop/web with kind Deployment: Apply failed with 1 conflict: conflict with "kube-controller-manager" using apps/v1: .spec.replicas';
+
+/**
+ * Helm 4 (server-side apply): web's chart sets spec.replicas, while an HPA (through kube-controller-manager)
+ * owns that field; the apply conflicts and revision 2 fails.
+ */
+export function ssaReplicasConflict(): Scenario {
+  const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
+  const d1 = appDeployment("web", { image: "nginx:1.26", replicas: 2 });
+  const d2 = appDeployment("web", { image: "nginx:1.27", replicas: 2 });
+  const r1 = s.revision({
+    status: "deployed",
+    at: 0,
+    helm4: true,
+    templates: [{ path: "templates/deployment.yaml", object: d1 }],
+  });
+  const r2 = s.revision({
+    status: "failed",
+    at: 60,
+    helm4: true,
+    description: SSA_CONFLICT,
+    templates: [{ path: "templates/deployment.yaml", object: d2 }],
+  });
+  r1.apply_method = "ssa";
+  r2.apply_method = "ssa";
+  const live = liveDeployment(s, d1, {
+    newPods: [
+      { state: "running" },
+      { state: "running" },
+      { state: "running" },
+      { state: "running" },
+      { state: "running" },
+    ],
+    newAt: 0,
+  });
+  live.deploy.spec.replicas = 5;
+  live.deploy.metadata.managedFields = [
+    {
+      manager: "helm",
+      operation: "Apply",
+      apiVersion: "apps/v1",
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:template": {} } },
+    },
+    {
+      manager: "kube-controller-manager",
+      operation: "Update",
+      apiVersion: "apps/v1",
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:replicas": {} } },
+    },
+  ];
+  return s;
+}
+
+/**
+ * A rollback that fails because an object of the target revision exists live but belongs to another release
+ * (`no ConfigMap with the name … found`): mail revision 3 is "Rollback to 1", failed; the ConfigMap mail-settings
+ * is owned by release mail-legacy.
+ */
+export function rollbackHitsForeignObject(): Scenario {
+  const s = new Scenario({ release: "mail", namespace: "shop", chart: "mail" });
+  const cm: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "mail-settings" },
+    data: { smtp: "smtp.example.com" },
+  };
+  const d = (tag: string) => appDeployment("mail", { image: `registry.example.com/mail:${tag}` });
+  s.revision({
+    status: "superseded",
+    at: 0,
+    templates: [
+      { path: "templates/configmap.yaml", object: cm },
+      { path: "templates/deployment.yaml", object: d("1.0.0") },
+    ],
+  });
+  s.revision({
+    status: "deployed",
+    at: 30,
+    templates: [{ path: "templates/deployment.yaml", object: d("1.1.0") }],
+  });
+  s.revision({
+    status: "failed",
+    at: 60,
+    description: 'Rollback "mail" failed: no ConfigMap with the name "mail-settings" found',
+    templates: [
+      { path: "templates/configmap.yaml", object: cm },
+      { path: "templates/deployment.yaml", object: d("1.0.0") },
+    ],
+  });
+  s.releases[2]!.info.description =
+    'Rollback "mail" failed: no ConfigMap with the name "mail-settings" found';
+  const foreign = structuredClone(cm);
+  foreign.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  foreign.metadata.annotations = {
+    "meta.helm.sh/release-name": "mail-legacy",
+    "meta.helm.sh/release-namespace": "shop",
+  };
+  s.add(foreign, 40);
+  liveDeployment(s, d("1.1.0"), { newPods: [{ state: "running" }], newAt: 30 });
+  return s;
+}
+
+// ---- a failed pre-rollback hook ----
+
+function backupJob(): Obj {
+  return hook(
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "ledger-backup" },
+      spec: {
+        backoffLimit: 2,
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              {
+                name: "backup",
+                image: "registry.example.com/pg-backup:2.1",
+                args: ["--to", "s3://ledger-backups"],
+              },
+            ],
+          },
+        },
+      },
+    },
+    "pre-rollback,pre-upgrade",
+    { "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded" },
+  );
+}
+
+/**
+ * ledger: revision 2 deployed; `helm rollback ledger 1` wrote revision 3 pending-rollback and ran revision 1's
+ * pre-rollback hook Job ledger-backup, which failed (its S3 credentials expired). Helm returned the error without
+ * writing the record again, so revision 3 stays pending-rollback with the hook "Running". `completed`: the near
+ * miss where the backup completed and the rollback deployed (the Job was kept: hook-succeeded deletes it… only
+ * with that policy, so this near miss uses `hook-failed`).
+ */
+export function preRollbackHookFailed(o: { completed?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "ledger", namespace: "finance", chart: "ledger" });
+  const d = (tag: string) => appDeployment("ledger", { image: `registry.example.com/ledger:${tag}` });
+  const bj = o.completed
+    ? hook(backupJob(), "pre-rollback,pre-upgrade", { "helm.sh/hook-delete-policy": "hook-failed" })
+    : backupJob();
+  const t = (tag: string) => [
+    { path: "templates/deployment.yaml", object: d(tag) },
+    { path: "templates/backup-job.yaml", object: bj },
+  ];
+  s.revision({ status: "superseded", at: 0, templates: t("3.0.0"), hookRuns: {} });
+  s.revision({
+    status: o.completed ? "superseded" : "deployed",
+    at: 30,
+    templates: t("3.1.0"),
+    hookRuns: { "ledger-backup": { phase: "Succeeded", startedAt: 30, completedAt: 31 } },
+  });
+  s.revision({
+    status: o.completed ? "deployed" : "pending-rollback",
+    at: 100,
+    description: "Rollback to 1",
+    templates: t("3.0.0"),
+    hookRuns: {
+      "ledger-backup": o.completed
+        ? { phase: "Succeeded", startedAt: 100, completedAt: 102 }
+        : { phase: "Running", startedAt: 100 },
+    },
+  });
+  liveDeployment(s, d(o.completed ? "3.0.0" : "3.1.0"), {
+    newPods: [{ state: "running" }, { state: "running" }],
+    newAt: o.completed ? 102 : 30,
+  });
+  if (o.completed) {
+    job(s, bj, "complete", 100, 102);
+  } else {
+    const { pods } = job(s, backupJob(), "backoff-limit", 100, 104);
+    for (const p of pods)
+      for (const cs of p.status?.containerStatuses ?? [])
+        if (cs.state?.terminated)
+          cs.state.terminated.message =
+            "upload failed: ExpiredToken: The provided token has expired. status code: 400";
+  }
+  return s;
+}
