@@ -1,6 +1,7 @@
 // What a release's stored history says happened: which operation wrote each revision, how far it got, which
 // hooks ran in it, which records hold it. Shared by the analyzers; pure.
 import { kindKey, type ResourceRef } from "../helm/keys.js";
+import { parseYamlObject } from "../helm/manifest.js";
 import type { Hook, Release, ReleaseRecord } from "../helm/types.js";
 import type { SnapshotIndex } from "../snapshot/index.js";
 import type { Evidence } from "./types.js";
@@ -248,4 +249,32 @@ export function failureKeys(ix: SnapshotIndex, rel: Release): string[] {
   if (latest !== rel) return [];
   const s = rel.info.status;
   return s === "deployed" || s === "superseded" ? [] : [revisionKey(ix, rel.version)];
+}
+
+/**
+ * The newest revision before `r` that mentions the object, if it has it as a hook (and not in its manifest):
+ * a hook copy has no ownership metadata, so Helm cannot adopt it as a regular resource.
+ */
+export function hookBefore(
+  ix: SnapshotIndex,
+  r: Release,
+  obj: { key: string; kind: string; name: string; namespace: string },
+): { rel: Release; hook: Hook } | undefined {
+  for (let i = ix.releases.length - 1; i >= 0; i--) {
+    const x = ix.releases[i]!;
+    if (x.version >= r.version) continue;
+    if (ix.manifest(x).some((d) => d.key === obj.key)) return undefined;
+    const hook = (x.hooks ?? []).find((h) => {
+      if (h.kind !== obj.kind || h.name !== obj.name) return false;
+      const ns = parseYamlObject(h.manifest).object?.metadata?.namespace || x.namespace || ix.namespace;
+      return ns === obj.namespace;
+    });
+    if (hook) return { rel: x, hook };
+  }
+  return undefined;
+}
+
+/** Failed attempts not superseded by a success (an atomic rollback after them does not count as one). */
+export function failedAttempts(ix: SnapshotIndex): Release[] {
+  return recentAttempts(ix).filter((r) => r.info.status === "failed");
 }

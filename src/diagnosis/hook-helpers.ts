@@ -314,3 +314,35 @@ export function hookDependencies(h: Hook): Dependency[] {
   for (const n of r.pvcs) out.push({ kind: "PersistentVolumeClaim", name: n });
   return out;
 }
+
+/**
+ * The hook where an operation Helm never finished failed: its record says Failed, or still says Running/Unknown
+ * (the state execHook persists before it waits; a failed rollback or uninstall hook returns without writing the
+ * record again) while its live Job has a Failed condition or its live Pod failed. A live copy older than the run
+ * is a leftover of an earlier one and says nothing.
+ */
+export function failedUnfinishedHook(
+  ix: SnapshotIndex,
+  rel: Release,
+  hooks: Hook[],
+): { hook: Hook; live?: KubeObject } | undefined {
+  for (const h of hooks) {
+    const lr = h.last_run;
+    if (!lr?.phase) continue;
+    const started = Date.parse(lr.started_at ?? "");
+    const begun = Date.parse(rel.info.last_deployed ?? "");
+    if (Number.isFinite(started) && Number.isFinite(begun) && started < begun - 1000) continue;
+    const live = liveHook(ix, rel, h);
+    const fresh =
+      live &&
+      !(Number.isFinite(started) && Date.parse(live.metadata?.creationTimestamp ?? "") < started - 60_000);
+    if (lr.phase === "Failed") return fresh ? { hook: h, live } : { hook: h };
+    if (lr.phase !== "Running" && lr.phase !== "Unknown") continue;
+    if (!fresh) continue;
+    const failed =
+      (live.kind === "Job" && !!jobCondition(live, "Failed")) ||
+      (live.kind === "Pod" && live.status?.phase === "Failed");
+    if (failed) return { hook: h, live };
+  }
+  return undefined;
+}

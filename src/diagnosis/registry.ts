@@ -1,6 +1,7 @@
 // The analyzer registry: one line per finding code, in tie-break order within a severity. The finding codes
 // are this object's keys. Adding an analyzer: its file in analyzers/, one line here, one test.
 import type { Analyzer } from "./analyzer.js";
+import admissionRejected from "./analyzers/admission-rejected.js";
 import atomicRollbackMaskedFailure from "./analyzers/atomic-rollback-masked-failure.js";
 import hookFailed from "./analyzers/hook-failed.js";
 import hookLeftoverBlocks from "./analyzers/hook-leftover-blocks.js";
@@ -8,6 +9,7 @@ import hookObjectNeededByWorkload from "./analyzers/hook-object-needed-by-worklo
 import hookOrderDependency from "./analyzers/hook-order-dependency.js";
 import hookSidecarBlocksCompletion from "./analyzers/hook-sidecar-blocks-completion.js";
 import hooksSkipped from "./analyzers/hooks-skipped.js";
+import immutableFieldChange from "./analyzers/immutable-field-change.js";
 import immutableJobInManifest from "./analyzers/immutable-job-in-manifest.js";
 import noDeployedRelease from "./analyzers/no-deployed-release.js";
 import podConfigMissing from "./analyzers/pod-config-missing.js";
@@ -28,6 +30,7 @@ import releaseRecordSize from "./analyzers/release-record-size.js";
 import releaseUninstallStuck from "./analyzers/release-uninstall-stuck.js";
 import resourceMovedIntoHook from "./analyzers/resource-moved-into-hook.js";
 import resourceMovedOutOfHook from "./analyzers/resource-moved-out-of-hook.js";
+import resourceOwnershipConflict from "./analyzers/resource-ownership-conflict.js";
 import rolloutStalled from "./analyzers/rollout-stalled.js";
 import unknownHookDropped from "./analyzers/unknown-hook-dropped.js";
 
@@ -48,8 +51,11 @@ export const ANALYZERS = {
   "post-hook-wait-deadlock": postHookWaitDeadlock,
   "hook-failed": hookFailed,
   "resource-moved-out-of-hook": resourceMovedOutOfHook,
+  "resource-ownership-conflict": resourceOwnershipConflict,
+  "admission-rejected": admissionRejected,
   "hook-object-needed-by-workload": hookObjectNeededByWorkload,
   "immutable-job-in-manifest": immutableJobInManifest,
+  "immutable-field-change": immutableFieldChange,
   "pod-image-pull": podImagePull,
   "pod-crash-loop": podCrashLoop,
   "pod-oom-killed": podOomKilled,

@@ -4,7 +4,7 @@
 // objects running under a release marked failed.
 import { describeLastRun, formatDuration, hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
-import type { SnapshotIndex } from "../../snapshot/index.js";
+import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
   failedHookEvent,
@@ -13,11 +13,14 @@ import {
   isTimeoutText,
   operationOf,
   ranIn,
+  recordKey,
   revisionEvidence,
+  rollbackTarget,
 } from "../history.js";
 import {
   durationMs,
   eventEvidence,
+  failedUnfinishedHook,
   hookEvidence,
   hookKey,
   hookNamespace,
@@ -317,12 +320,171 @@ function analyze(ix: SnapshotIndex, rel: Release, hook: Hook | undefined, event:
   };
 }
 
+/** Events whose hooks run in the operation that wrote a pending or uninstalling revision. */
+function unfinishedEvents(ix: SnapshotIndex, rel: Release): string[] {
+  if (rel.info.status === "uninstalling") return ["pre-delete"];
+  const op = operationOf(ix, rel);
+  return [`pre-${op}`, `post-${op}`];
+}
+
+/**
+ * A hook failed in an operation Helm never finished: a pending-* revision (a failed pre/post-rollback hook
+ * returns without writing the record again; a killed helm leaves the same) or an uninstalling one (uninstall
+ * persists "uninstalling" before its pre-delete hooks and returns on their failure).
+ */
+function analyzeUnfinished(
+  ix: SnapshotIndex,
+  rel: Release,
+  hook: Hook,
+  event: string,
+  live?: KubeObject,
+): Finding {
+  const n = rel.version;
+  const name = rel.name || ix.snapshot.release;
+  const relNs = rel.namespace || ix.namespace;
+  const ns = hookNamespace(ix, rel, hook);
+  const status = rel.info.status;
+  const uninstall = status === "uninstalling";
+  const target = /^Rollback to (\d+)/.exec(rel.info.description ?? "")?.[1];
+  const pods = hookPods(ix, live);
+  const failedCond = live?.kind === "Job" ? jobCondition(live, "Failed") : undefined;
+  const reason: string | undefined = failedCond?.reason;
+  const op = operationOf(ix, rel);
+  const opText = uninstall
+    ? `the uninstall of ${name} (revision ${n})`
+    : target
+      ? `the rollback to revision ${target}`
+      : op === "install"
+        ? `the install of ${name} (revision ${n})`
+        : `the upgrade to revision ${n}`;
+
+  const evidence: Evidence[] = [revisionEvidence(rel), hookEvidence(rel, hook)];
+  if (live) {
+    evidence.push(liveHookEvidence(ix, live));
+    evidence.push(...eventEvidence(ix, live, { max: 3 }));
+    evidence.push(...podsEvidence(ix, pods));
+  } else
+    evidence.push({
+      source: "live cluster",
+      detail: `${hook.kind} ${ns}/${hook.name} does not exist (a delete policy or a cleanup removed it); its logs are gone`,
+    });
+
+  const explanation =
+    `${uninstall ? `\`helm uninstall\` marked revision ${n} "uninstalling" and ran its ${event} hooks` : `Helm wrote revision ${n} as ${status} ("${rel.info.description ?? ""}") and ran the ${event} hooks${target ? ` of revision ${target}, the rollback's target` : ""}`}. ` +
+    `${hook.kind} ${hook.name} failed${reason ? ` (${reason})` : ""}${hook.last_run?.phase === "Failed" ? "" : `; the record still says "${hook.last_run?.phase}", the state Helm saves before it waits`}. ` +
+    (uninstall
+      ? 'A failed pre-delete hook makes uninstall return before it deletes anything, and it never writes the record again: the release is left uninstalling, hidden from `helm ls`, its objects still running, and `helm upgrade` fails with "has no deployed releases". '
+      : `A failed ${event} hook makes Helm return the error without writing the record again, so revision ${n} stays ${status} — Helm's lock: every \`helm upgrade\` of ${name} fails with "another operation (install/upgrade/rollback) is in progress". `) +
+    (uninstall || target
+      ? `Running ${uninstall ? "the uninstall" : "the rollback"} again runs ${hook.name} again, so it fails the same way until what the hook needs is fixed.`
+      : `Every retry of the ${op} runs ${hook.name} again, so it fails the same way until what the hook needs is fixed.`) +
+    (live
+      ? ` Its logs are still there: \`kubectl logs -n ${ns} ${hook.kind.toLowerCase()}/${hook.name} --all-containers\`.`
+      : "");
+
+  const remediations: Remediation[] = [];
+  const ref = hookRef(ix, rel, hook);
+  const good = rollbackTarget(ix, n);
+  // What runs the hook again once it is fixed: the same command for an uninstall or a rollback; a pending
+  // install is cleared by uninstalling, a pending upgrade by a rollback (which ignores the lock), then upgrade.
+  const cmd = uninstall
+    ? `helm uninstall ${name} -n ${relNs}`
+    : target
+      ? `helm rollback ${name} ${target} -n ${relNs}`
+      : op === "install" || !good
+        ? `helm uninstall ${name} -n ${relNs}`
+        : `helm rollback ${name} ${good.version} -n ${relNs}`;
+  const retry =
+    uninstall || target
+      ? `then run \`${cmd}\` again: it runs the hook again and finishes`
+      : op === "install" || !good
+        ? `then clear the stuck install with \`${cmd}\` (add --no-hooks if a pre-delete hook cannot run) and install again`
+        : `then clear the lock with \`${cmd}\` (a rollback ignores it) and upgrade again`;
+  remediations.push({
+    action: "manual",
+    summary: `Fix what ${hook.name} needs first (\`kubectl logs -n ${ns} ${hook.kind.toLowerCase()}/${hook.name} --all-containers\`${live ? "" : ", or run it again to see them"}), ${retry}.`,
+    resources: [ref],
+  });
+  if (live && !hasPolicy(hook, "before-hook-creation"))
+    remediations.push({
+      action: "delete-leftover-hook",
+      revision: n,
+      summary: `Delete the failed ${hook.kind} ${hook.name} before the retry: its delete policy lacks before-hook-creation, so the next run would fail with "already exists".`,
+      resources: [ref],
+    });
+  // A rollback to a revision whose rollback hooks do not include this one gets past it.
+  if (target) {
+    const other = [...ix.releases]
+      .reverse()
+      .find(
+        (r) =>
+          r.version < n &&
+          (r.info.status === "deployed" || r.info.status === "superseded") &&
+          !(r.hooks ?? []).some(
+            (h) =>
+              h.kind === hook.kind && h.name === hook.name && h.events.some((e) => e.endsWith("-rollback")),
+          ),
+      );
+    if (other)
+      remediations.push({
+        action: "rollback",
+        revision: other.version,
+        summary: `Roll back to revision ${other.version} instead (writes revision ${(ix.latest()?.version ?? n) + 1}): its rollback hooks do not include ${hook.name}, so Helm gets past this failure.`,
+      });
+  }
+  if (uninstall || target)
+    remediations.push({
+      action: "manual",
+      summary: `Risky: \`${cmd} --no-hooks\` skips ${hook.name} — and whatever it does (${/backup/i.test(hook.name) ? "the backup" : uninstall ? "its cleanup" : "its work"}) must then be done by hand.`,
+    });
+  else if (good)
+    remediations.push({
+      action: "rollback",
+      revision: good.version,
+      summary: `Clear the stuck revision now: roll back to revision ${good.version} (${good.info.status}), the last good one (writes revision ${n + 1}); Helm's rollback does not check the pending lock, and it runs no ${event} hook.`,
+    });
+  if (uninstall)
+    remediations.push({
+      action: "rollback",
+      revision: n,
+      summary: `To keep the release instead, roll back to revision ${n} itself: Helm writes revision ${n + 1} as deployed from revision ${n}'s manifest (recreating anything already deleted).`,
+    });
+  remediations.push({
+    action: "chart-fix",
+    summary: `In ${hook.path}: make the ${event} hook best-effort (tolerate dependencies that are gone, exit 0 when there is nothing to do), keep activeDeadlineSeconds below Helm's --timeout, and add \`helm.sh/hook-output-log-policy: hook-failed\` (Helm ≥ 3.18) so Helm prints its logs when it fails.`,
+  });
+
+  const keys = [hookKey(ix, rel, hook), ...podKeys(ix, pods)];
+  return {
+    code: "hook-failed",
+    severity: "critical",
+    role: "root",
+    title: `${event.charAt(0).toUpperCase()}${event.slice(1)} hook ${hook.kind} ${hook.name} failed${reason ? ` (${reason})` : ""}: ${opText} is stuck ${uninstall ? "uninstalling" : `in ${status}`}`,
+    explanation,
+    resources: [ref],
+    revisions: target ? [Number(target), n] : [n],
+    evidence,
+    remediations,
+    explains: [...keys, ...failureKeys(ix, rel), ...(uninstall ? [recordKey(ix, rel)] : [])],
+    about: keys,
+  };
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
-    // Only the latest revision: a failure that a later revision fixed is history, not a problem. A pending
-    // record (Helm died mid-hook) is release-pending-stuck; delete hooks are release-uninstall-stuck.
-    if (latest?.info.status !== "failed") return [];
+    // Only the latest revision: a failure that a later revision fixed is history, not a problem.
+    if (!latest) return [];
+    const st = latest.info.status;
+    if (st.startsWith("pending-") || st === "uninstalling") {
+      const events = unfinishedEvents(ix, latest);
+      for (const event of events) {
+        const f = failedUnfinishedHook(ix, latest, hooksFor(latest.hooks, event));
+        if (f) return [analyzeUnfinished(ix, latest, f.hook, event, f.live)];
+      }
+      return [];
+    }
+    if (st !== "failed") return [];
     return failedHooksOf(ix, latest)
       .filter((x) => !/-delete$/.test(x.event) && x.event !== "test")
       .map((x) => analyze(ix, latest, x.hook, x.event));

@@ -103,7 +103,6 @@ const analyzer: Analyzer = {
           code: "no-deployed-release",
           severity: "critical",
           role: "symptom",
-          explains: failureKeys(ix, last),
           about: [recordKey(ix, last)],
           title: `Upgrades of ${name} fail with "has no deployed releases": revision ${n} is stuck uninstalling`,
           explanation:

@@ -14,7 +14,7 @@ import {
   recordResource,
   rollbackTarget,
 } from "../history.js";
-import { hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
+import { failedUnfinishedHook, hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -149,11 +149,14 @@ const analyzer: Analyzer = {
     const [pre, post] = hookEventsOf(op);
     const opHooks = (rel.hooks ?? []).filter((h) => h.events.includes(pre) || h.events.includes(post));
     for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
-    const explains: string[] = failureKeys(ix, rel);
+    // A hook that failed is the cause (hook-failed's finding); this one is then about the stuck revision only.
+    const hookFailure = failedUnfinishedHook(ix, rel, opHooks);
+    const explains: string[] = hookFailure ? [] : failureKeys(ix, rel);
+    const about = hookFailure ? failureKeys(ix, rel) : [];
     if (running) {
       const hns = hookNamespace(ix, rel, running);
       evidence.push(...hookLiveState(ix, running, hns).evidence);
-      explains.push(...hookKeys(ix, running, hns));
+      if (!hookFailure) explains.push(...hookKeys(ix, running, hns));
     }
     if (target) {
       evidence.push({
@@ -264,6 +267,7 @@ const analyzer: Analyzer = {
         evidence,
         remediations,
         explains,
+        about,
       },
     ];
   },

@@ -7,7 +7,7 @@ import { hasPolicy, hooksFor } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { Analyzer } from "../analyzer.js";
 import { failureKeys, oneLine, ranIn, readGap, recordKey, recordResource } from "../history.js";
-import { hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
+import { failedUnfinishedHook, hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -42,13 +42,17 @@ const analyzer: Analyzer = {
     ];
     for (const h of [...preDelete, ...postDelete])
       evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
-    const explains = [recordKey(ix, rel), ...failureKeys(ix, rel)];
+    // A pre-delete hook that failed is the cause (hook-failed's finding); this one is then about the stuck
+    // revision only.
+    const hookFailure = failedUnfinishedHook(ix, rel, preDelete);
+    const explains = [recordKey(ix, rel), ...(hookFailure ? [] : failureKeys(ix, rel))];
+    const about = hookFailure ? failureKeys(ix, rel) : [];
     let hookState = "";
     if (blocker) {
       const hns = hookNamespace(ix, rel, blocker);
       const live = hookLiveState(ix, blocker, hns);
       evidence.push(...live.evidence);
-      explains.push(...hookKeys(ix, blocker, hns));
+      if (!hookFailure) explains.push(...hookKeys(ix, blocker, hns));
       hookState = live.evidence[0]?.detail ?? "";
     }
 
@@ -168,6 +172,7 @@ const analyzer: Analyzer = {
         evidence,
         remediations,
         explains,
+        about,
       },
     ];
   },

@@ -14,7 +14,7 @@ import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, failureKeys, recentAttempts } from "../history.js";
+import { baseOf, failureKeys, hookBefore, recentAttempts } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -59,26 +59,6 @@ interface Moved {
   doc: ManifestEntry;
   hookRev: Release;
   hook: Hook;
-}
-
-/** The newest revision before `r` that mentions kind/name, if it has it as a hook (and not in its manifest). */
-function hookBefore(
-  ix: SnapshotIndex,
-  r: Release,
-  doc: ManifestEntry,
-): { rel: Release; hook: Hook } | undefined {
-  for (let i = ix.releases.length - 1; i >= 0; i--) {
-    const x = ix.releases[i]!;
-    if (x.version >= r.version) continue;
-    if (ix.manifest(x).some((d) => d.key === doc.key)) return undefined;
-    const hook = (x.hooks ?? []).find((h) => {
-      if (h.kind !== doc.kind || h.name !== doc.name) return false;
-      const ns = parseYamlObject(h.manifest).object?.metadata?.namespace || x.namespace || ix.namespace;
-      return ns === doc.namespace;
-    });
-    if (hook) return { rel: x, hook };
-  }
-  return undefined;
 }
 
 /** The revision a rollback record copied: "Rollback to K", else the newest earlier revision with the same manifest. */

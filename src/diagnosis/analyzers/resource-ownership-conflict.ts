@@ -1,0 +1,172 @@
+// A revision failed on an object that is not the release's to change: Helm refuses to adopt an existing object
+// without its ownership metadata (`exists and cannot be imported into the current release`), a rollback finds an
+// object live that the manifest it compares against lacks (Helm 3: `no <Kind> with the name "x" found`; Helm 4:
+// `original object <Kind> with the name "x" not found`), or server-side apply finds fields another manager owns
+// (`Apply failed with 1 conflict: conflict with "kube-controller-manager" …: .spec.replicas`). The live object says
+// who owns it: another release (its meta.helm.sh annotations), nobody (kubectl, a deleted release), or another
+// field manager. A hook copy of this release is resource-moved-out-of-hook's finding.
+import { kindKey, type ResourceRef } from "../../helm/keys.js";
+import type { Release } from "../../helm/types.js";
+import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
+import type { Analyzer } from "../analyzer.js";
+import { classifyHelmError, type HelmError } from "../helm-errors.js";
+import { failedAttempts, hookBefore, operationOf, revisionEvidence, revisionKey } from "../history.js";
+import type { Evidence, Finding, Remediation } from "../types.js";
+
+interface Owner {
+  /** "release": another Helm release; "this": this release; "nobody": no Helm ownership. */
+  who: "release" | "this" | "nobody";
+  release?: string;
+  namespace?: string;
+  missing: string[];
+}
+
+function ownerOf(live: KubeObject, release: string, ns: string): Owner {
+  const a = live.metadata?.annotations ?? {};
+  const l = live.metadata?.labels ?? {};
+  const missing: string[] = [];
+  if (l["app.kubernetes.io/managed-by"] !== "Helm") missing.push("label app.kubernetes.io/managed-by=Helm");
+  if (a["meta.helm.sh/release-name"] !== release)
+    missing.push(`annotation meta.helm.sh/release-name=${release}`);
+  if (a["meta.helm.sh/release-namespace"] !== ns)
+    missing.push(`annotation meta.helm.sh/release-namespace=${ns}`);
+  const other = a["meta.helm.sh/release-name"];
+  const otherNs = a["meta.helm.sh/release-namespace"];
+  if (other && (other !== release || (otherNs && otherNs !== ns)))
+    return { who: "release", release: other, ...(otherNs ? { namespace: otherNs } : {}), missing };
+  if (missing.length === 0) return { who: "this", missing };
+  return { who: "nobody", missing };
+}
+
+function managers(live: KubeObject | undefined): string[] {
+  const mf = (live?.metadata?.managedFields ?? []) as { manager?: string }[];
+  return [...new Set(mf.map((m) => m.manager).filter((m): m is string => !!m))];
+}
+
+function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefined {
+  const name = r.name || ix.snapshot.release;
+  const ns = r.namespace || ix.namespace;
+  const o = e.object!;
+  const objNs = o.namespace || ns;
+  const key = kindKey(o.kind, objNs, o.name);
+  // A hook copy of this release: the chart moved it out of a hook.
+  if (e.kind !== "ssa-conflict" && hookBefore(ix, r, { key, kind: o.kind, name: o.name, namespace: objNs }))
+    return undefined;
+  const live = ix.get(o.kind, objNs, o.name);
+  const latest = ix.latest()!;
+  const op = operationOf(ix, r);
+  const ref: ResourceRef = { kind: o.kind, name: o.name, namespace: objNs };
+  const k = o.kind.toLowerCase();
+  const evidence: Evidence[] = [revisionEvidence(r)];
+  const remediations: Remediation[] = [];
+  let title: string;
+  let explanation: string;
+
+  if (e.kind === "ssa-conflict") {
+    const by = e.by ?? "another field manager";
+    const fields = e.fields?.length ? e.fields.join(", ") : "some fields";
+    evidence.push({
+      source: "live cluster",
+      detail: live
+        ? `${o.kind} ${objNs}/${o.name}: field managers ${managers(live).join(", ") || "(none recorded)"}`
+        : `${o.kind} ${objNs}/${o.name} is not in the snapshot`,
+    });
+    const hpa = by === "kube-controller-manager" && /\.spec\.replicas/.test(fields);
+    title = `${o.kind} ${o.name}: ${fields} belong${e.fields?.length === 1 ? "s" : ""} to ${by}, so Helm's server-side apply conflicts`;
+    explanation =
+      `Revision ${r.version} was applied with server-side apply (Helm 4), which sends the whole object as field manager "helm". ` +
+      `The API server refuses to let one manager take fields another one set (${fields} of ${o.kind} ${o.name} belong to "${by}") unless the apply forces it, so Helm recorded revision ${r.version} failed.` +
+      (hpa
+        ? " kube-controller-manager writes .spec.replicas when a HorizontalPodAutoscaler scales the Deployment: the chart should not set replicas while autoscaling is on."
+        : "");
+    if (hpa)
+      remediations.push({
+        action: "chart-fix",
+        summary: `Leave spec.replicas out of ${o.kind} ${o.name} when an autoscaler manages it (e.g. \`{{- if not .Values.autoscaling.enabled }}replicas: …{{- end }}\`), then upgrade again.`,
+        resources: [ref],
+      });
+    remediations.push({
+      action: "manual",
+      summary: `Take the fields over: run the upgrade again with \`--force-conflicts\` (Helm 4) — ${hpa ? "the autoscaler will take .spec.replicas back at its next sync" : `"${by}" loses them to Helm`}.`,
+      resources: [ref],
+    });
+  } else {
+    const owner = live ? ownerOf(live, name, ns) : undefined;
+    evidence.push({
+      source: "live cluster",
+      detail: !live
+        ? `${o.kind} ${objNs}/${o.name} does not exist now (deleted since): a retry may pass`
+        : owner!.who === "release"
+          ? `${o.kind} ${objNs}/${o.name} belongs to release ${owner!.release}${owner!.namespace ? ` (namespace ${owner!.namespace})` : ""}: meta.helm.sh/release-name=${owner!.release}`
+          : owner!.who === "this"
+            ? `${o.kind} ${objNs}/${o.name} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
+            : `${o.kind} ${objNs}/${o.name} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
+    });
+    const adopt = `\`kubectl label ${k} ${o.name} -n ${objNs} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name} -n ${objNs} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
+    if (!live) {
+      title = `${o.kind} ${o.name} blocked revision ${r.version} (${op}); it has since been removed`;
+      explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership. It no longer exists, so running the ${op} again should pass.`;
+      remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
+    } else if (owner!.who === "release") {
+      title = `${o.kind} ${o.name} belongs to release ${owner!.release}, so ${name}'s ${op} cannot take it over`;
+      explanation =
+        `Revision ${r.version} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations). ` +
+        `Helm never takes an object from another release${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so it recorded revision ${r.version} failed. ` +
+        `Two releases render the same object: one of them has to stop (rename it in one chart, or remove it from ${owner!.release} first).`;
+      remediations.push({
+        action: "manual",
+        summary: `Decide which release owns ${o.kind} ${o.name}: rename it in ${name}'s chart, or drop it from ${owner!.release} (\`helm upgrade ${owner!.release}\` without it, which deletes it), then run ${name}'s ${op} again. Taking it over by hand (${adopt}) makes ${owner!.release}'s next upgrade fail or delete it.`,
+        resources: [ref],
+      });
+    } else if (owner!.who === "this") {
+      title = `${o.kind} ${o.name} exists with ${name}'s ownership but is in no manifest the ${op} compared against`;
+      explanation =
+        `Revision ${r.version} (${op}) applies ${o.kind} ${o.name}, which exists live and carries this release's ownership, but the manifest Helm compared against does not have it (kept by \`helm.sh/resource-policy: keep\` when it left the chart, or created by hand). ` +
+        `Helm ${op === "rollback" ? "3's rollback has no adoption step and" : ""} fails on such an object, so revision ${r.version} is failed.`;
+      remediations.push({
+        action: "manual",
+        summary: `Delete the leftover (\`kubectl delete ${k} ${o.name} -n ${objNs}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
+        resources: [ref],
+      });
+    } else {
+      title = `${o.kind} ${o.name} exists without Helm ownership, so the ${op} to revision ${r.version} cannot adopt it`;
+      explanation =
+        `Revision ${r.version} renders ${o.kind} ${o.name}, which already exists but was not created by this release: it lacks ${owner!.missing.join(", ")}. ` +
+        `Helm adopts an existing object only when it carries this release's ownership metadata (pkg/action/validate.go), so it refused and recorded revision ${r.version} failed.`;
+      remediations.push({
+        action: "manual",
+        summary: `Let the ${op} adopt it: ${adopt}, then run the ${op} again (Helm ≥ 3.17: \`helm upgrade --take-ownership\` does the same). Or delete it if nothing else needs it.`,
+        resources: [ref],
+      });
+    }
+  }
+  const rolledBack = r !== latest;
+  return {
+    code: "resource-ownership-conflict",
+    severity: rolledBack || !live ? "warning" : "critical",
+    role: "root",
+    title,
+    explanation,
+    resources: [ref],
+    revisions: [r.version],
+    evidence,
+    remediations,
+    explains: [key, revisionKey(ix, r.version)],
+  };
+}
+
+const analyzer: Analyzer = {
+  run(ix) {
+    const out: Finding[] = [];
+    for (const r of failedAttempts(ix))
+      for (const e of classifyHelmError(r.info.description)) {
+        if (!e.object || e.hookEvent) continue;
+        if (e.kind !== "ownership" && e.kind !== "not-in-original" && e.kind !== "ssa-conflict") continue;
+        const f = finding(ix, r, e);
+        if (f) out.push(f);
+      }
+    return out;
+  },
+};
+
+export default analyzer;
