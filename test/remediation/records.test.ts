@@ -1,4 +1,4 @@
-// The records helm-doctor writes against what the real helm CLI wrote (../shared/fixtures/real-releases):
+// The records helm-doctor writes against what the real helm CLI wrote (test/fixtures/real-releases):
 // same object shape, type and labels, same payload fields in the same order, and the release serialiser
 // reproduces real Helm 3 and Helm 4 payloads byte for byte.
 import { afterEach, describe, expect, it } from "vitest";
