@@ -7,6 +7,10 @@ const isMap = (v: unknown): v is JsonMap => typeof v === "object" && v !== null 
 
 /** The patch that takes `original` to `modified`: changed and added fields, removed ones as null; lists whole. */
 export function createMergePatch(original: JsonMap, modified: JsonMap): JsonMap {
+  return diff(JSON.parse(JSON.stringify(original)), JSON.parse(JSON.stringify(modified)));
+}
+
+function diff(original: JsonMap, modified: JsonMap): JsonMap {
   const out: JsonMap = {};
   for (const [k, ov] of Object.entries(original)) {
     if (!(k in modified)) {
@@ -15,7 +19,7 @@ export function createMergePatch(original: JsonMap, modified: JsonMap): JsonMap 
     }
     const mv = modified[k]!;
     if (isMap(ov) && isMap(mv)) {
-      const sub = createMergePatch(ov, mv);
+      const sub = diff(ov, mv);
       if (Object.keys(sub).length > 0) out[k] = sub;
     } else if (!deepEqual(ov, mv)) out[k] = mv;
   }

@@ -308,7 +308,9 @@ function orderLike(items: Json[], order: Json[], mergeKey: string, maps: boolean
   return [...out, ...deletes];
 }
 
-const clone = <T>(v: T): T => structuredClone(v);
+// A JSON round trip: a copy the algorithm may mutate, without the undefined-valued keys typed client models
+// carry (JSON has no such keys; Go never sees them).
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** apimachinery's CreateTwoWayMergePatch: the patch that takes `original` to `modified`. */
 export function createTwoWayMergePatch(original: JsonMap, modified: JsonMap, schema?: PatchSchema): JsonMap {
