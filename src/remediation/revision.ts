@@ -220,3 +220,34 @@ export function written(
     ...(v.resumed ? { resumed: true } : {}),
   });
 }
+
+/** Helm's failRelease: the new record `failed`, described as Helm describes a failed upgrade or rollback. */
+export async function failRevision(ctx: Ctx, v: Revision, err: string): Promise<RemediationResult> {
+  const what = v.upgrade ? "Upgrade" : "Rollback";
+  v.rel.info.status = "failed";
+  v.rel.info.description = `${`${what} "${v.rel.name}" failed: ${err}`.trimEnd()}${v.suffix}`;
+  await v.persist(v.rel);
+  ctx.emit("done", `revision ${v.rel.version} failed: ${err.trim()}`);
+  return written(ctx, v, "failed", [err.trim()]);
+}
+
+/** The new record `deployed` with its final description. */
+export async function deployRevision(ctx: Ctx, v: Revision, description: string): Promise<RemediationResult> {
+  v.rel.info.status = "deployed";
+  v.rel.info.description = description;
+  await v.persist(v.rel);
+  ctx.emit("done", `revision ${v.rel.version} deployed: ${description}`);
+  return written(ctx, v, "succeeded");
+}
+
+/** Never leave a half-written revision: whatever broke, record the failure — or say it could not be. */
+export async function failSafely(ctx: Ctx, v: Revision, msg: string): Promise<RemediationResult> {
+  try {
+    return await failRevision(ctx, v, msg);
+  } catch (e2) {
+    return written(ctx, v, "failed", [
+      msg,
+      `could not record the failure either (${errorText(e2)}): revision ${v.rel.version} may still be ${v.rel.info.status}`,
+    ]);
+  }
+}

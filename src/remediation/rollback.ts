@@ -5,10 +5,17 @@
 import { errorText } from "../cluster/kubeclient.js";
 import type { Ctx } from "./context.js";
 import { runHooks } from "./hooks.js";
-import { beginRevision, type Revision, supersede, written } from "./revision.js";
+import {
+  beginRevision,
+  deployRevision,
+  failRevision,
+  failSafely,
+  type Revision,
+  supersede,
+  written,
+} from "./revision.js";
 import type { RemediationResult } from "./types.js";
 import { performUpdate } from "./update.js";
-import { failSafely } from "./upgrade.js";
 
 export async function executeRollback(ctx: Ctx): Promise<RemediationResult> {
   const v = await beginRevision(ctx);
@@ -23,7 +30,7 @@ export async function executeRollback(ctx: Ctx): Promise<RemediationResult> {
     });
     if (upd) {
       await supersede(ctx, v.latest);
-      return await fail(ctx, v, upd);
+      return await failRevision(ctx, v, upd);
     }
     const post = await runHooks(ctx, rel, "post-rollback", persist, v.ssa);
     if (post) return hookFailed(ctx, v, post);
@@ -36,22 +43,10 @@ export async function executeRollback(ctx: Ctx): Promise<RemediationResult> {
         ctx.warnings.push(`could not mark revision ${h.revision} superseded: ${errorText(e)}`);
       }
     }
-    rel.info.status = "deployed";
-    rel.info.description = `Rollback to ${v.src.version}${v.suffix}`;
-    await persist(rel);
-    ctx.emit("done", `revision ${rel.version} deployed: ${rel.info.description}`);
-    return written(ctx, v, "succeeded");
+    return await deployRevision(ctx, v, `Rollback to ${v.src.version}${v.suffix}`);
   } catch (e) {
-    return failSafely(ctx, v, errorText(e), (err) => fail(ctx, v, err));
+    return failSafely(ctx, v, errorText(e));
   }
-}
-
-async function fail(ctx: Ctx, v: Revision, err: string): Promise<RemediationResult> {
-  v.rel.info.status = "failed";
-  v.rel.info.description = `${`Rollback "${v.rel.name}" failed: ${err}`.trimEnd()}${v.suffix}`;
-  await v.persist(v.rel);
-  ctx.emit("done", `revision ${v.rel.version} failed: ${err.trim()}`);
-  return written(ctx, v, "failed", [err.trim()]);
 }
 
 /** Helm returns the hook error without recording anything more: the record stays pending-rollback. */
