@@ -1,6 +1,6 @@
 // In-memory ReleaseStore (Helm's driver.Memory), for tests of the remediation actions: releases kept as
 // values, with their record labels and annotations, and the Helm dialect each was written in.
-import { type Dialect, dialectOf, markDialect } from "../helm/gojson.js";
+import { type Dialect, dialectOf, markDialect, storedDialect } from "../helm/gojson.js";
 import type { Release } from "../helm/types.js";
 import {
   ReleaseExistsError,
@@ -23,7 +23,8 @@ export class MemoryReleaseStore implements ReleaseStore {
   readonly writes: string[] = [];
 
   constructor(releases: Release[] = []) {
-    for (const r of releases) this.entries.set(key(r.name, r.version), entry(r, {}));
+    // Seeded releases stand for stored records: their JSON shape says which Helm wrote them.
+    for (const r of releases) this.entries.set(key(r.name, r.version), entry(r, {}, storedDialect(r)));
   }
 
   describe(): string {
@@ -98,6 +99,6 @@ function key(name: string, revision: number): string {
   return `${name}.v${revision}`;
 }
 
-function entry(rel: Release, opts: StoreWriteOptions): Entry {
-  return { rel: structuredClone(rel), dialect: dialectOf(rel), annotations: { ...(opts.annotations ?? {}) } };
+function entry(rel: Release, opts: StoreWriteOptions, dialect = dialectOf(rel)): Entry {
+  return { rel: structuredClone(rel), dialect, annotations: { ...(opts.annotations ?? {}) } };
 }

@@ -11,6 +11,7 @@ import {
   markRawJson,
   payloadJson,
   releaseJson,
+  storedDialect,
   topLevelSpans,
 } from "../helm/gojson.js";
 import type { Release } from "../helm/types.js";
@@ -38,7 +39,7 @@ export function decodeRecordObject(o: KubeObject, driver: "secret" | "configmap"
   const spans = topLevelSpans(payloadJson(encoded));
   if (rel.chart && spans?.has("chart")) markRawJson(rel.chart, spans.get("chart")!);
   if (rel.config && spans?.has("config")) markRawJson(rel.config, spans.get("config")!);
-  markDialect(rel, dialectOf(rel));
+  markDialect(rel, storedDialect(rel));
   rel.labels = customLabels(o.metadata?.labels);
   annotationsRead.set(rel, { ...(o.metadata?.annotations ?? {}) });
   return rel;

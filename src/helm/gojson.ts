@@ -35,16 +35,19 @@ export function markRawJson(value: object, text: string): void {
   rawJson.set(value, text);
 }
 
+/** Which Helm wrote a release decoded from a record's JSON: Helm 3 always writes `info.deleted`, Helm 4 never. */
+export function storedDialect(rel: Release): Dialect {
+  if (typeof rel.apply_method === "string") return "helm4";
+  return "deleted" in rel.info ? "helm3" : "helm4";
+}
+
 /**
- * Which Helm wrote (or writes) a release: as read from its record, else from its shape — Helm 4 omits zero
- * times (no `info.deleted`) and sets apply_method on every release it makes.
+ * Which Helm a release belongs to: as its record was read (markDialect), else Helm 4 when it carries
+ * apply_method (Helm 4 sets it on every release it makes) and Helm 3 otherwise.
  */
 export function dialectOf(rel: Release | undefined): Dialect {
   if (!rel) return "helm3";
-  const marked = dialects.get(rel);
-  if (marked) return marked;
-  if (typeof rel.apply_method === "string") return "helm4";
-  return "deleted" in rel.info ? "helm3" : "helm4";
+  return dialects.get(rel) ?? (typeof rel.apply_method === "string" ? "helm4" : "helm3");
 }
 
 /** Top-level `key → raw JSON text` of a JSON object text (no parse of the values). */

@@ -5,7 +5,7 @@
 // --history-max pruning: a 409 means another operation holds the release).
 import { errorText } from "../cluster/kubeclient.js";
 import { createRelease, ReleaseExistsError } from "../cluster/store.js";
-import { dialectOf, goTime, markDialect } from "../helm/gojson.js";
+import { dialectOf, goTime } from "../helm/gojson.js";
 import { isPending, type Release } from "../helm/types.js";
 import type { KubeObject } from "../snapshot/types.js";
 import { type Ctx, checkHeads, result } from "./context.js";
@@ -124,7 +124,6 @@ export async function beginRevision(ctx: Ctx): Promise<Revision | RemediationRes
     const method = upgrade ? latest.apply_method : src.apply_method;
     rel.apply_method = method === "ssa" ? "ssa" : "csa";
   }
-  markDialect(rel, dialectOf(latest));
   const annotations = {
     [OPERATION_ANNOTATION]: o.operationId,
     [ACTION_ANNOTATION]: plan.action,
