@@ -238,3 +238,95 @@ describe("failure behaviour by record version", () => {
     expect(store.writes).toEqual(["create v3 pending-rollback", "update v3 pending-rollback"]);
   });
 });
+
+describe("patch kinds, locks and retries", () => {
+  const widget = (spec: Record<string, unknown>) =>
+    `---\n# Source: basic-app/templates/widget.yaml\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: yahoo-widget\nspec:\n${Object.entries(
+      spec,
+    )
+      .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+      .join("\n")}\n`;
+
+  it("a custom resource gets a two-way JSON merge patch from the old manifest; live-only fields stay", async () => {
+    const sc = foundingCase();
+    sc.releases[0]!.manifest += `\n${widget({ size: 1 })}`;
+    sc.releases[1]!.manifest += `\n${widget({ size: 2, color: "red" })}`;
+    sc.live.push(
+      sc.owned({
+        apiVersion: "example.com/v1",
+        kind: "Widget",
+        metadata: { name: "yahoo-widget", namespace: NS },
+        spec: { size: 2, color: "red", extra: "set by a controller" },
+      }),
+    );
+    const { items, kube, writer } = memory(sc);
+    const r = await run(items, writer, { action: "rollback", revision: 1 });
+    expect(r.errors).toEqual([]);
+    expect(kube.writes).toContain("patch(merge) Widget default/yahoo-widget");
+    expect(r.plan.changes.find((c) => c.ref.kind === "Widget")?.reason).toBe(
+      // The old manifest's object has no ownership metadata (Helm builds it without), so the patch sets it again.
+      "JSON merge patch (old manifest → new) of metadata, spec",
+    );
+    const w = kube.peek({
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      namespace: NS,
+      name: "yahoo-widget",
+    })!;
+    expect(w.spec).toEqual({ size: 1, extra: "set by a controller" });
+  });
+
+  it("Helm 4 ssa records: objects and hooks go through server-side apply", async () => {
+    const sc = foundingCase({ helm4: true });
+    for (const r of sc.releases) r.apply_method = "ssa";
+    const { items, kube, writer } = memory(sc);
+    const r = await run(items, writer, { action: "rerun-upgrade" });
+    expect(r.errors).toEqual([]);
+    expect(kube.writes).toEqual([
+      "apply ConfigMap default/basic-app-config",
+      "apply Service default/yahoo-basic-app",
+      "apply Deployment default/yahoo-basic-app",
+    ]);
+  });
+
+  it("another operation's record in the way of the lock: refused, nothing else written", async () => {
+    const sc = foundingCase();
+    const { items, kube, store, writer } = memory(sc);
+    const snap = buildSnapshot({
+      release: "yahoo",
+      namespace: NS,
+      objects: items,
+      now: new Date(FOUNDING_NOW),
+      source: "test",
+    });
+    const p = plan(snap, { action: "rerun-upgrade" });
+    const competing = structuredClone(sc.releases[1]!);
+    competing.version = 3;
+    competing.info = { ...competing.info, status: "pending-upgrade", description: "Preparing upgrade" };
+    // It lands between the plan's check and the lock: list() still saw revision 2 as the latest.
+    const list = store.list.bind(store);
+    let calls = 0;
+    store.list = async (name) => {
+      const heads = await list(name);
+      if (++calls === 2) await store.create(competing);
+      return heads;
+    };
+    const r = await execute(p, writer, { operationId: "op-3" });
+    expect(r.outcome).toBe("refused");
+    expect(r.errors[0]).toMatch(
+      /another operation \(install\/upgrade\/rollback\) is in progress: revision 3 already exists/,
+    );
+    expect(kube.writes).toEqual([]);
+    expect((await store.get("yahoo", 3)).info.description).toBe("Preparing upgrade");
+  });
+
+  it("a retried operation finds the revision it wrote and changes nothing", async () => {
+    const { items, kube, store, writer } = memory(foundingCase());
+    const first = await run(items, writer, { action: "rerun-upgrade" });
+    expect(first.outcome).toBe("succeeded");
+    const before = [...store.writes, ...kube.writes];
+    const again = await run(items, writer, { action: "rerun-upgrade" });
+    expect(again).toMatchObject({ outcome: "already-done", revision: 3, status: "deployed" });
+    expect([...store.writes, ...kube.writes]).toEqual(before);
+  });
+});
