@@ -134,8 +134,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class HttpKubeClient implements KubeClient {
   private readonly api: RawObjectApi;
   private readonly retry: WriterRetryPolicy;
-  /** API requests made (for tests and benchmarks). */
-  calls = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -161,7 +159,6 @@ export class HttpKubeClient implements KubeClient {
     let attempt = 0;
     for (;;) {
       attempt++;
-      this.calls++;
       try {
         return await withTimeout(fn(), this.retry.requestTimeoutMs, what);
       } catch (e) {
@@ -312,7 +309,6 @@ export class HttpKubeClient implements KubeClient {
     ms: number,
   ): Promise<{ done: boolean; error?: string; failedToStart?: boolean }> {
     const path = await this.path(ref, false);
-    this.calls++;
     return new Promise((resolve) => {
       let settled = false;
       let controller: AbortController | undefined;

@@ -39,10 +39,8 @@ export function updateStep(
   const patch = schema
     ? createThreeWayMergePatch(base, asJson(target), asJson(live), schema)
     : createMergePatch(base, asJson(target));
-  const fields = Object.keys(patch).filter((k) => !k.startsWith("$"));
-  return fields.length === 0 && Object.keys(patch).length === 0
-    ? { op: "unchanged", type }
-    : { op: "patch", type, patch, fields };
+  if (Object.keys(patch).length === 0) return { op: "unchanged", type };
+  return { op: "patch", type, patch, fields: Object.keys(patch).filter((k) => !k.startsWith("$")) };
 }
 
 /** What Update does with an object the old manifest has and the target lacks. */
