@@ -38,12 +38,8 @@ function asHelm4(releases: Release[]): Release[] {
   });
 }
 
-function run(
-  items: Obj[],
-  writer: ClusterWriter,
-  action: RemediationAction,
-  opts: { historyMax?: number } = {},
-) {
+/** The planner on the scenario's objects, as a diagnosis snapshot shows them. */
+function planOf(items: Obj[], action: RemediationAction) {
   const snap = buildSnapshot({
     release: "yahoo",
     namespace: NS,
@@ -51,10 +47,27 @@ function run(
     now: new Date(FOUNDING_NOW),
     source: "test",
   });
-  const p = plan(snap, action, { requestedBy: "@ana" });
+  return plan(snap, action, { requestedBy: "@ana" });
+}
+
+function run(
+  items: Obj[],
+  writer: ClusterWriter,
+  action: RemediationAction,
+  opts: { historyMax?: number } = {},
+) {
+  const p = planOf(items, action);
   expect(p.refusal).toBeUndefined();
   return execute(p, writer, { operationId: "op-1", requestedBy: "@ana", hookTimeoutMs: 50, ...opts });
 }
+
+/** The containers of the scenario's live Deployment, to change before the cluster is built. */
+const liveContainers = (sc: Scenario) =>
+  (
+    sc.live.find((o) => o.kind === "Deployment")!.spec as {
+      template: { spec: { containers: Record<string, unknown>[] } };
+    }
+  ).template.spec.containers;
 
 const deployment = (kube: MemoryKubeClient) =>
   kube.peek({ apiVersion: "apps/v1", kind: "Deployment", namespace: NS, name: "yahoo-basic-app" })!;
@@ -95,14 +108,7 @@ describe("rerun-upgrade on the in-memory pair", () => {
       env: [{ name: "INJECTED", value: "by-a-webhook" }],
     });
     const { items, kube, writer } = memory(sc);
-    const snap = buildSnapshot({
-      release: "yahoo",
-      namespace: NS,
-      objects: items,
-      now: new Date(FOUNDING_NOW),
-      source: "test",
-    });
-    const p = plan(snap, { action: "rerun-upgrade" });
+    const p = planOf(items, { action: "rerun-upgrade" });
     expect(p.changes.find((c) => c.ref.kind === "Deployment")).toMatchObject({
       op: "skip",
       reason: "unchanged",
@@ -118,9 +124,7 @@ describe("rerun-upgrade on the in-memory pair", () => {
 
   it("an injected sidecar makes Helm's patch a list-order directive only, which keeps the sidecar", async () => {
     const sc = foundingCase();
-    const live = sc.live.find((o) => o.kind === "Deployment")!;
-    const cs = (live.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec
-      .containers;
+    const cs = liveContainers(sc);
     cs.push({ name: "istio-proxy", image: "istio/proxyv2:1.22.0" });
     const { items, kube, writer } = memory(sc);
     const r = await run(items, writer, { action: "rerun-upgrade" });
@@ -131,9 +135,7 @@ describe("rerun-upgrade on the in-memory pair", () => {
 
   it("a changed Deployment gets a strategic merge patch that keeps the sidecar and injected env", async () => {
     const sc = foundingCase();
-    const live = sc.live.find((o) => o.kind === "Deployment")!;
-    const cs = (live.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec
-      .containers;
+    const cs = liveContainers(sc);
     cs[0]!.env = [{ name: "INJECTED", value: "by-a-webhook" }];
     cs.push({ name: "istio-proxy", image: "istio/proxyv2:1.22.0" });
     const { items, kube, writer } = memory(sc);
@@ -292,14 +294,7 @@ describe("patch kinds, locks and retries", () => {
   it("another operation's record in the way of the lock: refused, nothing else written", async () => {
     const sc = foundingCase();
     const { items, kube, store, writer } = memory(sc);
-    const snap = buildSnapshot({
-      release: "yahoo",
-      namespace: NS,
-      objects: items,
-      now: new Date(FOUNDING_NOW),
-      source: "test",
-    });
-    const p = plan(snap, { action: "rerun-upgrade" });
+    const p = planOf(items, { action: "rerun-upgrade" });
     const competing = structuredClone(sc.releases[1]!);
     competing.version = 3;
     competing.info = { ...competing.info, status: "pending-upgrade", description: "Preparing upgrade" };
