@@ -68,12 +68,20 @@ export function decodeSecretData(dataRelease: string): Release {
   return decodeReleaseString(b64decode(dataRelease, "secret data.release").toString("latin1"));
 }
 
-/** Helm's gzip header (Go's compress/gzip): mtime 0, XFL 2 (best compression), OS 255 (unknown). */
-export function encodeReleaseString(rel: Release): string {
-  const gz = gzipSync(Buffer.from(JSON.stringify(rel), "utf8"), { level: zc.Z_BEST_COMPRESSION });
+/**
+ * Helm's encodeRelease of a release's JSON text: gzip at best compression with Go's compress/gzip header
+ * (mtime 0, XFL 2, OS 255 unknown), then base64. The one record encoder.
+ */
+export function encodePayload(json: string): string {
+  const gz = gzipSync(Buffer.from(json, "utf8"), { level: zc.Z_BEST_COMPRESSION });
   gz[8] = 0x02;
   gz[9] = 0xff;
   return gz.toString("base64");
+}
+
+/** A release encoded with plain JSON.stringify (test scenarios; remediations write Go's JSON: gojson.ts). */
+export function encodeReleaseString(rel: Release): string {
+  return encodePayload(JSON.stringify(rel));
 }
 
 // Go's encoding/json fails the whole record on any type mismatch; check the fields Helm types strictly.

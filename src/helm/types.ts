@@ -101,6 +101,8 @@ export interface Release {
   namespace: string;
   /** Helm 4: "ssa" or "csa"; missing means client-side apply. */
   apply_method?: string;
+  /** Custom record labels (Helm's `Labels`, json:"-"): set by a release store, never in the JSON. */
+  labels?: Record<string, string>;
   [extra: string]: unknown;
 }
 

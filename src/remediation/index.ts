@@ -1,4 +1,4 @@
-// Remediation: plan (pure) and execute (through a ClusterWriter) Helm's rerun-upgrade and rollback, and the
+// Remediation: plan (pure) and execute (through a KubeClient and a ReleaseStore) Helm's rerun-upgrade and rollback, and the
 // hook-object repairs; remediate() ties them together for the CLI and the Slack worker.
 export { type ExecuteOptions, execute, multiError } from "./execute.js";
 export { knownRevisions, plan, requesterSuffix } from "./plan.js";

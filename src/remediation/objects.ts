@@ -1,6 +1,6 @@
 // Pure object helpers shared by the planner and the executor: stored manifests → the objects Helm would send
 // (namespace defaulted, ownership metadata on manifest objects only), Helm's resource identity for diffs, the
-// ownership check, the three-way JSON merge patch, and the GitOps markers that make a change short-lived.
+// ownership check, and the GitOps markers that make a change short-lived.
 import { apiGroup, isClusterScoped, type ResourceRef } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
 import type { Hook, Release } from "../helm/types.js";
@@ -122,80 +122,6 @@ export function ownershipError(t: TargetObject, problems: string[]): string {
 
 export function hasKeepPolicy(live: KubeObject | undefined): boolean {
   return live?.metadata?.annotations?.[RESOURCE_POLICY] === "keep";
-}
-
-// ---- three-way JSON merge patch (kubectl's jsonmergepatch.CreateThreeWayJSONMergePatch)
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isMap(a) && isMap(b)) {
-    // Keys holding undefined are absent in JSON (typed client models carry them).
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-/** Additions and changes that take `current` to `modified` (fields only in `current` are left alone). */
-function changes(current: unknown, modified: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, mv] of Object.entries(modified)) {
-    const cv = isMap(current) ? current[k] : undefined;
-    if (isMap(mv) && isMap(cv)) {
-      const sub = changes(cv, mv);
-      if (Object.keys(sub).length > 0) out[k] = sub;
-    } else if (!deepEqual(mv, cv)) out[k] = mv;
-  }
-  return out;
-}
-
-/** Fields the last applied configuration had and the new one drops, as nulls. */
-function deletions(original: unknown, modified: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!isMap(original)) return out;
-  for (const [k, ov] of Object.entries(original)) {
-    if (!(k in modified)) out[k] = null;
-    else if (isMap(ov) && isMap(modified[k])) {
-      const sub = deletions(ov, modified[k] as Record<string, unknown>);
-      if (Object.keys(sub).length > 0) out[k] = sub;
-    }
-  }
-  return out;
-}
-
-function mergeInto(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    out[k] = isMap(v) && isMap(out[k]) ? mergeInto(out[k] as Record<string, unknown>, v) : v;
-  }
-  return out;
-}
-
-/**
- * original = the object as the previous release manifest had it, modified = the target, current = live.
- * Lists are replaced whole (JSON merge patch has no merge keys). `{}` means nothing to change.
- */
-export function threeWayMergePatch(
-  original: KubeObject | undefined,
-  modified: KubeObject,
-  current: KubeObject,
-): Record<string, Json> {
-  const m = modified as Record<string, unknown>;
-  const del = deletions(original, m);
-  const add = changes(current, m);
-  // apiVersion/kind/name must not change through a patch.
-  delete add.apiVersion;
-  delete add.kind;
-  delete del.apiVersion;
-  delete del.kind;
-  return mergeInto(del, add) as Record<string, Json>;
 }
 
 // ---- GitOps controllers that would revert a native change

@@ -11,13 +11,11 @@ import { SnapshotIndex } from "../snapshot/index.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
 import {
   gitopsMarkers,
-  hasKeepPolicy,
   hookObject,
   manifestObjects,
   ownershipError,
   ownershipProblems,
   type TargetObject,
-  threeWayMergePatch,
 } from "./objects.js";
 import type {
   Plan,
@@ -27,6 +25,7 @@ import type {
   RemediationAction,
   StatusTransition,
 } from "./types.js";
+import { staleStep, updateStep } from "./update.js";
 
 /** " (helm-doctor, requested by @ana)": who asked, in the description `helm history` shows. */
 export function requesterSuffix(requestedBy?: string): string {
@@ -151,6 +150,7 @@ function diffChanges(
   current: Release,
   target: Release,
   mode: "upgrade" | "rollback",
+  method: "csa" | "ssa",
 ): Diff {
   const ns = ix.namespace;
   const cur = manifestObjects(current, ns, false);
@@ -194,27 +194,35 @@ function diffChanges(
       });
       continue;
     }
-    const patch = threeWayMergePatch(orig.object, t.object, live);
+    const step = updateStep(orig.object, t.object, live, method);
     const redacted = live.kind === "Secret";
+    const how =
+      step.op === "apply"
+        ? "server-side apply"
+        : "type" in step && step.type === "strategic"
+          ? "three-way strategic merge patch"
+          : "JSON merge patch (old manifest → new)";
     out.changes.push(
-      Object.keys(patch).length === 0 && !redacted
+      step.op === "unchanged" && !redacted
         ? { op: "skip", ref: t.ref, owned: true, reason: "unchanged" }
         : {
             op: "patch",
             ref: t.ref,
             owned: true,
             reason: redacted
-              ? "three-way merge patch (Secret data is not read, so it may turn out unchanged)"
-              : `three-way merge patch of ${Object.keys(patch).join(", ")}`,
+              ? `${how} (Secret data is not read, so it may turn out unchanged)`
+              : step.op === "patch"
+                ? `${how} of ${step.fields.join(", ")}`
+                : how,
           },
     );
   }
   for (const c of cur.objects) {
     if (tgtKeys.has(c.key)) continue;
-    const live = liveOf(ix, c);
-    if (!live)
+    const step = staleStep(liveOf(ix, c));
+    if (step === "gone")
       out.changes.push({ op: "skip", ref: c.ref, reason: `not in revision ${target.version}; already gone` });
-    else if (hasKeepPolicy(live))
+    else if (step === "keep")
       out.changes.push({
         op: "skip",
         ref: c.ref,
@@ -371,7 +379,7 @@ export function plan(snapshot: Snapshot, action: RemediationAction, opts: PlanOp
       } satisfies StatusTransition);
       p.transitions.push({ revision: current.version, from: current.info.status, to: ["superseded"] });
       p.hooks = [...plannedHooks(source.hooks, "pre-upgrade"), ...plannedHooks(source.hooks, "post-upgrade")];
-      const d = diffChanges(ix, current, source, "upgrade");
+      const d = diffChanges(ix, current, source, "upgrade", p.applyMethod);
       if (d.refusal) return refuse(d.refusal);
       p.changes = [...hookChanges(ix, source, p.hooks), ...d.changes];
       p.warnings.push(...blockedHookWarnings(p));
@@ -418,7 +426,7 @@ export function plan(snapshot: Snapshot, action: RemediationAction, opts: PlanOp
         ...plannedHooks(target.hooks, "pre-rollback"),
         ...plannedHooks(target.hooks, "post-rollback"),
       ];
-      const d = diffChanges(ix, latest, target, "rollback");
+      const d = diffChanges(ix, latest, target, "rollback", p.applyMethod);
       if (d.refusal) return refuse(d.refusal);
       p.changes = [...hookChanges(ix, target, p.hooks), ...d.changes];
       p.warnings.push(...blockedHookWarnings(p));

@@ -4,12 +4,8 @@
 import { randomUUID } from "node:crypto";
 import type { LiveSource } from "../cluster/live.js";
 import type { SnapshotSource } from "../cluster/source.js";
-import {
-  type ClusterWriter,
-  KubeWriter,
-  type RecordHead,
-  type WriterRetryPolicy,
-} from "../cluster/writer.js";
+import type { ReleaseHead } from "../cluster/store.js";
+import { type ClusterWriter, KubeWriter, type WriterRetryPolicy } from "../cluster/writer.js";
 import type { ResourceRef } from "../helm/keys.js";
 import { isPending } from "../helm/types.js";
 import type { Snapshot } from "../snapshot/types.js";
@@ -113,9 +109,9 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
   const { source, writer } = await connect(req);
 
   // A retry of an operation that already wrote its revision: report it, or continue it when still pending.
-  let heads: RecordHead[] = [];
+  let heads: ReleaseHead[] = [];
   if (req.action === "rerun-upgrade" || req.action === "rollback") {
-    heads = await writer.listRecords(req.release, req.namespace);
+    heads = await (await writer.releases(req.namespace, req.release)).list(req.release);
   }
   const mine = heads.find((h) => h.annotations[OPERATION_ANNOTATION] === operationId);
   const resuming = mine && isPending(mine.status) && heads[heads.length - 1]?.revision === mine.revision;

@@ -1,6 +1,6 @@
 // Group A (release state): each analyzer on a realistic cluster state built with the scenario builders, through
 // diagnose(buildSnapshot(bundle items)) — the path the CLI takes — plus near misses, the real records from
-// ../shared/fixtures, and end-to-end CLI runs.
+// test/fixtures/real-releases, and end-to-end CLI runs.
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -434,7 +434,7 @@ describe("release-record-size", () => {
   });
 });
 
-describe("real release records from ../shared/fixtures", () => {
+describe("real release records from test/fixtures/real-releases", () => {
   for (const file of realRecordFiles()) {
     it(`${file}: no critical finding from group A`, () => {
       const obj = readRealRecord(file) as KubeObject;

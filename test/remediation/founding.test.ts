@@ -1,8 +1,8 @@
 // The founding case fixed three ways through remediate() against the fake API server: re-run the upgrade,
 // roll back to revision 1, or restore the ConfigMap alone — plus the refusals that keep it safe.
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeRecordObject } from "../../src/cluster/store-records.js";
 import { recordName } from "../../src/helm/codec.js";
-import { customLabels, recordObject } from "../../src/remediation/records.js";
 import { FOUNDING_NOW, foundingCase } from "../support/scenarios/founding.js";
 import { configMap, type Env, record, recordObj, revisions, run, setup, writes } from "./support.js";
 
@@ -125,10 +125,8 @@ describe("rerun-upgrade on the founding case", () => {
       status: "pending-upgrade",
       description: "Preparing upgrade (helm-doctor)",
     };
-    const obj = recordObject(pending, {
-      driver: "secret",
+    const obj = encodeRecordObject(pending, "secret", {
       dialect: "helm3",
-      custom: customLabels({}),
       annotations: { "helm-doctor/operation-id": "job-7" },
       createdAt: 1,
     });
@@ -246,10 +244,12 @@ describe("safety", () => {
     competing.version = 3;
     competing.info = { ...competing.info, status: "pending-upgrade", description: "Preparing upgrade" };
     // The other operation creates revision 3 between our check and our create.
-    const real = env.writer.createRecord.bind(env.writer);
-    env.writer.createRecord = async (obj) => {
-      env!.srv.seed([recordObject(competing, { driver: "secret", dialect: "helm3", createdAt: 1 })]);
-      return real(obj);
+    const kube = env.writer.kube;
+    const real = kube.create.bind(kube);
+    kube.create = async (obj, opts) => {
+      if (obj.kind === "Secret")
+        env!.srv.seed([encodeRecordObject(competing, "secret", { dialect: "helm3", createdAt: 1 })]);
+      return real(obj, opts);
     };
     const r = await run(env, { action: "rerun-upgrade", expectedRevision: 2 });
     expect(r.outcome).toBe("refused");

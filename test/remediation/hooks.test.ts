@@ -2,8 +2,8 @@
 // persisted as Running before each hook is created, hook-succeeded deletion, failures that end in a failed
 // record with Helm's description; and the manifest diff's deletions with resource-policy: keep.
 import { afterEach, describe, expect, it } from "vitest";
+import { payloadJson } from "../../src/helm/gojson.js";
 import { multiError } from "../../src/remediation/execute.js";
-import { payloadJson } from "../../src/remediation/gojson.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { foundingWithJobHook, rollbackWithExtras } from "../support/scenarios/remediation.js";
 import { configMap, type Env, record, recordObj, run, setup, writes } from "./support.js";

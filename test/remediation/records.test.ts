@@ -1,10 +1,17 @@
-// The records helm-doctor writes against what the real helm CLI wrote (../shared/fixtures/real-releases):
+// The records helm-doctor writes against what the real helm CLI wrote (test/fixtures/real-releases):
 // same object shape, type and labels, same payload fields in the same order, and the release serialiser
 // reproduces real Helm 3 and Helm 4 payloads byte for byte.
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeRecordObject } from "../../src/cluster/store-records.js";
 import { decodeRecord, type RecordObject } from "../../src/helm/codec.js";
-import { goString, goTime, payloadJson, releaseJson, topLevelSpans } from "../../src/remediation/gojson.js";
-import { readRecord } from "../../src/remediation/records.js";
+import {
+  dialectOf,
+  goString,
+  goTime,
+  payloadJson,
+  releaseJson,
+  topLevelSpans,
+} from "../../src/helm/gojson.js";
 import { readRealRecord, realRecordFiles } from "../support/real-fixtures.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { foundingWithJobHook } from "../support/scenarios/remediation.js";
@@ -93,8 +100,8 @@ describe("Go JSON", () => {
     it(`re-serialises ${f} as Helm wrote it`, () => {
       const o = readRealRecord(f) as unknown as Obj;
       const json = payloadJson(Buffer.from(o.data.release, "base64").toString("latin1"));
-      const rec = readRecord(o as never, "secret");
-      const again = releaseJson(rec.release, rec.dialect, rec.raw);
+      const rel = decodeRecordObject(o as never, "secret");
+      const again = releaseJson(rel, dialectOf(rel));
       // One fixture was edited and re-compressed by hand upstream (pretty-printed JSON): not Helm's bytes.
       if (f.includes("reencoded")) expect(JSON.parse(again)).toEqual(JSON.parse(json));
       else expect(again).toBe(json);

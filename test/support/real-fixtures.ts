@@ -1,10 +1,11 @@
-// The real release records in ../shared/fixtures/real-releases (see its SOURCES.md).
+// The real release records in test/fixtures/real-releases (written by the real helm CLI or Helm's library;
+// where each comes from is in its SOURCES.md).
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { RecordObject } from "../../src/helm/codec.js";
 
-export const REAL_DIR = fileURLToPath(new URL("../../../shared/fixtures/real-releases/", import.meta.url));
+export const REAL_DIR = fileURLToPath(new URL("../fixtures/real-releases/", import.meta.url));
 
 export function realRecordFiles(): string[] {
   return readdirSync(REAL_DIR)

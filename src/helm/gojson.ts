@@ -2,8 +2,8 @@
 // strings escaped like Go (<, >, & and U+2028/9 as \uXXXX), times as RFC3339Nano, and the chart and config
 // copied byte-for-byte from the stored record instead of re-serialised (Go sorts map keys and prints floats
 // its own way; a JSON.parse/stringify round trip would not give the same bytes).
-import { gunzipSync, gzipSync, constants as zc } from "node:zlib";
-import type { Hook, Release } from "../helm/types.js";
+import { gunzipSync } from "node:zlib";
+import type { Hook, Release } from "./types.js";
 
 /** Helm 3 (zero times as "", `deleted` always present) or Helm 4 (zero times omitted, apply_method). */
 export type Dialect = "helm3" | "helm4";
@@ -20,11 +20,34 @@ export function goTime(d: Date): string {
   return d.toISOString().replace(/\.(\d*?)0*Z$/, (_, f: string) => (f ? `.${f}Z` : "Z"));
 }
 
-/** Which Helm wrote a release: Helm 4 omits zero times (no `info.deleted`) and may set apply_method. */
-export function dialectOf(rel: Release | undefined): Dialect {
-  if (!rel) return "helm3";
+// What a release store read about a record's bytes, kept beside the decoded values: the dialect of each
+// release and the raw JSON text of its chart and config (so a rewrite copies them byte for byte).
+const dialects = new WeakMap<Release, Dialect>();
+const rawJson = new WeakMap<object, string>();
+
+/** Remember that `rel` was read from a record written in dialect `d`. */
+export function markDialect(rel: Release, d: Dialect): void {
+  dialects.set(rel, d);
+}
+
+/** Remember the exact JSON text `value` (a release's chart or config object) was decoded from. */
+export function markRawJson(value: object, text: string): void {
+  rawJson.set(value, text);
+}
+
+/** Which Helm wrote a release decoded from a record's JSON: Helm 3 always writes `info.deleted`, Helm 4 never. */
+export function storedDialect(rel: Release): Dialect {
   if (typeof rel.apply_method === "string") return "helm4";
   return "deleted" in rel.info ? "helm3" : "helm4";
+}
+
+/**
+ * Which Helm a release belongs to: as its record was read (markDialect), else Helm 4 when it carries
+ * apply_method (Helm 4 sets it on every release it makes) and Helm 3 otherwise.
+ */
+export function dialectOf(rel: Release | undefined): Dialect {
+  if (!rel) return "helm3";
+  return dialects.get(rel) ?? (typeof rel.apply_method === "string" ? "helm4" : "helm3");
 }
 
 /** Top-level `key → raw JSON text` of a JSON object text (no parse of the values). */
@@ -106,14 +129,6 @@ export function payloadJson(encoded: string): string {
   return json.toString("utf8");
 }
 
-/** Helm's encodeRelease of an already-serialised JSON text: gzip (best compression, Go's header) → base64. */
-export function encodeJson(json: string): string {
-  const gz = gzipSync(Buffer.from(json, "utf8"), { level: zc.Z_BEST_COMPRESSION });
-  gz[8] = 0x02;
-  gz[9] = 0xff;
-  return gz.toString("base64");
-}
-
 /** Raw JSON of fields copied verbatim (chart, config) from the source record. */
 export interface RawFields {
   chart?: string;
@@ -160,7 +175,8 @@ export function hookJson(h: Hook, d: Dialect): string {
 
 /**
  * The release as Helm's json.Marshal writes it (pkg/release{,/v1}: Release, Info, Hook, HookExecution in
- * struct order). `raw` supplies chart/config text to copy; without it they are serialised from `rel`.
+ * struct order). Chart and config are copied from `raw`, else from the text they were read from
+ * (markRawJson), else serialised from `rel`.
  */
 export function releaseJson(rel: Release, d: Dialect, raw: RawFields = {}): string {
   const i = rel.info;
@@ -172,9 +188,12 @@ export function releaseJson(rel: Release, d: Dialect, raw: RawFields = {}): stri
     ["status", strOmit(i.status)],
     ["notes", strOmit(i.notes)],
   ]);
-  const chart = raw.chart ?? (rel.chart ? JSON.stringify(rel.chart) : undefined);
+  const rawOf = (v: object | undefined) => (v ? rawJson.get(v) : undefined);
+  const chart = raw.chart ?? rawOf(rel.chart) ?? (rel.chart ? JSON.stringify(rel.chart) : undefined);
   const config =
-    raw.config ?? (rel.config && Object.keys(rel.config).length > 0 ? JSON.stringify(rel.config) : undefined);
+    raw.config ??
+    rawOf(rel.config) ??
+    (rel.config && Object.keys(rel.config).length > 0 ? JSON.stringify(rel.config) : undefined);
   const hooks =
     rel.hooks && rel.hooks.length > 0 ? `[${rel.hooks.map((h) => hookJson(h, d)).join(",")}]` : undefined;
   return obj([
