@@ -5,7 +5,7 @@ import { kindKey, type ResourceRef } from "../helm/keys.js";
 import type { Release } from "../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../snapshot/index.js";
 import type { Analyzer } from "./analyzer.js";
-import { lastGoodBefore } from "./history.js";
+import { failedHookEvent, failureKeys, isTimeoutText, lastGoodBefore } from "./history.js";
 import { classifyPod, type PodProblem, type PodProblemCode, podRefKey } from "./pods.js";
 import type { Evidence, Finding, Remediation, Severity } from "./types.js";
 import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "./workloads.js";
@@ -662,6 +662,18 @@ export interface PodAnalyzerSpec {
   evidence?: (g: PodGroup, ix: SnapshotIndex) => { lead?: Evidence[]; tail?: Evidence[] };
 }
 
+/**
+ * Did Helm's --wait for the latest revision time out on these pods? The revision failed waiting (not in a hook),
+ * and the pods run its template while holding up the rollout or leaving the workload without a ready pod.
+ */
+export function waitedOn(ix: SnapshotIndex, g: PodGroup): boolean {
+  const latest = ix.latest();
+  if (!latest || latest.info.status !== "failed") return false;
+  const d = latest.info.description ?? "";
+  if (!isTimeoutText(d) || failedHookEvent(d)) return false;
+  return g.ctx.origin.from?.rel === latest && (g.ctx.rolloutStuck || g.ctx.readyPods === 0);
+}
+
 export function podAnalyzer(spec: PodAnalyzerSpec): Analyzer {
   return {
     run(ix: SnapshotIndex): Finding[] {
@@ -705,6 +717,8 @@ export function podAnalyzer(spec: PodAnalyzerSpec): Analyzer {
         };
         // Pods of the newest ReplicaSet are why its rollout stalls: fold `rollout-stalled` into this finding.
         if (g.ctx.inNewRs) f.explains = [rolloutKey(g.workload.namespace, g.workload.name)];
+        // Pods of the latest revision that never got ready are why its --wait timed out.
+        if (waitedOn(ix, g)) f.explains = [...(f.explains ?? []), ...failureKeys(ix, latest!)];
         return f;
       });
     },

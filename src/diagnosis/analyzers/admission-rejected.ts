@@ -25,11 +25,26 @@ function reasonOf(e: HelmError): string {
   return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }
 
+/**
+ * The object a refusal names — or, when the API server's message names none (webhooks often do not), the one
+ * object of the revision that is missing live while the objects Helm applied before it exist; failing that, a
+ * missing object whose kind the webhook's name mentions.
+ */
+function refusedObject(ix: SnapshotIndex, r: Release, e: HelmError): HelmError["object"] {
+  if (e.object) return e.object;
+  const missing = ix.manifest(r).filter((d) => d.kind && !ix.get(d.kind, d.namespace, d.name));
+  const pick =
+    missing.length === 1
+      ? missing[0]
+      : missing.find((d) => `${e.by ?? ""} ${e.text}`.toLowerCase().includes(d.kind.toLowerCase()));
+  return pick ? { kind: pick.kind, name: pick.name, namespace: pick.namespace } : undefined;
+}
+
 function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding {
   const ns = r.namespace || ix.namespace;
   const op = operationOf(ix, r);
   const latest = ix.latest()!;
-  const obj = e.object;
+  const obj = refusedObject(ix, r, e);
   const what = obj ? `${obj.kind} ${obj.name}` : "an object of the release";
   const ref: ResourceRef | undefined = obj
     ? { kind: obj.kind, name: obj.name, namespace: obj.namespace ?? ns }
@@ -81,7 +96,7 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding {
     role: "root",
     title: title.length > 300 ? `${title.slice(0, 299)}…` : title,
     explanation:
-      `Helm applies a revision object by object. During the ${op} to revision ${r.version} the API server's admission refused ${what}, so Helm stopped and recorded revision ${r.version} failed; the objects applied before it exist, nothing was deleted or rolled back. ` +
+      `Helm applies a revision object by object. During the ${op} ${op === "install" ? `(revision ${r.version})` : `to revision ${r.version}`} the API server's admission refused ${what}, so Helm stopped and recorded revision ${r.version} failed; the objects applied before it exist, nothing was deleted or rolled back. ` +
       why,
     resources: ref ? [ref] : [],
     revisions: [r.version],
