@@ -37,6 +37,7 @@ Usage:
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
   helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
+  helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
 Options:
@@ -383,6 +384,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help")
           ? help(io)
           : await cmdRemediate("rollback", rest, io);
+      case "rbac": {
+        if (rest.includes("-h") || rest.includes("--help")) {
+          const { RBAC_HELP } = await import("./rbac/command.js");
+          io.out(RBAC_HELP);
+          return EXIT.ok;
+        }
+        const { rbacCommand, RbacUsageError } = await import("./rbac/command.js");
+        try {
+          io.out(rbacCommand(rest));
+        } catch (e) {
+          if (e instanceof RbacUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+        return EXIT.ok;
+      }
       case "restore-hooks":
         return rest.includes("-h") || rest.includes("--help")
           ? help(io)
