@@ -313,20 +313,36 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
     return source;
   };
   try {
+    // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
+    const { observability } = await import("./observability/daemon.js");
+    const obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory });
+      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger });
+      if (h.worker) obs.watchWorkers(h.worker);
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
       );
     } else {
       const { startWorker } = await import("./queue/worker.js");
-      await startWorker(config, { sourceFactory });
-      io.err("helm-doctor worker: waiting for jobs\n");
+      const h = await startWorker(config, { sourceFactory, log: obs.log });
+      obs.watchWorkers(h);
+      const { withTimeout } = await import("./queue/redis.js");
+      const port = await obs.serveOps(config.port, () =>
+        withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
+      );
+      io.err(
+        `helm-doctor worker: waiting for jobs${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
+      );
     }
   } catch (e) {
     const name = (e as Error).name;
-    if (name === "PolicyError" || name === "StartupError" || name === "ConfigError")
+    if (
+      name === "PolicyError" ||
+      name === "StartupError" ||
+      name === "ConfigError" ||
+      name === "LogConfigError"
+    )
       throw new SourceError((e as Error).message);
     throw e;
   }
