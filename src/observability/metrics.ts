@@ -92,6 +92,7 @@ export function kubeRequestInfo(
   const [path = "", query = ""] = rawPath.split("?");
   const parts = path.split("/").filter(Boolean);
   let rest: string[];
+  if (parts[0] === "api" && parts[1] !== undefined && !/^v\d/.test(parts[1])) return undefined;
   if (parts[0] === "api" && parts.length >= 2) rest = parts.slice(2);
   else if (parts[0] === "apis" && parts.length >= 3) rest = parts.slice(3);
   else if (parts[0] === "api" || parts[0] === "apis" || parts[0] === "version")

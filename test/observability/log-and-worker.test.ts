@@ -1,0 +1,176 @@
+// The logger on its own (format, level, scrubbing, audit events) and `helm-doctor worker`'s own /healthz,
+// /readyz and /metrics.
+import { type ChildProcess, spawn } from "node:child_process";
+import { Writable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli.js";
+import { auditEvent, createLogger, toLog } from "../../src/observability/log.js";
+import { kubeRequestInfo } from "../../src/observability/metrics.js";
+import { BIN, ROOT } from "../support/cli.js";
+import { freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { eventually } from "../support/slack-app.js";
+
+function sink(): Writable & { text: () => string } {
+  let buf = "";
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      buf += chunk;
+      cb();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => buf;
+  return w;
+}
+
+const TOKEN = "xoxb-111-222-abcdefABCDEF1234";
+
+describe("logger", () => {
+  it("JSON by default off a terminal: level, time, message, audit fields; configured secrets scrubbed", () => {
+    const out = sink();
+    const log = toLog(
+      createLogger({
+        env: {
+          SLACK_BOT_TOKEN: TOKEN,
+          SLACK_SIGNING_SECRET: "sign-me-please",
+          REDIS_URL: "redis://:p4ss-w0rd@r:6379",
+        },
+        destination: out,
+        isTTY: false,
+        name: "worker",
+      }),
+    );
+    log.info("connected with", "sign-me-please", "to redis://:p4ss-w0rd@r:6379");
+    log.info(
+      auditEvent({
+        who: "@ana",
+        what: "rollback",
+        release: "yahoo",
+        toRevision: 3,
+        outcome: "succeeded",
+        note: `token ${TOKEN}`,
+      }),
+    );
+    log.warn(new Error(`slack said no for ${TOKEN}`));
+    log.debug("not shown at info");
+    const lines = out
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ level: "info", component: "worker", time: expect.any(String) });
+    expect(lines[1]).toMatchObject({
+      level: "info",
+      msg: "audit",
+      audit: { who: "@ana", what: "rollback", release: "yahoo", toRevision: 3, outcome: "succeeded" },
+    });
+    expect(lines[2]).toMatchObject({ level: "warn", err: { type: "Error" } });
+    for (const s of [TOKEN, "sign-me-please", "p4ss-w0rd"]) expect(out.text()).not.toContain(s);
+    expect(out.text()).toContain("[redacted]");
+  });
+
+  it("text on a terminal, or with LOG_FORMAT=text; LOG_LEVEL filters", () => {
+    const out = sink();
+    const log = toLog(
+      createLogger({ env: { LOG_LEVEL: "warn", NO_COLOR: "1" }, destination: out, isTTY: true }),
+    );
+    log.info("hidden");
+    log.warn("redis (worker): connection refused; reconnecting");
+    expect(out.text()).not.toContain("hidden");
+    expect(out.text()).toMatch(/WARN.*redis \(worker\): connection refused; reconnecting/);
+    expect(() => JSON.parse(out.text())).toThrow();
+    const j = sink();
+    toLog(createLogger({ env: { LOG_FORMAT: "json" }, destination: j, isTTY: true })).info("x");
+    expect(JSON.parse(j.text())).toMatchObject({ msg: "x" });
+  });
+
+  it("a wrong LOG_FORMAT or LOG_LEVEL stops serve/worker with a message naming it", async () => {
+    let err = "";
+    const code = await main(["worker"], {
+      out: () => {},
+      err: (s) => {
+        err += s;
+      },
+      env: { SLACK_BOT_TOKEN: "xoxb-1", LOG_FORMAT: "yaml" },
+      stdoutIsTTY: false,
+    });
+    expect(code).toBe(1);
+    expect(err).toContain('LOG_FORMAT="yaml" must be json or text');
+  });
+});
+
+describe("Kubernetes request names", () => {
+  it.each([
+    ["GET", "/api/v1/namespaces/shop/secrets?labelSelector=owner%3Dhelm", "list", "secrets"],
+    ["GET", "/api/v1/namespaces/shop/secrets/sh.helm.release.v1.yahoo.v2", "get", "secrets"],
+    [
+      "GET",
+      "/apis/batch/v1/namespaces/shop/jobs?fieldSelector=metadata.name%3Dm&watch=true",
+      "watch",
+      "jobs",
+    ],
+    ["POST", "/api/v1/namespaces/shop/configmaps", "create", "configmaps"],
+    ["PUT", "/api/v1/namespaces/shop/secrets/x", "update", "secrets"],
+    ["PATCH", "/apis/apps/v1/namespaces/shop/deployments/web", "patch", "deployments"],
+    ["DELETE", "/apis/apps/v1/namespaces/shop/deployments/web", "delete", "deployments"],
+    ["GET", "/api/v1/namespaces/shop/pods/web-1/log", "get", "pods/log"],
+    ["GET", "/api/v1/secrets", "list", "secrets"],
+    ["GET", "/apis/apps/v1", "discovery", ""],
+  ])("%s %s → %s %s", (method, path, verb, resource) => {
+    expect(kubeRequestInfo(method, path)).toEqual({ verb, resource });
+  });
+  it("is not fooled by Slack's Web API paths", () => {
+    expect(kubeRequestInfo("POST", "/api/chat.postMessage")).toBeUndefined();
+    expect(kubeRequestInfo("GET", "/slack/events")).toBeUndefined();
+  });
+});
+
+describe("helm-doctor worker serves /healthz, /readyz and /metrics", () => {
+  let redis: TestRedis;
+  let child: ChildProcess;
+  let stdout = "";
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await redis?.stop();
+  });
+
+  it("on PORT, with JSON logs on stdout", async () => {
+    redis = await startTestRedis();
+    const port = await freePort();
+    child = spawn(process.execPath, [BIN, "worker"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLACK_BOT_TOKEN: TOKEN,
+        REDIS_URL: redis.url,
+        PORT: String(port),
+        HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("obs-worker"),
+        KUBECONFIG: "/nonexistent",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (stdout += d));
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(
+      async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
+      20_000,
+      "worker ready",
+    );
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
+    const m = await (await fetch(`${base}/metrics`)).text();
+    expect(m).toContain("# TYPE helm_doctor_diagnoses_total counter");
+    expect(m).toMatch(/helm_doctor_queue_jobs\{queue="diagnose",state="waiting"\} 0/);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    child.kill("SIGTERM");
+    await exited;
+    expect(stdout).not.toContain(TOKEN);
+    for (const l of stdout.trim().split("\n").filter(Boolean))
+      expect(JSON.parse(l)).toMatchObject({ component: "worker" });
+  }, 40_000);
+});
