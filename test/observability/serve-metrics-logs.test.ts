@@ -103,7 +103,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const after = (seq: number, pred: (c: RecordedCall) => boolean, ms = 15_000) =>
+const callAfter = (seq: number, pred: (c: RecordedCall) => boolean, ms = 15_000) =>
   fake.waitFor((c) => c.seq > seq && pred(c), ms);
 const last = () => fake.calls.at(-1)?.seq ?? 0;
 type Button = { action_id: string; value: string; text?: { text: string } };
@@ -159,7 +159,7 @@ describe("metrics and logs of a real run", () => {
       userId: ANA,
     });
     expect(res.status).toBe(200);
-    const posted = await after(
+    const posted = await callAfter(
       seq,
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL,
     );
@@ -174,7 +174,7 @@ describe("metrics and logs of a real run", () => {
     );
     seq = last();
     await press(reportTs, rollback);
-    const plan = await after(
+    const plan = await callAfter(
       seq,
       (c) =>
         c.method === "chat.postMessage" &&
@@ -184,7 +184,7 @@ describe("metrics and logs of a real run", () => {
     const confirm = buttonsOf(plan.args.blocks).find((b) => b.action_id === "plan-confirm")!;
     seq = last();
     await press(String(plan.response.ts), confirm, reportTs);
-    await after(
+    await callAfter(
       seq,
       (c) =>
         c.method === "chat.postMessage" &&
