@@ -1,15 +1,16 @@
 // The chart's security context, without Docker: `helm-doctor serve` (the built CLI, as the image runs it) in a
 // mount namespace whose root filesystem is read-only, with only /tmp writable (the chart's emptyDir), diagnoses
 // a release from a slash command end to end. Needs root for unshare(1); skipped with a message otherwise.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, ROOT } from "../support/cli.js";
+import { ROOT } from "../support/cli.js";
+import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
@@ -33,10 +34,8 @@ const CHANNEL = "C0READONLY";
 let redis: TestRedis;
 let fake: FakeSlack;
 let api: FakeApiServer;
-let child: ChildProcess;
-let base: string;
+let daemon: CliDaemon;
 let prefix: string;
-let stderr = "";
 
 describe.skipIf(!!unavailable)("serve with a read-only root filesystem and a writable /tmp", () => {
   beforeAll(async () => {
@@ -47,44 +46,26 @@ describe.skipIf(!!unavailable)("serve with a read-only root filesystem and a wri
     // The kubeconfig must be readable inside: /tmp is a new tmpfs there, so keep it under the repository.
     mkdirSync(join(ROOT, "node_modules/.cache"), { recursive: true });
     const kubeconfig = api.writeKubeconfig(mkdtempSync(join(ROOT, "node_modules/.cache/hd-ro-")));
-    const port = await freePort();
     prefix = uniquePrefix("ro");
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(
-      "unshare",
-      ["-m", "--propagation", "private", "sh", "-c", SETUP, process.execPath, BIN, "serve"],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: tmpdir(),
-          NODE_ENV: "production",
-          SLACK_SIGNING_SECRET: SECRET,
-          SLACK_BOT_TOKEN: fake.token,
-          SLACK_API_URL: fake.apiUrl,
-          REDIS_URL: redis.url,
-          KUBECONFIG: kubeconfig,
-          PORT: String(port),
-          HELM_DOCTOR_QUEUE_PREFIX: prefix,
-          LOG_FORMAT: "json",
-        },
-        stdio: ["ignore", "ignore", "pipe"],
+    daemon = await startCliDaemon({
+      mode: "serve",
+      wrapper: ["unshare", "-m", "--propagation", "private", "sh", "-c", SETUP],
+      env: {
+        HOME: tmpdir(),
+        NODE_ENV: "production",
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: redis.url,
+        KUBECONFIG: kubeconfig,
+        HELM_DOCTOR_QUEUE_PREFIX: prefix,
+        LOG_FORMAT: "json",
       },
-    );
-    child.stderr!.on("data", (d) => (stderr += d));
-    await eventually(
-      async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
-      20_000,
-      "helm-doctor serve ready",
-    );
+    });
   }, 40_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     await cleanPrefix(redis.url, prefix).catch(() => {});
     await api?.close();
     await fake?.close();
@@ -93,7 +74,7 @@ describe.skipIf(!!unavailable)("serve with a read-only root filesystem and a wri
 
   it("a slash command gets its report, and the process writes nowhere but /tmp", async () => {
     const res = await sendSlashCommand({
-      url: `${base}/slack/events`,
+      url: `${daemon.base}/slack/events`,
       signingSecret: SECRET,
       text: "yahoo -n default",
       channelId: CHANNEL,
@@ -111,7 +92,7 @@ describe.skipIf(!!unavailable)("serve with a read-only root filesystem and a wri
       15_000,
       "the report",
     );
-    expect(stderr).not.toMatch(/EROFS|read-only file system/i);
-    expect(child.exitCode).toBeNull();
+    expect(daemon.stderr()).not.toMatch(/EROFS|read-only file system/i);
+    expect(daemon.child.exitCode).toBeNull();
   }, 30_000);
 });

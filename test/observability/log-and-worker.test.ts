@@ -1,14 +1,12 @@
 // The logger on its own (format, level, scrubbing, audit events) and `helm-doctor worker`'s own /healthz,
 // /readyz and /metrics.
-import { type ChildProcess, spawn } from "node:child_process";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { auditEvent, createLogger, toLog } from "../../src/observability/log.js";
 import { kubeRequestInfo } from "../../src/observability/metrics.js";
-import { BIN, ROOT } from "../support/cli.js";
-import { freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
-import { eventually } from "../support/slack-app.js";
+import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
+import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 
 function sink(): Writable & { text: () => string } {
   let buf = "";
@@ -127,50 +125,32 @@ describe("Kubernetes request names", () => {
 
 describe("helm-doctor worker serves /healthz, /readyz and /metrics", () => {
   let redis: TestRedis;
-  let child: ChildProcess;
-  let stdout = "";
+  let daemon: CliDaemon | undefined;
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     await redis?.stop();
   });
 
   it("on PORT, with JSON logs on stdout", async () => {
     redis = await startTestRedis();
-    const port = await freePort();
-    child = spawn(process.execPath, [BIN, "worker"], {
-      cwd: ROOT,
+    daemon = await startCliDaemon({
+      mode: "worker",
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
         SLACK_BOT_TOKEN: TOKEN,
         REDIS_URL: redis.url,
-        PORT: String(port),
         HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("obs-worker"),
         KUBECONFIG: "/nonexistent",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d) => (stdout += d));
-    const base = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
-      20_000,
-      "worker ready",
-    );
+    const base = daemon.base;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
     const m = await (await fetch(`${base}/metrics`)).text();
     expect(m).toContain("# TYPE helm_doctor_diagnoses_total counter");
     expect(m).toMatch(/helm_doctor_queue_jobs\{queue="diagnose",state="waiting"\} 0/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
-    const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
-    child.kill("SIGTERM");
-    await exited;
-    expect(stdout).not.toContain(TOKEN);
-    for (const l of stdout.trim().split("\n").filter(Boolean))
+    expect(await daemon.stop()).toBe(0);
+    expect(daemon.stdout()).not.toContain(TOKEN);
+    for (const l of daemon.stdout().trim().split("\n").filter(Boolean))
       expect(JSON.parse(l)).toMatchObject({ component: "worker" });
   }, 40_000);
 });

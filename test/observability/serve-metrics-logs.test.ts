@@ -2,16 +2,15 @@
 // command, its diagnosis, a rollback planned and confirmed from Slack. Then /metrics has each series with the
 // right labels, and every stdout line is a JSON log event — the audit entries with their fields — carrying no
 // token, signing secret or Secret value.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { BIN, ROOT } from "../support/cli.js";
+import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { type FakeSlack, type RecordedCall, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
@@ -43,11 +42,9 @@ function foundingWithSecret() {
 let redis: TestRedis;
 let fake: FakeSlack;
 let api: FakeApiServer;
-let child: ChildProcess;
+let daemon: CliDaemon;
 let base: string;
 let prefix: string;
-let stdout = "";
-let stderr = "";
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -61,42 +58,26 @@ beforeAll(async () => {
     policy,
     `version: 1\nremediate:\n  - users: [${ANA}]\n    actions: [rollback]\n    namespaces: [default]\n`,
   );
-  const port = await freePort();
   prefix = uniquePrefix("obs");
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [BIN, "serve"], {
-    cwd: ROOT,
+  daemon = await startCliDaemon({
+    mode: "serve",
     env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: fake.token,
       SLACK_API_URL: fake.apiUrl,
       REDIS_URL: redis.url,
       KUBECONFIG: kubeconfig,
-      PORT: String(port),
       HELM_DOCTOR_POLICY: policy,
       HELM_DOCTOR_QUEUE_PREFIX: prefix,
       LOG_FORMAT: "json",
       LOG_LEVEL: "debug",
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  await eventually(
-    async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined),
-    20_000,
-    "helm-doctor serve ready",
-  );
+  base = daemon.base;
 }, 40_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await daemon?.stop();
   await cleanPrefix(redis.url, prefix).catch(() => {});
   await api?.close();
   await fake?.close();
@@ -271,7 +252,10 @@ describe("metrics and logs of a real run", () => {
   });
 
   it("every stdout line is a JSON log event; the audit entries carry who, what, release, revision, outcome", () => {
-    const lines = stdout.split("\n").filter((l) => l.trim() !== "");
+    const lines = daemon
+      .stdout()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     expect(lines.length).toBeGreaterThan(3);
     const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of events) {
@@ -297,7 +281,7 @@ describe("metrics and logs of a real run", () => {
   });
 
   it("no log line holds the bot token, the signing secret or a Secret's value", () => {
-    const all = stdout + stderr;
+    const all = daemon.stdout() + daemon.stderr();
     expect(all).toContain('"msg":"audit"'); // the run did log
     // Not vacuous: the diagnosis read the Secret and the release records holding the value.
     expect(
