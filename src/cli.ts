@@ -312,10 +312,11 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
     });
     return source;
   };
+  // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
+  let obs: import("./observability/daemon.js").Observability | undefined;
   try {
-    // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
     const { observability } = await import("./observability/daemon.js");
-    const obs = observability(mode, config, io.env);
+    obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
       const h = await startServe(config, { sourceFactory, logger: obs.boltLogger });
@@ -336,6 +337,7 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
       );
     }
   } catch (e) {
+    await obs?.close(); // its Redis connection and server would keep a failed start from exiting
     const name = (e as Error).name;
     if (
       name === "PolicyError" ||

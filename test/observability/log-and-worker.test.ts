@@ -1,10 +1,14 @@
 // The logger on its own (format, level, scrubbing, audit events) and `helm-doctor worker`'s own /healthz,
 // /readyz and /metrics.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { auditEvent, createLogger, toLog } from "../../src/observability/log.js";
 import { kubeRequestInfo } from "../../src/observability/metrics.js";
+import { runCli } from "../support/cli.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 
@@ -95,6 +99,22 @@ describe("logger", () => {
     expect(code).toBe(1);
     expect(err).toContain('LOG_FORMAT="yaml" must be json or text');
   });
+});
+
+describe("a failed start", () => {
+  it("exits 1 with the reason although the metrics' Redis connection and signal handlers were set up", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hd-badpolicy-"));
+    writeFileSync(join(dir, "policy.yaml"), "version: 2\n");
+    const r = await runCli(["serve"], {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: "s",
+      REDIS_URL: "redis://127.0.0.1:1",
+      PORT: "0",
+      HELM_DOCTOR_POLICY: join(dir, "policy.yaml"),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/policy\.yaml:1: version: 2 must be 1/);
+  }, 20_000);
 });
 
 describe("Kubernetes request names", () => {
