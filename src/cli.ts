@@ -37,6 +37,7 @@ Usage:
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
   helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
+  helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
 Options:
@@ -311,21 +312,39 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
     });
     return source;
   };
+  // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
+  let obs: import("./observability/daemon.js").Observability | undefined;
   try {
+    const { observability } = await import("./observability/daemon.js");
+    obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory });
+      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger });
+      if (h.worker) obs.watchWorkers(h.worker);
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
       );
     } else {
       const { startWorker } = await import("./queue/worker.js");
-      await startWorker(config, { sourceFactory });
-      io.err("helm-doctor worker: waiting for jobs\n");
+      const h = await startWorker(config, { sourceFactory, log: obs.log });
+      obs.watchWorkers(h);
+      const { withTimeout } = await import("./queue/redis.js");
+      const port = await obs.serveOps(config.port, () =>
+        withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
+      );
+      io.err(
+        `helm-doctor worker: waiting for jobs${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
+      );
     }
   } catch (e) {
+    await obs?.close(); // its Redis connection and server would keep a failed start from exiting
     const name = (e as Error).name;
-    if (name === "PolicyError" || name === "StartupError" || name === "ConfigError")
+    if (
+      name === "PolicyError" ||
+      name === "StartupError" ||
+      name === "ConfigError" ||
+      name === "LogConfigError"
+    )
       throw new SourceError((e as Error).message);
     throw e;
   }
@@ -383,6 +402,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help")
           ? help(io)
           : await cmdRemediate("rollback", rest, io);
+      case "rbac": {
+        if (rest.includes("-h") || rest.includes("--help")) {
+          const { RBAC_HELP } = await import("./rbac/command.js");
+          io.out(RBAC_HELP);
+          return EXIT.ok;
+        }
+        const { rbacCommand, RbacUsageError } = await import("./rbac/command.js");
+        try {
+          io.out(rbacCommand(rest));
+        } catch (e) {
+          if (e instanceof RbacUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+        return EXIT.ok;
+      }
       case "restore-hooks":
         return rest.includes("-h") || rest.includes("--help")
           ? help(io)

@@ -10,6 +10,7 @@ import { type Job, UnrecoverableError } from "bullmq";
 import { LiveSource } from "../cluster/live.js";
 import type { SnapshotSource } from "../cluster/source.js";
 import { type ClusterWriter, KubeWriter } from "../cluster/writer.js";
+import { auditEvent } from "../observability/log.js";
 import { plan as makePlan } from "../remediation/plan.js";
 import { remediate } from "../remediation/remediate.js";
 import type { Plan, ProgressEvent, RemediationResult } from "../remediation/types.js";
@@ -220,7 +221,15 @@ export class RemediationProcessor {
     const shown = redactorFor(snapshot).deep(plan);
     if (shown.refusal) {
       this.log.info(
-        `audit ${JSON.stringify({ event: "remediation-plan", user: data.user.id, action: data.action, release: data.release, namespace: data.namespace, outcome: "refused", reason: shown.refusal })}`,
+        auditEvent({
+          event: "remediation-plan",
+          user: data.user.id,
+          action: data.action,
+          release: data.release,
+          namespace: data.namespace,
+          outcome: "refused",
+          reason: shown.refusal,
+        }),
       );
       await this.thread(
         data.channel,
@@ -266,7 +275,17 @@ export class RemediationProcessor {
     );
     if (ts) await this.store.savePlan({ ...stored, planTs: ts });
     this.log.info(
-      `audit ${JSON.stringify({ event: "remediation-plan", user: data.user.id, action: data.action, release: data.release, namespace: data.namespace, expectedRevision: shown.expectedRevision, newRevision: shown.newRevision ?? null, planId: id, outcome: "planned" })}`,
+      auditEvent({
+        event: "remediation-plan",
+        user: data.user.id,
+        action: data.action,
+        release: data.release,
+        namespace: data.namespace,
+        expectedRevision: shown.expectedRevision,
+        newRevision: shown.newRevision ?? null,
+        planId: id,
+        outcome: "planned",
+      }),
     );
     return { planned: true, planId: id, planTs: ts };
   }
@@ -344,7 +363,7 @@ export class RemediationProcessor {
             } catch {
               entry = { line };
             }
-            this.log.info(`audit ${redact(JSON.stringify({ ...entry, ...slackAudit }))}`);
+            this.log.info(auditEvent({ ...entry, ...slackAudit }));
           },
         },
         now: this.now,
@@ -353,7 +372,19 @@ export class RemediationProcessor {
     } catch (e) {
       failure = errorText(e);
       this.log.info(
-        `audit ${redact(JSON.stringify({ ts: this.now().toISOString(), event: "helm-doctor.remediation", operationId: planId, who: atName(data.user), what: data.action, release: data.release, namespace: data.namespace, fromRevision: data.expectedRevision, outcome: "error", errors: [failure], ...slackAudit }))}`,
+        auditEvent({
+          ts: this.now().toISOString(),
+          event: "helm-doctor.remediation",
+          operationId: planId,
+          who: atName(data.user),
+          what: data.action,
+          release: data.release,
+          namespace: data.namespace,
+          fromRevision: data.expectedRevision,
+          outcome: "error",
+          errors: [failure],
+          ...slackAudit,
+        }),
       );
     }
 

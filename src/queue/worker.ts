@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
+import { slackFetch } from "../observability/metrics.js";
 import {
   remediationOptions,
   renderError,
@@ -234,7 +235,11 @@ export class DiagnoseProcessor {
         main: report.main,
         thread: report.thread,
       });
-      return { diagnosisId: stored.diagnosisId ?? id, findings: d.findings.length };
+      return {
+        diagnosisId: stored.diagnosisId ?? id,
+        findings: d.findings.length,
+        codes: d.findings.map((f) => f.code),
+      };
     } catch (e) {
       const permanent = e instanceof SourceError || e instanceof UnrecoverableError;
       const final = permanent || isFinalAttempt(job, e);
@@ -292,6 +297,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     new webApi.WebClient(config.slack.botToken, {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: SLACK_RETRY_CONFIG,
+      fetch: slackFetch(),
     });
   const storeConn: Redis = workerConnection(config.redisUrl, log, "worker-store");
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");

@@ -7,6 +7,7 @@
 // - Cancel (`plan-cancel`): the requester, or anyone who may run the action, closes the plan.
 // Every refusal is an ephemeral message saying why; every decision is an audit line.
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import { auditEvent } from "../observability/log.js";
 import type { SlackClient } from "../queue/delivery.js";
 import type { RemediateEnqueued } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
@@ -59,7 +60,7 @@ function duplicateText(rel: string, r: RemediateEnqueued, what: string): string 
 export function registerRemediationHandlers(app: App, ctx: HandlerContext): void {
   const { log } = ctx;
   const timeout = ctx.redisTimeoutMs ?? 1500;
-  const audit = (entry: Record<string, unknown>) => log.info(`audit ${JSON.stringify(entry)}`);
+  const audit = (entry: Record<string, unknown>) => log.info(auditEvent(entry));
 
   /** May the one who pressed run `action` in `namespace`? A failing check refuses (decide). */
   const mayRun = (p: Press, action: string, namespace: string) =>

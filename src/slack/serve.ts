@@ -5,6 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, type Logger, LogLevel } from "@slack/bolt";
 import type { Config } from "../config.js";
+import { metricsText, slackFetch } from "../observability/metrics.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
@@ -76,6 +77,15 @@ function healthRoutes(store: () => Store | undefined, isClosing: () => boolean):
         );
       },
     },
+    {
+      path: "/metrics",
+      method: ["GET"],
+      handler: (_req: IncomingMessage, res: ServerResponse) =>
+        void metricsText().then((m) => {
+          res.writeHead(200, { "content-type": m.contentType, "cache-control": "no-store" });
+          res.end(m.body);
+        }),
+    },
   ];
 }
 
@@ -101,6 +111,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   const clientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
+    fetch: slackFetch(),
   };
   const app = new App({
     token: config.slack.botToken,

@@ -1,6 +1,7 @@
 // Fake Kubernetes API server for tests: see test/support/README.md.
 export type { JobOutcomeOptions } from "./job-controller.js";
 export { JobController } from "./job-controller.js";
+export { grantsFromObjects, type RbacGrant, type RbacRule, rbacAllows } from "./rbac.js";
 export { BUILTIN_RESOURCES, type ResourceDef } from "./resources.js";
 export {
   FakeApiServer,

@@ -1,5 +1,6 @@
 // The HTTP front of the fake API server: bearer-token authentication, fault injection, the request log,
 // path routing to the Kubernetes REST surface, content negotiation and watch streams.
+
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
@@ -11,6 +12,7 @@ import { Cluster, type DeleteOptions, PATCH_CONTENT_TYPES, type WriteOptions } f
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionDocument } from "./discovery.js";
 import { JobController } from "./job-controller.js";
 import { contentType, negotiate, renderList, renderObject, type Target } from "./negotiation.js";
+import { type RbacGrant, rbacAllows } from "./rbac.js";
 import { apiVersionOf, type ResourceDef } from "./resources.js";
 import {
   badRequest,
@@ -113,6 +115,7 @@ export class FakeApiServer {
   private seq = 0;
   private faults: FaultRule[] = [];
   private forbids: ForbidRule[] = [];
+  private rbacGrants: RbacGrant[] | undefined;
   private latency: number | ((r: RequestRecord) => number) = 0;
   private readonly watches = new Set<() => void>();
 
@@ -306,6 +309,17 @@ export class FakeApiServer {
     };
   }
 
+  /**
+   * Authorize like RBAC: from now on a resource request is allowed only when one of `grants` allows it (403
+   * otherwise, the request logged with fault "forbidden"). Returns a function that lifts it.
+   */
+  authorize(grants: RbacGrant[]): () => void {
+    this.rbacGrants = grants;
+    return () => {
+      if (this.rbacGrants === grants) this.rbacGrants = undefined;
+    };
+  }
+
   /** The next `n` matching requests fail with `status` (500, 503, 429 with Retry-After, 504, ...). */
   failNext(n: number, status = 500, match?: RequestMatch): () => void {
     return this.addFault({ action: status, remaining: n, match, seen: 0 });
@@ -370,6 +384,17 @@ export class FakeApiServer {
   }
 
   private forbiddenBy(route: Extract<Route, { type: "resource" }>): boolean {
+    if (
+      this.rbacGrants &&
+      !rbacAllows(this.rbacGrants, {
+        verb: route.verb,
+        group: route.def.group,
+        resource: route.def.resource,
+        subresource: route.subresource,
+        namespace: route.namespace,
+      })
+    )
+      return true;
     return this.forbids.some((rule) => {
       const verbs = rule.verb === undefined ? undefined : Array.isArray(rule.verb) ? rule.verb : [rule.verb];
       if (verbs && !verbs.includes(route.verb)) return false;

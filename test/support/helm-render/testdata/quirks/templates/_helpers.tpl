@@ -1,0 +1,4 @@
+{{- define "quirks.labels" -}}
+app: {{ .Chart.Name }}
+release: {{ .Release.Name }}
+{{- end }}
