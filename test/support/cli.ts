@@ -27,3 +27,24 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
     else child.stdin.end();
   });
 }
+
+/**
+ * Run the CLI in this process (`main(argv, io)`), as fast as a function call: for tests of what a command
+ * prints and returns. `runCli` (a real process) stays for what only a process shows (signals, stdin, startup).
+ */
+export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const { main } = await import("../../src/cli.js");
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, {
+    out: (s) => {
+      stdout += s;
+    },
+    err: (s) => {
+      stderr += s;
+    },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
+    stdoutIsTTY: false,
+  });
+  return { code, stdout, stderr };
+}

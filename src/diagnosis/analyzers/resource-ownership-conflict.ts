@@ -103,7 +103,12 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
             : `${o.kind} ${objNs}/${o.name} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
     });
     const adopt = `\`kubectl label ${k} ${o.name} -n ${objNs} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name} -n ${objNs} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
-    if (!live) {
+    const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
+    if (live && fixedSince) {
+      title = `${o.kind} ${o.name} blocked the ${op} to revision ${r.version}; it now carries ${name}'s ownership, so a retry adopts it`;
+      explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership metadata. It has been labelled and annotated since, so Helm adopts it when the ${op} runs again.`;
+      remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
+    } else if (!live) {
       title = `${o.kind} ${o.name} blocked revision ${r.version} (${op}); it has since been removed`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership. It no longer exists, so running the ${op} again should pass.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
@@ -141,9 +146,12 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
     }
   }
   const rolledBack = r !== latest;
+  const resolved =
+    e.kind !== "ssa-conflict" &&
+    (!live || (e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
   return {
     code: "resource-ownership-conflict",
-    severity: rolledBack || !live ? "warning" : "critical",
+    severity: rolledBack || resolved ? "warning" : "critical",
     role: "root",
     title,
     explanation,

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Diagnosis, FindingCode } from "../../../src/diagnosis/types.js";
 import type { Scenario } from "../../support/scenario.js";
+import { CAUSES_NOW, preRollbackHookFailed } from "../../support/scenarios/causes.js";
 import { HOOKS_NOW, migrationFailed } from "../../support/scenarios/hooks.js";
 import { actions, diagnoseScenario, evidenceText, only, type RunOptions } from "../support.js";
 
@@ -119,5 +120,31 @@ describe("hook-failed", () => {
     s.releases[1]!.hooks![0]!.last_run = { started_at: "", completed_at: "", phase: "" };
     const f = only(run(s), "hook-failed");
     expect(f.title).toMatch(/Pre-upgrade hook Job shop-db-migrate failed \(BackoffLimitExceeded\)/);
+  });
+});
+
+describe("hook-failed for a rollback hook", () => {
+  it("a pre-rollback Job failed: the hook first, the stuck pending-rollback folded in, no rollback that reruns it", () => {
+    const d = diagnoseScenario(preRollbackHookFailed(), CAUSES_NOW);
+    const f = only(d, "hook-failed");
+    expect(d.findings[0]).toBe(f);
+    expect(d.findings.map((x) => x.code)).not.toContain("release-pending-stuck");
+    expect(f.title).toBe(
+      "Pre-rollback hook Job ledger-backup failed (BackoffLimitExceeded): the rollback to revision 1 is stuck in pending-rollback",
+    );
+    expect(f.revisions).toEqual([1, 3]);
+    const ev = evidenceText(f);
+    expect(ev).toMatch(/ExpiredToken: The provided token has expired/);
+    expect(ev).toMatch(/also \(release-pending-stuck\)/);
+    expect(f.explanation).toMatch(/Running the rollback again runs ledger-backup again/);
+    // Every earlier revision runs the same pre-rollback hook: no executable rollback is offered.
+    expect(actions(f).map((a) => a[0])).not.toContain("rollback");
+    expect(f.remediations[0]!.summary).toMatch(/helm rollback ledger 1 -n finance/);
+    expect(f.remediations.some((r) => /--no-hooks/.test(r.summary))).toBe(true);
+  });
+
+  it("near miss: the rollback hook completed and its Job was kept by a hook-failed policy", () => {
+    const d = diagnoseScenario(preRollbackHookFailed({ completed: true }), CAUSES_NOW);
+    expect(d.findings.map((x) => x.code)).not.toContain("hook-failed");
   });
 });

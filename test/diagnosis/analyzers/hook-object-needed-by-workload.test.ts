@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Scenario } from "../../support/scenario.js";
+import { CAUSES_NOW, regeneratedPassword } from "../../support/scenarios/causes.js";
 import { FOUNDING_NOW, foundingCase } from "../../support/scenarios/founding.js";
 import { hookObjectNeeded, TRANSITIONS_NOW } from "../../support/scenarios/transitions.js";
 import {
@@ -88,5 +89,39 @@ describe("hook-object-needed-by-workload", () => {
     expect(d.findings[0]!.code).toBe("resource-moved-into-hook");
     expect(codes(d)).not.toContain("hook-object-needed-by-workload");
     expect(codes(d)).not.toContain("pod-mount-failed");
+  });
+});
+
+describe("hook-object-needed-by-workload explains the authentication failures of a regenerated password", () => {
+  it("the hook recreated the password Secret with a new random value; the new pods are refused", () => {
+    const d = diagnoseScenario(regeneratedPassword(), CAUSES_NOW);
+    const f = only(d, "hook-object-needed-by-workload");
+    expect(d.findings[0]).toBe(f);
+    expect(codes(d)).not.toContain("pod-crash-loop");
+    expect(f.severity).toBe("critical");
+    expect(f.title).toMatch(
+      /^Secret shop-db-password got a new randAlphaNum value when the pre-upgrade hook recreated it in revision 2, and Deployment shop-api is refused with it/,
+    );
+    expect(evidenceText(f)).toMatch(/password authentication failed for user "shop"/);
+    // A rollback cannot bring the old value back; the old value is in revision 1's stored hook.
+    expect(f.remediations.map((r) => r.action)).not.toContain("rollback");
+    expect(f.remediations.find((r) => r.action === "manual")!.summary).toMatch(
+      /helm get hooks shop -n shop --revision 1/,
+    );
+  });
+
+  it("near miss: the pods crash for another reason — the crash first, the recurring Secret a warning", () => {
+    const d = diagnoseScenario(
+      regeneratedPassword({ message: "panic: open /etc/shop/config.yaml: no such file or directory" }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["pod-crash-loop", "hook-object-needed-by-workload"]);
+    expect(only(d, "hook-object-needed-by-workload").severity).toBe("warning");
+  });
+
+  it("near miss: authentication fails in pods that do not use the Secret", () => {
+    expect(codes(diagnoseScenario(regeneratedPassword({ usesSecret: false }), CAUSES_NOW))).toEqual([
+      "pod-crash-loop",
+    ]);
   });
 });

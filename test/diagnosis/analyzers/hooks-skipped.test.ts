@@ -2,12 +2,13 @@
 // must stay quiet.
 
 import { describe, expect, it } from "vitest";
+import { CAUSES_NOW, migrationSkipped } from "../../support/scenarios/causes.js";
 import {
   HOOKS_NOW,
   installedWithNoHooks,
   rollbackWithoutRollbackHooks,
 } from "../../support/scenarios/release-state.js";
-import { actions, codes, evidenceText, only, diagnoseScenario as run } from "../support.js";
+import { actions, codes, diagnoseScenario, evidenceText, only, diagnoseScenario as run } from "../support.js";
 
 describe("hooks-skipped", () => {
   it("helm install --no-hooks: the settings ConfigMap hook never ran, the pods hang on it", () => {
@@ -45,5 +46,41 @@ describe("hooks-skipped", () => {
 
   it("near miss: a rollback whose chart has no rollback hooks (copied install/upgrade hooks do not count)", () => {
     expect(codes(run(rollbackWithoutRollbackHooks(), HOOKS_NOW))).not.toContain("hooks-skipped");
+  });
+});
+
+describe("hooks-skipped explains the crash loop of a skipped migration", () => {
+  it("an upgrade with --no-hooks skipped the migration; the new pods crash on the missing table", () => {
+    const d = diagnoseScenario(migrationSkipped(), CAUSES_NOW);
+    const f = only(d, "hooks-skipped");
+    expect(d.findings[0]).toBe(f);
+    expect(codes(d)).not.toContain("pod-crash-loop");
+    expect(f.severity).toBe("critical");
+    expect(f.explanation).toMatch(/never migrated the database for revision 2/);
+    expect(f.explanation).toMatch(/A rollback does not help/);
+    const ev = evidenceText(f);
+    // The Job from revision 1's run is still live, but it did nothing for revision 2.
+    expect(ev).toMatch(
+      /the live Job is from an earlier run \(created .*\): its work for revision 2 was never done/,
+    );
+    expect(ev).toMatch(/relation "order_items" does not exist/);
+    // Re-running the upgrade with hooks runs the migration; rolling back does not.
+    expect(actions(f)).toContainEqual(["rerun-upgrade", 2]);
+    expect(actions(f).map((a) => a[0])).not.toContain("rollback");
+  });
+
+  it("near miss: the migration ran — the crash loop stands alone", () => {
+    expect(codes(diagnoseScenario(migrationSkipped({ hooksRan: true }), CAUSES_NOW))).toEqual([
+      "pod-crash-loop",
+    ]);
+  });
+
+  it("near miss: hooks skipped, but the pods fail for another reason — two findings, the crash first", () => {
+    const d = diagnoseScenario(
+      migrationSkipped({ message: "dial tcp 10.0.0.5:5432: connect: connection refused" }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["pod-crash-loop", "hooks-skipped"]);
+    expect(only(d, "hooks-skipped").severity).toBe("warning");
   });
 });

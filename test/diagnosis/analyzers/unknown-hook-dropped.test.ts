@@ -3,6 +3,7 @@
 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CAUSES_NOW, operatorWithoutCrd } from "../../support/scenarios/causes.js";
 import { HOOKS_NOW, helm2CrdChart, typoHookConfigMap } from "../../support/scenarios/release-state.js";
 import { codes, evidenceText, only, diagnoseScenario as run } from "../support.js";
 
@@ -62,5 +63,42 @@ describe("unknown-hook-dropped", () => {
     expect(
       codes(run(helm2CrdChart({ hook: "pre-install", rawCrdTemplate: templated }), HOOKS_NOW)),
     ).not.toContain("unknown-hook-dropped");
+  });
+});
+
+describe("unknown-hook-dropped explains the crash loop it causes", () => {
+  it("an operator crash-looping on the kind of a CRD Helm dropped: the CRD first, critical, no rollback", () => {
+    const d = run(operatorWithoutCrd(), CAUSES_NOW);
+    const f = only(d, "unknown-hook-dropped");
+    expect(d.findings[0]).toBe(f);
+    expect(codes(d)).not.toContain("pod-crash-loop");
+    expect(f.severity).toBe("critical");
+    expect(f.resources).toContainEqual({
+      kind: "CustomResourceDefinition",
+      name: "certificates.certs.acme.io",
+    });
+    expect(f.explanation).toMatch(/Deployment acme-operator fails with .*no matches for kind "Certificate"/);
+    expect(evidenceText(f)).toMatch(/1 pod of Deployment acme-operator fails because the kind is not served/);
+    // The crash loop's own remedy (roll back the image) cannot install the CRD.
+    expect(f.remediations.map((r) => r.action)).not.toContain("rollback");
+  });
+
+  it("near miss: the operator crashes for another reason — two findings, the crash first", () => {
+    const d = run(
+      operatorWithoutCrd({
+        message: "panic: runtime error: invalid memory address or nil pointer dereference",
+      }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["pod-crash-loop", "unknown-hook-dropped"]);
+    expect(only(d, "unknown-hook-dropped").severity).toBe("warning");
+  });
+
+  it("near miss: the missing kind is another one", () => {
+    const d = run(
+      operatorWithoutCrd({ message: 'no matches for kind "Issuer" in version "certs.acme.io/v1"' }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["pod-crash-loop", "unknown-hook-dropped"]);
   });
 });

@@ -1,0 +1,112 @@
+// resource-ownership-conflict: a failed revision whose error names an object that is not the release's to
+// change — another release's, nobody's, or fields another manager owns; near misses stay quiet.
+import { describe, expect, it } from "vitest";
+import { type Obj, Scenario } from "../../support/scenario.js";
+import {
+  CAUSES_NOW,
+  rollbackHitsForeignObject,
+  ssaReplicasConflict,
+} from "../../support/scenarios/causes.js";
+import {
+  appDeployment,
+  liveDeployment,
+  movedOutOfHook,
+  TRANSITIONS_NOW,
+} from "../../support/scenarios/transitions.js";
+import { codes, evidenceText, only, diagnoseScenario as run, summaries } from "../support.js";
+
+/** An upgrade whose new ConfigMap already exists, created by kubectl (no Helm ownership). */
+function unownedConfigMap(o: { adopted?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "billing", namespace: "shop", chart: "billing" });
+  const cm: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "billing-flags" },
+    data: { a: "1" },
+  };
+  const d = appDeployment("billing", { image: "registry.example.com/billing:1.0.0" });
+  s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/deployment.yaml", object: d }] });
+  s.revision({
+    status: "failed",
+    at: 60,
+    description:
+      'Upgrade "billing" failed: Unable to continue with update: ConfigMap "billing-flags" in namespace "shop" exists and cannot be imported into the current release: invalid ownership metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to "Helm"; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "billing"; annotation validation error: missing key "meta.helm.sh/release-namespace": must be set to "shop"',
+    templates: [
+      { path: "templates/deployment.yaml", object: d },
+      { path: "templates/flags.yaml", object: cm },
+    ],
+  });
+  s.add(
+    o.adopted
+      ? s.owned(cm)
+      : {
+          ...structuredClone(cm),
+          metadata: {
+            ...cm.metadata,
+            managedFields: [{ manager: "kubectl-client-side-apply", operation: "Update" }],
+          },
+        },
+    30,
+  );
+  liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
+  return s;
+}
+
+describe("resource-ownership-conflict", () => {
+  it("a ConfigMap created by kubectl: the missing label and annotations, and the exact commands that adopt it", () => {
+    const d = run(unownedConfigMap(), CAUSES_NOW);
+    const f = only(d, "resource-ownership-conflict");
+    expect(d.findings[0]).toBe(f);
+    expect(codes(d)).not.toContain("release-failed");
+    expect(f.severity).toBe("critical");
+    expect(f.title).toBe(
+      "ConfigMap billing-flags exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+    );
+    expect(evidenceText(f)).toMatch(
+      /no Helm ownership: label app.kubernetes.io\/managed-by=Helm, annotation meta.helm.sh\/release-name=billing/,
+    );
+    expect(evidenceText(f)).toMatch(/by kubectl-client-side-apply/);
+    const fix = summaries(f, "manual");
+    expect(fix).toContain(
+      "kubectl label configmap billing-flags -n shop app.kubernetes.io/managed-by=Helm --overwrite",
+    );
+    expect(fix).toContain(
+      "kubectl annotate configmap billing-flags -n shop meta.helm.sh/release-name=billing meta.helm.sh/release-namespace=shop --overwrite",
+    );
+    expect(fix).toMatch(/--take-ownership/);
+  });
+
+  it("a rollback that meets another release's object names that release", () => {
+    const f = only(run(rollbackHitsForeignObject(), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.title).toBe(
+      "ConfigMap mail-settings belongs to release mail-legacy, so mail's rollback cannot take it over",
+    );
+    expect(f.explanation).toMatch(/no adoption step/);
+    expect(summaries(f, "manual")).toMatch(/rename it in mail's chart, or drop it from mail-legacy/);
+  });
+
+  it("a Helm 4 server-side apply conflict on replicas: the field manager, --force-conflicts, and the chart fix", () => {
+    const f = only(run(ssaReplicasConflict(), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.title).toBe(
+      "Deployment web: .spec.replicas belongs to kube-controller-manager, so Helm's server-side apply conflicts",
+    );
+    expect(evidenceText(f)).toMatch(/field managers helm, kube-controller-manager/);
+    expect(summaries(f, "chart-fix")).toMatch(/Leave spec.replicas out/);
+    expect(summaries(f, "manual")).toMatch(/--force-conflicts/);
+  });
+
+  it("near miss: a leftover hook copy of this release is resource-moved-out-of-hook's", () => {
+    const d = run(movedOutOfHook(), TRANSITIONS_NOW);
+    expect(codes(d)).toContain("resource-moved-out-of-hook");
+    expect(codes(d)).not.toContain("resource-ownership-conflict");
+  });
+
+  it("the object was adopted since: only a warning that a retry passes", () => {
+    const f = only(run(unownedConfigMap({ adopted: true }), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.severity).toBe("warning");
+    expect(f.title).toBe(
+      "ConfigMap billing-flags blocked the upgrade to revision 2; it now carries billing's ownership, so a retry adopts it",
+    );
+    expect(summaries(f, "manual")).toBe("Run the same helm upgrade again.");
+  });
+});
