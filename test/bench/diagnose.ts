@@ -8,7 +8,7 @@ import type { Obj } from "../support/scenario.js";
 import { FOUNDING_NOW, foundingCase } from "../support/scenarios/founding.js";
 import { replicaSet } from "../support/scenarios/workloads.js";
 
-function input(revisions: number, pods: number, events: number): Obj[] {
+export function input(revisions: number, pods: number, events: number): Obj[] {
   const sc = foundingCase();
   const [r1, r2] = sc.releases;
   const all: Release[] = [];
