@@ -114,14 +114,21 @@ export function stripPrefix(text: string): string {
     .trim();
 }
 
-/** Splits errors Helm joined (` && ` between objects; `N errors occurred:\n\t* a\n\t* b`). */
+/** A hook prefix with nothing after it heads the errors that follow; it is not an error itself. */
+const BARE_HOOK_PREFIX =
+  /^(?:(?:pre|post)-\w+ hooks failed:?\s*|failed (?:pre|post)-\w+:?\s*)?(?:warning: Hook \S+ \S+ failed:?\s*)?$/;
+
+/**
+ * Splits errors Helm joined: ` && ` between objects (Helm 3's update), `N errors occurred:\n\t* a\n\t* b`
+ * (hashicorp/go-multierror), and one per line (Go's errors.Join, Helm 4's waits: `resource Deployment/… not
+ * ready…\nresource …\ncontext deadline exceeded`).
+ */
 export function splitErrors(text: string): string[] {
   const t = stripPrefix(text).replace(/\d+ errors? occurred:[ \t]*/g, "");
   const parts = t
-    .split(/\s+&&\s+|\n\s*\*\s*/)
+    .split(/\s+&&\s+|\n\s*\*\s*|\n(?=resource \w+\/|context deadline exceeded|timed out waiting)/)
     .map((s) => s.replace(/^\*\s*/, "").trim())
-    // A bare hook prefix ("pre-upgrade hooks failed:") heads the errors after it; it is not one itself.
-    .filter((s) => s && !/^(?:(?:pre|post)-\w+ hooks failed|failed (?:pre|post)-\w+):?$/.test(s));
+    .filter((s) => s && !BARE_HOOK_PREFIX.test(s));
   return parts.length > 0 ? parts : [t];
 }
 
@@ -156,8 +163,29 @@ function invalidFields(rest: string): string[] {
 const HOOK_EVENT =
   /\b(pre|post)-(install|upgrade|rollback|delete) hooks failed|\bfailed (pre|post)-(install|upgrade|rollback|delete)\b|warning: Hook ((?:pre|post)-(?:install|upgrade|rollback|delete)|test)\b/;
 
+// Helm 4 applies with server-side apply and names the object first: `server-side apply failed for object
+// <ns>/<name> <group>/<version>, Kind=<Kind>: <the API server's error>` (pkg/kube/client.go).
+const SSA_FAILED =
+  /server-side apply failed for object (?:([^\s/]+)\/)?(\S+) (\S*), Kind=(\w+):\s*([\s\S]*)$/;
+// Helm 4's kstatus wait: `resource Deployment/<ns>/<name> not ready. status: InProgress, message: …`.
+const NOT_READY = /resource (\w+)\/([^/\s]+)\/(\S+) not ready\. status: (\w+)(?:, message: ([^\n]*))?/;
+
 /** Classifies one error (already split from its neighbours). */
 export function classifyOne(text: string, context = ""): HelmError {
+  const applied = SSA_FAILED.exec(text);
+  if (applied && !/^conflict occurred while applying/.test(applied[5] ?? "")) {
+    // Classify the API server's error, and name the object Helm names when the error itself does not.
+    const inner = classifyOne(applied[5]!, context);
+    return {
+      ...inner,
+      text: text.trim(),
+      object: inner.object ?? {
+        kind: applied[4]!,
+        name: applied[2]!,
+        ...(applied[1] ? { namespace: applied[1] } : {}),
+      },
+    };
+  }
   const t = text.trim();
   const hm = HOOK_EVENT.exec(`${context} ${t}`);
   const hookEvent = hm ? (hm[1] ? `${hm[1]}-${hm[2]}` : hm[3] ? `${hm[3]}-${hm[4]}` : hm[5]) : undefined;
@@ -237,10 +265,9 @@ export function classifyOne(text: string, context = ""): HelmError {
   const ex = EXISTS.exec(t);
   if (ex) return e("already-exists", { object: objectFrom(ex[1]!, ex[2]!) });
   if (hookEvent) return e("hook");
-  if (
-    /timed out waiting for the condition|context deadline exceeded|\bnot ready\b.*status: InProgress/.test(t)
-  )
-    return e("timeout");
+  const nr = NOT_READY.exec(t);
+  if (nr) return e("timeout", { object: { kind: nr[1]!, namespace: nr[2]!, name: nr[3]! } });
+  if (/timed out waiting for the condition|context deadline exceeded/.test(t)) return e("timeout");
   if (/another operation \(install\/upgrade\/rollback\) is in progress/.test(t)) return e("pending-lock");
   if (/has no deployed releases/.test(t)) return e("no-deployed");
   if (/Too long: must have at most \d+ bytes|request entity too large/i.test(t)) return e("too-large");

@@ -44,7 +44,7 @@ const PATTERNS: Pattern[] = [
     make: (m, text) => ({ type: "missing-kind", ...groupVersion(m[1]!), text }),
   },
   {
-    re: /relation "[^"]+" does not exist|column "[^"]+" (?:of relation "[^"]+" )?does not exist|Table '[^']+' doesn't exist|Unknown column '[^']+'|no such table: \S+|no such column: \S+|The table `[^`]+` does not exist|PendingMigrationError|[Mm]igrations? (?:are )?pending|Detected resolved migration not applied to database|schema_migrations|database schema (?:is )?(?:out of date|version mismatch)/,
+    re: /relation "[^"]+" does not exist|column "?[\w.]+"? (?:of relation "[^"]+" )?does not exist|Table '[^']+' doesn't exist|Unknown column '[^']+'|no such table: \S+|no such column: \S+|The (?:table|column) `[^`]+` does not exist|PendingMigrationError|[Mm]igrations? (?:are )?pending|Detected resolved migration not applied to database|schema_migrations|database schema (?:is )?(?:out of date|version mismatch)/,
     make: (_m, text) => ({ type: "schema", text }),
   },
   {
@@ -53,13 +53,18 @@ const PATTERNS: Pattern[] = [
   },
 ];
 
-/** Signals in one text (a termination message, an event, a log line). */
+/**
+ * Signals in one text (a termination message, an event, a log line). Structured loggers escape quotes inside
+ * their fields (controller-runtime's JSON `"error":"… \\"KafkaTopic\\" …"`, klog's `err="…"`), so the text is read
+ * with those escapes undone.
+ */
 export function signalsIn(text: string | undefined): Signal[] {
   if (!text) return [];
+  const t = text.replace(/\\+"/g, '"').replace(/\\n/g, "\n");
   const out: Signal[] = [];
   for (const p of PATTERNS) {
-    const m = p.re.exec(text);
-    if (m) out.push(p.make(m, clip(text, m.index)));
+    const m = p.re.exec(t);
+    if (m) out.push(p.make(m, clip(t, m.index)));
   }
   return out;
 }

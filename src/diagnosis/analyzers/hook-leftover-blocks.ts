@@ -5,7 +5,8 @@ import { effectiveDeletePolicies, hasPolicy } from "../../helm/hooks.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failureKeys, gapFor, operationOf, revisionEvidence } from "../history.js";
+import { classifyHelmError } from "../helm-errors.js";
+import { failedHookEvent, failureKeys, gapFor, operationOf, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
   hasHelmOwnership,
@@ -22,18 +23,34 @@ import {
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
-/** `jobs.batch "x" already exists` → resource "jobs", name "x"; and the hook path of `warning: Hook … <path> failed`. */
+/**
+ * The hook object a failed create (or, Helm 4, a failed server-side apply) collided with: `jobs.batch "x" already
+ * exists` → resource "jobs", name "x"; Helm 4 applies hooks, so a leftover Job whose pod template differs fails
+ * with `field is immutable` instead. Also the hook path of `warning: Hook … <path> failed`.
+ */
 export function alreadyExists(
   desc: string,
-): { resource: string; name: string; path?: string; terminating: boolean } | undefined {
-  const m = /([a-z0-9]+)(?:\.[a-z0-9.-]+)? "([^"]+)" already exists/.exec(desc);
-  if (!m) return undefined;
+): { resource: string; name: string; path?: string; terminating: boolean; applied: boolean } | undefined {
   const path = /warning: Hook \S+ (\S+) failed/.exec(desc)?.[1];
+  const m = /([a-z0-9]+)(?:\.[a-z0-9.-]+)? "([^"]+)" already exists/.exec(desc);
+  if (m)
+    return {
+      resource: m[1]!,
+      name: m[2]!,
+      ...(path ? { path } : {}),
+      terminating: /object is being deleted/.test(desc),
+      applied: false,
+    };
+  const imm = classifyHelmError(desc).find(
+    (e) => e.hookEvent && e.kind === "immutable" && (e.object?.kind === "Job" || e.object?.kind === "Pod"),
+  );
+  if (!imm) return undefined;
   return {
-    resource: m[1]!,
-    name: m[2]!,
+    resource: `${imm.object!.kind.toLowerCase()}s`,
+    name: imm.object!.name,
     ...(path ? { path } : {}),
-    terminating: /object is being deleted/.test(desc),
+    terminating: false,
+    applied: true,
   };
 }
 
@@ -170,7 +187,7 @@ function reactive(ix: SnapshotIndex, rel: Release): Finding | undefined {
   const live = liveHook(ix, rel, hook);
   const pods = hookPods(ix, live);
   const deployed = ix.lastDeployed();
-  const event = /warning: Hook (\S+)/.exec(desc)?.[1] ?? hook.events[0] ?? "";
+  const event = /warning: Hook (\S+)/.exec(desc)?.[1] ?? failedHookEvent(desc) ?? hook.events[0] ?? "";
   const from = live ? leftBy(ix, live, hook) : undefined;
   const gap = gapFor(ix, hook.kind, `${hook.kind.toLowerCase()}s`);
 
@@ -208,8 +225,11 @@ function reactive(ix: SnapshotIndex, rel: Release): Finding | undefined {
   else
     cause = `An object with that name already existed (left behind by an earlier run, or created outside Helm).`;
   const explanation =
-    `Helm creates hook objects with a plain create, never an apply. During revision ${rel.version}'s ${event} phase it tried to create ${hook.kind} ${hook.name} (${hook.path}) ` +
-    `and the API server answered "already exists", so the hook failed at once and revision ${rel.version} was marked failed` +
+    (ae.applied
+      ? `Helm 4 applies hook objects with server-side apply, which patches an object that is already there. During revision ${rel.version}'s ${event} phase it applied ${hook.kind} ${hook.name} (${hook.path}) over the leftover copy, whose pod template differs and is immutable, ` +
+        `and the API server answered "field is immutable", so the hook failed at once and revision ${rel.version} was marked failed`
+      : `Helm creates hook objects with a plain create, never an apply. During revision ${rel.version}'s ${event} phase it tried to create ${hook.kind} ${hook.name} (${hook.path}) ` +
+        `and the API server answered "already exists", so the hook failed at once and revision ${rel.version} was marked failed`) +
     `${event.startsWith("pre-") ? ` before its manifest was applied${deployed ? ` (revision ${deployed.version} keeps running)` : ""}` : ""}. ${cause} ` +
     `Every re-run fails the same way until the leftover is deleted.`;
   const revisions = [...new Set([...(from ? [from.rel.version] : []), rel.version])].sort((a, b) => a - b);
@@ -217,7 +237,7 @@ function reactive(ix: SnapshotIndex, rel: Release): Finding | undefined {
     code: "hook-leftover-blocks",
     severity: "critical",
     role: "root",
-    title: `Leftover hook ${hook.kind} ${hook.name} already exists, so revision ${rel.version}'s ${event} hook failed`,
+    title: `Leftover hook ${hook.kind} ${hook.name} ${ae.applied ? "is in the way (its pod template is immutable)" : "already exists"}, so revision ${rel.version}'s ${event} hook failed`,
     explanation,
     resources: [hookRef(ix, rel, hook)],
     revisions,

@@ -296,8 +296,10 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
       );
       severity = refused.length ? "critical" : "warning";
       const before = ran ? lastSuccessfulRun(ix, h, ran.rel.version - 1) : undefined;
+      // Only the workloads whose pods are refused: others (the database that kept the old value) are fine.
+      const refusedWl = [...new Set(refused.map((m) => `${m.workload.kind} ${m.workload.name}`))];
       title = refused.length
-        ? `${h.kind} ${h.name} got a new ${random ? `${random} ` : ""}value when the ${upgradeEvents.join("/")} hook recreated it${ran ? ` in revision ${ran.rel.version}` : ""}, and ${wl} ${users.length > 1 ? "are" : "is"} refused with it`
+        ? `${h.kind} ${h.name} got a new ${random ? `${random} ` : ""}value when the ${upgradeEvents.join("/")} hook recreated it${ran ? ` in revision ${ran.rel.version}` : ""}, and ${refusedWl.join(" and ")} ${refusedWl.length > 1 ? "are" : "is"} refused with it`
         : `${h.kind} ${h.name} is recreated by every ${upgradeEvents.join("/")} hook run while ${wl} use${users.length > 1 ? "" : "s"} it${random ? ` (its ${random} value changes each time)` : ""}`;
       if (refused.length) {
         for (const m of refused)
@@ -307,7 +309,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
           );
         evidence.push({
           source: `pod ${refused[0]!.pod.metadata?.name}`,
-          detail: `${refused.length} pod${refused.length === 1 ? "" : "s"} of ${wl}, started after the ${h.kind} was recreated, ${refused.length === 1 ? "is" : "are"} refused: "${refused[0]!.signal.text}"`,
+          detail: `${refused.length} pod${refused.length === 1 ? "" : "s"} of ${refusedWl.join(", ")}, started after the ${h.kind} was recreated, ${refused.length === 1 ? "is" : "are"} refused: "${refused[0]!.signal.text}"`,
         });
         remediations.push({
           action: "manual",
@@ -326,7 +328,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
             ? "pods created while it is gone are refused, and tokens issued for the old account stop working."
             : `a new object each time — running pods keep the values they read at start (environment variables) until they restart${random ? `, and because the template uses ${random}, the new value differs — a password rotated under a running application shows up as authentication errors and crash loops` : ""}.`) +
         (refused.length
-          ? ` That is what happened: the new pods of ${wl} read the new value and are refused ("${refused[0]!.signal.text}"). A rollback does not bring the old value back — it renders the Secret again only if the target's hooks include a rollback event, and then with yet another value.`
+          ? ` That is what happened: the new pods of ${[...new Set(refused.map((m) => `${m.workload.kind} ${m.workload.name}`))].join(" and ")} read the new value and are refused ("${refused[0]!.signal.text}"). A rollback does not bring the old value back — it renders the Secret again only if the target's hooks include a rollback event, and then with yet another value.`
           : "") +
         " Hook objects are not part of the release manifest, so Helm never patches them in place and `helm.sh/resource-policy: keep` does not stop the delete.";
       remediations.push({

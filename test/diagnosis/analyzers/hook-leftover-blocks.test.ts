@@ -70,3 +70,18 @@ describe("hook-leftover-blocks", () => {
     ).not.toContain("hook-leftover-blocks");
   });
 });
+
+describe("hook-leftover-blocks in Helm 4's wording", () => {
+  it("server-side apply over a leftover Job fails with 'field is immutable', not 'already exists'", () => {
+    const d = run(leftoverHook({ mode: "already-exists", helm4ssa: true }));
+    const f = only(d, "hook-leftover-blocks");
+    expect(d.findings[0]).toBe(f);
+    expect(f.title).toBe(
+      "Leftover hook Job example-lakefs-migrate is in the way (its pod template is immutable), so revision 3's pre-upgrade hook failed",
+    );
+    expect(f.explanation).toMatch(/Helm 4 applies hook objects with server-side apply/);
+    expect(actions(f)[0]).toEqual(["delete-leftover-hook", 3]);
+    // Not an immutable field of a regular resource.
+    expect(d.findings.map((x) => x.code)).not.toContain("immutable-field-change");
+  });
+});

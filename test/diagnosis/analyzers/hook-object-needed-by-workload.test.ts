@@ -125,3 +125,13 @@ describe("hook-object-needed-by-workload explains the authentication failures of
     ]);
   });
 });
+
+describe("hook-object-needed-by-workload names only who is refused", () => {
+  it("the database that uses the same Secret keeps running on the old value; only the api is named as refused", () => {
+    const d = diagnoseScenario(regeneratedPassword({ withDatabase: true }), CAUSES_NOW);
+    const f = only(d, "hook-object-needed-by-workload");
+    expect(f.title).toMatch(/, and Deployment shop-api is refused with it$/);
+    expect(f.title).not.toMatch(/StatefulSet shop-db is refused/);
+    expect(f.resources).toContainEqual({ kind: "StatefulSet", name: "shop-db", namespace: "shop" });
+  });
+});

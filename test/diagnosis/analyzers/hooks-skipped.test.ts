@@ -84,3 +84,15 @@ describe("hooks-skipped explains the crash loop of a skipped migration", () => {
     expect(only(d, "hooks-skipped").severity).toBe("warning");
   });
 });
+
+describe("hooks-skipped reads each database's wording", () => {
+  it("Postgres's 'column <table>.<column> does not exist' links the crash to the skipped migration", () => {
+    const d = diagnoseScenario(
+      migrationSkipped({
+        message: "ERROR: column accounts_invoice.tenant_id does not exist (SQLSTATE 42703)",
+      }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["hooks-skipped"]);
+  });
+});

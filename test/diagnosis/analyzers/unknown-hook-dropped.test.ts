@@ -102,3 +102,16 @@ describe("unknown-hook-dropped explains the crash loop it causes", () => {
     expect(codes(d)).toEqual(["pod-crash-loop", "unknown-hook-dropped"]);
   });
 });
+
+describe("unknown-hook-dropped reads structured logs", () => {
+  it("an operator that logs JSON (escaped quotes) is linked all the same", () => {
+    const d = run(
+      operatorWithoutCrd({
+        message:
+          '{"level":"error","ts":"2026-11-20T11:31:02Z","msg":"unable to start manager","error":"failed to wait for caches to sync: no matches for kind \\"Certificate\\" in version \\"certs.acme.io/v1\\""}',
+      }),
+      CAUSES_NOW,
+    );
+    expect(codes(d)).toEqual(["unknown-hook-dropped"]);
+  });
+});

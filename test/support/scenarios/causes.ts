@@ -3,6 +3,7 @@
 // regenerated); objects deleted by a transition revisions ago or by an upgrade whose post hooks never ran;
 // failed revisions whose only evidence is Helm's error text; a pre-rollback hook that failed. Each comes with
 // its near misses.
+import { stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
 import { appDeployment, liveDeployment, service } from "./transitions.js";
 import { job, replicaSet } from "./workloads.js";
@@ -217,7 +218,9 @@ export const AUTH_FAILED =
  * `usesSecret: false` is the near miss where the crashing pods do not use that Secret; `message` replaces the
  * api's last words.
  */
-export function regeneratedPassword(o: { message?: string; usesSecret?: boolean } = {}): Scenario {
+export function regeneratedPassword(
+  o: { message?: string; usesSecret?: boolean; withDatabase?: boolean } = {},
+): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
   const env =
     o.usesSecret === false
@@ -252,6 +255,69 @@ export function regeneratedPassword(o: { message?: string; usesSecret?: boolean 
   }
   // The hook copy from revision 2's run: no ownership metadata, created at minute 60.
   s.add(structuredClone(s2), 60);
+  if (o.withDatabase) {
+    // The database uses the same Secret, but only at initialisation: it runs on with the first password.
+    const db: Obj = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "shop-db" },
+      spec: {
+        serviceName: "shop-db",
+        replicas: 1,
+        selector: { matchLabels: { app: "shop-db" } },
+        template: {
+          metadata: { labels: { app: "shop-db" } },
+          spec: {
+            containers: [
+              {
+                name: "postgres",
+                image: "postgres:16.4",
+                env: [
+                  {
+                    name: "POSTGRES_PASSWORD",
+                    valueFrom: { secretKeyRef: { name: "shop-db-password", key: "password" } },
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    for (const r of s.releases) {
+      r.manifest += `---\n# Source: shop/templates/db.yaml\n${stringify(db, { lineWidth: 0 }).trimEnd()}\n`;
+    }
+    const live = s.add(s.owned(db), 0);
+    live.status = { replicas: 1, readyReplicas: 1 };
+    s.add(
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: "shop-db-0",
+          labels: { app: "shop-db" },
+          ownerReferences: [
+            {
+              apiVersion: "apps/v1",
+              kind: "StatefulSet",
+              name: "shop-db",
+              uid: live.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: db.spec.template.spec,
+        status: {
+          phase: "Running",
+          conditions: [{ type: "Ready", status: "True" }],
+          containerStatuses: [
+            { name: "postgres", ready: true, restartCount: 0, state: { running: { startedAt: s.time(1) } } },
+          ],
+        },
+      },
+      0,
+    );
+  }
   const live = liveDeployment(s, d2, {
     oldTemplate: d1,
     oldPods: [{ state: "running" }, { state: "running" }],

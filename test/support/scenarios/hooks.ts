@@ -374,14 +374,30 @@ export function leftoverHook(o: LeftoverOptions): Scenario {
       templates: templates(),
       hookRuns: { "example-lakefs-migrate": { phase: "Failed", startedAt: 60, completedAt: 62 } },
     });
+    // Helm 4 applies hooks with server-side apply: the leftover Job is patched, and a changed pod template is
+    // refused as immutable instead of "already exists".
+    const next = o.helm4ssa
+      ? hookJob("example-lakefs-migrate", {
+          hook: "pre-upgrade",
+          weight: "1",
+          policy,
+          image: "registry.example.com/app:2.5.0",
+        })
+      : migrate;
     s.revision({
       status: "failed",
       at: 120,
-      description:
-        'Upgrade "example" failed: pre-upgrade hooks failed: warning: Hook pre-upgrade lakefs/templates/job.yaml failed: 1 error occurred:\n\t* jobs.batch "example-lakefs-migrate" already exists',
-      templates: templates(),
+      description: o.helm4ssa
+        ? 'Upgrade "example" failed: pre-upgrade hooks failed: warning: Hook pre-upgrade lakefs/templates/job.yaml failed: server-side apply failed for object lakefs/example-lakefs-migrate batch/v1, Kind=Job: Job.batch "example-lakefs-migrate" is invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{}}: field is immutable'
+        : 'Upgrade "example" failed: pre-upgrade hooks failed: warning: Hook pre-upgrade lakefs/templates/job.yaml failed: 1 error occurred:\n\t* jobs.batch "example-lakefs-migrate" already exists',
+      templates: [
+        { path: "templates/deployment.yaml", object: appDeployment("example-lakefs") },
+        { path: "templates/job.yaml", object: next },
+      ],
       hookRuns: { "example-lakefs-migrate": { phase: "Failed", startedAt: 120, completedAt: 120 } },
+      ...(o.helm4ssa ? { helm4: true } : {}),
     });
+    if (o.helm4ssa) s.releases[2]!.apply_method = "ssa";
     liveDeployment(s, appDeployment("example-lakefs"), "6c8f7d9b8", [{ state: "running" }], 0);
     const { job: j } = job(s, migrate, "backoff-limit", 60, 62);
     jobEvent(
