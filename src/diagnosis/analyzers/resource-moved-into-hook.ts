@@ -187,7 +187,7 @@ function finding(ix: SnapshotIndex, d: Deletion): Finding {
     (later.length
       ? `Revision${later.length > 1 ? "s" : ""} ${later.map((r) => r.version).join(", ")} did not create it again. `
       : "") +
-    `Nothing creates it until ${recurring ? "a hook with its events runs again in an upgrade that succeeds" : "a hook with its events runs again — and no upgrade runs them"}` +
+    `Nothing creates it again until ${recurring ? "the hook runs in another upgrade" : "a hook with this event runs again — and its events mean upgrades never will"}` +
     (users.length
       ? `, so ${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} cannot start new pods that need it; pods already running keep their copy until they restart.`
       : ".") +
