@@ -21,6 +21,8 @@ export interface Io {
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
   stdoutIsTTY: boolean;
+  /** Standard input, read whole (tests give it; the binary reads process.stdin). */
+  stdin?: () => Promise<string>;
 }
 
 export class UsageError extends Error {}
@@ -30,6 +32,7 @@ const HELP = `helm-doctor — explain and fix broken Helm releases
 Usage:
   helm-doctor diagnose <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C]
                        [--output text|json] [--now RFC3339] [--fail-on critical|warning]
+                       [--helm-output FILE|-]
   helm-doctor history <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
   helm-doctor capture <release> [-n ns] [--kubeconfig FILE --context C] > bundle.json
   helm-doctor rerun <release> [-n ns] [--revision N] [--dry-run] [--yes]
@@ -49,6 +52,8 @@ Options:
   -o, --output FMT     text (default) or json
       --now TIME       the clock for age-based findings (RFC3339), default: now
       --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
+      --helm-output F  the output of the failed helm command (a file, or - for standard input), as evidence:
+                       failures Helm prints without storing a revision (ownership, rendering, a record too large)
       --dry-run        rerun/rollback/restore-hooks: print the plan, change nothing
   -y, --yes            rerun/rollback/restore-hooks: do not ask for confirmation (required when stdin is not a terminal)
       --timeout D      per-hook timeout, e.g. 5m (default 5m); --history-max N records kept (default $HELM_MAX_HISTORY, else 10)
@@ -61,6 +66,7 @@ Exit codes: 0 diagnosed; 1 error; 2 usage error; 3 release not found; 4 a findin
 Examples:
   helm-doctor diagnose yahoo -n default --bundle test/fixtures/founding-case.json
   helm-doctor diagnose shop/yahoo --output json --fail-on critical
+  helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
 `;
 
 interface Common {
@@ -78,6 +84,7 @@ const optionSpec = {
   output: { type: "string", short: "o" },
   now: { type: "string" },
   "fail-on": { type: "string" },
+  "helm-output": { type: "string" },
   driver: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -226,14 +233,39 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   if (failOn !== undefined && failOn !== "critical" && failOn !== "warning") {
     throw new UsageError(`--fail-on must be critical or warning, not "${failOn}"`);
   }
-  const ns = await resolveRelease(common);
-  const snapshot = await common.source.load(common.release, ns, now);
+  const helmOutput =
+    values["helm-output"] !== undefined ? await readHelmOutput(values["helm-output"], io) : undefined;
+  // A failed first install may have stored nothing: with its output, an empty history is still a diagnosis.
+  const ns = helmOutput ? (common.namespace ?? "default") : await resolveRelease(common);
+  const snapshot = await common.source.load(common.release, ns, now, helmOutput ? { helmOutput } : {});
   const d = diagnose(snapshot);
   if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
   else io.out(renderText(d, makeStyle(colourWanted({ isTTY: io.stdoutIsTTY }, io.env))));
   if (failOn && d.findings.some((f) => SEVERITY_RANK[f.severity] <= SEVERITY_RANK[failOn as Severity]))
     return EXIT.failOn;
   return EXIT.ok;
+}
+
+/** The failed helm command's output: a file, or standard input for "-". */
+async function readHelmOutput(file: string, io: Io): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  let text: string;
+  try {
+    text = file === "-" ? await (io.stdin ?? readStdin)() : await readFile(file, "utf8");
+  } catch (e) {
+    throw new SourceError(`cannot read --helm-output ${file}: ${(e as Error).message}`);
+  }
+  if (!/Error:|failed|FAILED/.test(text))
+    throw new UsageError(
+      `--helm-output ${file === "-" ? "(standard input)" : file} holds no helm error (expected a line such as "Error: UPGRADE FAILED: …")`,
+    );
+  return text;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function cmdHistory(argv: string[], io: Io): Promise<number> {

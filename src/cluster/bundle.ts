@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { buildSnapshot, listReleases, type ReleaseListing } from "../snapshot/build.js";
 import type { Gap, KubeObject, Snapshot } from "../snapshot/types.js";
-import { type SnapshotSource, SourceError } from "./source.js";
+import { type LoadHints, type SnapshotSource, SourceError } from "./source.js";
 
 const objectSchema = z.looseObject({
   kind: z.string().optional(),
@@ -110,8 +110,16 @@ export class BundleSource implements SnapshotSource {
     return listReleases((await this.read()).objects, namespace);
   }
 
-  async load(release: string, namespace: string, now: Date): Promise<Snapshot> {
+  async load(release: string, namespace: string, now: Date, opts: LoadHints = {}): Promise<Snapshot> {
     const { objects, gaps } = await this.read();
-    return buildSnapshot({ release, namespace, objects, now, gaps, source: this.describe() });
+    return buildSnapshot({
+      release,
+      namespace,
+      objects,
+      now,
+      gaps,
+      source: this.describe(),
+      ...(opts.helmOutput ? { helmOutput: opts.helmOutput } : {}),
+    });
   }
 }

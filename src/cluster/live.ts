@@ -7,10 +7,10 @@ import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.
 import { kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
 import type { Release } from "../helm/types.js";
-import { buildSnapshot, listReleases, type ReleaseListing } from "../snapshot/build.js";
+import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
 import { DEFAULT_RETRY, KINDS, KubeReader, type RetryPolicy } from "./kube.js";
-import { type SnapshotSource, SourceError } from "./source.js";
+import { type LoadHints, type SnapshotSource, SourceError } from "./source.js";
 
 export interface LiveOptions {
   kubeconfig?: string | undefined;
@@ -23,9 +23,7 @@ export interface LiveOptions {
 
 type Driver = "secret" | "configmap";
 
-export interface LoadOptions {
-  /** Read every record (for `history`), not only the revisions the analysis needs. */
-  allRevisions?: boolean;
+export interface LoadOptions extends LoadHints {
   /** Revisions to read in full as well (e.g. a rollback's target). */
   revisions?: number[];
 }
@@ -210,6 +208,11 @@ export class LiveSource implements SnapshotSource {
           named.set(kindKey(h.kind, namespace, h.name), { kind: h.kind, name: h.name });
       }
     }
+    // The objects a failed helm command's output names (a new chart's objects are in no stored manifest).
+    if (opts.helmOutput)
+      for (const o of objectsNamedIn(opts.helmOutput, namespace))
+        if (o.namespace === namespace)
+          named.set(kindKey(o.kind, namespace, o.name), { kind: o.kind, name: o.name });
     const live: KubeObject[] = [];
     const byKind = new Map<string, string[]>();
     for (const { kind, name } of named.values()) {
@@ -288,7 +291,15 @@ export class LiveSource implements SnapshotSource {
     });
     this.lastCalls = r.stats.calls;
     this.lastObjects = objects;
-    const snap = buildSnapshot({ release, namespace, objects, now, gaps: r.gaps, source: this.describe() });
+    const snap = buildSnapshot({
+      release,
+      namespace,
+      objects,
+      now,
+      gaps: r.gaps,
+      source: this.describe(),
+      ...(opts.helmOutput ? { helmOutput: opts.helmOutput } : {}),
+    });
     snap.unread = heads
       .filter((h) => !chosen.has(h.revision))
       .map((h) => ({ revision: h.revision, status: h.status, objectName: h.objectName }));

@@ -4,6 +4,7 @@ import { kindKey, type ResourceRef } from "../helm/keys.js";
 import { parseYamlObject } from "../helm/manifest.js";
 import type { Hook, Release, ReleaseRecord } from "../helm/types.js";
 import type { SnapshotIndex } from "../snapshot/index.js";
+import { classifyHelmError, type HelmError } from "./helm-errors.js";
 import type { Evidence } from "./types.js";
 
 export type Operation = "install" | "upgrade" | "rollback";
@@ -277,4 +278,56 @@ export function hookBefore(
 /** Failed attempts not superseded by a success (an atomic rollback after them does not count as one). */
 export function failedAttempts(ix: SnapshotIndex): Release[] {
   return recentAttempts(ix).filter((r) => r.info.status === "failed");
+}
+
+/** A failed helm command's output, given as evidence, and what it says. */
+export interface OutputFailure {
+  text: string;
+  errors: HelmError[];
+  /** The operation that failed, from the CLI's own prefix (`Error: UPGRADE FAILED: …`). */
+  op: Operation | "uninstall";
+  /** The same failure is also stored: the latest revision failed with the same error. */
+  recorded: boolean;
+}
+
+/** The failure in the helm output the snapshot carries, if it holds any error. */
+export function outputFailure(ix: SnapshotIndex): OutputFailure | undefined {
+  const text = ix.snapshot.helmOutput;
+  if (!text?.trim()) return undefined;
+  return ix.memo("outputFailure", () => {
+    // Only the error lines: helm prints warnings and progress before them.
+    const lines = text.split("\n");
+    const start = lines.findIndex((l) => /^\s*Error:/.test(l));
+    const errorText = (start >= 0 ? lines.slice(start) : lines).join("\n").trim();
+    const errors = classifyHelmError(errorText).filter((e) => e.text.trim().length > 0);
+    if (errors.length === 0) return undefined;
+    const op: OutputFailure["op"] =
+      /INSTALLATION FAILED|Unable to continue with install|cannot re-use a name/.test(text)
+        ? "install"
+        : /ROLLBACK FAILED|Rollback "[^"]*" failed|rollback/i.test(errorText) && !/UPGRADE FAILED/.test(text)
+          ? "rollback"
+          : /UNINSTALLATION FAILED|uninstall/i.test(errorText) && !/UPGRADE FAILED/.test(text)
+            ? "uninstall"
+            : "upgrade";
+    const latest = ix.latest();
+    const recorded =
+      latest?.info.status === "failed" &&
+      errors.every((e) =>
+        (latest.info.description ?? "")
+          .replace(/\s+/g, " ")
+          .includes(e.text.replace(/\s+/g, " ").slice(0, 80)),
+      );
+    return { text: errorText, errors, op, recorded };
+  });
+}
+
+/** The folding key for "the failure the helm output shows" (release-failed's output finding is about it). */
+export function outputKey(ix: SnapshotIndex): string {
+  return kindKey("HelmOutput", ix.namespace, ix.snapshot.release);
+}
+
+/** `explains` keys for a finding that explains the failure in the helm output (when that is not also stored). */
+export function outputKeys(ix: SnapshotIndex, test: (e: HelmError) => boolean): string[] {
+  const f = outputFailure(ix);
+  return f && !f.recorded && f.errors.some(test) ? [outputKey(ix)] : [];
 }

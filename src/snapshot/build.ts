@@ -3,7 +3,7 @@
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
-import type { ReleaseRecord } from "../helm/types.js";
+import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
 import type { Gap, KubeEvent, KubeObject, Snapshot } from "./types.js";
 
@@ -65,11 +65,57 @@ export interface BuildInput {
   now: Date;
   gaps?: Gap[];
   source: string;
+  /** The output of a failed helm command: the objects it names belong to the snapshot, and it is evidence. */
+  helmOutput?: string;
+}
+
+// Objects a helm error names: `Kind "name" in namespace "ns" exists…`, `<Kind>.<group> "name" is …`,
+// `server-side apply failed for object ns/name gv, Kind=Kind`, `resource Kind/ns/name not ready`.
+const NAMED_IN_OUTPUT = [
+  /(\w+) "([^"]+)" in namespace "([^"]*)" exists/g,
+  /server-side apply failed for object (?:([^\s/]+)\/)?(\S+) \S*, Kind=(\w+)/g,
+  /resource (\w+)\/([^/\s]+)\/(\S+) (?:not ready|still exists)/g,
+  /\b([A-Z]\w+)(?:\.[\w.-]+)? "([^"]+)" (?:is invalid|is forbidden|already exists)/g,
+  /(?:no|original object) (\w+) with the name "([^"]+)" (?:not )?found/g,
+];
+
+/** kind/namespace/name of the objects a helm command's output names. */
+export function objectsNamedIn(
+  output: string,
+  namespace: string,
+): { kind: string; name: string; namespace: string }[] {
+  const out: { kind: string; name: string; namespace: string }[] = [];
+  const text = output.replace(/\\"/g, '"');
+  for (const m of text.matchAll(NAMED_IN_OUTPUT[0]!))
+    out.push({ kind: m[1]!, name: m[2]!, namespace: m[3] || namespace });
+  for (const m of text.matchAll(NAMED_IN_OUTPUT[1]!))
+    out.push({ kind: m[3]!, name: m[2]!, namespace: m[1] || namespace });
+  for (const m of text.matchAll(NAMED_IN_OUTPUT[2]!))
+    out.push({ kind: m[1]!, name: m[3]!, namespace: m[2]! });
+  for (const m of text.matchAll(NAMED_IN_OUTPUT[3]!)) out.push({ kind: m[1]!, name: m[2]!, namespace });
+  for (const m of text.matchAll(NAMED_IN_OUTPUT[4]!)) out.push({ kind: m[1]!, name: m[2]!, namespace });
+  return out;
+}
+
+/** Names of the CustomResourceDefinitions a release's stored chart ships in its crds/ directory. */
+export function chartCrdNames(rel: Release): string[] {
+  const out: string[] = [];
+  for (const f of rel.chart?.files ?? []) {
+    if (!/(^|\/)crds\/[^/]+\.ya?ml$/.test(f.name) || typeof f.data !== "string") continue;
+    const text = Buffer.from(f.data, "base64").toString("utf8");
+    for (const doc of text.split(/^---.*$/m)) {
+      const { object } = parseYamlObject(doc);
+      if (object?.kind === "CustomResourceDefinition" && object.metadata?.name)
+        out.push(object.metadata.name);
+    }
+  }
+  return out;
 }
 
 export function buildSnapshot(input: BuildInput): Snapshot {
   const { release, namespace } = input;
   const records: ReleaseRecord[] = [];
+  const neighbours: ReleaseRecord[] = [];
   const others: KubeObject[] = [];
   const eventObjs: KubeObject[] = [];
   for (const o of input.objects) {
@@ -82,6 +128,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       if (ns !== undefined && ns !== namespace) continue;
       const rec = decodeRecord(o as RecordObject);
       if (recordBelongsTo(rec, release)) records.push(rec);
+      else neighbours.push(rec);
       continue;
     }
     if (ns === undefined || ns === namespace || isClusterScoped(o.kind ?? "")) others.push(o);
@@ -101,7 +148,11 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       const { object } = parseYamlObject(h.manifest);
       named.add(kindKey(h.kind, object?.metadata?.namespace || relNs, h.name));
     }
+    for (const crd of chartCrdNames(rel)) named.add(kindKey("CustomResourceDefinition", namespace, crd));
   }
+  if (input.helmOutput)
+    for (const o of objectsNamedIn(input.helmOutput, namespace))
+      named.add(kindKey(o.kind, o.namespace, o.name));
 
   // The named objects, then everything they own (Deployment → ReplicaSet → Pod, Job → Pod), transitively.
   const byOwnerUid = new Map<string, KubeObject[]>();
@@ -114,8 +165,14 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     }
   }
   const selected = new Set<KubeObject>();
-  const queue: KubeObject[] = others.filter((o) =>
-    named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")),
+  // Also objects that say they belong to this release, whatever revision made them (a record deleted by hand
+  // leaves objects no stored revision names).
+  const ours = (o: KubeObject) =>
+    o.metadata?.annotations?.["meta.helm.sh/release-name"] === release &&
+    (o.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? namespace) === namespace;
+  const queue: KubeObject[] = others.filter(
+    (o) =>
+      named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")) || ours(o),
   );
   while (queue.length > 0) {
     const o = queue.pop()!;
@@ -155,5 +212,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     events,
     gaps: [...(input.gaps ?? [])],
     source: input.source,
+    ...(neighbours.length ? { neighbours } : {}),
+    ...(input.helmOutput ? { helmOutput: input.helmOutput } : {}),
   };
 }

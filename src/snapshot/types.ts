@@ -75,6 +75,13 @@ export interface Snapshot {
   source: string;
   /** Log tails of failing containers, when the source read them. */
   logs?: PodLog[];
+  /**
+   * The output of a failed helm command (install, upgrade, rollback, uninstall), given as evidence: failures Helm
+   * prints without storing a revision (ownership checks, rendering, a record too large) exist only there.
+   */
+  helmOutput?: string;
+  /** Records of the namespace's other releases (neighbours): their hooks and ownership can touch ours. */
+  neighbours?: ReleaseRecord[];
   /** Records known from their labels only (a live read fetches just the revisions the analysis needs). */
   unread?: { revision: number; status: string; objectName: string }[];
 }

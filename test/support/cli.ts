@@ -32,7 +32,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
  * Run the CLI in this process (`main(argv, io)`), as fast as a function call: for tests of what a command
  * prints and returns. `runCli` (a real process) stays for what only a process shows (signals, stdin, startup).
  */
-export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function runMain(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  o: { stdin?: string } = {},
+): Promise<CliResult> {
   const { main } = await import("../../src/cli.js");
   let stdout = "";
   let stderr = "";
@@ -45,6 +49,7 @@ export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     },
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
     stdoutIsTTY: false,
+    ...(o.stdin !== undefined ? { stdin: async () => o.stdin! } : {}),
   });
   return { code, stdout, stderr };
 }

@@ -5,7 +5,7 @@
 import { isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failureKeys, recordFor, recordKey, recordResource } from "../history.js";
+import { failureKeys, outputKeys, recordFor, recordKey, recordResource } from "../history.js";
 import type { Evidence, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -83,7 +83,7 @@ const analyzer: Analyzer = {
           code: "no-deployed-release",
           severity: "warning",
           role: "root",
-          explains: failureKeys(ix, last),
+          explains: [...failureKeys(ix, last), ...outputKeys(ix, (e) => e.kind === "no-deployed")],
           title: `${name} was uninstalled with --keep-history (revision ${n}): \`helm upgrade\` fails with "has no deployed releases"`,
           explanation:
             `Revision ${n} was uninstalled${Number.isFinite(age) ? ` ${fmtAge(age)} before the snapshot` : ""} with its history kept, so its record says uninstalled and no revision is deployed. ${rule} ` +
@@ -131,7 +131,7 @@ const analyzer: Analyzer = {
         code: "no-deployed-release",
         severity: "critical",
         role: "root",
-        explains: failureKeys(ix, last),
+        explains: [...failureKeys(ix, last), ...outputKeys(ix, (e) => e.kind === "no-deployed")],
         title: `Revision ${n} has status "${st || "(empty)"}" and none is deployed: \`helm upgrade\` fails with "has no deployed releases"`,
         explanation:
           `The latest revision ${n} has status "${st || "(empty)"}", which Helm never writes at the end of an operation (it is what a hand-edited or half-written record looks like). ${rule} ` +

@@ -12,6 +12,8 @@ import {
   lastGoodBefore,
   oneLine,
   operationOf,
+  outputFailure,
+  outputKey,
   type Progress,
   progressOf,
   revisionEvidence,
@@ -45,6 +47,15 @@ function hint(e: HelmError): string {
       return "Helm waited for the release's resources (--wait, --atomic or a hook) and gave up: find the resource that never became ready.";
     case "render":
       return "The chart did not render with these values: run `helm template` with the same values to see the error with its line.";
+    case "kind-missing":
+      return `The API server does not serve ${e.missingKind ? `kind ${e.missingKind.kind} in version ${e.missingKind.apiVersion}` : "a kind the chart uses"}: its CustomResourceDefinition is not installed, or that version was removed. Helm installs a chart's crds/ directory on first install only and never upgrades it: apply the CRDs first (\`kubectl apply --server-side -f <chart>/crds/\`), and check \`kubectl api-resources\`.`;
+    case "pending-lock":
+      return "Another operation holds the release's lock (a pending revision): find out whether it is still running; a stuck one is cleared with `helm rollback` to the last good revision.";
+    case "no-deployed":
+      return "There is no revision to upgrade from: check the namespace, the kube context and HELM_DRIVER (`helm list -A -a`); `helm upgrade --install` installs when nothing is there.";
+    case "ownership":
+    case "not-in-original":
+      return `${o} exists in the cluster without this release's ownership metadata: find out who created it (\`kubectl get ${(e.object?.kind ?? "<kind>").toLowerCase()} ${e.object?.name ?? "<name>"} -o yaml\`) before adopting or deleting it.`;
     case "too-large":
       return "The release record is larger than the API server accepts (1 MiB for a Secret): keep big files out of the chart (.helmignore) or use the SQL storage driver.";
     default:
@@ -77,7 +88,7 @@ function unready(ix: SnapshotIndex, rel: Release): string[] {
   return out;
 }
 
-function liveLine(ix: SnapshotIndex, o: KubeObject | undefined, e: HelmError): Evidence | undefined {
+function liveLine(o: KubeObject | undefined, e: HelmError): Evidence | undefined {
   if (!e.object) return undefined;
   const what = `${e.object.kind} ${e.object.namespace ? `${e.object.namespace}/` : ""}${e.object.name}`;
   if (!o) return { source: "live cluster", detail: `${what} does not exist` };
@@ -88,8 +99,61 @@ function liveLine(ix: SnapshotIndex, o: KubeObject | undefined, e: HelmError): E
   };
 }
 
+/**
+ * The failure a helm command printed without storing a revision: Helm checks ownership, renders the chart,
+ * validates values and builds the objects before it creates the new record (pkg/action/upgrade.go, install.go).
+ */
+function outputFinding(ix: SnapshotIndex): Finding | undefined {
+  const out = outputFailure(ix);
+  if (!out || out.recorded) return undefined;
+  const ns = ix.namespace;
+  const name = ix.snapshot.release;
+  const latest = ix.latest();
+  const first = out.errors[0]!;
+  const cause = oneLine(stripPrefix(first.text), 140);
+  const evidence: Evidence[] = out.errors.map((e) => ({ source: "helm output", detail: e.text }));
+  for (const e of out.errors) {
+    if (!e.object) continue;
+    const l = liveLine(ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name), e);
+    if (l) evidence.push(l);
+  }
+  if (latest) evidence.push(revisionEvidence(latest));
+  const stored = latest
+    ? `\`helm history\` still ends at revision ${latest.version} (${latest.info.status}), so this failure exists only in the command's output`
+    : "no revision was stored at all, so this failure exists only in the command's output";
+  return {
+    code: "release-failed",
+    severity: "critical",
+    role: "symptom",
+    title: `The helm ${out.op} of ${name} failed before it stored a revision: ${cause}`,
+    explanation:
+      `Helm checks ownership, renders the chart, validates the values and builds the objects before it stores a new revision; the ${out.op} stopped there. ${stored}: "${oneLine(out.text, 400)}". ` +
+      `Nothing in the cluster changed. ${out.errors.map(hint).join(" ")}`,
+    resources: out.errors
+      .filter((e) => e.object)
+      .map((e) => ({ kind: e.object!.kind, name: e.object!.name, namespace: e.object!.namespace ?? ns })),
+    revisions: latest ? [latest.version] : [],
+    evidence,
+    remediations: [{ action: "manual", summary: hint(first) }],
+    about: [
+      outputKey(ix),
+      ...out.errors
+        .filter((e) => e.object)
+        .map((e) => kindKey(e.object!.kind, e.object!.namespace ?? ns, e.object!.name)),
+    ],
+    lends: "warning",
+  };
+}
+
 const analyzer: Analyzer = {
   run(ix) {
+    const fromOutput = outputFinding(ix);
+    return [...latestFinding(ix), ...(fromOutput ? [fromOutput] : [])];
+  },
+};
+
+function latestFinding(ix: SnapshotIndex): Finding[] {
+  {
     const rel = ix.latest();
     if (!rel) return [];
     const status = rel.info.status;
@@ -106,7 +170,7 @@ const analyzer: Analyzer = {
     for (const e of errors) {
       if (errors.length > 1) evidence.push({ source: "Helm's error", detail: e.text });
       const live = e.object ? ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name) : undefined;
-      const l = liveLine(ix, live, e);
+      const l = liveLine(live, e);
       if (l) evidence.push(l);
     }
     const timedOut = errors.some((e) => e.kind === "timeout");
@@ -191,7 +255,7 @@ const analyzer: Analyzer = {
     for (const e of errors)
       if (e.object) finding.about!.push(kindKey(e.object.kind, e.object.namespace ?? ns, e.object.name));
     return [finding];
-  },
-};
+  }
+}
 
 export default analyzer;

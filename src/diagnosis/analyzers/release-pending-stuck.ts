@@ -9,6 +9,7 @@ import {
   failureKeys,
   hookEventsOf,
   type Operation,
+  outputKeys,
   ranIn,
   recordFor,
   recordResource,
@@ -151,7 +152,11 @@ const analyzer: Analyzer = {
     for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
     // A hook that failed is the cause (hook-failed's finding); this one is then about the stuck revision only.
     const hookFailure = failedUnfinishedHook(ix, rel, opHooks);
-    const explains: string[] = hookFailure ? [] : failureKeys(ix, rel);
+    const explains: string[] = [
+      ...(hookFailure ? [] : failureKeys(ix, rel)),
+      // "another operation (install/upgrade/rollback) is in progress" is this lock.
+      ...outputKeys(ix, (e) => e.kind === "pending-lock"),
+    ];
     const about = hookFailure ? failureKeys(ix, rel) : [];
     if (running) {
       const hns = hookNamespace(ix, rel, running);

@@ -14,7 +14,7 @@ import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, failureKeys, hookBefore, recentAttempts } from "../history.js";
+import { baseOf, failureKeys, hookBefore, outputFailure, outputKey, recentAttempts } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { fmtAge } from "../workloads.js";
 
@@ -231,10 +231,97 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
   return out;
 }
 
+/**
+ * The usual case: the upgrade that makes the hook a regular resource fails its ownership check before Helm stores
+ * a revision (pkg/action/upgrade.go checks existing resources before Releases.Create), so the failure is only in
+ * the command's output, which names the object; the stored history says it is a hook of ours.
+ */
+function analyzeOutput(ix: SnapshotIndex, seen: Set<string>): Finding[] {
+  const out = outputFailure(ix);
+  if (!out || out.recorded) return [];
+  const latest = ix.latest();
+  const release = ix.snapshot.release;
+  const ns0 = ix.namespace;
+  const next = (latest?.version ?? 0) + 1;
+  const findings: Finding[] = [];
+  for (const e of out.errors) {
+    if (e.kind !== "ownership" || !e.object) continue;
+    const o = e.object;
+    const ns = o.namespace || ns0;
+    const key = kindKey(o.kind, ns, o.name);
+    if (seen.has(key)) continue;
+    const hb = hookBefore(ix, { version: next } as Release, {
+      key,
+      kind: o.kind,
+      name: o.name,
+      namespace: ns,
+    });
+    if (!hb) continue;
+    seen.add(key);
+    const { rel: hookRev, hook } = hb;
+    const live = ix.get(o.kind, ns, o.name);
+    const own = live ? ownership(live, release, ns0) : undefined;
+    const what = `${o.kind} ${o.name}`;
+    const k = `${kubectlKind(o.kind)}/${o.name}`;
+    const ref = { kind: o.kind, name: o.name, namespace: ns };
+    const evidence: Evidence[] = [
+      { source: "helm output", detail: e.text },
+      {
+        source: `revision ${hookRev.version} hooks`,
+        detail: `${what} is a hook (${hook.path}): events ${hook.events.join(",")}, weight ${hook.weight ?? 0}, delete policy ${effectiveDeletePolicies(hook).join(",")}, last run ${describeLastRun(hook)}`,
+      },
+      {
+        source: "live cluster",
+        detail: live
+          ? own?.ok
+            ? `${o.kind} ${ns}/${o.name} exists and now carries Helm ownership for release ${release}`
+            : `${o.kind} ${ns}/${o.name} exists with ${own?.problems.join(", ")}`
+          : `${o.kind} ${ns}/${o.name} does not exist (any more)`,
+      },
+    ];
+    if (latest)
+      evidence.push({
+        source: "release history",
+        detail: `ends at revision ${latest.version} (${latest.info.status}): the failed ${out.op} stored no revision`,
+      });
+    const fixed = !live || own?.ok;
+    findings.push({
+      code: "resource-moved-out-of-hook",
+      severity: fixed ? "warning" : "critical",
+      role: "root",
+      title: `${what} was a hook in revision ${hookRev.version} and the new chart makes it a regular resource: the ${out.op} fails on ownership metadata`,
+      explanation:
+        `In revision ${hookRev.version}, ${what} was a \`${hook.events.join(",")}\` hook (${hook.path}). Helm creates hook objects as they are — without the ownership metadata it puts on release resources (label app.kubernetes.io/managed-by=Helm, annotations meta.helm.sh/release-name and meta.helm.sh/release-namespace) — and with delete policy ${effectiveDeletePolicies(hook).join(",")} it left the last copy in the cluster. ` +
+        `The chart you are deploying makes ${what} a regular resource, so Helm treats it as new, finds it already in the cluster and refuses to adopt it. It checks this before it stores a revision or changes anything, so \`helm history\` still ends at revision ${latest?.version ?? "?"} and only the command's output shows the error.` +
+        (fixed
+          ? ` ${live ? "The live object carries the right ownership now" : `${what} no longer exists`}, so a retry should pass.`
+          : ""),
+      resources: [ref],
+      revisions: [...new Set([hookRev.version, ...(latest ? [latest.version] : [])])].sort((a, b) => a - b),
+      evidence,
+      remediations: [
+        fixed
+          ? { action: "manual", summary: `Run the same helm ${out.op} again.` }
+          : {
+              action: "manual",
+              summary: `Let Helm adopt the leftover hook copy, then run the same helm ${out.op} again: kubectl -n ${ns} annotate ${k} meta.helm.sh/release-name=${release} meta.helm.sh/release-namespace=${ns0} --overwrite && kubectl -n ${ns} label ${k} app.kubernetes.io/managed-by=Helm --overwrite. On Helm ≥ 3.17, \`helm upgrade --take-ownership\` does the same.`,
+              resources: [ref],
+            },
+        {
+          action: "chart-fix",
+          summary: `In ${hook.path}: before turning a hook into a regular resource, ship one release whose hook version carries the ownership metadata (label app.kubernetes.io/managed-by: Helm, annotations meta.helm.sh/release-name: {{ .Release.Name }} and meta.helm.sh/release-namespace: {{ .Release.Namespace }}); or give the regular resource a new name.`,
+        },
+      ],
+      explains: [key, outputKey(ix)],
+    });
+  }
+  return findings;
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const seen = new Set<string>();
-    return recentAttempts(ix).flatMap((r) => analyzeAttempt(ix, r, seen));
+    return [...recentAttempts(ix).flatMap((r) => analyzeAttempt(ix, r, seen)), ...analyzeOutput(ix, seen)];
   },
 };
 

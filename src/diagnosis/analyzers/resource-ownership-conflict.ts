@@ -10,7 +10,15 @@ import type { Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { classifyHelmError, type HelmError } from "../helm-errors.js";
-import { failedAttempts, hookBefore, operationOf, revisionEvidence, revisionKey } from "../history.js";
+import {
+  failedAttempts,
+  hookBefore,
+  operationOf,
+  outputFailure,
+  outputKey,
+  revisionEvidence,
+  revisionKey,
+} from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 
 interface Owner {
@@ -43,21 +51,29 @@ function managers(live: KubeObject | undefined): string[] {
   return [...new Set(mf.map((m) => m.manager).filter((m): m is string => !!m))];
 }
 
-function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefined {
-  const name = r.name || ix.snapshot.release;
-  const ns = r.namespace || ix.namespace;
+/**
+ * A conflict recorded in revision `r`, or (r undefined) printed by a helm command that stored no revision: the
+ * ownership check of an upgrade or install runs before Helm creates the new record.
+ */
+function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Finding | undefined {
+  const latest = ix.latest();
+  const name = r?.name || ix.snapshot.release;
+  const ns = r?.namespace || ix.namespace;
   const o = e.object!;
   const objNs = o.namespace || ns;
   const key = kindKey(o.kind, objNs, o.name);
+  const out = r ? undefined : outputFailure(ix);
+  // The revision the command would have written.
+  const at = r ?? ({ version: (latest?.version ?? 0) + 1 } as Release);
   // A hook copy of this release: the chart moved it out of a hook.
-  if (e.kind !== "ssa-conflict" && hookBefore(ix, r, { key, kind: o.kind, name: o.name, namespace: objNs }))
+  if (e.kind !== "ssa-conflict" && hookBefore(ix, at, { key, kind: o.kind, name: o.name, namespace: objNs }))
     return undefined;
   const live = ix.get(o.kind, objNs, o.name);
-  const latest = ix.latest()!;
-  const op = operationOf(ix, r);
+  const op = r ? operationOf(ix, r) : out!.op === "uninstall" ? "upgrade" : out!.op;
   const ref: ResourceRef = { kind: o.kind, name: o.name, namespace: objNs };
   const k = o.kind.toLowerCase();
-  const evidence: Evidence[] = [revisionEvidence(r)];
+  const evidence: Evidence[] = r ? [revisionEvidence(r)] : [{ source: "helm output", detail: e.text }];
+  const rev = r ? `revision ${r.version}` : `revision ${at.version} (never stored)`;
   const remediations: Remediation[] = [];
   let title: string;
   let explanation: string;
@@ -74,8 +90,8 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
     const hpa = by === "kube-controller-manager" && /\.spec\.replicas/.test(fields);
     title = `${o.kind} ${o.name}: ${fields} belong${e.fields?.length === 1 ? "s" : ""} to ${by}, so Helm's server-side apply conflicts`;
     explanation =
-      `Revision ${r.version} was applied with server-side apply (Helm 4), which sends the whole object as field manager "helm". ` +
-      `The API server refuses to let one manager take fields another one set (${fields} of ${o.kind} ${o.name} belong to "${by}") unless the apply forces it, so Helm recorded revision ${r.version} failed.` +
+      `${rev[0]!.toUpperCase()}${rev.slice(1)} was applied with server-side apply (Helm 4), which sends the whole object as field manager "helm". ` +
+      `The API server refuses to let one manager take fields another one set (${fields} of ${o.kind} ${o.name} belong to "${by}") unless the apply forces it, so the ${op} failed.` +
       (hpa
         ? " kube-controller-manager writes .spec.replicas when a HorizontalPodAutoscaler scales the Deployment: the chart should not set replicas while autoscaling is on."
         : "");
@@ -105,18 +121,18 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
     const adopt = `\`kubectl label ${k} ${o.name} -n ${objNs} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name} -n ${objNs} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
     const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
     if (live && fixedSince) {
-      title = `${o.kind} ${o.name} blocked the ${op} to revision ${r.version}; it now carries ${name}'s ownership, so a retry adopts it`;
+      title = `${o.kind} ${o.name} blocked the ${op} to revision ${at.version}; it now carries ${name}'s ownership, so a retry adopts it`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership metadata. It has been labelled and annotated since, so Helm adopts it when the ${op} runs again.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
     } else if (!live) {
-      title = `${o.kind} ${o.name} blocked revision ${r.version} (${op}); it has since been removed`;
+      title = `${o.kind} ${o.name} blocked revision ${at.version} (${op}); it has since been removed`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership. It no longer exists, so running the ${op} again should pass.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
     } else if (owner!.who === "release") {
       title = `${o.kind} ${o.name} belongs to release ${owner!.release}, so ${name}'s ${op} cannot take it over`;
       explanation =
-        `Revision ${r.version} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations). ` +
-        `Helm never takes an object from another release${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so it recorded revision ${r.version} failed. ` +
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations)${neighbourLine(ix, owner!.release!)}. ` +
+        `Helm never takes an object from another release${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so the ${op} failed${r ? "" : " before Helm stored a revision"}. ` +
         `Two releases render the same object: one of them has to stop (rename it in one chart, or remove it from ${owner!.release} first).`;
       remediations.push({
         action: "manual",
@@ -126,18 +142,18 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
     } else if (owner!.who === "this") {
       title = `${o.kind} ${o.name} exists with ${name}'s ownership but is in no manifest the ${op} compared against`;
       explanation =
-        `Revision ${r.version} (${op}) applies ${o.kind} ${o.name}, which exists live and carries this release's ownership, but the manifest Helm compared against does not have it (kept by \`helm.sh/resource-policy: keep\` when it left the chart, or created by hand). ` +
-        `Helm ${op === "rollback" ? "3's rollback has no adoption step and" : ""} fails on such an object, so revision ${r.version} is failed.`;
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} (${op}) applies ${o.kind} ${o.name}, which exists live and carries this release's ownership, but the manifest Helm compared against does not have it (kept by \`helm.sh/resource-policy: keep\` when it left the chart, or created by hand). ` +
+        `Helm ${op === "rollback" ? "3's rollback has no adoption step and" : ""} fails on such an object, so the ${op} failed.`;
       remediations.push({
         action: "manual",
         summary: `Delete the leftover (\`kubectl delete ${k} ${o.name} -n ${objNs}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
         resources: [ref],
       });
     } else {
-      title = `${o.kind} ${o.name} exists without Helm ownership, so the ${op} to revision ${r.version} cannot adopt it`;
+      title = `${o.kind} ${o.name} exists without Helm ownership, so the ${op} to revision ${at.version} cannot adopt it`;
       explanation =
-        `Revision ${r.version} renders ${o.kind} ${o.name}, which already exists but was not created by this release: it lacks ${owner!.missing.join(", ")}. ` +
-        `Helm adopts an existing object only when it carries this release's ownership metadata (pkg/action/validate.go), so it refused and recorded revision ${r.version} failed.`;
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} renders ${o.kind} ${o.name}, which already exists but was not created by this release: it lacks ${owner!.missing.join(", ")}. ` +
+        `Helm adopts an existing object only when it carries this release's ownership metadata (pkg/action/validate.go), so it refused${r ? ` and recorded revision ${r.version} failed` : " before storing a revision"}.`;
       remediations.push({
         action: "manual",
         summary: `Let the ${op} adopt it: ${adopt}, then run the ${op} again (Helm ≥ 3.17: \`helm upgrade --take-ownership\` does the same). Or delete it if nothing else needs it.`,
@@ -145,7 +161,7 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
       });
     }
   }
-  const rolledBack = r !== latest;
+  const rolledBack = !!r && r !== latest;
   const resolved =
     e.kind !== "ssa-conflict" &&
     (!live || (e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
@@ -156,11 +172,24 @@ function finding(ix: SnapshotIndex, r: Release, e: HelmError): Finding | undefin
     title,
     explanation,
     resources: [ref],
-    revisions: [r.version],
+    revisions: r ? [r.version] : latest ? [latest.version] : [],
     evidence,
     remediations,
-    explains: [key, revisionKey(ix, r.version)],
+    explains: [key, ...(r ? [revisionKey(ix, r.version)] : [outputKey(ix)])],
   };
+}
+
+const CONFLICTS = new Set(["ownership", "not-in-original", "ssa-conflict"]);
+
+/** "(its latest revision 4 is deployed)" — what the neighbour's own records say, when the snapshot has them. */
+function neighbourLine(ix: SnapshotIndex, release: string): string {
+  const recs = (ix.snapshot.neighbours ?? []).filter(
+    (x) => x.release?.name === release || x.labels.name === release,
+  );
+  if (recs.length === 0)
+    return "; no records of that release are in this namespace (uninstalled, or elsewhere)";
+  const top = recs.reduce((a, b) => ((b.release?.version ?? 0) > (a.release?.version ?? 0) ? b : a));
+  return `; its latest revision ${top.release?.version ?? top.labels.version} is ${top.release?.info.status ?? top.labels.status}`;
 }
 
 const analyzer: Analyzer = {
@@ -168,9 +197,15 @@ const analyzer: Analyzer = {
     const out: Finding[] = [];
     for (const r of failedAttempts(ix))
       for (const e of classifyHelmError(r.info.description)) {
-        if (!e.object || e.hookEvent) continue;
-        if (e.kind !== "ownership" && e.kind !== "not-in-original" && e.kind !== "ssa-conflict") continue;
+        if (!e.object || e.hookEvent || !CONFLICTS.has(e.kind)) continue;
         const f = finding(ix, r, e);
+        if (f) out.push(f);
+      }
+    const printed = outputFailure(ix);
+    if (printed && !printed.recorded)
+      for (const e of printed.errors) {
+        if (!e.object || e.hookEvent || !CONFLICTS.has(e.kind)) continue;
+        const f = finding(ix, undefined, e);
         if (f) out.push(f);
       }
     return out;

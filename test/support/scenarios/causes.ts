@@ -821,3 +821,77 @@ export function preRollbackHookFailed(o: { completed?: boolean } = {}): Scenario
   }
   return s;
 }
+
+// ---- failures only the helm command's output shows ----
+
+export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release: string) =>
+  `Error: UPGRADE FAILED: Unable to continue with update: ${kind} "${name}" in namespace "${ns}" exists and cannot be imported into the current release: invalid ownership metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to "Helm"; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "${release}"; annotation validation error: missing key "meta.helm.sh/release-namespace": must be set to "${ns}"`;
+
+/**
+ * web revision 1 (deployed) has ConfigMap web-settings as a pre-install hook; its copy is live, without
+ * ownership. `owner` sets who the live ConfigMap says it belongs to: "hook" (our leftover hook copy, the default),
+ * "kubectl" (created by hand), or the name of another release whose records are in the namespace (`neighbour`).
+ */
+export function ownershipFromOutput(o: { owner?: "hook" | "kubectl" | string } = {}): Scenario {
+  const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
+  const owner = o.owner ?? "hook";
+  const settings: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "web-settings" },
+    data: { theme: "dark" },
+  };
+  const d = appDeployment("web", { image: "nginx:1.26" });
+  s.revision({
+    status: "deployed",
+    at: 0,
+    templates: [
+      { path: "templates/deployment.yaml", object: d },
+      ...(owner === "hook"
+        ? [
+            {
+              path: "templates/settings.yaml",
+              object: hook(settings, "pre-install", { "helm.sh/hook-weight": "-5" }),
+            },
+          ]
+        : []),
+    ],
+    ...(owner === "hook"
+      ? { hookRuns: { "web-settings": { phase: "Succeeded", startedAt: 0, completedAt: 0 } } }
+      : {}),
+  });
+  liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
+  const live = structuredClone(settings);
+  if (owner === "kubectl")
+    live.metadata.managedFields = [{ manager: "kubectl-client-side-apply", operation: "Update" }];
+  else if (owner !== "hook") {
+    live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+    live.metadata.annotations = {
+      "meta.helm.sh/release-name": owner,
+      "meta.helm.sh/release-namespace": "shop",
+    };
+  }
+  s.add(live, 0);
+  return s;
+}
+
+/** The records of another release `name` in the same namespace, owning `settings` as a regular resource. */
+export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
+  const n = new Scenario({ release: name, namespace, chart: name });
+  n.revision({
+    status: "deployed",
+    at: 0,
+    templates: [
+      {
+        path: "templates/settings.yaml",
+        object: {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "web-settings" },
+          data: { theme: "light" },
+        },
+      },
+    ],
+  });
+  return n.records();
+}

@@ -1,0 +1,181 @@
+// --helm-output: failures Helm prints without storing a revision (its ownership check, rendering, values schema,
+// object building, the pending lock) diagnosed from the failed command's output against the cluster state, through
+// the CLI from a file and from standard input.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { diagnose } from "../../src/diagnosis/diagnose.js";
+import type { Diagnosis } from "../../src/diagnosis/types.js";
+import { buildSnapshot } from "../../src/snapshot/build.js";
+import type { KubeObject } from "../../src/snapshot/types.js";
+import { runMain } from "../support/cli.js";
+import type { Obj, Scenario } from "../support/scenario.js";
+import {
+  CAUSES_NOW,
+  neighbourRecords,
+  OWNERSHIP_OUTPUT,
+  ownershipFromOutput,
+} from "../support/scenarios/causes.js";
+import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
+import { codes, evidenceText, only, summaries } from "./support.js";
+
+const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
+
+function run(s: Scenario, helmOutput: string, extra: Obj[] = [], now = CAUSES_NOW): Diagnosis {
+  return diagnose(
+    buildSnapshot({
+      release: s.release,
+      namespace: s.namespace,
+      objects: [...(s.bundle().items as KubeObject[]), ...(extra as KubeObject[])],
+      now: new Date(now),
+      source: "test",
+      helmOutput,
+    }),
+  );
+}
+
+describe("failures only the helm output shows", () => {
+  it("our own leftover hook copy: resource-moved-out-of-hook, with the annotate/label commands", () => {
+    const d = run(ownershipFromOutput(), OUT);
+    const f = only(d, "resource-moved-out-of-hook");
+    expect(codes(d)).toEqual(["resource-moved-out-of-hook"]);
+    expect(f.severity).toBe("critical");
+    expect(f.title).toMatch(
+      /ConfigMap web-settings was a hook in revision 1 and the new chart makes it a regular resource/,
+    );
+    expect(f.explanation).toMatch(/`helm history` still ends at revision 1/);
+    expect(evidenceText(f)).toMatch(/helm output: Unable to continue with update: ConfigMap "web-settings"/);
+    expect(summaries(f, "manual")).toMatch(/annotate configmap\/web-settings meta.helm.sh\/release-name=web/);
+  });
+
+  it("an object nobody owns (kubectl): resource-ownership-conflict with the exact adoption commands", () => {
+    const d = run(ownershipFromOutput({ owner: "kubectl" }), OUT);
+    const f = only(d, "resource-ownership-conflict");
+    expect(codes(d)).toEqual(["resource-ownership-conflict"]);
+    expect(f.title).toBe(
+      "ConfigMap web-settings exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+    );
+    expect(f.explanation).toMatch(/before storing a revision/);
+    expect(summaries(f, "manual")).toContain(
+      "kubectl annotate configmap web-settings -n shop meta.helm.sh/release-name=web meta.helm.sh/release-namespace=shop --overwrite",
+    );
+  });
+
+  it("an object another release of the namespace owns: names it and its state, no adoption", () => {
+    const d = run(ownershipFromOutput({ owner: "search" }), OUT, neighbourRecords("search"));
+    const f = only(d, "resource-ownership-conflict");
+    expect(f.title).toBe(
+      "ConfigMap web-settings belongs to release search, so web's upgrade cannot take it over",
+    );
+    expect(f.explanation).toMatch(/its latest revision 1 is deployed/);
+  });
+
+  it("near miss: the owner named on the object has no records here (a release of that name lives elsewhere)", () => {
+    const d = run(ownershipFromOutput({ owner: "search" }), OUT, neighbourRecords("search", "other"));
+    expect(only(d, "resource-ownership-conflict").explanation).toMatch(
+      /no records of that release are in this namespace/,
+    );
+  });
+
+  it("a render error: release-failed quoting it, with the helm template hint", () => {
+    const d = run(
+      ownershipFromOutput({ owner: "kubectl" }),
+      'Error: UPGRADE FAILED: template: web/templates/deployment.yaml:12:20: executing "web/templates/deployment.yaml" at <.Values.image.tag>: nil pointer evaluating interface {}.tag',
+    );
+    const f = only(d, "release-failed");
+    expect(f.title).toMatch(
+      /^The helm upgrade of web failed before it stored a revision: template: web\/templates\/deployment.yaml:12:20/,
+    );
+    expect(summaries(f, "manual")).toMatch(/helm template/);
+  });
+
+  it("'another operation is in progress' is the stuck pending revision, not a finding of its own", () => {
+    const d = run(
+      pendingUpgrade(),
+      "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress",
+      [],
+      PENDING_NOW,
+    );
+    expect(codes(d)).toContain("release-pending-stuck");
+    expect(codes(d)).not.toContain("release-failed");
+  });
+
+  it("near miss: output of a failure the latest revision already records is not counted twice", () => {
+    const s = ownershipFromOutput({ owner: "kubectl" });
+    const d = run(s, "Error: UPGRADE FAILED: something the cluster said");
+    // The release's latest revision is deployed, so the output is the only evidence: one finding.
+    expect(codes(d)).toEqual(["release-failed"]);
+  });
+});
+
+describe("helm-doctor diagnose --helm-output", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hd-helm-output-"));
+  const bundle = join(dir, "web.json");
+  writeFileSync(bundle, JSON.stringify(ownershipFromOutput({ owner: "kubectl" }).bundle()));
+  const log = join(dir, "upgrade.log");
+  writeFileSync(log, `Release "web" has been upgraded?\nWARNING: something\n${OUT}\n`);
+  const args = [
+    "diagnose",
+    "shop/web",
+    "--bundle",
+    bundle,
+    "--now",
+    CAUSES_NOW,
+    "-o",
+    "json",
+    "--fail-on",
+    "warning",
+  ];
+
+  it("from a file: the conflict first, exit 4 for a CI gate", async () => {
+    const r = await runMain([...args, "--helm-output", log]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout).findings[0].code).toBe("resource-ownership-conflict");
+  });
+
+  it("from standard input ('-')", async () => {
+    const r = await runMain([...args, "--helm-output", "-"], {}, { stdin: OUT });
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout).findings[0].code).toBe("resource-ownership-conflict");
+  });
+
+  it("a failed first install that stored nothing is still diagnosed (no 'release not found')", async () => {
+    const empty = join(dir, "empty.json");
+    const s = ownershipFromOutput({ owner: "kubectl" });
+    writeFileSync(empty, JSON.stringify({ apiVersion: "v1", kind: "List", items: s.live }));
+    const install = join(dir, "install.log");
+    writeFileSync(
+      install,
+      OUT.replace("UPGRADE FAILED", "INSTALLATION FAILED").replace(
+        "Unable to continue with update",
+        "rendered manifests contain a resource that already exists. Unable to continue with install",
+      ),
+    );
+    const r = await runMain([
+      "diagnose",
+      "shop/web",
+      "--bundle",
+      empty,
+      "--now",
+      CAUSES_NOW,
+      "-o",
+      "json",
+      "--helm-output",
+      install,
+    ]);
+    expect(r.code).toBe(0);
+    const first = JSON.parse(r.stdout).findings[0];
+    expect(first.code).toBe("resource-ownership-conflict");
+    expect(first.title).toMatch(/the install to revision 1 cannot adopt it/);
+  });
+
+  it("a file without a helm error is a usage error", async () => {
+    const none = join(dir, "none.log");
+    writeFileSync(none, 'Release "web" has been upgraded. Happy Helming!\n');
+    const r = await runMain([...args, "--helm-output", none]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/holds no helm error/);
+  });
+});
