@@ -3,6 +3,7 @@
 import type { Analyzer } from "./analyzer.js";
 import admissionRejected from "./analyzers/admission-rejected.js";
 import atomicRollbackMaskedFailure from "./analyzers/atomic-rollback-masked-failure.js";
+import crdsNotUpgraded from "./analyzers/crds-not-upgraded.js";
 import hookFailed from "./analyzers/hook-failed.js";
 import hookLeftoverBlocks from "./analyzers/hook-leftover-blocks.js";
 import hookObjectNeededByWorkload from "./analyzers/hook-object-needed-by-workload.js";
@@ -26,6 +27,7 @@ import preInstallHookNeedsManifestObject from "./analyzers/pre-install-hook-need
 import releaseFailed from "./analyzers/release-failed.js";
 import releasePendingStuck from "./analyzers/release-pending-stuck.js";
 import releaseRecordCorrupt from "./analyzers/release-record-corrupt.js";
+import releaseRecordMissing from "./analyzers/release-record-missing.js";
 import releaseRecordSize from "./analyzers/release-record-size.js";
 import releaseUninstallStuck from "./analyzers/release-uninstall-stuck.js";
 import resourceMovedIntoHook from "./analyzers/resource-moved-into-hook.js";
@@ -36,6 +38,7 @@ import unknownHookDropped from "./analyzers/unknown-hook-dropped.js";
 
 export const ANALYZERS = {
   "release-record-corrupt": releaseRecordCorrupt,
+  "release-record-missing": releaseRecordMissing,
   "resource-moved-into-hook": resourceMovedIntoHook,
   "release-pending-stuck": releasePendingStuck,
   "release-uninstall-stuck": releaseUninstallStuck,
@@ -43,6 +46,7 @@ export const ANALYZERS = {
   "atomic-rollback-masked-failure": atomicRollbackMaskedFailure,
   "hooks-skipped": hooksSkipped,
   "unknown-hook-dropped": unknownHookDropped,
+  "crds-not-upgraded": crdsNotUpgraded,
   "release-record-size": releaseRecordSize,
   "pre-install-hook-needs-manifest-object": preInstallHookNeedsManifestObject,
   "hook-order-dependency": hookOrderDependency,

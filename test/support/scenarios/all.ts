@@ -113,6 +113,31 @@ const causes: ScenarioCase[] = [
     build: () => C.preRollbackHookFailed({ completed: true }),
     now: C.CAUSES_NOW,
   },
+  { name: "record of the latest revision deleted", build: () => C.recordDeleted(), now: C.CAUSES_NOW },
+  { name: "record deleted from the middle", build: () => C.recordDeleted("hole"), now: C.CAUSES_NOW },
+  { name: "near miss: history pruned", build: () => C.recordDeleted("pruned"), now: C.CAUSES_NOW },
+  {
+    name: "near miss: history pruned, deployed kept",
+    build: () => C.recordDeleted("pruned-deployed"),
+    now: C.CAUSES_NOW,
+  },
+  { name: "CRDs not upgraded", build: () => C.crdsNotUpgraded(), now: C.CAUSES_NOW },
+  {
+    name: "near miss: CRDs upgraded by hand, another crash",
+    build: () =>
+      C.crdsNotUpgraded({ liveVersions: ["v1alpha1", "v1"], message: "panic: index out of range" }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "regenerated password with the database using it too",
+    build: () => C.regeneratedPassword({ withDatabase: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "Helm 4 leftover hook Job (server-side apply)",
+    build: () => H.leftoverHook({ mode: "already-exists", helm4ssa: true }),
+    now: H.HOOKS_NOW,
+  },
   {
     name: "upgrade --wait timed out on an image pull failure",
     build: () =>

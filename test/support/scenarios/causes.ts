@@ -3,7 +3,7 @@
 // regenerated); objects deleted by a transition revisions ago or by an upgrade whose post hooks never ran;
 // failed revisions whose only evidence is Helm's error text; a pre-rollback hook that failed. Each comes with
 // its near misses.
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
 import { appDeployment, liveDeployment, service } from "./transitions.js";
 import { job, replicaSet } from "./workloads.js";
@@ -894,4 +894,123 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
     ],
   });
   return n.records();
+}
+
+// ---- a record deleted by hand ----
+
+/**
+ * notify revisions 1–4 were deployed in turn; revision 4's record was deleted by hand. `variant`: "top" (the
+ * default: revisions 1–3 stored, 3 superseded), "hole" (1, 2 and 4 stored: 3 deleted), "pruned" (near miss:
+ * revisions 1–2 pruned by --history-max, 3–4 stored), "pruned-deployed" (near miss: 1 deployed is kept, 2 pruned,
+ * 3–4 failed).
+ */
+export function recordDeleted(variant: "top" | "hole" | "pruned" | "pruned-deployed" = "top"): Scenario {
+  const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
+  const d = (tag: string) => appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
+  const extra: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "notify-templates" },
+    data: { a: "b" },
+  };
+  const statuses =
+    variant === "pruned-deployed"
+      ? ["deployed", "superseded", "failed", "failed"]
+      : ["superseded", "superseded", "superseded", "deployed"];
+  for (let i = 0; i < 4; i++)
+    s.revision({
+      status: statuses[i]!,
+      at: i * 20,
+      ...(statuses[i] === "failed"
+        ? { description: 'Upgrade "notify" failed: context deadline exceeded' }
+        : {}),
+      templates: [
+        { path: "templates/deployment.yaml", object: d(`1.${i}.0`) },
+        ...(i === 3 ? [{ path: "templates/templates-configmap.yaml", object: extra }] : []),
+      ],
+    });
+  const drop = variant === "top" ? [4] : variant === "hole" ? [3] : variant === "pruned" ? [1, 2] : [2];
+  s.releases.splice(0, s.releases.length, ...s.releases.filter((r) => !drop.includes(r.version)));
+  const liveTag = variant === "pruned-deployed" ? "1.0.0" : "1.3.0";
+  liveDeployment(s, d(liveTag), { newPods: [{ state: "running" }], newAt: 60 });
+  if (variant !== "pruned-deployed") s.add(s.owned(extra), 60);
+  return s;
+}
+
+// ---- CRDs an upgrade never touched ----
+
+function certificateCrdFile(versions: string[]): { name: string; data: string } {
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "certificates.certs.acme.io" },
+    spec: {
+      group: "certs.acme.io",
+      scope: "Namespaced",
+      names: {
+        plural: "certificates",
+        singular: "certificate",
+        kind: "Certificate",
+        listKind: "CertificateList",
+      },
+      versions: versions.map((v, i) => ({
+        name: v,
+        served: true,
+        storage: i === versions.length - 1,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      })),
+    },
+  };
+  return { name: "crds/certificates.yaml", data: Buffer.from(stringify(crd)).toString("base64") };
+}
+
+/**
+ * acme-operator chart 1.4 (revision 1) shipped the Certificate CRD with v1alpha1 in crds/; chart 1.5 (revision 2)
+ * adds v1 there and its operator watches v1. Helm installed crds/ at revision 1 and never again, so the live CRD
+ * serves only v1alpha1 and the new operator crash-loops. `liveVersions` sets what the live CRD serves (["v1alpha1",
+ * "v1"]: applied by hand — the near miss); `message` replaces the operator's last words.
+ */
+export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string } = {}): Scenario {
+  const s = new Scenario({ release: "acme", namespace: "certs", chart: "acme-operator" });
+  const d1 = appDeployment("acme-operator", {
+    image: "registry.example.com/acme-operator:1.4.2",
+    replicas: 1,
+  });
+  const d2 = appDeployment("acme-operator", {
+    image: "registry.example.com/acme-operator:1.5.0",
+    replicas: 1,
+  });
+  const r1 = s.revision({
+    status: "superseded",
+    at: 0,
+    chartVersion: "1.4.0",
+    templates: [{ path: "templates/deployment.yaml", object: d1 }],
+  });
+  const r2 = s.revision({
+    status: "deployed",
+    at: 60,
+    chartVersion: "1.5.0",
+    templates: [{ path: "templates/deployment.yaml", object: d2 }],
+  });
+  r1.chart!.files = [certificateCrdFile(["v1alpha1"])];
+  r2.chart!.files = [certificateCrdFile(["v1alpha1", "v1"])];
+  const crd = parseYaml(
+    Buffer.from(certificateCrdFile(o.liveVersions ?? ["v1alpha1"]).data, "base64").toString(),
+  );
+  s.add(crd, 0);
+  crd.metadata.namespace = undefined;
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: [{ state: "running" }],
+    newPods: [{ state: "crash-loop", restarts: 11 }],
+    oldAt: 0,
+    newAt: 60,
+  });
+  lastWords(
+    live.newPods,
+    o.message ??
+      '{"level":"error","msg":"problem running manager","error":"no matches for kind \\"Certificate\\" in version \\"certs.acme.io/v1\\""}',
+  );
+  backOff(s, live.newPods, 61);
+  return s;
 }
