@@ -5,7 +5,9 @@
 // (`Apply failed with 1 conflict: conflict with "kube-controller-manager" …: .spec.replicas`). The live object says
 // who owns it: another release (its meta.helm.sh annotations), nobody (kubectl, a deleted release), or another
 // field manager. A hook copy of this release is resource-moved-out-of-hook's finding.
+import { effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
+import { parseYamlObject } from "../../helm/manifest.js";
 import type { Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
@@ -19,7 +21,9 @@ import {
   revisionEvidence,
   revisionKey,
 } from "../history.js";
+import { classifyPod } from "../pods.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
+import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
 interface Owner {
   /** "release": another Helm release; "this": this release; "nobody": no Helm ownership. */
@@ -192,6 +196,166 @@ function neighbourLine(ix: SnapshotIndex, release: string): string {
   return `; its latest revision ${top.release?.version ?? top.labels.version} is ${top.release?.info.status ?? top.labels.status}`;
 }
 
+/** The newest decoded record of each neighbour release. */
+function neighbourLatest(ix: SnapshotIndex): Release[] {
+  const by = new Map<string, Release>();
+  for (const r of ix.snapshot.neighbours ?? []) {
+    const rel = r.release;
+    if (!rel || rel.name === ix.snapshot.release) continue;
+    const cur = by.get(rel.name);
+    if (!cur || rel.version > cur.version) by.set(rel.name, rel);
+  }
+  return [...by.values()];
+}
+
+/**
+ * Another release of the namespace touches an object of ours: its hook has the same kind and name (each run of
+ * that hook deletes ours and creates its own copy; hook-succeeded then deletes it), or the live object's ownership
+ * annotations name that release (it took the object over, or both charts render it).
+ */
+function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
+  const latest = ix.latest();
+  if (!latest) return [];
+  const name = ix.snapshot.release;
+  const ns = ix.namespace;
+  const ours = new Map(ix.manifest(latest).map((d) => [d.key, d] as const));
+  const out: Finding[] = [];
+  const neighbours = neighbourLatest(ix);
+  for (const n of neighbours) {
+    for (const h of n.hooks ?? []) {
+      const hns = parseYamlObject(h.manifest).object?.metadata?.namespace || n.namespace || ns;
+      const key = kindKey(h.kind, hns, h.name);
+      const doc = ours.get(key);
+      if (!doc || skip.has(key)) continue;
+      skip.add(key);
+      const live = ix.get(h.kind, hns, h.name);
+      const policies = effectiveDeletePolicies(h);
+      const deleted = !live;
+      const ranAt = h.last_run?.started_at;
+      const users = workloadsOf(ix, latest).filter((w) => specUses(podSpecOf(w.template), h.kind, h.name));
+      const failing = users.flatMap((w) =>
+        w.pods.filter((p) => {
+          const m = classifyPod(ix, p)?.missing;
+          return m?.kind === h.kind && m.name === h.name;
+        }),
+      );
+      const ref: ResourceRef = { kind: h.kind, name: h.name, namespace: hns };
+      const evidence: Evidence[] = [
+        {
+          source: `revision ${latest.version} manifest`,
+          detail: `${h.kind} ${h.name} is a regular resource of ${name}${doc.source ? ` (${doc.source})` : ""}`,
+        },
+        {
+          source: `release ${n.name} revision ${n.version} hooks`,
+          detail: `${h.kind} ${h.name} is a hook of release ${n.name} (${h.path}): events ${h.events.join(",")}, delete policy ${policies.join(",")}, last run ${h.last_run?.phase || "never"}${ranAt ? ` at ${ranAt}` : ""}`,
+        },
+        {
+          source: "live cluster",
+          detail: live
+            ? `${h.kind} ${hns}/${h.name} exists (created ${live.metadata?.creationTimestamp ?? "at an unknown time"})${live.metadata?.annotations?.["meta.helm.sh/release-name"] === name ? " with this release's ownership" : " without this release's ownership: release " + n.name + "'s hook copy"}`
+            : `${h.kind} ${hns}/${h.name} does not exist`,
+        },
+      ];
+      if (failing.length)
+        evidence.push({
+          source: "live pods",
+          detail: `${failing.length} pod${failing.length === 1 ? "" : "s"} of ${users.map((w) => `${w.kind} ${w.name}`).join(", ")} cannot start without it`,
+        });
+      out.push({
+        code: "resource-ownership-conflict",
+        severity: deleted && failing.length ? "critical" : "warning",
+        role: "root",
+        title: `${h.kind} ${h.name} of ${name} is also a hook of release ${n.name}: its ${h.events.join(",")} hook ${deleted ? (policies.includes("hook-succeeded") ? "deletes it after each run" : "deleted it") : "replaces it on every run"}`,
+        explanation:
+          `Release ${n.name}, in the same namespace, renders ${h.kind} ${h.name} as a \`${h.events.join(",")}\` hook (${h.path}), while ${name} renders it as a regular resource. ` +
+          `Each time ${n.name}'s hook runs, Helm deletes the existing object (before-hook-creation) and creates ${n.name}'s copy, without ${name}'s ownership and with ${n.name}'s content${policies.includes("hook-succeeded") ? `; its hook-succeeded policy then deletes it altogether` : ""}. ` +
+          (deleted
+            ? `It is gone now${failing.length ? `, so ${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} cannot start new pods` : ""}. `
+            : "") +
+          `Neither release knows: hooks are not part of a release's manifest. The two charts must stop using the same name.`,
+        resources: [ref],
+        revisions: [latest.version],
+        evidence,
+        remediations: [
+          {
+            action: "chart-fix",
+            summary: `Give one of them another name: ${h.kind} ${h.name} in ${name}'s ${doc.source ?? "chart"} or in ${n.name}'s ${h.path} (charts usually prefix names with the release name).`,
+            resources: [ref],
+          },
+          ...(deleted
+            ? [
+                {
+                  action: "manual" as const,
+                  summary: `Until then, recreate ${name}'s copy: \`helm upgrade ${name}\` (re-run the same chart and values) creates it again — until ${n.name}'s hook runs next.`,
+                },
+              ]
+            : []),
+        ],
+        explains: [
+          key,
+          ...failing.map((p) => kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? "")),
+        ],
+      });
+    }
+  }
+  // Our objects whose live ownership names another release.
+  for (const [key, doc] of ours) {
+    if (skip.has(key)) continue;
+    const live = ix.get(doc.kind, doc.namespace, doc.name);
+    const other = live?.metadata?.annotations?.["meta.helm.sh/release-name"];
+    if (!live || !other || other === name) continue;
+    const otherNs = live.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? ns;
+    skip.add(key);
+    const n = neighbours.find((x) => x.name === other && (x.namespace || ns) === otherNs);
+    const both = n ? ix.manifest(n).some((d) => d.key === key) : false;
+    const ref: ResourceRef = { kind: doc.kind, name: doc.name, namespace: doc.namespace };
+    out.push({
+      code: "resource-ownership-conflict",
+      severity: "warning",
+      role: "root",
+      title: both
+        ? `${doc.kind} ${doc.name} is rendered by both ${name} and ${other}: uninstalling either deletes it`
+        : `${doc.kind} ${doc.name} of ${name} says it belongs to release ${other}`,
+      explanation:
+        `${doc.kind} ${doc.name} is in ${name}'s revision ${latest.version} manifest, but its live ownership annotations name release ${other}${otherNs !== ns ? ` in ${otherNs}` : ""}. ` +
+        (both
+          ? `${other}'s latest revision ${n!.version} renders it too: each release's upgrade takes it over (it re-applies its own content and ownership), and uninstalling either one deletes it under the other.`
+          : n
+            ? `${other} no longer renders it: it was taken over by ${other} at some point (\`--take-ownership\`); ${name}'s next upgrade takes it back.`
+            : `No records of ${other} are in this namespace (a renamed or uninstalled release, or \`--take-ownership\` from elsewhere); ${name}'s next upgrade restores its own ownership.`),
+      resources: [ref],
+      revisions: [latest.version],
+      evidence: [
+        {
+          source: "live cluster",
+          detail: `${doc.kind} ${doc.namespace}/${doc.name}: meta.helm.sh/release-name=${other}, meta.helm.sh/release-namespace=${otherNs}`,
+        },
+        ...(n
+          ? [
+              {
+                source: `release ${other} revision ${n.version}`,
+                detail: both
+                  ? `renders ${doc.kind} ${doc.name} too`
+                  : `does not render ${doc.kind} ${doc.name}`,
+              },
+            ]
+          : []),
+      ],
+      remediations: [
+        {
+          action: "chart-fix",
+          summary: both
+            ? `Remove ${doc.kind} ${doc.name} from one chart (or rename it there), then upgrade that release: only one release may own an object.`
+            : `Re-run ${name}'s upgrade to take ${doc.kind} ${doc.name} back, and find out who changed its ownership.`,
+          resources: [ref],
+        },
+      ],
+      explains: [key],
+    });
+  }
+  return out;
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const out: Finding[] = [];
@@ -208,6 +372,8 @@ const analyzer: Analyzer = {
         const f = finding(ix, undefined, e);
         if (f) out.push(f);
       }
+    const skip = new Set(out.flatMap((f) => f.explains ?? []));
+    out.push(...neighbourFindings(ix, skip));
     return out;
   },
 };

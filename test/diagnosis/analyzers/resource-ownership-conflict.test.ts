@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { type Obj, Scenario } from "../../support/scenario.js";
 import {
   CAUSES_NOW,
+  neighbourHookCollision,
   rollbackHitsForeignObject,
+  sharedObject,
   ssaReplicasConflict,
 } from "../../support/scenarios/causes.js";
 import {
@@ -108,5 +110,40 @@ describe("resource-ownership-conflict", () => {
       "ConfigMap billing-flags blocked the upgrade to revision 2; it now carries billing's ownership, so a retry adopts it",
     );
     expect(summaries(f, "manual")).toBe("Run the same helm upgrade again.");
+  });
+});
+
+describe("resource-ownership-conflict with the namespace's other releases", () => {
+  it("a neighbour's hook of the same name deleted our ConfigMap: the neighbour first, our stuck pods folded in", () => {
+    const d = run(neighbourHookCollision(), CAUSES_NOW);
+    const f = only(d, "resource-ownership-conflict");
+    expect(d.findings[0]).toBe(f);
+    expect(codes(d)).not.toContain("pod-mount-failed");
+    expect(f.severity).toBe("critical");
+    expect(f.title).toBe(
+      "ConfigMap app-config of shop is also a hook of release shop-jobs: its pre-upgrade hook deletes it after each run",
+    );
+    expect(evidenceText(f)).toMatch(
+      /release shop-jobs revision 2 hooks: ConfigMap app-config is a hook of release shop-jobs/,
+    );
+    expect(summaries(f, "chart-fix")).toMatch(/Give one of them another name/);
+  });
+
+  it("near miss: a neighbour's failed hook that touches nothing of ours", () => {
+    expect(codes(run(neighbourHookCollision({ unrelated: true }), CAUSES_NOW))).toEqual([]);
+  });
+
+  it("an object both releases render: uninstalling either deletes it", () => {
+    const f = only(run(sharedObject(), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.severity).toBe("warning");
+    expect(f.title).toBe(
+      "ConfigMap feature-flags is rendered by both shop and legacy-shop: uninstalling either deletes it",
+    );
+  });
+
+  it("ownership naming a release with no records here (renamed, uninstalled, or another namespace's)", () => {
+    const f = only(run(sharedObject({ legacyGone: true }), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.title).toBe("ConfigMap feature-flags of shop says it belongs to release legacy-shop");
+    expect(f.explanation).toMatch(/No records of legacy-shop are in this namespace/);
   });
 });

@@ -121,6 +121,17 @@ const causes: ScenarioCase[] = [
     build: () => C.recordDeleted("pruned-deployed"),
     now: C.CAUSES_NOW,
   },
+  {
+    name: "a neighbour's hook deletes our ConfigMap",
+    build: () => C.neighbourHookCollision(),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "near miss: a neighbour's unrelated failed hook",
+    build: () => C.neighbourHookCollision({ unrelated: true }),
+    now: C.CAUSES_NOW,
+  },
+  { name: "an object two releases render", build: () => C.sharedObject(), now: C.CAUSES_NOW },
   { name: "CRDs not upgraded", build: () => C.crdsNotUpgraded(), now: C.CAUSES_NOW },
   {
     name: "near miss: CRDs upgraded by hand, another crash",

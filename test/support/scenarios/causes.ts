@@ -1014,3 +1014,112 @@ export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string }
   backOff(s, live.newPods, 61);
   return s;
 }
+
+// ---- neighbours: other releases of the namespace ----
+
+/**
+ * shop renders ConfigMap app-config (mounted by Deployment shop-web). Release shop-jobs in the same namespace
+ * renders a `pre-upgrade` hook ConfigMap with the same name and `before-hook-creation,hook-succeeded`: its last
+ * upgrade deleted shop's copy, created its own and deleted that too. `unrelated`: the near miss where shop-jobs'
+ * failed hook is a Job of another name.
+ */
+export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
+  const cfg: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "app-config" },
+    data: { mode: "prod" },
+  };
+  const web = appDeployment("shop-web", {
+    image: "registry.example.com/shop-web:2.0.0",
+    volumes: [{ name: "config", configMap: { name: "app-config" } }],
+    volumeMounts: [{ name: "config", mountPath: "/etc/shop" }],
+  });
+  s.revision({
+    status: "deployed",
+    at: 0,
+    templates: [
+      { path: "templates/configmap.yaml", object: cfg },
+      { path: "templates/deployment.yaml", object: web },
+    ],
+  });
+  const n = new Scenario({ release: "shop-jobs", namespace: "shop", chart: "shop-jobs" });
+  const theirs = o.unrelated
+    ? hook(
+        {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          metadata: { name: "shop-jobs-migrate" },
+          spec: {
+            template: { spec: { restartPolicy: "Never", containers: [{ name: "m", image: "busybox" }] } },
+          },
+        },
+        "pre-upgrade",
+      )
+    : hook(cfg, "pre-upgrade", { "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded" });
+  n.revision({ status: "superseded", at: 10, templates: [{ path: "templates/hook.yaml", object: theirs }] });
+  n.revision({
+    status: o.unrelated ? "failed" : "deployed",
+    at: 70,
+    ...(o.unrelated
+      ? {
+          description:
+            'Upgrade "shop-jobs" failed: pre-upgrade hooks failed: job shop-jobs-migrate failed: BackoffLimitExceeded',
+        }
+      : {}),
+    templates: [{ path: "templates/hook.yaml", object: theirs }],
+    hookRuns: {
+      [theirs.metadata.name]: { phase: o.unrelated ? "Failed" : "Succeeded", startedAt: 70, completedAt: 71 },
+    },
+  });
+  for (const r of n.records()) s.add(r as Obj, 70);
+  if (o.unrelated) s.add(s.owned(cfg), 0);
+  const live = liveDeployment(s, web, {
+    oldTemplate: web,
+    oldPods: [{ state: "running" }],
+    newPods: o.unrelated ? [{ state: "running" }] : [{ state: "container-creating" }],
+    oldAt: 0,
+    newAt: 80,
+  });
+  if (!o.unrelated)
+    for (const p of live.newPods)
+      s.event(
+        p,
+        "Warning",
+        "FailedMount",
+        'MountVolume.SetUp failed for volume "config" : configmap "app-config" not found',
+        20,
+        81,
+        NOW - 1,
+      );
+  return s;
+}
+
+/**
+ * shop renders ConfigMap feature-flags; so does release legacy-shop, whose upgrade took it over (the live
+ * annotations name legacy-shop). `legacyGone`: legacy-shop has no records here (renamed or uninstalled).
+ */
+export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
+  const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
+  const flags: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "feature-flags" },
+    data: { beta: "on" },
+  };
+  s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
+  const live = structuredClone(flags);
+  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  live.metadata.annotations = {
+    "meta.helm.sh/release-name": "legacy-shop",
+    "meta.helm.sh/release-namespace": "shop",
+  };
+  s.add(live, 30);
+  if (!o.legacyGone) {
+    const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
+    n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
+    for (const r of n.records()) s.add(r as Obj, 30);
+  }
+  return s;
+}
