@@ -7,7 +7,7 @@ import type { Hook, Release } from "../helm/types.js";
 import type { KubeEvent, KubeObject, SnapshotIndex } from "../snapshot/index.js";
 import { readGap } from "./history.js";
 import type { Evidence } from "./types.js";
-import { describeEvent, fmtAge, podRefs, podSpecOf } from "./workloads.js";
+import { ago, describeEvent, podRefs, podSpecOf } from "./workloads.js";
 
 const hookObjects = new WeakMap<Hook, KubeObjectLike | null>();
 
@@ -59,7 +59,7 @@ export function hookLine(h: Hook, ix?: SnapshotIndex): string {
   let at = "";
   if (lr?.started_at) {
     const age = ix ? ix.ageMs(lr.started_at) : Number.NaN;
-    at = ` (started ${lr.started_at}${Number.isFinite(age) ? `, ${fmtAge(age)} before the snapshot` : ""})`;
+    at = ` (started ${lr.started_at}${Number.isFinite(age) ? `, ${ago(age)}` : ""})`;
   }
   return (
     `${h.kind} ${h.name} (${h.path}): events ${h.events.join(",")}, weight ${h.weight ?? 0}${rawWeightNote(h)}, ` +
@@ -84,9 +84,8 @@ export function hasHelmOwnership(o: KubeObject): boolean {
   return Object.keys(a).some((k) => k.startsWith("meta.helm.sh/"));
 }
 
-function ago(ix: SnapshotIndex, ts: string | undefined): string {
-  const a = ix.ageMs(ts);
-  return Number.isFinite(a) ? `${fmtAge(a)} ago` : "at an unknown time";
+function agoAt(ix: SnapshotIndex, ts: string | undefined): string {
+  return ago(ix.ageMs(ts));
 }
 
 /** Warning events first, then the rest, most recent first. */
@@ -130,7 +129,7 @@ export function podEvidence(ix: SnapshotIndex, pod: KubeObject, maxEvents = 2): 
   const out: Evidence[] = [
     {
       source: `pod ${pod.metadata?.name ?? "?"}`,
-      detail: `phase ${st.phase ?? "unknown"}${states}; created ${ago(ix, pod.metadata?.creationTimestamp)}`,
+      detail: `phase ${st.phase ?? "unknown"}${states}; created ${agoAt(ix, pod.metadata?.creationTimestamp)}`,
     },
   ];
   out.push(...eventEvidence(ix, pod, { max: maxEvents }));
@@ -177,7 +176,7 @@ export function jobCondition(job: KubeObject, type: string): any {
 /** What the live Job (or Pod) says about itself. */
 export function liveHookEvidence(ix: SnapshotIndex, live: KubeObject): Evidence {
   const name = `${live.kind} ${live.metadata?.namespace ?? ix.namespace}/${live.metadata?.name}`;
-  const created = `created ${ago(ix, live.metadata?.creationTimestamp)}`;
+  const created = `created ${agoAt(ix, live.metadata?.creationTimestamp)}`;
   if (live.kind !== "Job") {
     return {
       source: "live cluster",
@@ -274,7 +273,7 @@ export function hookLiveState(
   const ev: Evidence[] = [];
   const created = obj.metadata?.creationTimestamp;
   const age = ix.ageMs(created);
-  const since = created ? `, created ${created}${Number.isFinite(age) ? ` (${fmtAge(age)} ago)` : ""}` : "";
+  const since = created ? `, created ${created}${Number.isFinite(age) ? ` (${ago(age)})` : ""}` : "";
   if (h.kind === "Job") ev.push({ source: src, detail: `${jobState(obj)}${since}` });
   else if (h.kind === "Pod") ev.push({ source: src, detail: `${podState(obj)}${since}` });
   else ev.push({ source: src, detail: `exists${since}` });

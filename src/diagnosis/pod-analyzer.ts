@@ -8,7 +8,7 @@ import type { Analyzer } from "./analyzer.js";
 import { failedHookEvent, failureKeys, isTimeoutText, lastGoodBefore } from "./history.js";
 import { classifyPod, type PodProblem, type PodProblemCode, podRefKey } from "./pods.js";
 import type { Evidence, Finding, Remediation, Severity } from "./types.js";
-import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "./workloads.js";
+import { ago, describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "./workloads.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
 type Any = any;
@@ -493,7 +493,7 @@ export function podProblems(ix: SnapshotIndex, code: PodProblemCode): PodGroup[]
 export function podEvidence(ix: SnapshotIndex, p: PodProblem): { source: string; detail: string }[] {
   const name = p.pod.metadata?.name ?? "?";
   const age = ix.ageMs(p.pod.metadata?.creationTimestamp);
-  const state = `${p.state}${p.container ? ` (container ${p.container})` : ""}${Number.isFinite(age) ? `, created ${fmtAge(age)} ago` : ""}`;
+  const state = `${p.state}${p.container ? ` (container ${p.container})` : ""}${Number.isFinite(age) ? `, created ${ago(age)}` : ""}`;
   const [first, ...rest] = p.events;
   // The kubelet's event usually carries the same message as the status: say it once, with its count.
   if (first) {
@@ -668,7 +668,7 @@ export interface PodAnalyzerSpec {
  */
 export function waitedOn(ix: SnapshotIndex, g: PodGroup): boolean {
   const latest = ix.latest();
-  if (!latest || latest.info.status !== "failed") return false;
+  if (latest?.info.status !== "failed") return false;
   const d = latest.info.description ?? "";
   if (!isTimeoutText(d) || failedHookEvent(d)) return false;
   return g.ctx.origin.from?.rel === latest && (g.ctx.rolloutStuck || g.ctx.readyPods === 0);

@@ -126,8 +126,18 @@ export function podKey(p: KubeObject, ns: string): string {
 export function describeEvent(ix: SnapshotIndex, e: KubeEvent): string {
   const count = e.count > 1 ? ` ×${e.count}` : "";
   const age = ix.ageMs(e.lastTimestamp ?? e.firstTimestamp);
-  const ago = Number.isFinite(age) ? `, last ${fmtAge(age)} ago` : "";
-  return `${e.type} ${e.reason}${count}${ago}: ${e.message}`;
+  const last = Number.isFinite(age) ? `, last ${ago(age)}` : "";
+  return `${e.type} ${e.reason}${count}${last}: ${e.message}`;
+}
+
+/**
+ * "5m ago"; a time after the snapshot's clock is a clock running ahead (the Helm client's, usually), never a
+ * negative or unknown age.
+ */
+export function ago(ms: number): string {
+  if (!Number.isFinite(ms)) return "at an unknown time";
+  if (ms < -60_000) return `${fmtAge(-ms)} in the future (a clock ahead of the cluster's)`;
+  return `${fmtAge(ms)} ago`;
 }
 
 export function fmtAge(ms: number): string {

@@ -10,7 +10,7 @@ import type { Analyzer } from "../analyzer.js";
 import { oneLine, ranIn } from "../history.js";
 import { hookKeys, hookLine, hookLiveState, hookNamespace, podState } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
-import { describeEvent, fmtAge } from "../workloads.js";
+import { ago, describeEvent } from "../workloads.js";
 
 const UPGRADE_FAILED = /^Upgrade "([^"]*)" failed: ([\s\S]*)$/;
 const ROLLBACK_TO = /^Rollback to (\d+)/;
@@ -189,7 +189,7 @@ const analyzer: Analyzer = {
               ? "its pods are deleted, so their events (why they failed) are not in the snapshot; "
               : "") +
             (events.length === 0 && Number.isFinite(rbAge) && rbAge > EVENT_TTL_MS
-              ? `no events left: events expire after about an hour and the rollback was ${fmtAge(rbAge)} ago`
+              ? `no events left: events expire after about an hour and the rollback was ${ago(rbAge)}`
               : events.length === 0
                 ? "no events recorded for it"
                 : "only the ReplicaSet's own events remain"),

@@ -21,7 +21,7 @@ import {
   podsEvidence,
 } from "../hook-helpers.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 /**
  * The hook object a failed create (or, Helm 4, a failed server-side apply) collided with: `jobs.batch "x" already
@@ -105,7 +105,7 @@ function liveEvidence(ix: SnapshotIndex, live: KubeObject, pods: KubeObject[]): 
   ev.push({
     source: "live cluster",
     detail:
-      `${name} exists, created ${Number.isFinite(age) ? `${fmtAge(age)} ago` : "at an unknown time"} (${live.metadata?.creationTimestamp ?? "?"}), ` +
+      `${name} exists, created ${ago(age)} (${live.metadata?.creationTimestamp ?? "?"}), ` +
       `with no meta.helm.sh/* ownership annotations: a hook object, not tracked by the release` +
       (live.metadata?.deletionTimestamp
         ? `; it is being deleted since ${live.metadata.deletionTimestamp}, held by finalizers ${(live.metadata.finalizers ?? []).join(", ") || "(none listed)"}`

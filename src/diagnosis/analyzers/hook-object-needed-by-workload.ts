@@ -19,7 +19,7 @@ import { isPodReady } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
 import { podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { fmtAge, podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
+import { ago, podSpecOf, type ReleaseWorkload, specUses, workloadsOf } from "../workloads.js";
 
 const SHARED_KINDS = new Set(["ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"]);
 const RECURRING = ["pre-upgrade", "post-upgrade", "pre-rollback", "post-rollback"];
@@ -214,7 +214,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
         );
       evidence.push({
         source: "live cluster",
-        detail: `${h.kind} ${ns}/${h.name} exists, created ${Number.isFinite(age) ? `${fmtAge(age)} ago` : "at an unknown time"} (${live.metadata?.creationTimestamp ?? "?"})${older.length ? `; ${older.length} running pod${older.length === 1 ? "" : "s"} started before it and still hold${older.length === 1 ? "s" : ""} the previous copy's values` : ""}`,
+        detail: `${h.kind} ${ns}/${h.name} exists, created ${ago(age)} (${live.metadata?.creationTimestamp ?? "?"})${older.length ? `; ${older.length} running pod${older.length === 1 ? "" : "s"} started before it and still hold${older.length === 1 ? "s" : ""} the previous copy's values` : ""}`,
       });
     }
     if (failing.length)

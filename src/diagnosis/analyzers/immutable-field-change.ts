@@ -139,7 +139,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release): Finding[] {
         summary:
           `Recreate the ${o.kind} without touching its pods: \`kubectl delete ${kubectlKind} ${o.name} -n ${ref.namespace} --cascade=orphan\`, then run the upgrade again — Helm creates it with the new spec` +
           (o.kind === "StatefulSet"
-            ? `, and it adopts the existing pods and PersistentVolumeClaims.${fields.includes("spec.volumeClaimTemplates") ? " Existing claims are not resized by a new template: expand them one by one (`kubectl patch pvc <claim> -n " + ref.namespace + ' -p \'{"spec":{"resources":{"requests":{"storage":"<size>"}}}}\'`, if the storage class allows expansion).' : ""}`
+            ? `, and it adopts the existing pods and PersistentVolumeClaims.${fields.includes("spec.volumeClaimTemplates") ? ` Existing claims are not resized by a new template: expand them one by one (\`kubectl patch pvc <claim> -n ${ref.namespace} -p '{"spec":{"resources":{"requests":{"storage":"<size>"}}}}'\`, if the storage class allows expansion).` : ""}`
             : selector
               ? ". The old pods no longer match the new selector: once the new ones are ready, delete the old ReplicaSet and its pods."
               : ", and it adopts the existing pods when they match its selector."),

@@ -14,7 +14,7 @@ import type { Analyzer } from "../analyzer.js";
 import { baseOf, failureKeys, recentAttempts } from "../history.js";
 import { canonical, describeChanges } from "../pod-analyzer.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 const PATCH_FAILED = /cannot patch "([^"]+)" with kind Job/;
 const INVALID = /Job\.batch "([^"]+)" is invalid: ([^:]+):.*field is immutable/;
@@ -76,7 +76,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
       const age = ix.ageMs(live.metadata?.creationTimestamp);
       evidence.push({
         source: "live cluster",
-        detail: `Job ${doc.namespace}/${doc.name} exists (${jobState(live)}, created ${Number.isFinite(age) ? `${fmtAge(age)} ago` : "at an unknown time"})${live.spec?.ttlSecondsAfterFinished !== undefined ? `, ttlSecondsAfterFinished ${live.spec.ttlSecondsAfterFinished}` : ""}`,
+        detail: `Job ${doc.namespace}/${doc.name} exists (${jobState(live)}, created ${ago(age)})${live.spec?.ttlSecondsAfterFinished !== undefined ? `, ttlSecondsAfterFinished ${live.spec.ttlSecondsAfterFinished}` : ""}`,
       });
     } else
       evidence.push({

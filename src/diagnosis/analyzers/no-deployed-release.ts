@@ -7,7 +7,7 @@ import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { failureKeys, outputKeys, recordFor, recordKey, recordResource } from "../history.js";
 import type { Evidence, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 /** Helm's Deployed(): by the status label (what the query selects) or, for hand-made records, the payload. */
 function anyDeployed(ix: SnapshotIndex): Release | undefined {
@@ -86,7 +86,7 @@ const analyzer: Analyzer = {
           explains: [...failureKeys(ix, last), ...outputKeys(ix, (e) => e.kind === "no-deployed")],
           title: `${name} was uninstalled with --keep-history (revision ${n}): \`helm upgrade\` fails with "has no deployed releases"`,
           explanation:
-            `Revision ${n} was uninstalled${Number.isFinite(age) ? ` ${fmtAge(age)} before the snapshot` : ""} with its history kept, so its record says uninstalled and no revision is deployed. ${rule} ` +
+            `Revision ${n} was uninstalled${Number.isFinite(age) ? ` ${ago(age)}` : ""} with its history kept, so its record says uninstalled and no revision is deployed. ${rule} ` +
             `None qualifies, so \`helm upgrade ${name}\` without --install fails with \`"${name}" has no deployed releases\`, and \`helm install ${name}\` refuses the name unless --replace is given. ` +
             "`helm upgrade --install` (what most CI pipelines run) treats an uninstalled latest revision as absent and installs again.",
           resources: [rec],

@@ -18,7 +18,7 @@ import {
   templateOrigin,
 } from "../pod-analyzer.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { describeEvent, fmtAge, type ReleaseWorkload, releaseWorkloads } from "../workloads.js";
+import { ago, describeEvent, type ReleaseWorkload, releaseWorkloads } from "../workloads.js";
 
 type CauseKind = "service-account" | "quota" | "limit-range" | "pod-security" | "webhook" | "other";
 
@@ -168,7 +168,7 @@ function analyze(ix: SnapshotIndex, w: ReleaseWorkload): Finding[] {
     if (events.length > 1)
       evidence.push({
         source: `${c.kind} ${cName}`,
-        detail: `${events.length} FailedCreate events (${total} attempts), the first ${fmtAge(ix.ageMs(events[0]!.firstTimestamp))} ago`,
+        detail: `${events.length} FailedCreate events (${total} attempts), the first ${ago(ix.ageMs(events[0]!.firstTimestamp))}`,
       });
     if (introduced && origin.before)
       evidence.push({

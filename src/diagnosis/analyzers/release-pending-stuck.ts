@@ -17,7 +17,7 @@ import {
 } from "../history.js";
 import { failedUnfinishedHook, hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 /**
  * A pending revision younger than this may belong to an operation that is still running: Helm's default
@@ -34,12 +34,39 @@ function operationOf(status: string): Operation {
   return status === "pending-install" ? "install" : status === "pending-rollback" ? "rollback" : "upgrade";
 }
 
-/** The newest sign of Helm working on `rel`: its start, hook starts/ends, the record's own timestamps. */
-function lastActivity(ix: SnapshotIndex, rel: Release): { at: number; what: string } | undefined {
+/**
+ * How far the Helm client's clock was off when it wrote the record: the API server stamped the record object
+ * (creationTimestamp, server time) when Helm created it and labelled it createdAt (client time, Unix seconds)
+ * — and Helm sets last_deployed from the same clock moments before. Positive: the client's clock is behind.
+ */
+export function clientSkewMs(ix: SnapshotIndex, rel: Release): number {
+  const rec = recordFor(ix, rel);
+  const server = Date.parse(rec?.creationTimestamp ?? "");
+  const label = rec?.labels.createdAt;
+  const client =
+    label && /^\d+$/.test(label) && Number(label) > 1_000_000_000
+      ? Number(label) * 1000
+      : Date.parse(rel.info.last_deployed ?? "");
+  if (!Number.isFinite(server) || !Number.isFinite(client)) return 0;
+  const skew = server - client;
+  // Seconds of difference are the time between Helm's clock reading and the API call, not skew.
+  return Math.abs(skew) > 60_000 ? skew : 0;
+}
+
+/**
+ * The newest sign of Helm working on `rel`: its start, hook starts/ends and the record's own labels (the Helm
+ * client's clock, corrected by `skew`), and what the cluster recorded about the hook objects Helm created (the
+ * API server's clock).
+ */
+function lastActivity(
+  ix: SnapshotIndex,
+  rel: Release,
+  skew: number,
+): { at: number; what: string } | undefined {
   const cands: { at: number; what: string }[] = [];
-  const push = (ts: string | undefined, what: string) => {
+  const push = (ts: string | undefined, what: string, client = true) => {
     const t = Date.parse(ts ?? "");
-    if (Number.isFinite(t)) cands.push({ at: t, what });
+    if (Number.isFinite(t)) cands.push({ at: client ? t + skew : t, what });
   };
   const rec = recordFor(ix, rel);
   for (const l of ["createdAt", "modifiedAt"]) {
@@ -52,11 +79,29 @@ function lastActivity(ix: SnapshotIndex, rel: Release): { at: number; what: stri
           : "the record was last written (label modifiedAt)",
       );
   }
+  push(rec?.creationTimestamp, "the API server stored the record", false);
   push(rel.info.last_deployed, "the operation started (info.last_deployed)");
   for (const h of rel.hooks ?? []) {
     if (!ranIn(h, rel)) continue;
     push(h.last_run?.started_at, `hook ${h.name} started`);
     push(h.last_run?.completed_at, `hook ${h.name} finished`);
+    // The hook object Helm created: the cluster's own record of when it ran.
+    const live = ix.get(h.kind, hookNamespace(ix, rel, h), h.name);
+    if (live) {
+      push(live.metadata?.creationTimestamp, `hook ${h.kind} ${h.name} was created (cluster time)`, false);
+      push(live.status?.completionTime, `hook Job ${h.name} completed (cluster time)`, false);
+      for (const c of (live.status?.conditions ?? []) as {
+        type: string;
+        status: string;
+        lastTransitionTime?: string;
+      }[])
+        if ((c.type === "Failed" || c.type === "Complete") && c.status === "True")
+          push(
+            c.lastTransitionTime,
+            `hook Job ${h.name} ${c.type === "Failed" ? "failed" : "completed"} (cluster time)`,
+            false,
+          );
+    }
   }
   if (cands.length === 0) return undefined;
   // The newest; on a tie, the more specific sign (a hook over the operation's start).
@@ -101,9 +146,10 @@ const analyzer: Analyzer = {
     const n = rel.version;
     const ns = rel.namespace || ix.namespace;
     const name = rel.name || ix.snapshot.release;
-    const act = lastActivity(ix, rel);
+    const skew = clientSkewMs(ix, rel);
+    const act = lastActivity(ix, rel, skew);
     const idle = act ? ix.now.getTime() - act.at : Number.NaN;
-    const started = ix.ageMs(rel.info.last_deployed);
+    const started = ix.ageMs(rel.info.last_deployed) - skew;
     const known = Number.isFinite(idle);
     const stuck = known && idle >= PENDING_STUCK_AFTER_MS;
     const rec = recordResource(ix, rel);
@@ -129,9 +175,20 @@ const analyzer: Analyzer = {
         source: `revision ${n} record`,
         detail:
           `${rec.kind} ${rec.name}: status ${status}, description "${rel.info.description ?? ""}", ` +
-          `last_deployed ${rel.info.last_deployed || "(not set)"}${Number.isFinite(started) ? ` (${fmtAge(started)} before the snapshot clock ${ix.now.toISOString()})` : ""}`,
+          `last_deployed ${rel.info.last_deployed || "(not set)"}${
+            Number.isFinite(started)
+              ? skew !== 0
+                ? ` by the Helm client's clock, ${new Date(Date.parse(rel.info.last_deployed ?? "") + skew).toISOString()} by the cluster's (${ago(started)})`
+                : ` (${ago(started)})`
+              : ""
+          }`,
       },
     ];
+    if (skew !== 0)
+      evidence.push({
+        source: "clocks",
+        detail: `the Helm client's clock was ${formatDuration(Math.abs(skew))} ${skew > 0 ? "behind" : "ahead of"} the API server's (the record object was created at ${recordFor(ix, rel)?.creationTimestamp}, its createdAt label says ${new Date(Date.parse(recordFor(ix, rel)?.creationTimestamp ?? "") - skew).toISOString()}): the record's times are read ${skew > 0 ? "forward" : "back"} by that much`,
+      });
     if (act) {
       evidence.push({
         source: "helm-doctor",

@@ -9,7 +9,7 @@ import type { Analyzer } from "../analyzer.js";
 import { failureKeys, oneLine, ranIn, readGap, recordKey, recordResource } from "../history.js";
 import { failedUnfinishedHook, hookKeys, hookLine, hookLiveState, hookNamespace } from "../hook-helpers.js";
 import type { Evidence, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 /** The pre-delete hook where the uninstall stopped: Failed, or still Running/Unknown (the last persisted state). */
 function blockingHook(rel: Release, hooks: Hook[]): Hook | undefined {
@@ -37,7 +37,7 @@ const analyzer: Analyzer = {
     const evidence: Evidence[] = [
       {
         source: `revision ${n} record`,
-        detail: `${rec.kind} ${rec.name}: status uninstalling, description "${rel.info.description ?? ""}"${rel.info.deleted ? `, info.deleted ${rel.info.deleted}${Number.isFinite(age) ? ` (${fmtAge(age)} before the snapshot)` : ""}` : ""}`,
+        detail: `${rec.kind} ${rec.name}: status uninstalling, description "${rel.info.description ?? ""}"${rel.info.deleted ? `, info.deleted ${rel.info.deleted}${Number.isFinite(age) ? ` (${ago(age)})` : ""}` : ""}`,
       },
     ];
     for (const h of [...preDelete, ...postDelete])

@@ -10,13 +10,12 @@
 // predicted (the revision is pending, or failed before Helm reached the object).
 import { describeLastRun, effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
-import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { baseOf, failureKeys, hookBefore, outputFailure, outputKey, recentAttempts } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { fmtAge } from "../workloads.js";
+import { ago } from "../workloads.js";
 
 const OWNERSHIP =
   /(\w+) "([^"]+)" in namespace "([^"]*)" exists and cannot be imported into the current release: invalid ownership metadata/;
@@ -130,7 +129,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
         source: "live cluster",
         detail: o?.ok
           ? `${doc.kind} ${doc.namespace}/${doc.name} exists and now carries Helm ownership for release ${release}`
-          : `${doc.kind} ${doc.namespace}/${doc.name} exists (created ${Number.isFinite(age) ? `${fmtAge(age)} ago` : "at an unknown time"}) with ${o?.problems.join(", ")}`,
+          : `${doc.kind} ${doc.namespace}/${doc.name} exists (created ${ago(age)}) with ${o?.problems.join(", ")}`,
       });
     } else
       evidence.push({

@@ -252,7 +252,7 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         {
           source: "live cluster",
           detail: live
-            ? `${h.kind} ${hns}/${h.name} exists (created ${live.metadata?.creationTimestamp ?? "at an unknown time"})${live.metadata?.annotations?.["meta.helm.sh/release-name"] === name ? " with this release's ownership" : " without this release's ownership: release " + n.name + "'s hook copy"}`
+            ? `${h.kind} ${hns}/${h.name} exists (created ${live.metadata?.creationTimestamp ?? "at an unknown time"})${live.metadata?.annotations?.["meta.helm.sh/release-name"] === name ? " with this release's ownership" : ` without this release's ownership: release ${n.name}'s hook copy`}`
             : `${h.kind} ${hns}/${h.name} does not exist`,
         },
       ];

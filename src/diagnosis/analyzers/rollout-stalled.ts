@@ -18,7 +18,7 @@ import {
 } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
-import { describeEvent, fmtAge, releaseWorkloads } from "../workloads.js";
+import { ago, describeEvent, releaseWorkloads } from "../workloads.js";
 
 function podLine(ix: SnapshotIndex, p: KubeObject): string {
   const prob = classifyPod(ix, p);
@@ -58,7 +58,7 @@ const analyzer: Analyzer = {
         },
         {
           source: `Deployment ${w.name}`,
-          detail: `progressDeadlineSeconds ${deadline}${Number.isFinite(since) ? `; gave up ${fmtAge(since)} ago` : ""}`,
+          detail: `progressDeadlineSeconds ${deadline}${Number.isFinite(since) ? `; gave up ${ago(since)}` : ""}`,
         },
         { source: `Deployment ${w.name}`, detail: rolloutSummary(r) },
       ];

@@ -2,6 +2,7 @@
 // must stay quiet.
 
 import { describe, expect, it } from "vitest";
+import { pendingWithClientClockAhead } from "../../support/scenarios/causes.js";
 import { PENDING_NOW, pendingInstall, pendingUpgrade } from "../../support/scenarios/release-state.js";
 import { actions, codes, evidenceText, only, diagnoseScenario as run } from "../support.js";
 
@@ -13,7 +14,8 @@ describe("release-pending-stuck", () => {
       expect(d.findings[0]).toBe(f);
       expect(f.severity).toBe("critical");
       expect(f.role).toBe("root");
-      expect(f.title).toMatch(/Revision 2 is stuck in pending-upgrade for 45m/);
+      // Idle since the hook Job Helm waited for completed (cluster time): Helm, had it lived, would have moved on.
+      expect(f.title).toMatch(/Revision 2 is stuck in pending-upgrade for 42m/);
       expect(f.title).toMatch(/another operation is in progress/);
       expect(f.revisions).toEqual([1, 2]);
       expect(f.resources[0]).toEqual({
@@ -27,7 +29,7 @@ describe("release-pending-stuck", () => {
       const ev = evidenceText(f);
       expect(ev).toMatch(/status pending-upgrade, description "Preparing upgrade"/);
       expect(ev).toMatch(
-        /hook shop-api-migrate started at 2026-11-20T11:00:00.000Z, 45m ago; the threshold is 10m/,
+        /hook Job shop-api-migrate completed \(cluster time\) at 2026-11-20T11:03:00.000Z, 42m ago; the threshold is 10m/,
       );
       expect(ev).toMatch(
         /revision 2 hooks: Job shop-api-migrate \(shop-api\/templates\/migrate-job.yaml\): events pre-install,pre-upgrade, weight 0, delete policy before-hook-creation, last run Running/,
@@ -94,5 +96,25 @@ describe("release-pending-stuck", () => {
     const f = only(run(s, "2026-11-20T12:00:00Z"), "release-pending-stuck");
     expect(f.title).toMatch(/Install of shop-api \(revision 1\) is stuck in pending-install/);
     expect(f.remediations[0]!.summary).toMatch(/helm uninstall shop-api -n shop/);
+  });
+});
+
+describe("release-pending-stuck judges by the cluster's clock", () => {
+  it("a Helm client two hours ahead: the record's times are in the future, the cluster says 42 minutes idle — stuck", () => {
+    const d = run(pendingWithClientClockAhead(120), PENDING_NOW);
+    const f = only(d, "release-pending-stuck");
+    expect(f.severity).toBe("critical");
+    expect(f.title).toMatch(/is stuck in pending-upgrade for 42m/);
+    const ev = evidenceText(f);
+    expect(ev).toMatch(/the Helm client's clock was 2h ahead of the API server's/);
+    expect(ev).toMatch(/last sign of progress: hook Job shop-api-migrate completed \(cluster time\)/);
+    // No negative, unknown or "0s" ages.
+    expect(`${f.title}\n${f.explanation}\n${ev}`).not.toMatch(/\?|-\d+m|\b0s\b/);
+  });
+
+  it("near miss: a correct client clock changes nothing", () => {
+    const f = only(run(pendingWithClientClockAhead(0), PENDING_NOW), "release-pending-stuck");
+    expect(f.severity).toBe("critical");
+    expect(evidenceText(f)).not.toMatch(/clock was/);
   });
 });

@@ -5,6 +5,7 @@
 // its near misses.
 import { parse as parseYaml, stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
+import { pendingUpgrade } from "./release-state.js";
 import { appDeployment, liveDeployment, service } from "./transitions.js";
 import { job, replicaSet } from "./workloads.js";
 
@@ -1121,5 +1122,31 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
     n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
     for (const r of n.records()) s.add(r as Obj, 30);
   }
+  return s;
+}
+
+// ---- clocks ----
+
+/**
+ * The pending upgrade of shop-api (revision 2), written by a Helm client whose clock ran `minutes` ahead of the
+ * cluster's: last_deployed, the hook's started_at and the createdAt label are in the cluster's future, while the
+ * API server stamped the record and the hook Job with its own time. The hook Job completed 42 minutes before the
+ * snapshot (cluster time) and nothing happened since.
+ */
+export function pendingWithClientClockAhead(minutes = 120): Scenario {
+  const s = pendingUpgrade();
+  const rel = s.releases[1]!;
+  const real = rel.info.last_deployed;
+  const shift = (t: string | undefined) => (t ? new Date(Date.parse(t) + minutes * 60_000).toISOString() : t);
+  rel.info.last_deployed = shift(rel.info.last_deployed);
+  for (const h of rel.hooks ?? [])
+    if (h.last_run?.started_at) h.last_run.started_at = shift(h.last_run.started_at);
+  const bundle = s.bundle.bind(s);
+  s.bundle = () => {
+    const b = bundle();
+    for (const it of b.items as Obj[])
+      if (it.metadata?.name === `sh.helm.release.v1.${s.release}.v2`) it.metadata.creationTimestamp = real;
+    return b;
+  };
   return s;
 }
