@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, ROOT } from "../support/cli.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import {
   cleanPrefix,
@@ -219,6 +220,49 @@ describe("shutdown", () => {
         const port = /ready (\d+)/.exec(out)![1];
         expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
       }
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
+      ]);
+      if (code === "still running") child.kill("SIGKILL");
+      expect(code, out).toBe(0);
+      await cleanPrefix(redis.url, prefix);
+    });
+  }
+
+  // The installed CLI (dist/bin.js), not a harness: its exit status is what a supervisor (Kubernetes, systemd)
+  // sees after SIGTERM.
+  for (const mode of ["serve", "worker"] as const) {
+    it(`the built CLI's ${mode} exits 0 after SIGTERM`, async () => {
+      const prefix = uniquePrefix("sigterm-cli");
+      const child = spawn(process.execPath, [BIN, mode, "--bundle", "test/fixtures/founding-case.json"], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          SLACK_BOT_TOKEN: fake.token,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: fake.apiUrl,
+          REDIS_URL: redis.url,
+          PORT: "0",
+          HELM_DOCTOR_QUEUE_PREFIX: prefix,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      child.stderr.on("data", (d) => {
+        out += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await eventually(
+        () => (/listening on port|waiting for jobs/.test(out) ? true : undefined),
+        20_000,
+        `${mode} to start: ${out}`,
+      );
       child.kill("SIGTERM");
       const code = await Promise.race([
         exited,
