@@ -1,8 +1,13 @@
 // The diagnose worker on a real Redis: retries with backoff, permanent failures, and a worker that dies
 // mid-job (stalled-job recovery) — every requester's message still ends in a report or a clear error.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
+import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
@@ -16,8 +21,10 @@ import {
   type WorkerHandle,
   type WorkerTuning,
 } from "../../src/queue/worker.js";
+import { startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -224,6 +231,23 @@ describe("diagnose worker", () => {
     const { channel, ts } = await r.request("C0WRK00005");
     const text = await finalText(channel, ts, /Could not read/);
     expect(text).toContain("events: forbidden (add list events on namespace default)");
+  });
+});
+
+describe("forbidden release records", () => {
+  it("Slack says what the CLI says: the missing RBAC rule, not that the release does not exist", async () => {
+    const api = await startFakeApiServer();
+    cleanups.push(() => api.close());
+    api.seed(foundingCase().bundle().items);
+    api.forbid({ resource: "secrets", verb: "list" });
+    const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-wrk-")));
+    const r = await rig();
+    await r.worker(() => LiveSource.fromKubeconfig({ kubeconfig, env: {} }));
+    const { channel, ts } = await r.request("C0WRK00007");
+    const text = await finalText(channel, ts, /Could not diagnose/);
+    expect(text).toContain("cannot read the Helm release records in namespace");
+    expect(text).toContain('resources=[\\"secrets\\"] verbs=[list] in namespace default');
+    expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
   });
 });
 
