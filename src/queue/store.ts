@@ -1,5 +1,6 @@
 // helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
 //   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
+//   <prefix>:hd:seen:<signature>               a Slack request signature seen in the last 5 minutes (replays)
 //   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
 //   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
 //   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
@@ -51,6 +52,12 @@ export class Store {
 
   async ping(): Promise<void> {
     await this.redis.ping();
+  }
+
+  /** True the first time `signature` is seen within `ttlSeconds` (Slack request replay protection). */
+  async firstSighting(signature: string, ttlSeconds: number): Promise<boolean> {
+    const ok = await this.redis.set(`${this.base}:seen:${signature}`, "1", "EX", ttlSeconds, "NX");
+    return ok === "OK";
   }
 
   async saveDiagnosis(d: StoredDiagnosis): Promise<void> {

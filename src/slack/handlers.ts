@@ -18,6 +18,7 @@ import {
   type Target,
 } from "../report/blockkit.js";
 import { parseCommand } from "./commands.js";
+import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
 import { registerRemediationHandlers } from "./remediation.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
@@ -89,7 +90,7 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
   const defaultNs = ctx.config.defaultNamespace;
 
   // Any slash command routed to this app (the manifest names it /helm-doctor; a dev app may use another name).
-  app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
+  app.command(/^\/.+/, async ({ command, ack, respond, client, context }) => {
     const parsed = parseCommand(command.text ?? "", defaultNs);
     if (parsed.kind === "help") {
       await ack({ response_type: "ephemeral", ...renderHelp(command.command, defaultNs) });
@@ -112,6 +113,11 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     );
     if (!decision.allowed) {
       await ack({ response_type: "ephemeral", ...renderNotice(":no_entry:", `Refused: ${decision.reason}`) });
+      return;
+    }
+    if (context[QUEUE_REACHABLE] === false) {
+      // Decided before the ack: one answer, not "diagnosing…" followed by "cannot queue".
+      await ack({ response_type: "ephemeral", ...renderNotice(":warning:", QUEUE_DOWN) });
       return;
     }
     const target: Target =

@@ -3,7 +3,7 @@
 // (diagnoses, plans and remediations). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, type CustomRoute, type Logger, LogLevel } from "@slack/bolt";
+import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
 import { Producer } from "../queue/producer.js";
@@ -17,6 +17,7 @@ import {
   type WorkerHandle,
   type WorkerTuning,
 } from "../queue/worker.js";
+import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
 import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
 
@@ -45,6 +46,9 @@ export interface ServeHandle {
   worker?: WorkerHandle;
   close(): Promise<void>;
 }
+
+/** The one Redis call before an ack gives up after this long (Slack wants the ack within 3 s). */
+const REQUEST_CHECK_TIMEOUT_MS = 1000;
 
 export class StartupError extends Error {
   constructor(message: string) {
@@ -113,21 +117,31 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
     fetch: slackFetch(),
   };
+  const customRoutes = healthRoutes(
+    () => store,
+    () => closing,
+  );
+  // HTTP mode: our own receiver, so the request guard can see the signature headers and refuse future timestamps.
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret!,
+        customRoutes,
+        processBeforeResponse: false,
+        customPropertiesExtractor: requestProperties,
+        ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.INFO }),
+      });
   const app = new App({
     token: config.slack.botToken,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.slack.appToken, port: config.port }
-      : { signingSecret: config.slack.signingSecret }),
-    customRoutes: healthRoutes(
-      () => store,
-      () => closing,
-    ),
-    processBeforeResponse: false,
+    ...(receiver
+      ? { receiver }
+      : { socketMode: true, appToken: config.slack.appToken, port: config.port, customRoutes }),
     deferInitialization: true,
     ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.INFO }),
     clientOptions,
   });
   const log = logOf(app.logger);
+  if (receiver) refuseFutureRequests(receiver, log);
   const redis = producerConnection(config.redisUrl, log);
   store = new Store(redis, config.queuePrefix, config.diagnosisTtlSeconds);
   try {
@@ -144,6 +158,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     log,
     ...deps.producer,
   });
+  app.use(replayAndQueueCheck(store, log, REQUEST_CHECK_TIMEOUT_MS));
   const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
   registerHandlers(app, { config, producer, store, authorizer, log });
   app.error(async (e) => {
