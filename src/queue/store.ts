@@ -1,5 +1,6 @@
 // helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
 //   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
+//   <prefix>:hd:last:<ns>/<release>           the release's latest report (TTL as diagnoses): "/helm-doctor last"
 //   <prefix>:hd:seen:<signature>               a Slack request signature seen in the last 5 minutes (replays)
 //   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
 //   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
@@ -69,6 +70,23 @@ export class Store {
     if (raw === null) return undefined;
     const parsed = storedDiagnosisSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
+  }
+
+  /** The latest report of a release, kept as long as its buttons work (`/helm-doctor last`). */
+  async saveLast(namespace: string, release: string, result: JobResult): Promise<void> {
+    await this.redis.set(
+      `${this.base}:last:${namespace}/${release}`,
+      JSON.stringify(result),
+      "EX",
+      this.diagnosisTtlSeconds,
+    );
+  }
+
+  async getLast(namespace: string, release: string): Promise<JobResult | undefined> {
+    const raw = await this.redis.get(`${this.base}:last:${namespace}/${release}`);
+    if (raw === null) return undefined;
+    const p = jobResultSchema.safeParse(JSON.parse(raw));
+    return p.success ? p.data : undefined;
   }
 
   /** Store a plan (its TTL counts from its `expiresAt`; at least a second). */

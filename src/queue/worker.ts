@@ -21,7 +21,7 @@ import {
 } from "../report/blockkit.js";
 import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
-import { JobMessages, type SlackClient } from "./delivery.js";
+import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
@@ -58,6 +58,8 @@ export interface WorkerTuning {
   runRetryDelay?: number;
   /** Minimum time between chat.update calls on one message (default 1000 ms). */
   updateIntervalMs?: number;
+  /** Retries of a final result's delivery on top of the WebClient's own (default DELIVERY_RETRY). */
+  deliveryRetry?: DeliveryRetry;
   /** Remediation jobs (plans, executions) at once (default 2). */
   remediateConcurrency?: number;
   /** Per-hook timeout of remediations (default: the engine's 5 min). */
@@ -137,12 +139,21 @@ export class DiagnoseProcessor {
     private readonly log: Log,
     private readonly now: () => Date,
     private readonly updateIntervalMs: number,
+    private readonly deliveryRetry: DeliveryRetry = DELIVERY_RETRY,
   ) {}
 
   messages(job: Job): JobMessages {
     let m = this.jobMessages.get(job.id!);
     if (!m) {
-      m = new JobMessages(this.slack, this.store, QUEUES.diagnose, job.id!, this.log, this.updateIntervalMs);
+      m = new JobMessages(
+        this.slack,
+        this.store,
+        QUEUES.diagnose,
+        job.id!,
+        this.log,
+        this.updateIntervalMs,
+        this.deliveryRetry,
+      );
       this.jobMessages.set(job.id!, m);
     }
     return m;
@@ -229,12 +240,16 @@ export class DiagnoseProcessor {
         jobId: job.id,
         report: report.main,
       });
-      const stored = await msgs.finish({
+      const result: JobResult = {
         kind: "report",
         diagnosisId: id,
         main: report.main,
         thread: report.thread,
-      });
+        retrieve: `${data.command ?? "/helm-doctor"} last ${d.namespace}/${d.release}`,
+      };
+      // Kept before delivery, so a requester told "delivery failed" can fetch it.
+      await this.store.saveLast(d.namespace, d.release, result);
+      const stored = await msgs.finish(result);
       return {
         diagnosisId: stored.diagnosisId ?? id,
         findings: d.findings.length,
@@ -310,6 +325,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     log,
     deps.now ?? (() => new Date()),
     tuning.updateIntervalMs ?? 1000,
+    tuning.deliveryRetry,
   );
 
   const worker = new Worker(QUEUES.diagnose, (job) => processor.process(job), {

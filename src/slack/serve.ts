@@ -160,7 +160,14 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   });
   app.use(replayAndQueueCheck(store, log, REQUEST_CHECK_TIMEOUT_MS));
   const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
-  registerHandlers(app, { config, producer, store, authorizer, log });
+  registerHandlers(app, {
+    config,
+    producer,
+    store,
+    authorizer,
+    log,
+    ...(deps.tuning?.deliveryRetry ? { deliveryRetry: deps.tuning.deliveryRetry } : {}),
+  });
   app.error(async (e) => {
     log.error(`slack listener error: ${(e as Error).message}`);
   });

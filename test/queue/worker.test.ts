@@ -87,7 +87,12 @@ async function rig(): Promise<Rig> {
         slack: client,
         log: quiet,
         handleSignals: false,
-        tuning: { stalledInterval: 500, lockDuration: 1000, ...tuning },
+        tuning: {
+          stalledInterval: 500,
+          lockDuration: 1000,
+          deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200 },
+          ...tuning,
+        },
       });
       workers.push(w);
       return w;
@@ -248,6 +253,100 @@ describe("forbidden release records", () => {
     expect(text).toContain("cannot read the Helm release records in namespace");
     expect(text).toContain('resources=[\\"secrets\\"] verbs=[list] in namespace default');
     expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
+  });
+});
+
+describe("final delivery", () => {
+  const isReport = (a: Record<string, unknown>) =>
+    JSON.stringify(a.blocks ?? "").includes("Roll back to revision 1");
+  const failures = [
+    {
+      name: "internal_error",
+      inject: () => fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
+    },
+    {
+      name: "ratelimited in the body",
+      inject: () => fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
+    },
+    // The client waits Retry-After and retries twice (FAST_RETRY), then gives up; delivery tries again.
+    {
+      name: "429 past the client's retry budget",
+      inject: () => fake.rateLimit("chat.update", 3, 1, isReport),
+    },
+  ];
+  for (const f of failures) {
+    it(`retries a final chat.update that fails with ${f.name}, and the report arrives`, async () => {
+      const r = await rig();
+      await r.worker(async () => bundle());
+      f.inject();
+      const { channel, ts } = await r.request(`C0DLV${String(failures.indexOf(f)).padStart(5, "0")}`);
+      await finalText(channel, ts, /Roll back to revision 1/, 15_000);
+      expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(0);
+      fake.clearInjections();
+    });
+  }
+
+  it("posts a new message when the one to update is gone (message_not_found), with the thread under it", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    const channel = "C0DLV00010";
+    const { jobId } = await r.producer.enqueueDiagnose({
+      release: "yahoo",
+      namespace: "default",
+      requestedBy: "U0ANA00001",
+      channel,
+      requestedAt: new Date().toISOString(),
+    });
+    // A message that was deleted (the fake knows no such ts).
+    await followJob(
+      r.client,
+      r.store,
+      QUEUES.diagnose,
+      jobId,
+      { channel, ts: "1700009999.000100", user: "U0ANA00001" },
+      quiet,
+    );
+    const post = await fake.waitFor(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.ok &&
+        c.args.channel === channel &&
+        !c.args.thread_ts &&
+        isReport(c.args),
+      10_000,
+    );
+    const newTs = String(post.response.ts);
+    await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
+  });
+
+  it("tells the requester when the report cannot be delivered, and keeps it for /helm-doctor last", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    const { channel } = await r.request("C0DLV00011");
+    const told = await fake.waitFor(
+      (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
+      15_000,
+    );
+    expect(told.args.user).toBe("U0ANA00001");
+    expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
+    expect(JSON.stringify(told.args)).toContain("internal_error");
+    expect(await r.store.getLast("default", "yahoo")).toMatchObject({ kind: "report" });
+    fake.clearInjections();
+  });
+
+  it("falls back to a direct message when the ephemeral cannot be posted either", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
+    await r.request("C0DLV00012");
+    const dm = await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "U0ANA00001",
+      15_000,
+    );
+    expect(JSON.stringify(dm.args)).toContain("/helm-doctor last default/yahoo");
+    fake.clearInjections();
   });
 });
 

@@ -65,6 +65,15 @@ describe("command grammar", () => {
     expect(p("shop/list")).toEqual({ kind: "diagnose", release: "list", namespace: "shop" });
   });
 
+  it("last: the stored report of a release", () => {
+    expect(p("last yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "apps" });
+    expect(p("last shop/yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "shop" });
+    expect(p("last -n shop yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "shop" });
+    expect(p("shop/last")).toEqual({ kind: "diagnose", release: "last", namespace: "shop" });
+    expect(p("last")).toEqual({ kind: "usage", problem: "last needs a <release>" });
+    expect(p("last a b")).toEqual({ kind: "usage", problem: 'unexpected argument "b"' });
+  });
+
   it("bad input says what is wrong", () => {
     const problem = (t: string) => {
       const c = p(t);
