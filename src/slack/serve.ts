@@ -10,7 +10,6 @@ import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
 import {
-  CLOSE_TIMEOUT_MS,
   SLACK_RETRY_CONFIG,
   startWorker,
   type WorkerDeps,
@@ -225,7 +224,12 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         withTimeout(p, ms, `${what} did not close within ${ms} ms`).catch((e: unknown) =>
           log.warn((e as Error).message),
         );
-      if (worker) await bounded("the worker", worker.close(), CLOSE_TIMEOUT_MS + 5000);
+      if (worker)
+        await bounded(
+          "the worker",
+          worker.close(),
+          (deps.tuning?.shutdownGraceMs ?? config.shutdownGraceMs) + 5000,
+        );
       await bounded("the job queues", producer.close(), 2000);
       await closeConnection(redis);
       if (deps.handleSignals !== false) {

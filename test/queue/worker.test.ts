@@ -191,6 +191,29 @@ describe("diagnose worker", () => {
     expect(await r.store.getResult(QUEUES.diagnose, jobId)).toMatchObject({ kind: "report" });
   });
 
+  it("a job whose workers keep dying ends in an error the user can act on, never an endless progress line", async () => {
+    const r = await rig();
+    let started = 0;
+    const hang = async () => {
+      started++;
+      return new Promise<SnapshotSource>(() => {});
+    };
+    const { channel, ts } = await r.request("C0WRK00008");
+    // Three workers take the job in turn and die with it (maxStalledCount 2: the third stall is one too many).
+    for (let i = 1; i <= 3; i++) {
+      const w = await r.worker(hang, { maxStalledCount: 2 });
+      await eventually(() => (started >= i ? true : undefined), 10_000, `worker ${i} to take the job`);
+      // A restarted job says so (the first progress update is held 400 ms).
+      if (i > 1)
+        await finalText(channel, ts, new RegExp(`restarted after its worker stopped \\(${i - 1} of 2\\)`));
+      await w.worker.close(true);
+    }
+    await r.worker(async () => bundle(), { maxStalledCount: 2 });
+    const text = await finalText(channel, ts, /Could not diagnose/, 15_000);
+    expect(text).toContain("stopped 3 times");
+    expect(text).toMatch(/out of memory|logs/);
+  });
+
   it("shows progress on a slow diagnosis, at most about one update per second", async () => {
     const r = await rig();
     await r.worker(async () => {

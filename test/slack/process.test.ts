@@ -264,7 +264,9 @@ describe("shutdown", () => {
       });
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       await eventually(
-        () => (/listening on port|waiting for jobs/.test(out) ? true : undefined),
+        // The CLI's own line, printed once its signal handlers are in place.
+        () =>
+          /helm-doctor (serve: listening on port|worker: waiting for jobs)/.test(out) ? true : undefined,
         20_000,
         `${mode} to start: ${out}`,
       );
@@ -274,7 +276,7 @@ describe("shutdown", () => {
         new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
       ]);
       if (code === "still running") child.kill("SIGKILL");
-      expect(code, out).toBe(0);
+      expect(code, `exit ${code}: ${out}`).toBe(0);
       await cleanPrefix(redis.url, prefix);
     });
   }

@@ -109,6 +109,34 @@ describe("configuration", () => {
     expect(c.kubeconfig).toBeUndefined();
   });
 
+  it("job recovery and shutdown: defaults that restart a dead worker's job within about 10 s, and the environment", () => {
+    expect(loadConfig(base, "worker")).toMatchObject({
+      jobLockMs: 8000,
+      stalledCheckMs: 2000,
+      maxStalls: 2,
+      shutdownGraceMs: 10_000,
+    });
+    const c = loadConfig(
+      {
+        ...base,
+        HELM_DOCTOR_LOCK_SECONDS: "30",
+        HELM_DOCTOR_STALLED_CHECK_SECONDS: "5",
+        HELM_DOCTOR_MAX_RESTARTS: "0",
+        HELM_DOCTOR_SHUTDOWN_SECONDS: "25",
+      },
+      "worker",
+    );
+    expect(c).toMatchObject({
+      jobLockMs: 30_000,
+      stalledCheckMs: 5000,
+      maxStalls: 0,
+      shutdownGraceMs: 25_000,
+    });
+    expect(() => loadConfig({ ...base, HELM_DOCTOR_LOCK_SECONDS: "1" }, "worker")).toThrow(
+      /HELM_DOCTOR_LOCK_SECONDS="1" is not a number of seconds \(a whole number from 2 to 600\)/,
+    );
+  });
+
   it("lists every problem with the variable name", () => {
     let msg = "";
     try {
