@@ -8,6 +8,7 @@ import { type Producer, QueueUnavailableError } from "../queue/producer.js";
 import { type Log, withTimeout } from "../queue/redis.js";
 import { type JobResult, QUEUES } from "../queue/schemas.js";
 import type { Store } from "../queue/store.js";
+import type { LostJobWatch } from "../queue/watch.js";
 import {
   esc,
   renderError,
@@ -35,6 +36,8 @@ export interface HandlerContext {
   redisTimeoutMs?: number;
   /** Retries of Slack calls that must not be lost (the job's message, a stored report). */
   deliveryRetry?: DeliveryRetry;
+  /** Notices jobs whose Redis data vanished, so their messages do not stay "queued…". */
+  watch?: LostJobWatch;
 }
 
 /** Post the job's channel message, follow the job, and give it the result at once if the job already ended. */
@@ -79,6 +82,7 @@ async function postAndFollow(
       timeout,
       "Redis did not answer",
     );
+    ctx.watch?.add(jobId, sub, target);
   } catch (e) {
     ctx.log.warn(`following job ${jobId}: ${(e as Error).message}`);
     await client.chat

@@ -9,6 +9,7 @@ import { metricsText, slackFetch } from "../observability/metrics.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
+import { LostJobWatch } from "../queue/watch.js";
 import {
   SLACK_RETRY_CONFIG,
   startWorker,
@@ -34,6 +35,8 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   retryConfig?: Record<string, unknown>;
   /** Producer options for tests and benchmarks. */
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+  /** How often to look for jobs whose Redis data vanished (default 15 s). */
+  lostJobCheckMs?: number;
 }
 
 export interface ServeHandle {
@@ -158,6 +161,11 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     ...deps.producer,
   });
   app.use(replayAndQueueCheck(store, log, REQUEST_CHECK_TIMEOUT_MS));
+  const watch = new LostJobWatch(producer.diagnose, store, app.client, log, {
+    ...(deps.lostJobCheckMs ? { intervalMs: deps.lostJobCheckMs } : {}),
+    ...(deps.tuning?.deliveryRetry ? { retry: deps.tuning.deliveryRetry } : {}),
+  });
+  watch.start();
   const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
   registerHandlers(app, {
     config,
@@ -165,6 +173,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     store,
     authorizer,
     log,
+    watch,
     ...(deps.tuning?.deliveryRetry ? { deliveryRetry: deps.tuning.deliveryRetry } : {}),
   });
   app.error(async (e) => {
@@ -181,6 +190,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
       port = (server.address() as AddressInfo).port;
     }
   } catch (e) {
+    void watch.stop();
     await app.stop().catch(() => {});
     await producer.close();
     await closeConnection(redis);
@@ -205,6 +215,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       });
     } catch (e) {
+      void watch.stop();
       server?.closeAllConnections();
       await app.stop().catch(() => {});
       await producer.close();
@@ -217,6 +228,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      await withTimeout(watch.stop(), 2000, "lost-job watch").catch(() => {});
       server?.closeAllConnections();
       await app.stop().catch((e: unknown) => log.warn(`stopping Bolt: ${(e as Error).message}`));
       // Closes wait on Redis; with Redis unreachable they never end: bound them, then drop the connection.

@@ -159,6 +159,53 @@ describe("Redis down at start", () => {
   );
 });
 
+describe("Redis loses its data", () => {
+  // The test Redis runs without persistence, like a Redis without AOF: a restart empties it.
+  it.runIf(redisServerOnPath())(
+    "a job whose data vanished does not leave its message at 'queued…': the user is told",
+    async () => {
+      const own = await startTestRedis();
+      // No worker: the job waits in the queue until Redis restarts and forgets it.
+      const front = await startTestServe({
+        fake,
+        redisUrl: own.url,
+        embeddedWorker: false,
+        lostJobCheckMs: 200,
+      });
+      try {
+        const channel = "C0LOST0001";
+        const res = await sendSlashCommand({
+          url: front.url,
+          signingSecret: SIGNING_SECRET,
+          text: "yahoo",
+          channelId: channel,
+        });
+        expect(res.status).toBe(200);
+        const p = await fake.waitFor(
+          (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+          5000,
+        );
+        const ts = String(p.response.ts);
+        expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("queued");
+        await own.restart();
+        const text = await eventually(
+          () => {
+            const t = JSON.stringify(fake.message(channel, ts)?.blocks ?? "");
+            return t.includes("lost this request") ? t : undefined;
+          },
+          15_000,
+          "the message to say the request was lost",
+        );
+        expect(text).toContain("Run the command again");
+      } finally {
+        await front.stop();
+        await own.stop();
+      }
+    },
+    30_000,
+  );
+});
+
 describe("shutdown", () => {
   it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "serve"], {

@@ -459,6 +459,15 @@ describe("policy file", () => {
     ).toContain(':2: remediate[0].users[0]: "ana" is not a Slack user ID');
   });
 
+  it("the shipped docker-compose.yml runs Redis with AOF persistence", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { parse } = await import("yaml");
+    const compose = parse(await readFile(new URL("../../docker-compose.yml", import.meta.url), "utf8"));
+    const cmd = (compose.services.redis.command as string[]).join(" ");
+    expect(cmd).toContain("--appendonly yes");
+    expect(compose.services.redis.volumes.join(" ")).toContain(":/data");
+  });
+
   it("the shipped example policy and Slack app manifest are valid", async () => {
     const example = await loadPolicy(
       fileURLToPath(new URL("../../deploy/policy.example.yaml", import.meta.url)),
