@@ -6,7 +6,6 @@
 //     the WebClient's retry budget, message_not_found, and an update that never succeeds): the report delivered
 //     (in the message, or a new one) or the requester told how to get it.
 // Run alone: npx tsx test/bench/faults.ts
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { webApi } from "@slack/bolt";
 import { BundleSource } from "../../src/cluster/bundle.js";
@@ -17,6 +16,7 @@ import { closeConnection, type Log, producerConnection } from "../../src/queue/r
 import { QUEUES } from "../../src/queue/schemas.js";
 import { Store } from "../../src/queue/store.js";
 import { SLACK_RETRY_CONFIG, startWorker } from "../../src/queue/worker.js";
+import { spawnChild } from "../support/child.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
@@ -33,20 +33,8 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const isReport = (a: Record<string, unknown>) =>
   JSON.stringify(a.blocks ?? "").includes("Roll back to revision 1");
 
-interface WorkerProc {
-  child: ChildProcess;
-  out: string;
-}
-
-function spawnWorker(env: Record<string, string>): WorkerProc {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "worker"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  const w: WorkerProc = { child, out: "" };
-  child.stdout!.on("data", (d) => (w.out += d));
-  return w;
-}
+const spawnWorker = (env: Record<string, string>) =>
+  spawnChild(["--import", "tsx", SERVE_PROCESS, "worker"], { ...process.env, ...env });
 
 async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]> {
   const prefix = uniquePrefix("faults");
@@ -64,13 +52,13 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
   const client = new webApi.WebClient(fake.token, {
     slackApiUrl: fake.apiUrl,
     retryConfig: SLACK_RETRY_CONFIG,
+    logLevel: webApi.LogLevel.ERROR,
   });
   let workers = [spawnWorker(env), spawnWorker(env)];
   const times: number[] = [];
   let delivered = 0;
   try {
-    for (const w of workers)
-      await eventually(() => (/ready/.test(w.out) ? true : undefined), 30_000, "worker start");
+    for (const w of workers) await w.waitFor(/ready/, 30_000);
     for (let i = 0; i < ROUNDS; i++) {
       const channel = `C0KILL${String(i).padStart(4, "0")}`;
       const { jobId } = await producer.enqueueDiagnose({
@@ -83,13 +71,13 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
       const ts = fake.seedMessage(channel, { text: "queued…" });
       await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
       const holder = await eventually(
-        () => workers.find((w) => w.out.includes(`active ${jobId}`)),
+        () => workers.find((w) => w.out().includes(`active ${jobId}`)),
         30_000,
         `a worker to take ${jobId}`,
       );
       const killedAt = Date.now();
       holder.child.kill("SIGKILL");
-      await new Promise((r) => holder.child.once("exit", r));
+      await holder.exited;
       // A replacement joins, so two workers are alive again for the next round.
       const fresh = spawnWorker(env);
       workers = [...workers.filter((w) => w !== holder), fresh];
@@ -104,7 +92,7 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
       } catch {
         // counted as not delivered
       }
-      await eventually(() => (/ready/.test(fresh.out) ? true : undefined), 30_000, "replacement start");
+      await fresh.waitFor(/ready/, 30_000);
     }
   } finally {
     for (const w of workers) w.child.kill("SIGKILL");
@@ -194,6 +182,7 @@ async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string
   const client = new webApi.WebClient(fake.token, {
     slackApiUrl: fake.apiUrl,
     retryConfig: SLACK_RETRY_CONFIG,
+    logLevel: webApi.LogLevel.ERROR,
   });
   const worker = await startWorker(
     { ...config, workerConcurrency: ROUNDS },

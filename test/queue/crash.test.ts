@@ -1,7 +1,6 @@
 // A worker process stopped or killed while it holds a diagnosis: SIGTERM hands the job back to the queue at once,
 // SIGKILL leaves it to the stalled-job check, whose timing comes from the environment. Either way the requester's
 // message ends in the report, delivered by another worker.
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
@@ -14,6 +13,7 @@ import { closeConnection, type Log, producerConnection } from "../../src/queue/r
 import { QUEUES } from "../../src/queue/schemas.js";
 import { Store } from "../../src/queue/store.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { spawnChild } from "../support/child.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
@@ -47,14 +47,11 @@ async function setup(env: Record<string, string>, channel: string) {
     HELM_DOCTOR_QUEUE_PREFIX: prefix,
     ...env,
   };
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "worker"], {
-    env: { ...process.env, ...fullEnv, HD_TEST_HANG: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+  const c = spawnChild(["--import", "tsx", SERVE_PROCESS, "worker"], {
+    ...process.env,
+    ...fullEnv,
+    HD_TEST_HANG: "1",
   });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const conn = producerConnection(redis.url, quiet);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
   const store = new Store(conn, prefix);
@@ -62,14 +59,14 @@ async function setup(env: Record<string, string>, channel: string) {
   const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
     for (const w of workers) await w.close();
     await queue.close();
     await producer.close();
     await closeConnection(conn);
     await cleanPrefix(redis.url, prefix);
   });
-  await eventually(() => (/ready/.test(out) ? true : undefined), 20_000, `worker to start: ${out}`);
+  await c.waitFor(/ready/);
   const { jobId } = await producer.enqueueDiagnose({
     release: "yahoo",
     namespace: "default",
@@ -79,18 +76,12 @@ async function setup(env: Record<string, string>, channel: string) {
   });
   const ts = fake.seedMessage(channel, { text: "queued…" });
   await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
-  await eventually(
-    () => (out.includes(`active ${jobId}`) ? true : undefined),
-    10_000,
-    "the worker to take the job",
-  );
+  await c.waitFor(new RegExp(`active ${jobId}`), 10_000);
   return {
-    child,
-    exited,
+    ...c,
     jobId,
     ts,
     queue,
-    out: () => out,
     /** A healthy worker in this process, configured by the same environment. */
     secondWorker: async () => {
       const w = await startWorker(loadConfig(fullEnv, "worker"), {
@@ -119,8 +110,7 @@ describe("a worker stopped or killed with a job", () => {
     const channel = "C0CRASH001";
     // A long lock: without the hand-back nobody could start the job for a minute.
     const s = await setup({ HELM_DOCTOR_LOCK_SECONDS: "60", HELM_DOCTOR_SHUTDOWN_SECONDS: "1" }, channel);
-    s.child.kill("SIGTERM");
-    expect(await s.exited, s.out()).toBe(0);
+    expect(await s.stop("SIGTERM"), s.out()).toBe(0);
     expect(await s.queue.getJobState(s.jobId)).toBe("waiting");
     await s.secondWorker();
     await reportIn(channel, s.ts, 10_000);

@@ -2,9 +2,9 @@
 // within Slack's 3 s, /readyz says so, and once Redis is back on the same port the next command works without
 // restarting helm-doctor. SIGTERM stops `serve` and `worker` cleanly (exit 0: Bolt, workers and Redis
 // connections all closed, nothing left running).
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import {
@@ -207,78 +207,35 @@ describe("Redis loses its data", () => {
 });
 
 describe("shutdown", () => {
+  const env = (redisUrl: string, prefix: string) => ({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SLACK_BOT_TOKEN: fake.token,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    REDIS_URL: redisUrl,
+    PORT: "0",
+    HELM_DOCTOR_QUEUE_PREFIX: prefix,
+  });
+
   it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "serve"], {
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: fake.token,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: fake.apiUrl,
-        REDIS_URL: "redis://127.0.0.1:1",
-        PORT: "0",
-        HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("sigterm-down"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    await eventually(() => (/ready (\d+)/.test(out) ? true : undefined), 20_000, `serve to start: ${out}`);
-    const port = /ready (\d+)/.exec(out)![1];
+    const c = spawnChild(
+      ["--import", "tsx", SERVE_PROCESS, "serve"],
+      env("redis://127.0.0.1:1", uniquePrefix("sigterm-down")),
+      ROOT,
+    );
+    const [, port] = await c.waitFor(/ready (\d+)/);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
-    child.kill("SIGTERM");
-    const code = await Promise.race([
-      exited,
-      new Promise<string>((r) => setTimeout(() => r("still running"), 12_000)),
-    ]);
-    if (code === "still running") child.kill("SIGKILL");
-    expect(code, out).toBe(0);
+    expect(await c.stop("SIGTERM", 12_000), c.out()).toBe(0);
   });
 
   for (const mode of ["serve", "worker"] as const) {
     it(`helm-doctor ${mode} stops cleanly on SIGTERM`, async () => {
       const prefix = uniquePrefix("sigterm");
-      const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, mode], {
-        env: {
-          ...process.env,
-          SLACK_BOT_TOKEN: fake.token,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: fake.apiUrl,
-          REDIS_URL: redis.url,
-          PORT: "0",
-          HELM_DOCTOR_QUEUE_PREFIX: prefix,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        out += d;
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      await eventually(
-        () => (/ready (\d+)/.test(out) ? true : undefined),
-        20_000,
-        `${mode} to start: ${out}`,
-      );
-      if (mode === "serve") {
-        const port = /ready (\d+)/.exec(out)![1];
-        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-      }
-      child.kill("SIGTERM");
-      const code = await Promise.race([
-        exited,
-        new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
-      ]);
-      if (code === "still running") child.kill("SIGKILL");
-      expect(code, out).toBe(0);
+      const c = spawnChild(["--import", "tsx", SERVE_PROCESS, mode], env(redis.url, prefix), ROOT);
+      const [, port] = await c.waitFor(/ready (\d+)/);
+      if (mode === "serve") expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect(await c.stop(), c.out()).toBe(0);
       await cleanPrefix(redis.url, prefix);
     });
   }
@@ -288,42 +245,15 @@ describe("shutdown", () => {
   for (const mode of ["serve", "worker"] as const) {
     it(`the built CLI's ${mode} exits 0 after SIGTERM`, async () => {
       const prefix = uniquePrefix("sigterm-cli");
-      const child = spawn(process.execPath, [BIN, mode, "--bundle", "test/fixtures/founding-case.json"], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          SLACK_BOT_TOKEN: fake.token,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: fake.apiUrl,
-          REDIS_URL: redis.url,
-          PORT: "0",
-          HELM_DOCTOR_QUEUE_PREFIX: prefix,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        out += d;
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      await eventually(
-        // The CLI's own line, printed once its signal handlers are in place.
-        () =>
-          /helm-doctor (serve: listening on port|worker: waiting for jobs)/.test(out) ? true : undefined,
-        20_000,
-        `${mode} to start: ${out}`,
+      const c = spawnChild(
+        [BIN, mode, "--bundle", "test/fixtures/founding-case.json"],
+        env(redis.url, prefix),
+        ROOT,
       );
-      child.kill("SIGTERM");
-      const code = await Promise.race([
-        exited,
-        new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
-      ]);
-      if (code === "still running") child.kill("SIGKILL");
-      expect(code, `exit ${code}: ${out}`).toBe(0);
+      // The CLI's own line, printed once its signal handlers are in place.
+      await c.waitFor(/helm-doctor (serve: listening on port|worker: waiting for jobs)/);
+      const code = await c.stop();
+      expect(code, `exit ${code}: ${c.out()}`).toBe(0);
       await cleanPrefix(redis.url, prefix);
     });
   }
