@@ -10,6 +10,7 @@
 // A requester subscribes, then reads the result; the worker stores the result, then reads the subscribers: each
 // side sees the other, and the `sent` claim decides who updates a message.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import type { Redis } from "ioredis";
 import {
   type JobResult,
@@ -51,12 +52,24 @@ export class Store {
     return `${this.base}:${queue}:${jobId}:${part}`;
   }
 
-  async ping(): Promise<void> {
+  /**
+   * While the connection is being made (a front end that just started), wait for it up to `waitMs`: a fail-fast
+   * connection would otherwise refuse the command as if Redis were down.
+   */
+  private async connected(waitMs: number): Promise<void> {
+    const st = this.redis.status;
+    if (st !== "wait" && st !== "connecting" && st !== "connect") return;
+    await once(this.redis, "ready", { signal: AbortSignal.timeout(waitMs) }).catch(() => undefined);
+  }
+
+  async ping(waitMs = 1000): Promise<void> {
+    await this.connected(waitMs);
     await this.redis.ping();
   }
 
   /** True the first time `signature` is seen within `ttlSeconds` (Slack request replay protection). */
-  async firstSighting(signature: string, ttlSeconds: number): Promise<boolean> {
+  async firstSighting(signature: string, ttlSeconds: number, waitMs = 1000): Promise<boolean> {
+    await this.connected(waitMs);
     const ok = await this.redis.set(`${this.base}:seen:${signature}`, "1", "EX", ttlSeconds, "NX");
     return ok === "OK";
   }

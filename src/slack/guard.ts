@@ -66,7 +66,9 @@ export function replayAndQueueCheck(
     if (sig === undefined && !("command" in args)) return next();
     try {
       const first = await withTimeout(
-        sig === undefined ? store.ping().then(() => true) : store.firstSighting(sig, REQUEST_WINDOW_SECONDS),
+        sig === undefined
+          ? store.ping(timeoutMs).then(() => true)
+          : store.firstSighting(sig, REQUEST_WINDOW_SECONDS, timeoutMs),
         timeoutMs,
         `Redis did not answer within ${timeoutMs} ms`,
       );
