@@ -346,20 +346,23 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
   };
   // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
   let obs: import("./observability/daemon.js").Observability | undefined;
+  let handle: { close(): Promise<void> };
   try {
     const { observability } = await import("./observability/daemon.js");
     obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger });
+      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger, handleSignals: false });
       if (h.worker) obs.watchWorkers(h.worker);
+      handle = h;
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
       );
     } else {
       const { startWorker } = await import("./queue/worker.js");
-      const h = await startWorker(config, { sourceFactory, log: obs.log });
+      const h = await startWorker(config, { sourceFactory, log: obs.log, handleSignals: false });
       obs.watchWorkers(h);
+      handle = h;
       const { withTimeout } = await import("./queue/redis.js");
       const port = await obs.serveOps(config.port, () =>
         withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
@@ -380,8 +383,35 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
       throw new SourceError((e as Error).message);
     throw e;
   }
-  // Keep running: the handles stop the process on SIGTERM/SIGINT.
-  return new Promise<number>(() => {});
+  // Run until SIGTERM/SIGINT, then close cleanly and settle with the exit status: a promise that never settles
+  // would make Node exit with 13 (unsettled top-level await) once the closed handles let the event loop drain.
+  return new Promise<number>((resolve) => {
+    const stop = (sig: NodeJS.Signals) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      io.err(`helm-doctor ${mode}: ${sig}, stopping\n`);
+      const done = (code: number) => {
+        // A job abandoned at shutdown (handed back to the queue) may still hold a socket: do not wait for it.
+        setTimeout(() => process.exit(code), 2000).unref();
+        resolve(code);
+      };
+      handle
+        .close()
+        .then(() => obs?.close())
+        .then(
+          () => {
+            io.err(`helm-doctor ${mode}: stopped\n`);
+            done(EXIT.ok);
+          },
+          (e: unknown) => {
+            io.err(`helm-doctor ${mode}: stopping failed: ${(e as Error).message}\n`);
+            done(EXIT.error);
+          },
+        );
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
 }
 
 async function cmdCapture(argv: string[], io: Io): Promise<number> {

@@ -36,6 +36,14 @@ export interface Config {
   dedupWindowMs: number;
   /** HELM_DOCTOR_DIAGNOSIS_TTL_HOURS: how long buttons keep working (default 24). */
   diagnosisTtlSeconds: number;
+  /** HELM_DOCTOR_LOCK_SECONDS: a job's lock without renewal; a dead worker's job restarts after it (default 8). */
+  jobLockMs: number;
+  /** HELM_DOCTOR_STALLED_CHECK_SECONDS: how often workers look for jobs whose worker died (default 2). */
+  stalledCheckMs: number;
+  /** HELM_DOCTOR_MAX_RESTARTS: restarts of a diagnosis after its worker died, before the user is told (default 2). */
+  maxStalls: number;
+  /** HELM_DOCTOR_SHUTDOWN_SECONDS: on SIGTERM, running diagnoses get this long before they are handed back (default 10). */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +158,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     "a number of hours",
   );
 
+  const lockSeconds = intVar(env, "HELM_DOCTOR_LOCK_SECONDS", 8, 2, 600, problems, "a number of seconds");
+  const stalledCheckSeconds = intVar(
+    env,
+    "HELM_DOCTOR_STALLED_CHECK_SECONDS",
+    2,
+    1,
+    300,
+    problems,
+    "a number of seconds",
+  );
+  const maxStalls = intVar(env, "HELM_DOCTOR_MAX_RESTARTS", 2, 0, 20, problems, "a number of restarts");
+  const shutdownSeconds = intVar(
+    env,
+    "HELM_DOCTOR_SHUTDOWN_SECONDS",
+    10,
+    0,
+    600,
+    problems,
+    "a number of seconds",
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -169,5 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     workerConcurrency,
     dedupWindowMs: dedupSeconds * 1000,
     diagnosisTtlSeconds: ttlHours * 3600,
+    jobLockMs: lockSeconds * 1000,
+    stalledCheckMs: stalledCheckSeconds * 1000,
+    maxStalls,
+    shutdownGraceMs: shutdownSeconds * 1000,
   };
 }

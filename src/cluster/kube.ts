@@ -271,6 +271,13 @@ export class KubeReader {
     });
   }
 
+  /** The missing rule of a read that was forbidden (its gap's detail), or undefined when it was not. */
+  forbiddenRule(resource: string, verb: Verb): string | undefined {
+    return this.gaps.find(
+      (g) => g.what === resource && g.reason === "forbidden" && g.detail?.includes(`verbs=[${verb}]`),
+    )?.detail;
+  }
+
   async get(kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     const k = KINDS[kind];
     if (!k) return undefined;

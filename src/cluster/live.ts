@@ -57,6 +57,19 @@ export function chooseRevisions(heads: RecordHead[]): Set<number> {
   return chosen;
 }
 
+const RESOURCE: Record<Driver, string> = { secret: "secrets", configmap: "configmaps" };
+
+/**
+ * Without its records there is no release to diagnose, so a forbidden read of them is an error naming the missing
+ * rules (exit 1), never "release not found".
+ */
+function recordsForbidden(namespace: string | undefined, rules: string[]): SourceError {
+  const where = namespace === undefined ? "in any namespace" : `in namespace "${namespace}"`;
+  return new SourceError(
+    `cannot read the Helm release records ${where}: forbidden (${rules.join("; ")}). Grant these rules to helm-doctor's identity, or name the driver that holds the records with --driver / HELM_DRIVER.`,
+  );
+}
+
 function headOf(o: KubeObject, driver: Driver): RecordHead | undefined {
   const name = o.metadata?.name ?? "";
   const labels = o.metadata?.labels ?? {};
@@ -146,14 +159,16 @@ export class LiveSource implements SnapshotSource {
   async releases(namespace?: string): Promise<ReleaseListing[]> {
     const r = new KubeReader(this.kc, this.retry);
     const objs: KubeObject[] = [];
+    const forbidden: string[] = [];
     for (const d of this.drivers()) {
       const items = await r.listMetadata(d === "secret" ? "Secret" : "ConfigMap", namespace, "owner=helm");
-      if (items === undefined && namespace === undefined)
-        throw new SourceError("listing releases in all namespaces is forbidden");
+      const rule = items === undefined ? r.forbiddenRule(RESOURCE[d], "list") : undefined;
+      if (rule) forbidden.push(rule);
       objs.push(...(items ?? []));
       if (this.driver === "auto" && objs.length > 0) break;
     }
     this.lastCalls = r.stats.calls;
+    if (objs.length === 0 && forbidden.length > 0) throw recordsForbidden(namespace, forbidden);
     return listReleases(objs, namespace);
   }
 
@@ -161,15 +176,19 @@ export class LiveSource implements SnapshotSource {
     const r = new KubeReader(this.kc, this.retry);
     // 1. The release's records, metadata only.
     let heads: RecordHead[] = [];
+    const forbidden: string[] = [];
     for (const d of this.drivers()) {
       const items = await r.listMetadata(
         d === "secret" ? "Secret" : "ConfigMap",
         namespace,
         `owner=helm,name=${release}`,
       );
+      const rule = items === undefined ? r.forbiddenRule(RESOURCE[d], "list") : undefined;
+      if (rule) forbidden.push(rule);
       heads = (items ?? []).map((o) => headOf(o, d)).filter((h): h is RecordHead => !!h);
       if (heads.length > 0) break;
     }
+    if (heads.length === 0 && forbidden.length > 0) throw recordsForbidden(namespace, forbidden);
     // 2. The revisions that matter, read in full.
     const chosen = opts.allRevisions ? new Set(heads.map((h) => h.revision)) : chooseRevisions(heads);
     for (const rev of opts.revisions ?? []) chosen.add(rev);
@@ -181,6 +200,10 @@ export class LiveSource implements SnapshotSource {
       for (const o of got) if (o) records.push(o);
     };
     await readRecords(heads.filter((h) => chosen.has(h.revision)));
+    if (records.length === 0 && heads.length > 0) {
+      const rule = r.forbiddenRule(RESOURCE[heads[0]!.driver], "get");
+      if (rule) throw recordsForbidden(namespace, [rule]);
+    }
     // A rollback's target revision (named only in the payload's description) is needed too.
     const extra = new Set<number>();
     for (const o of records) {
@@ -303,13 +326,6 @@ export class LiveSource implements SnapshotSource {
     snap.unread = heads
       .filter((h) => !chosen.has(h.revision))
       .map((h) => ({ revision: h.revision, status: h.status, objectName: h.objectName }));
-    if (heads.length > 0 && records.length === 0 && r.gaps.length > 0) {
-      snap.gaps.push({
-        what: "release records",
-        reason: "forbidden",
-        detail: "the records are listed but cannot be read (get secrets)",
-      });
-    }
     return snap;
   }
 }

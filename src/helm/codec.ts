@@ -22,6 +22,13 @@ export class DecodeError extends Error {
  * decoded length is how an invalid character shows (checked without a pass of its own over the text).
  */
 function b64decode(s: string, what: string): Buffer {
+  // Buffer.from also accepts the URL-safe alphabet; Go's StdEncoding (what Helm decodes with) does not.
+  if (s.indexOf("-") !== -1 || s.indexOf("_") !== -1) {
+    throw new DecodeError(
+      "base64",
+      `${what} uses URL-safe base64 ("-" or "_"), which Helm's decoder (Go's base64.StdEncoding) rejects`,
+    );
+  }
   let buf = Buffer.from(s, "base64");
   if (buf.length !== expectedLength(s)) {
     // Go's decoder also skips newlines; anything else is an error.
@@ -101,12 +108,89 @@ const optString = (v: unknown) => v === undefined || v === null || typeof v === 
 const optInt = (v: unknown) =>
   v === undefined || v === null || (typeof v === "number" && Number.isInteger(v));
 
+/** What Helm's time type accepts: "" (Helm 3's zero time) or what Go's time.Time does, RFC 3339. */
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
 function checkTime(v: unknown, field: string): void {
   if (v === undefined || v === null || v === "") return;
   expect(typeof v === "string", field, "RFC3339 time string", v);
-  if (Number.isNaN(Date.parse(v as string))) {
+  if (!RFC3339.test(v as string) || Number.isNaN(Date.parse(v as string))) {
     throw new DecodeError("schema", `release field ${field}: ${JSON.stringify(v)} is not an RFC3339 time`);
   }
+}
+
+const optBool = (v: unknown) => v === undefined || v === null || typeof v === "boolean";
+const optStrings = (v: unknown) =>
+  v === undefined || v === null || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+const optStringMap = (v: unknown) =>
+  v === undefined || v === null || (isObj(v) && Object.values(v).every((x) => typeof x === "string"));
+
+function checkFields(
+  o: Record<string, unknown>,
+  path: string,
+  strings: string[],
+  stringLists: string[] = [],
+): void {
+  for (const f of strings) expect(optString(o[f]), `${path}.${f}`, "string", o[f]);
+  for (const f of stringLists) expect(optStrings(o[f]), `${path}.${f}`, "array of strings", o[f]);
+}
+
+/** The chart's fields as Helm's chart.Chart and chart.Metadata type them (pkg/chart/metadata.go). */
+function checkChart(chart: Record<string, unknown>): void {
+  const md = chart.metadata;
+  expect(md === undefined || md === null || isObj(md), "chart.metadata", "object", md);
+  if (isObj(md)) {
+    checkFields(
+      md,
+      "chart.metadata",
+      [
+        "name",
+        "home",
+        "version",
+        "description",
+        "icon",
+        "apiVersion",
+        "condition",
+        "tags",
+        "appVersion",
+        "kubeVersion",
+        "type",
+      ],
+      ["sources", "keywords"],
+    );
+    expect(optBool(md.deprecated), "chart.metadata.deprecated", "boolean", md.deprecated);
+    expect(optStringMap(md.annotations), "chart.metadata.annotations", "map of strings", md.annotations);
+    for (const list of ["maintainers", "dependencies"] as const) {
+      const a = md[list];
+      expect(a === undefined || a === null || Array.isArray(a), `chart.metadata.${list}`, "array", a);
+      (Array.isArray(a) ? a : []).forEach((x, i) => {
+        const p = `chart.metadata.${list}[${i}]`;
+        expect(x === null || isObj(x), p, "object", x);
+        if (!isObj(x)) return;
+        if (list === "maintainers") checkFields(x, p, ["name", "email", "url"]);
+        else {
+          checkFields(x, p, ["name", "version", "repository", "condition", "alias"], ["tags"]);
+          expect(optBool(x.enabled), `${p}.enabled`, "boolean", x.enabled);
+        }
+      });
+    }
+  }
+  for (const list of ["templates", "files"] as const) {
+    const a = chart[list];
+    expect(a === undefined || a === null || Array.isArray(a), `chart.${list}`, "array", a);
+    (Array.isArray(a) ? a : []).forEach((x, i) => {
+      expect(x === null || isObj(x), `chart.${list}[${i}]`, "object", x);
+      // data is []byte: a base64 string in JSON.
+      if (isObj(x)) checkFields(x, `chart.${list}[${i}]`, ["name", "data"]);
+    });
+  }
+  expect(
+    chart.values === undefined || chart.values === null || isObj(chart.values),
+    "chart.values",
+    "object",
+    chart.values,
+  );
+  expect(optString(chart.schema), "chart.schema", "string", chart.schema);
 }
 
 export function validateRelease(v: unknown): Release {
@@ -122,6 +206,7 @@ export function validateRelease(v: unknown): Release {
   for (const f of ["description", "status", "notes"])
     expect(optString(info[f]), `info.${f}`, "string", info[f]);
   expect(r.chart === undefined || r.chart === null || isObj(r.chart), "chart", "object", r.chart);
+  if (isObj(r.chart)) checkChart(r.chart);
   expect(r.config === undefined || r.config === null || isObj(r.config), "config", "object", r.config);
   expect(r.hooks === undefined || r.hooks === null || Array.isArray(r.hooks), "hooks", "array", r.hooks);
   const hooks = (Array.isArray(r.hooks) ? r.hooks : []) as unknown[];

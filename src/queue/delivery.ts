@@ -1,6 +1,8 @@
 // Keeping the channel messages of a job up to date: progress with at most one chat.update per message per
 // `intervalMs` (latest state wins, intermediate states are dropped), then the final result exactly once per
-// message (Store.claimDelivery), with the details as thread replies.
+// message (Store.claimDelivery), with the details as thread replies. The final result is not given up lightly:
+// transient Slack errors are retried (Retry-After honoured), a message that is gone gets a new one, and when
+// nothing works the requester is told (ephemeral, else a direct message) how to get the stored report.
 import type { webApi } from "@slack/bolt";
 import type { SlackMessage } from "../report/blockkit.js";
 import type { Log } from "./redis.js";
@@ -11,9 +13,91 @@ export type SlackClient = Pick<webApi.WebClient, "chat">;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Our own retries around a Slack call, on top of the WebClient's (which stop at its retry budget). */
+export interface DeliveryRetry {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DELIVERY_RETRY: DeliveryRetry = { attempts: 5, baseMs: 1000, maxMs: 15_000 };
+/** A Retry-After longer than this is cut short: the message would be stale by then anyway. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Slack errors that say "try again" (https://api.slack.com/methods: internal_error, ratelimited, …). */
+const TRANSIENT = new Set([
+  "internal_error",
+  "fatal_error",
+  "ratelimited",
+  "rate_limited",
+  "service_unavailable",
+  "request_timeout",
+]);
+
+export interface SlackFailure {
+  code: string;
+  transient: boolean;
+  retryAfterMs?: number;
+}
+
+/** What a failed Web API call means: its error code, whether to try again, and when. */
+export function slackFailure(e: unknown): SlackFailure {
+  const err = e as {
+    code?: string;
+    data?: { error?: string; response_metadata?: { retryAfter?: number } };
+    retryAfter?: number;
+    statusCode?: number;
+    message?: string;
+  };
+  if (err?.data?.error) {
+    const ra = err.data.response_metadata?.retryAfter;
+    return {
+      code: err.data.error,
+      transient: TRANSIENT.has(err.data.error),
+      ...(ra ? { retryAfterMs: ra * 1000 } : {}),
+    };
+  }
+  if (err?.code === "slack_webapi_rate_limited_error")
+    return { code: "ratelimited", transient: true, retryAfterMs: (err.retryAfter ?? 1) * 1000 };
+  if (err?.code === "slack_webapi_request_error") return { code: "request_error", transient: true };
+  if (err?.code === "slack_webapi_http_error") {
+    const st = err.statusCode ?? 0;
+    return { code: `http_${st}`, transient: st >= 500 || st === 408 };
+  }
+  // A 429 past the WebClient's retries surfaces as a plain Error naming the Retry-After.
+  const m = /rate limit was exceeded.*retry-after: (\d+)/i.exec(err?.message ?? "");
+  if (m) return { code: "ratelimited", transient: true, retryAfterMs: Number(m[1]) * 1000 };
+  return { code: err?.message ?? String(e), transient: false };
+}
+
+/** Run a Slack call, retrying transient failures with backoff and jitter (or Retry-After). */
+export async function slackRetry<T>(fn: () => Promise<T>, retry: DeliveryRetry = DELIVERY_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const f = slackFailure(e);
+      if (!f.transient || attempt >= retry.attempts) throw e;
+      const backoff = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
+      await sleep(
+        Math.min(MAX_RETRY_AFTER_MS, f.retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2)),
+      );
+    }
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; failure: SlackFailure };
+
+async function attempt<T>(fn: () => Promise<T>, retry: DeliveryRetry): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await slackRetry(fn, retry) };
+  } catch (e) {
+    return { ok: false, failure: slackFailure(e) };
+  }
+}
+
 function slackError(e: unknown): string {
-  const data = (e as { data?: { error?: string } }).data;
-  return data?.error ?? (e as Error).message ?? String(e);
+  return slackFailure(e).code;
 }
 
 /** One channel message, updated at most once per interval. */
@@ -33,6 +117,7 @@ export class MessageUpdater {
     /** Hold the first progress update this long: a fast job then shows only its result. */
     private readonly firstDelayMs = 400,
     private readonly createdAt = Date.now(),
+    private readonly retry: DeliveryRetry = DELIVERY_RETRY,
   ) {}
 
   /** Progress: coalesced and throttled. */
@@ -70,13 +155,27 @@ export class MessageUpdater {
     }
   }
 
-  /** The last update: drops pending progress, waits out the interval, sends `m`. */
-  async final(m: SlackMessage): Promise<void> {
+  /**
+   * The last update: drops pending progress, waits out the interval, sends `m` with retries. Returns the failure
+   * when it could not be sent.
+   */
+  final(m: SlackMessage): Promise<SlackFailure | undefined> {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending = m;
-    await this.flush();
+    this.pending = undefined;
+    const sent = this.chain.then(async () => {
+      const wait = this.lastSent + this.intervalMs - Date.now();
+      if (wait > 0) await sleep(wait);
+      this.lastSent = Date.now();
+      const r = await attempt(
+        () => this.client.chat.update({ channel: this.channel, ts: this.ts, text: m.text, blocks: m.blocks }),
+        this.retry,
+      );
+      return r.ok ? undefined : r.failure;
+    });
+    this.chain = sent.then(() => undefined);
+    return sent;
   }
 
   /** Forget pending progress (shutdown). */
@@ -91,23 +190,55 @@ export class MessageUpdater {
 /** Post the result's thread replies under a message, in order. */
 async function postThread(
   client: SlackClient,
-  sub: Subscriber,
+  channel: string,
+  threadTs: string,
   thread: SlackMessage[],
   log: Log,
+  retry: DeliveryRetry,
 ): Promise<void> {
   for (const t of thread) {
-    try {
-      await client.chat.postMessage({
-        channel: sub.channel,
-        thread_ts: sub.ts,
-        text: t.text,
-        blocks: t.blocks,
-      });
-    } catch (e) {
-      log.warn(`thread reply in ${sub.channel}/${sub.ts} failed: ${slackError(e)}`);
+    const r = await attempt(
+      () => client.chat.postMessage({ channel, thread_ts: threadTs, text: t.text, blocks: t.blocks }),
+      retry,
+    );
+    if (!r.ok) {
+      log.warn(`thread reply in ${channel}/${threadTs} failed: ${r.failure.code}`);
       return;
     }
   }
+}
+
+function firstLine(s: string): string {
+  const line = (s.split("\n")[0] ?? "").trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/** The result could not be shown in the channel: tell the requester privately, and how to get it. */
+async function tellRequester(
+  client: SlackClient,
+  sub: Subscriber,
+  result: JobResult,
+  code: string,
+  log: Log,
+  retry: DeliveryRetry,
+): Promise<void> {
+  const text = [
+    `:warning: I could not show the result of your request in <#${sub.channel}> (Slack answered \`${code}\`).`,
+    result.retrieve ? `The report is kept: \`${result.retrieve}\` shows it.` : "",
+    `> ${firstLine(result.main.text)}`,
+  ]
+    .filter((l) => l !== "")
+    .join("\n");
+  const eph = await attempt(
+    () => client.chat.postEphemeral({ channel: sub.channel, user: sub.user, text }),
+    retry,
+  );
+  if (eph.ok) return;
+  const dm = await attempt(() => client.chat.postMessage({ channel: sub.user, text }), retry);
+  if (!dm.ok)
+    log.error(
+      `could not deliver a result to ${sub.user} at all (update: ${code}, ephemeral: ${eph.failure.code}, direct message: ${dm.failure.code})`,
+    );
 }
 
 /**
@@ -123,18 +254,37 @@ export async function deliverResult(
   result: JobResult,
   log: Log,
   updater?: MessageUpdater,
+  retry: DeliveryRetry = DELIVERY_RETRY,
 ): Promise<boolean> {
   if (!(await store.claimDelivery(queue, jobId, sub))) return false;
   const main = result.main as SlackMessage;
-  if (updater) await updater.final(main);
-  else {
-    try {
-      await client.chat.update({ channel: sub.channel, ts: sub.ts, text: main.text, blocks: main.blocks });
-    } catch (e) {
-      log.warn(`chat.update ${sub.channel}/${sub.ts} failed: ${slackError(e)}`);
-    }
+  let failure = updater
+    ? await updater.final(main)
+    : await attempt(
+        () => client.chat.update({ channel: sub.channel, ts: sub.ts, text: main.text, blocks: main.blocks }),
+        retry,
+      ).then((r) => (r.ok ? undefined : r.failure));
+  let threadTs = sub.ts;
+  if (failure?.code === "message_not_found") {
+    // The message was deleted (or never stored): the result gets a message of its own.
+    log.info(`message ${sub.channel}/${sub.ts} is gone; posting the result of job ${jobId} as a new message`);
+    const posted = await attempt(
+      () => client.chat.postMessage({ channel: sub.channel, text: main.text, blocks: main.blocks }),
+      retry,
+    );
+    if (posted.ok && posted.value.ts) {
+      threadTs = posted.value.ts;
+      failure = undefined;
+    } else if (!posted.ok) failure = posted.failure;
   }
-  await postThread(client, sub, result.thread as SlackMessage[], log);
+  if (failure) {
+    log.warn(
+      `delivering job ${jobId} to ${sub.channel}/${sub.ts} failed: ${failure.code}; telling ${sub.user}`,
+    );
+    await tellRequester(client, sub, result, failure.code, log, retry);
+    return true;
+  }
+  await postThread(client, sub.channel, threadTs, result.thread as SlackMessage[], log, retry);
   return true;
 }
 
@@ -150,10 +300,11 @@ export async function followJob(
   jobId: string,
   sub: Subscriber,
   log: Log,
+  retry: DeliveryRetry = DELIVERY_RETRY,
 ): Promise<void> {
   await store.subscribe(queue, jobId, sub);
   const result = await store.getResult(queue, jobId);
-  if (result) await deliverResult(client, store, queue, jobId, sub, result, log);
+  if (result) await deliverResult(client, store, queue, jobId, sub, result, log, undefined, retry);
 }
 
 /** All the messages following one job, as the worker sees them. */
@@ -167,13 +318,23 @@ export class JobMessages {
     private readonly jobId: string,
     private readonly log: Log,
     private readonly intervalMs = 1000,
+    private readonly retry: DeliveryRetry = DELIVERY_RETRY,
   ) {}
 
   private updater(sub: Subscriber): MessageUpdater {
     const k = `${sub.channel}/${sub.ts}`;
     let u = this.updaters.get(k);
     if (!u) {
-      u = new MessageUpdater(this.client, sub.channel, sub.ts, this.log, this.intervalMs);
+      u = new MessageUpdater(
+        this.client,
+        sub.channel,
+        sub.ts,
+        this.log,
+        this.intervalMs,
+        undefined,
+        undefined,
+        this.retry,
+      );
       this.updaters.set(k, u);
     }
     return u;
@@ -210,6 +371,7 @@ export class JobMessages {
           stored,
           this.log,
           this.updater(s),
+          this.retry,
         ).catch((e: unknown) =>
           this.log.warn(`delivering job ${this.jobId} to ${s.channel}/${s.ts}: ${(e as Error).message}`),
         ),

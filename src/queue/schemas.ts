@@ -193,5 +193,7 @@ export const jobResultSchema = z.object({
   main: messageSchema,
   thread: z.array(messageSchema).default([]),
   diagnosisId: z.string().optional(),
+  /** The command that shows this result again ("/helm-doctor last shop/yahoo"), for when delivery fails. */
+  retrieve: z.string().max(200).optional(),
 });
 export type JobResult = z.infer<typeof jobResultSchema>;

@@ -1,5 +1,7 @@
 // helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
 //   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
+//   <prefix>:hd:last:<ns>/<release>           the release's latest report (TTL as diagnoses): "/helm-doctor last"
+//   <prefix>:hd:seen:<signature>               a Slack request signature seen in the last 5 minutes (replays)
 //   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
 //   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
 //   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
@@ -8,6 +10,7 @@
 // A requester subscribes, then reads the result; the worker stores the result, then reads the subscribers: each
 // side sees the other, and the `sent` claim decides who updates a message.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import type { Redis } from "ioredis";
 import {
   type JobResult,
@@ -49,8 +52,26 @@ export class Store {
     return `${this.base}:${queue}:${jobId}:${part}`;
   }
 
-  async ping(): Promise<void> {
+  /**
+   * While the connection is being made (a front end that just started), wait for it up to `waitMs`: a fail-fast
+   * connection would otherwise refuse the command as if Redis were down.
+   */
+  private async connected(waitMs: number): Promise<void> {
+    const st = this.redis.status;
+    if (st !== "wait" && st !== "connecting" && st !== "connect") return;
+    await once(this.redis, "ready", { signal: AbortSignal.timeout(waitMs) }).catch(() => undefined);
+  }
+
+  async ping(waitMs = 1000): Promise<void> {
+    await this.connected(waitMs);
     await this.redis.ping();
+  }
+
+  /** True the first time `signature` is seen within `ttlSeconds` (Slack request replay protection). */
+  async firstSighting(signature: string, ttlSeconds: number, waitMs = 1000): Promise<boolean> {
+    await this.connected(waitMs);
+    const ok = await this.redis.set(`${this.base}:seen:${signature}`, "1", "EX", ttlSeconds, "NX");
+    return ok === "OK";
   }
 
   async saveDiagnosis(d: StoredDiagnosis): Promise<void> {
@@ -62,6 +83,23 @@ export class Store {
     if (raw === null) return undefined;
     const parsed = storedDiagnosisSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
+  }
+
+  /** The latest report of a release, kept as long as its buttons work (`/helm-doctor last`). */
+  async saveLast(namespace: string, release: string, result: JobResult): Promise<void> {
+    await this.redis.set(
+      `${this.base}:last:${namespace}/${release}`,
+      JSON.stringify(result),
+      "EX",
+      this.diagnosisTtlSeconds,
+    );
+  }
+
+  async getLast(namespace: string, release: string): Promise<JobResult | undefined> {
+    const raw = await this.redis.get(`${this.base}:last:${namespace}/${release}`);
+    if (raw === null) return undefined;
+    const p = jobResultSchema.safeParse(JSON.parse(raw));
+    return p.success ? p.data : undefined;
   }
 
   /** Store a plan (its TTL counts from its `expiresAt`; at least a second). */

@@ -5,7 +5,7 @@
 // message still ends in a report or a clear error. It also consumes the `remediate` queue (plans and confirmed
 // remediations: ./remediation.ts), writing through the writer factory's ClusterWriter.
 import { webApi } from "@slack/bolt";
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
@@ -21,7 +21,7 @@ import {
 } from "../report/blockkit.js";
 import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
-import { JobMessages, type SlackClient } from "./delivery.js";
+import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
@@ -52,12 +52,16 @@ export interface WorkerTuning {
   lockDuration?: number;
   /** How often to look for stalled jobs. */
   stalledInterval?: number;
-  /** How often a job may stall before it fails (default 2). */
+  /** How often a diagnosis is restarted after its worker stopped before the requester is told (default 2). */
   maxStalledCount?: number;
+  /** On close, running diagnoses get this long to finish before they are handed back to the queue. */
+  shutdownGraceMs?: number;
   /** Pause after a Redis error in the worker loop (default 1000 ms). */
   runRetryDelay?: number;
   /** Minimum time between chat.update calls on one message (default 1000 ms). */
   updateIntervalMs?: number;
+  /** Retries of a final result's delivery on top of the WebClient's own (default DELIVERY_RETRY). */
+  deliveryRetry?: DeliveryRetry;
   /** Remediation jobs (plans, executions) at once (default 2). */
   remediateConcurrency?: number;
   /** Per-hook timeout of remediations (default: the engine's 5 min). */
@@ -90,8 +94,6 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-export const CLOSE_TIMEOUT_MS = 10_000;
-
 function targetOf(data: { release?: string; namespace: string }): Target {
   return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
 }
@@ -118,6 +120,16 @@ export function notFoundMessage(release: string, namespace: string, listing: Rel
   return lines.join("\n");
 }
 
+/** A diagnosis whose workers kept stopping while running it (crash, SIGKILL, out of memory). */
+export class WorkerStoppedError extends UnrecoverableError {
+  constructor(times: number) {
+    super(
+      `the worker running this diagnosis stopped ${times} times before it finished (crashed, killed, or ran out of memory)`,
+    );
+    this.name = "WorkerStoppedError";
+  }
+}
+
 function isFinalAttempt(job: Job, e: unknown): boolean {
   return e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
@@ -137,12 +149,53 @@ export class DiagnoseProcessor {
     private readonly log: Log,
     private readonly now: () => Date,
     private readonly updateIntervalMs: number,
+    private readonly deliveryRetry: DeliveryRetry = DELIVERY_RETRY,
+    /** Restarts after a stopped worker before the job fails (WorkerStoppedError). */
+    private readonly maxStalls = 2,
   ) {}
+
+  /** Jobs running here and their lock tokens: what a shutdown hands back to the queue. */
+  private readonly active = new Map<
+    string,
+    { job: Job; token: string | undefined; abandon: (e: Error) => void }
+  >();
+
+  /**
+   * Give the running jobs back to the queue (BullMQ's moveToWait releases the lock), so another worker starts them
+   * at once instead of after the lock expires. Their messages stop here; the new run takes them over.
+   */
+  async handBack(log: Log): Promise<number> {
+    let n = 0;
+    for (const [id, { job, token, abandon }] of this.active) {
+      try {
+        await withTimeout(job.moveToWait(token), 2000, "no answer from Redis");
+        this.jobMessages.get(id)?.cancel();
+        // BullMQ's way to end a processor whose job was moved to wait: its worker then closes cleanly.
+        abandon(new WaitingError());
+        log.info(`job ${id} handed back to the queue (shutdown)`);
+        n++;
+      } catch (e) {
+        log.warn(
+          `could not hand job ${id} back (${(e as Error).message}); it restarts when its lock expires`,
+        );
+      }
+    }
+    this.active.clear();
+    return n;
+  }
 
   messages(job: Job): JobMessages {
     let m = this.jobMessages.get(job.id!);
     if (!m) {
-      m = new JobMessages(this.slack, this.store, QUEUES.diagnose, job.id!, this.log, this.updateIntervalMs);
+      m = new JobMessages(
+        this.slack,
+        this.store,
+        QUEUES.diagnose,
+        job.id!,
+        this.log,
+        this.updateIntervalMs,
+        this.deliveryRetry,
+      );
       this.jobMessages.set(job.id!, m);
     }
     return m;
@@ -154,10 +207,16 @@ export class DiagnoseProcessor {
     this.jobMessages.delete(job.id!);
   }
 
-  async process(job: Job): Promise<unknown> {
+  async process(job: Job, token?: string): Promise<unknown> {
+    let abandon: (e: Error) => void = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    this.active.set(job.id!, { job, token, abandon });
     try {
-      return await this.run(job);
+      return await Promise.race([this.run(job), abandoned]);
     } finally {
+      this.active.delete(job.id!);
       // After a final outcome the messages are done; a retry keeps them (and their throttle).
       if ((await this.store.getResult(QUEUES.diagnose, job.id!).catch(() => undefined)) !== undefined)
         this.done(job);
@@ -175,8 +234,17 @@ export class DiagnoseProcessor {
     const msgs = this.messages(job);
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
-    const step = (s: string) => (attempt > 1 ? `attempt ${attempt} of ${attempts}: ${s}` : s);
+    const restarts = job.stalledCounter ?? 0;
+    const step = (s: string) => {
+      const why = [
+        restarts > 0 ? `restarted after its worker stopped (${restarts} of ${this.maxStalls})` : "",
+        attempt > 1 ? `attempt ${attempt} of ${attempts}` : "",
+      ].filter((x) => x !== "");
+      return why.length > 0 ? `${why.join(", ")}: ${s}` : s;
+    };
     try {
+      // A stall (the worker died holding the job) counts like a failed attempt, up to its own bound.
+      if (restarts > this.maxStalls) throw new WorkerStoppedError(restarts);
       await msgs.progress((users) => renderProgress(target, step("reading release records…"), users));
       const source = await this.sourceFactory(target.namespace);
       if (!target.release) {
@@ -229,12 +297,16 @@ export class DiagnoseProcessor {
         jobId: job.id,
         report: report.main,
       });
-      const stored = await msgs.finish({
+      const result: JobResult = {
         kind: "report",
         diagnosisId: id,
         main: report.main,
         thread: report.thread,
-      });
+        retrieve: `${data.command ?? "/helm-doctor"} last ${d.namespace}/${d.release}`,
+      };
+      // Kept before delivery, so a requester told "delivery failed" can fetch it.
+      await this.store.saveLast(d.namespace, d.release, result);
+      const stored = await msgs.finish(result);
       return {
         diagnosisId: stored.diagnosisId ?? id,
         findings: d.findings.length,
@@ -272,9 +344,11 @@ export class DiagnoseProcessor {
       main: renderError(
         target,
         errorText(e),
-        permanent
-          ? undefined
-          : `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}. Check that helm-doctor can reach the cluster, then run the command again.`,
+        e instanceof WorkerStoppedError
+          ? "Check the helm-doctor worker's logs and memory limit (a pod restarted or OOMKilled), then run the command again."
+          : permanent
+            ? undefined
+            : `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}. Check that helm-doctor can reach the cluster, then run the command again.`,
       ),
       thread: [],
     };
@@ -303,6 +377,10 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
   const remediateConn: Redis = workerConnection(config.redisUrl, log, "remediate-worker");
   const store = new Store(storeConn, config.queuePrefix, config.diagnosisTtlSeconds);
+  const lockDuration = tuning.lockDuration ?? config.jobLockMs;
+  const stalledInterval = tuning.stalledInterval ?? config.stalledCheckMs;
+  const maxStalls = tuning.maxStalledCount ?? config.maxStalls;
+  const shutdownGraceMs = tuning.shutdownGraceMs ?? config.shutdownGraceMs;
   const processor = new DiagnoseProcessor(
     store,
     slack,
@@ -310,15 +388,20 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     log,
     deps.now ?? (() => new Date()),
     tuning.updateIntervalMs ?? 1000,
+    tuning.deliveryRetry,
+    maxStalls,
   );
 
-  const worker = new Worker(QUEUES.diagnose, (job) => processor.process(job), {
+  // A dead worker's job is restarted once its lock expires (at most lockDuration after its last renewal) and the
+  // next stalled-job check runs (every stalledInterval): with the defaults, within about 10 s.
+  const worker = new Worker(QUEUES.diagnose, (job, token) => processor.process(job, token), {
     connection: workerConn,
     prefix: config.queuePrefix,
     concurrency: tuning.concurrency ?? config.workerConcurrency,
-    lockDuration: tuning.lockDuration ?? 30_000,
-    stalledInterval: tuning.stalledInterval ?? 15_000,
-    maxStalledCount: tuning.maxStalledCount ?? 2,
+    lockDuration,
+    stalledInterval,
+    // One more than ours, so the processor's own bound (with its message) is what ends a job that keeps stalling.
+    maxStalledCount: maxStalls + 1,
     runRetryDelay: tuning.runRetryDelay ?? 1000,
   });
   worker.on("error", (e) => log.debug(`worker: ${e.message}`));
@@ -376,7 +459,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
           .finishWithError(
             job,
             targetOf({ namespace: data.namespace, ...(data.release ? { release: data.release } : {}) }),
-            new Error("the worker running this diagnosis stopped repeatedly"),
+            new WorkerStoppedError(job.stalledCounter),
             job.attemptsMade,
           )
           .catch(() => {});
@@ -416,9 +499,13 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
           const graceful = w.close();
           const timedOut = await Promise.race([
             graceful.then(() => false),
-            new Promise<boolean>((r) => setTimeout(() => r(true), CLOSE_TIMEOUT_MS).unref()),
+            new Promise<boolean>((r) => setTimeout(() => r(true), shutdownGraceMs).unref()),
           ]);
-          if (timedOut) await withTimeout(w.close(true), 2000, "forced close").catch(() => {});
+          if (!timedOut) return;
+          // Diagnoses only read, so another worker may start them at once; a remediation is left to the
+          // stalled-job check (after this process is gone), which resumes it from the revision it wrote.
+          if (w === worker) await processor.handBack(log);
+          await withTimeout(w.close(true), 2000, "forced close").catch(() => {});
         }),
       );
       await withTimeout(diagnoseQueue.close(), 2000, "queue close").catch(() => {});

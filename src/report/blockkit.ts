@@ -633,12 +633,14 @@ export function renderHelp(command = "/helm-doctor", defaultNamespace = "default
     `• \`${c} &lt;release&gt; [-n &lt;namespace&gt;]\` diagnose a release (namespace default: \`${esc(defaultNamespace)}\`)`,
     `• \`${c} &lt;namespace&gt;/&lt;release&gt;\` the same`,
     `• \`${c} list [-n &lt;namespace&gt;]\` every release with its status, the ones needing attention first`,
+    `• \`${c} last &lt;release&gt; [-n &lt;namespace&gt;]\` post the release's latest report again`,
     `• \`${c} help\` this help`,
     "The report appears in the channel and is updated while it runs; buttons offer the remediations you are allowed to run (each asks for confirmation first).",
   ].join("\n");
-  return msg(`${command} <release> [-n namespace] | <namespace>/<release> | list [-n namespace] | help`, [
-    section(text),
-  ]);
+  return msg(
+    `${command} <release> [-n namespace] | <namespace>/<release> | list [-n namespace] | last <release> | help`,
+    [section(text)],
+  );
 }
 
 /** An ephemeral answer to bad input: what is wrong, then the usage. */

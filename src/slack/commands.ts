@@ -1,5 +1,5 @@
 // The slash command grammar (pure):
-//   <release> [-n ns]   <ns>/<release>   list [-n ns]   help
+//   <release> [-n ns]   <ns>/<release>   list [-n ns]   last <release> [-n ns]   help
 // Release names are validated as Helm does, namespaces as Kubernetes does.
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 
@@ -7,6 +7,8 @@ export type Command =
   | { kind: "help" }
   | { kind: "diagnose"; release: string; namespace: string }
   | { kind: "list"; namespace: string }
+  /** The release's stored report, posted again (when its delivery failed, or to show it to others). */
+  | { kind: "last"; release: string; namespace: string }
   | { kind: "usage"; problem: string };
 
 const NS_FLAGS = new Set(["-n", "--namespace"]);
@@ -55,11 +57,17 @@ export function parseCommand(text: string, defaultNamespace: string): Command {
     if (p) return { kind: "usage", problem: p };
   }
 
+  let last = false;
+  if (positionals[0] === "last") {
+    if (positionals.length === 1) return { kind: "usage", problem: "last needs a <release>" };
+    last = true;
+    positionals.shift();
+  }
   const [word, ...extra] = positionals;
   if (word === undefined) return { kind: "usage", problem: "missing <release>" };
   if (extra.length > 0) return { kind: "usage", problem: `unexpected argument "${extra[0]}"` };
 
-  if (word === "list") return { kind: "list", namespace: namespace ?? defaultNamespace };
+  if (word === "list" && !last) return { kind: "list", namespace: namespace ?? defaultNamespace };
 
   let release = word;
   const slash = word.indexOf("/");
@@ -74,5 +82,5 @@ export function parseCommand(text: string, defaultNamespace: string): Command {
   }
   const p = releaseNameProblem(release);
   if (p) return { kind: "usage", problem: p };
-  return { kind: "diagnose", release, namespace: namespace ?? defaultNamespace };
+  return { kind: last ? "last" : "diagnose", release, namespace: namespace ?? defaultNamespace };
 }

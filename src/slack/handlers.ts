@@ -3,11 +3,12 @@
 // plan (a dry-run job), the plan's Confirm runs it, its Cancel closes it; each re-authorizes on click.
 import type { App, SlashCommand } from "@slack/bolt";
 import type { Config } from "../config.js";
-import { followJob, type SlackClient } from "../queue/delivery.js";
+import { type DeliveryRetry, followJob, type SlackClient, slackRetry } from "../queue/delivery.js";
 import { type Producer, QueueUnavailableError } from "../queue/producer.js";
 import { type Log, withTimeout } from "../queue/redis.js";
-import { QUEUES } from "../queue/schemas.js";
+import { type JobResult, QUEUES } from "../queue/schemas.js";
 import type { Store } from "../queue/store.js";
+import type { LostJobWatch } from "../queue/watch.js";
 import {
   esc,
   renderError,
@@ -15,15 +16,17 @@ import {
   renderNotice,
   renderProgress,
   renderUsageError,
+  type SlackMessage,
   type Target,
 } from "../report/blockkit.js";
 import { parseCommand } from "./commands.js";
+import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
 import { registerRemediationHandlers } from "./remediation.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
 
 export interface HandlerContext {
-  config: Pick<Config, "defaultNamespace">;
+  config: Pick<Config, "defaultNamespace" | "diagnosisTtlSeconds">;
   producer: Producer;
   /** The front end's store (a fail-fast connection). */
   store: Store;
@@ -31,6 +34,10 @@ export interface HandlerContext {
   log: Log;
   /** Redis calls of the front end give up after this long (default 1500 ms). */
   redisTimeoutMs?: number;
+  /** Retries of Slack calls that must not be lost (the job's message, a stored report). */
+  deliveryRetry?: DeliveryRetry;
+  /** Notices jobs whose Redis data vanished, so their messages do not stay "queued…". */
+  watch?: LostJobWatch;
 }
 
 /** Post the job's channel message, follow the job, and give it the result at once if the job already ended. */
@@ -45,17 +52,24 @@ async function postAndFollow(
 ): Promise<void> {
   let posted: { channel?: string; ts?: string };
   try {
-    posted = await client.chat.postMessage({
-      channel: cmd.channel_id,
-      ...renderProgress(target, joined ? "joined the run already under way…" : "queued…", [cmd.user_id]),
-    });
+    posted = await slackRetry(
+      () =>
+        client.chat.postMessage({
+          channel: cmd.channel_id,
+          ...renderProgress(target, joined ? "joined the run already under way…" : "queued…", [cmd.user_id]),
+        }),
+      ctx.deliveryRetry,
+    );
   } catch (e) {
     const code = slackError(e);
     ctx.log.warn(`chat.postMessage in ${cmd.channel_id} failed: ${code}`);
+    const later = target.release
+      ? ` The diagnosis runs anyway: \`${esc(cmd.command)} last ${esc(target.namespace)}/${esc(target.release)}\` posts its report once it is done.`
+      : " Run the command again in a minute.";
     await tell(
       code === "not_in_channel" || code === "channel_not_found"
-        ? `I cannot post in this channel (${code}). Invite me with \`/invite @helm-doctor\`, or run the command in a channel I am in.`
-        : `I could not post the report message (${code}).`,
+        ? `I cannot post in this channel (${code}). Invite me with \`/invite @helm-doctor\`, or run the command in a channel I am in.${later}`
+        : `I could not post the report message (${code}).${later}`,
     );
     return;
   }
@@ -64,10 +78,11 @@ async function postAndFollow(
   const timeout = ctx.redisTimeoutMs ?? 1500;
   try {
     await withTimeout(
-      followJob(client, ctx.store, QUEUES.diagnose, jobId, sub, ctx.log),
+      followJob(client, ctx.store, QUEUES.diagnose, jobId, sub, ctx.log, ctx.deliveryRetry),
       timeout,
       "Redis did not answer",
     );
+    ctx.watch?.add(jobId, sub, target);
   } catch (e) {
     ctx.log.warn(`following job ${jobId}: ${(e as Error).message}`);
     await client.chat
@@ -84,12 +99,67 @@ async function postAndFollow(
   }
 }
 
+/** `last <release>`: post the release's stored report in the channel again (with its thread and buttons). */
+async function postLast(
+  ctx: HandlerContext,
+  client: SlackClient,
+  cmd: SlashCommand,
+  t: { release: string; namespace: string },
+  tell: (mrkdwn: string) => Promise<void>,
+): Promise<void> {
+  const rel = `${t.namespace}/${t.release}`;
+  let stored: JobResult | undefined;
+  try {
+    stored = await withTimeout(
+      ctx.store.getLast(t.namespace, t.release),
+      ctx.redisTimeoutMs ?? 1500,
+      "Redis did not answer",
+    );
+  } catch (e) {
+    ctx.log.warn(`reading the last report of ${rel}: ${(e as Error).message}`);
+    await tell(QUEUE_DOWN);
+    return;
+  }
+  if (!stored) {
+    const hours = Math.round(ctx.config.diagnosisTtlSeconds / 3600);
+    await tell(
+      `No report of ${esc(rel)} is stored (reports are kept ${hours} hour${hours === 1 ? "" : "s"}). \`${esc(cmd.command)} ${esc(rel)}\` diagnoses it now.`,
+    );
+    return;
+  }
+  try {
+    const main = stored.main as SlackMessage;
+    const posted = await slackRetry(
+      () => client.chat.postMessage({ channel: cmd.channel_id, text: main.text, blocks: main.blocks }),
+      ctx.deliveryRetry,
+    );
+    for (const m of stored.thread as SlackMessage[]) {
+      await slackRetry(
+        () =>
+          client.chat.postMessage({
+            channel: cmd.channel_id,
+            thread_ts: posted.ts!,
+            text: m.text,
+            blocks: m.blocks,
+          }),
+        ctx.deliveryRetry,
+      );
+    }
+  } catch (e) {
+    const code = slackError(e);
+    ctx.log.warn(`posting the last report of ${rel} in ${cmd.channel_id} failed: ${code}`);
+    await tell(
+      `I could not post the report of ${esc(rel)} here (${code}). > ${esc(stored.main.text.split("\n")[0] ?? "")}`,
+    );
+  }
+}
+
 export function registerHandlers(app: App, ctx: HandlerContext): void {
   const { log } = ctx;
   const defaultNs = ctx.config.defaultNamespace;
 
   // Any slash command routed to this app (the manifest names it /helm-doctor; a dev app may use another name).
-  app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
+  app.command(/^\/.+/, async ({ command, ack, respond, client, context }) => {
     const parsed = parseCommand(command.text ?? "", defaultNs);
     if (parsed.kind === "help") {
       await ack({ response_type: "ephemeral", ...renderHelp(command.command, defaultNs) });
@@ -112,6 +182,25 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     );
     if (!decision.allowed) {
       await ack({ response_type: "ephemeral", ...renderNotice(":no_entry:", `Refused: ${decision.reason}`) });
+      return;
+    }
+    if (context[QUEUE_REACHABLE] === false) {
+      // Decided before the ack: one answer, not "diagnosing…" followed by "cannot queue".
+      await ack({ response_type: "ephemeral", ...renderNotice(":warning:", QUEUE_DOWN) });
+      return;
+    }
+    if (parsed.kind === "last") {
+      const rel = `${parsed.namespace}/${parsed.release}`;
+      await ack({ response_type: "ephemeral", text: `:mag: Looking up the latest report of ${esc(rel)}…` });
+      await postLast(ctx, client, command, parsed, (m) =>
+        respond({
+          response_type: "ephemeral",
+          replace_original: false,
+          ...renderNotice(":information_source:", m),
+        })
+          .then(() => undefined)
+          .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`)),
+      );
       return;
     }
     const target: Target =

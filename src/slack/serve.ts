@@ -3,20 +3,21 @@
 // (diagnoses, plans and remediations). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, type CustomRoute, type Logger, LogLevel } from "@slack/bolt";
+import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
+import { LostJobWatch } from "../queue/watch.js";
 import {
-  CLOSE_TIMEOUT_MS,
   SLACK_RETRY_CONFIG,
   startWorker,
   type WorkerDeps,
   type WorkerHandle,
   type WorkerTuning,
 } from "../queue/worker.js";
+import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
 import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
 
@@ -34,6 +35,8 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   retryConfig?: Record<string, unknown>;
   /** Producer options for tests and benchmarks. */
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+  /** How often to look for jobs whose Redis data vanished (default 15 s). */
+  lostJobCheckMs?: number;
 }
 
 export interface ServeHandle {
@@ -45,6 +48,9 @@ export interface ServeHandle {
   worker?: WorkerHandle;
   close(): Promise<void>;
 }
+
+/** The one Redis call before an ack gives up after this long (Slack wants the ack within 3 s). */
+const REQUEST_CHECK_TIMEOUT_MS = 1000;
 
 export class StartupError extends Error {
   constructor(message: string) {
@@ -113,21 +119,31 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
     fetch: slackFetch(),
   };
+  const customRoutes = healthRoutes(
+    () => store,
+    () => closing,
+  );
+  // HTTP mode: our own receiver, so the request guard can see the signature headers and refuse future timestamps.
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret!,
+        customRoutes,
+        processBeforeResponse: false,
+        customPropertiesExtractor: requestProperties,
+        ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.INFO }),
+      });
   const app = new App({
     token: config.slack.botToken,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.slack.appToken, port: config.port }
-      : { signingSecret: config.slack.signingSecret }),
-    customRoutes: healthRoutes(
-      () => store,
-      () => closing,
-    ),
-    processBeforeResponse: false,
+    ...(receiver
+      ? { receiver }
+      : { socketMode: true, appToken: config.slack.appToken, port: config.port, customRoutes }),
     deferInitialization: true,
     ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.INFO }),
     clientOptions,
   });
   const log = logOf(app.logger);
+  if (receiver) refuseFutureRequests(receiver, log);
   const redis = producerConnection(config.redisUrl, log);
   store = new Store(redis, config.queuePrefix, config.diagnosisTtlSeconds);
   try {
@@ -144,8 +160,22 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     log,
     ...deps.producer,
   });
+  app.use(replayAndQueueCheck(store, log, REQUEST_CHECK_TIMEOUT_MS));
+  const watch = new LostJobWatch(producer.diagnose, store, app.client, log, {
+    ...(deps.lostJobCheckMs ? { intervalMs: deps.lostJobCheckMs } : {}),
+    ...(deps.tuning?.deliveryRetry ? { retry: deps.tuning.deliveryRetry } : {}),
+  });
+  watch.start();
   const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
-  registerHandlers(app, { config, producer, store, authorizer, log });
+  registerHandlers(app, {
+    config,
+    producer,
+    store,
+    authorizer,
+    log,
+    watch,
+    ...(deps.tuning?.deliveryRetry ? { deliveryRetry: deps.tuning.deliveryRetry } : {}),
+  });
   app.error(async (e) => {
     log.error(`slack listener error: ${(e as Error).message}`);
   });
@@ -160,6 +190,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
       port = (server.address() as AddressInfo).port;
     }
   } catch (e) {
+    void watch.stop();
     await app.stop().catch(() => {});
     await producer.close();
     await closeConnection(redis);
@@ -184,6 +215,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       });
     } catch (e) {
+      void watch.stop();
       server?.closeAllConnections();
       await app.stop().catch(() => {});
       await producer.close();
@@ -196,6 +228,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      await withTimeout(watch.stop(), 2000, "lost-job watch").catch(() => {});
       server?.closeAllConnections();
       await app.stop().catch((e: unknown) => log.warn(`stopping Bolt: ${(e as Error).message}`));
       // Closes wait on Redis; with Redis unreachable they never end: bound them, then drop the connection.
@@ -203,7 +236,12 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         withTimeout(p, ms, `${what} did not close within ${ms} ms`).catch((e: unknown) =>
           log.warn((e as Error).message),
         );
-      if (worker) await bounded("the worker", worker.close(), CLOSE_TIMEOUT_MS + 5000);
+      if (worker)
+        await bounded(
+          "the worker",
+          worker.close(),
+          (deps.tuning?.shutdownGraceMs ?? config.shutdownGraceMs) + 5000,
+        );
       await bounded("the job queues", producer.close(), 2000);
       await closeConnection(redis);
       if (deps.handleSignals !== false) {

@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
 import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
+import { benchFaults } from "./faults.js";
 import { benchLive } from "./live.js";
 import { benchSlack } from "./slack.js";
 
@@ -21,4 +22,9 @@ if (want("slack"))
   table(
     "Slack front end (HTTP receiver, BullMQ on a local redis-server, fake Slack)",
     (await benchSlack()).rows,
+  );
+if (want("faults"))
+  table(
+    "Faults: worker SIGKILLs and final chat.update failures (production defaults)",
+    (await benchFaults()).rows,
   );

@@ -116,13 +116,15 @@ describe("LiveSource", () => {
     });
   }
 
-  it("a 403 on secrets says the records cannot be read", async () => {
+  // Without the records there is no release to diagnose: a forbidden read of them is an error naming the rule,
+  // never "release not found".
+  it("a forbidden list of secrets is an error naming the missing rule", async () => {
     srv.seed(foundingCase().bundle().items);
-    srv.forbid({ resource: "secrets" });
+    srv.forbid({ resource: "secrets", verb: "list" });
     const src = await live({ driver: "secret" });
-    const d = diagnose(await src.load("yahoo", "default", NOW));
-    expect(d.gaps[0]).toMatchObject({ what: "secrets", reason: "forbidden" });
-    expect(d.revisions).toEqual([]);
+    const rule = 'missing RBAC rule: apiGroups=[""] resources=["secrets"] verbs=[list] in namespace default';
+    await expect(src.load("yahoo", "default", NOW)).rejects.toThrow(rule);
+    await expect(src.releases("default")).rejects.toThrow(rule);
   });
 
   it("retries 500s, 429s and connection resets", async () => {
@@ -155,6 +157,55 @@ describe("CLI against a cluster", () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/releases in "default": yahoo \(deployed, revision 2\)/);
   });
+
+  const RULE = (resource: string, verb: string) =>
+    `missing RBAC rule: apiGroups=[""] resources=["${resource}"] verbs=[${verb}] in namespace default`;
+  const forbiddenRecordCases = [
+    {
+      name: "list secrets (auto driver)",
+      driver: "secret",
+      args: [],
+      env: {},
+      forbid: "secrets",
+      verb: "list",
+    },
+    {
+      name: "list configmaps (--driver configmap)",
+      driver: "configmap",
+      args: ["--driver", "configmap"],
+      env: {},
+      forbid: "configmaps",
+      verb: "list",
+    },
+    {
+      name: "list configmaps (HELM_DRIVER=configmap)",
+      driver: "configmap",
+      args: [],
+      env: { HELM_DRIVER: "configmap" },
+      forbid: "configmaps",
+      verb: "list",
+    },
+    {
+      name: "get of one record (secrets)",
+      driver: "secret",
+      args: [],
+      env: {},
+      forbid: "secrets",
+      verb: "get",
+    },
+  ] as const;
+  for (const c of forbiddenRecordCases) {
+    it(`a forbidden ${c.name} exits 1 naming the missing rule, not "not found"`, async () => {
+      srv.seed(foundingCase({ driver: c.driver }).bundle().items);
+      srv.forbid({ resource: c.forbid, verb: c.verb });
+      const r = await runCli(["diagnose", "yahoo", ...c.args], { KUBECONFIG: kubeconfig, ...c.env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(RULE(c.forbid, c.verb));
+      expect(r.stderr).toContain("cannot read the Helm release records");
+      expect(r.stderr).not.toMatch(/not found|no Helm releases/);
+      expect(r.stdout).toBe("");
+    });
+  }
 
   it("capture → diagnose --bundle gives the same findings as the live run", async () => {
     const sc = foundingCase();

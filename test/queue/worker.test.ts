@@ -1,8 +1,13 @@
 // The diagnose worker on a real Redis: retries with backoff, permanent failures, and a worker that dies
 // mid-job (stalled-job recovery) — every requester's message still ends in a report or a clear error.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
+import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
@@ -16,8 +21,10 @@ import {
   type WorkerHandle,
   type WorkerTuning,
 } from "../../src/queue/worker.js";
+import { startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -80,7 +87,12 @@ async function rig(): Promise<Rig> {
         slack: client,
         log: quiet,
         handleSignals: false,
-        tuning: { stalledInterval: 500, lockDuration: 1000, ...tuning },
+        tuning: {
+          stalledInterval: 500,
+          lockDuration: 1000,
+          deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200 },
+          ...tuning,
+        },
       });
       workers.push(w);
       return w;
@@ -179,6 +191,29 @@ describe("diagnose worker", () => {
     expect(await r.store.getResult(QUEUES.diagnose, jobId)).toMatchObject({ kind: "report" });
   });
 
+  it("a job whose workers keep dying ends in an error the user can act on, never an endless progress line", async () => {
+    const r = await rig();
+    let started = 0;
+    const hang = async () => {
+      started++;
+      return new Promise<SnapshotSource>(() => {});
+    };
+    const { channel, ts } = await r.request("C0WRK00008");
+    // Three workers take the job in turn and die with it (maxStalledCount 2: the third stall is one too many).
+    for (let i = 1; i <= 3; i++) {
+      const w = await r.worker(hang, { maxStalledCount: 2 });
+      await eventually(() => (started >= i ? true : undefined), 10_000, `worker ${i} to take the job`);
+      // A restarted job says so (the first progress update is held 400 ms).
+      if (i > 1)
+        await finalText(channel, ts, new RegExp(`restarted after its worker stopped \\(${i - 1} of 2\\)`));
+      await w.worker.close(true);
+    }
+    await r.worker(async () => bundle(), { maxStalledCount: 2 });
+    const text = await finalText(channel, ts, /Could not diagnose/, 15_000);
+    expect(text).toContain("stopped 3 times");
+    expect(text).toMatch(/out of memory|logs/);
+  });
+
   it("shows progress on a slow diagnosis, at most about one update per second", async () => {
     const r = await rig();
     await r.worker(async () => {
@@ -224,6 +259,117 @@ describe("diagnose worker", () => {
     const { channel, ts } = await r.request("C0WRK00005");
     const text = await finalText(channel, ts, /Could not read/);
     expect(text).toContain("events: forbidden (add list events on namespace default)");
+  });
+});
+
+describe("forbidden release records", () => {
+  it("Slack says what the CLI says: the missing RBAC rule, not that the release does not exist", async () => {
+    const api = await startFakeApiServer();
+    cleanups.push(() => api.close());
+    api.seed(foundingCase().bundle().items);
+    api.forbid({ resource: "secrets", verb: "list" });
+    const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-wrk-")));
+    const r = await rig();
+    await r.worker(() => LiveSource.fromKubeconfig({ kubeconfig, env: {} }));
+    const { channel, ts } = await r.request("C0WRK00007");
+    const text = await finalText(channel, ts, /Could not diagnose/);
+    expect(text).toContain("cannot read the Helm release records in namespace");
+    expect(text).toContain('resources=[\\"secrets\\"] verbs=[list] in namespace default');
+    expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
+  });
+});
+
+describe("final delivery", () => {
+  const isReport = (a: Record<string, unknown>) =>
+    JSON.stringify(a.blocks ?? "").includes("Roll back to revision 1");
+  const failures = [
+    {
+      name: "internal_error",
+      inject: () => fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
+    },
+    {
+      name: "ratelimited in the body",
+      inject: () => fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
+    },
+    // The client waits Retry-After and retries twice (FAST_RETRY), then gives up; delivery tries again.
+    {
+      name: "429 past the client's retry budget",
+      inject: () => fake.rateLimit("chat.update", 3, 1, isReport),
+    },
+  ];
+  for (const f of failures) {
+    it(`retries a final chat.update that fails with ${f.name}, and the report arrives`, async () => {
+      const r = await rig();
+      await r.worker(async () => bundle());
+      f.inject();
+      const { channel, ts } = await r.request(`C0DLV${String(failures.indexOf(f)).padStart(5, "0")}`);
+      await finalText(channel, ts, /Roll back to revision 1/, 15_000);
+      expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(0);
+      fake.clearInjections();
+    });
+  }
+
+  it("posts a new message when the one to update is gone (message_not_found), with the thread under it", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    const channel = "C0DLV00010";
+    const { jobId } = await r.producer.enqueueDiagnose({
+      release: "yahoo",
+      namespace: "default",
+      requestedBy: "U0ANA00001",
+      channel,
+      requestedAt: new Date().toISOString(),
+    });
+    // A message that was deleted (the fake knows no such ts).
+    await followJob(
+      r.client,
+      r.store,
+      QUEUES.diagnose,
+      jobId,
+      { channel, ts: "1700009999.000100", user: "U0ANA00001" },
+      quiet,
+    );
+    const post = await fake.waitFor(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.ok &&
+        c.args.channel === channel &&
+        !c.args.thread_ts &&
+        isReport(c.args),
+      10_000,
+    );
+    const newTs = String(post.response.ts);
+    await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
+  });
+
+  it("tells the requester when the report cannot be delivered, and keeps it for /helm-doctor last", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    const { channel } = await r.request("C0DLV00011");
+    const told = await fake.waitFor(
+      (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
+      15_000,
+    );
+    expect(told.args.user).toBe("U0ANA00001");
+    expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
+    expect(JSON.stringify(told.args)).toContain("internal_error");
+    expect(await r.store.getLast("default", "yahoo")).toMatchObject({ kind: "report" });
+    fake.clearInjections();
+  });
+
+  it("falls back to a direct message when the ephemeral cannot be posted either", async () => {
+    const r = await rig();
+    await r.worker(async () => bundle());
+    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
+    await r.request("C0DLV00012");
+    const dm = await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "U0ANA00001",
+      15_000,
+    );
+    expect(JSON.stringify(dm.args)).toContain("/helm-doctor last default/yahoo");
+    fake.clearInjections();
   });
 });
 

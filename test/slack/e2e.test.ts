@@ -265,6 +265,107 @@ describe("HTTP front end", () => {
   });
 });
 
+// Slack failing at the worst moments: the request is not dropped, and the report stays retrievable.
+describe("delivery faults", () => {
+  let serve: TestServe;
+  beforeAll(async () => {
+    fake.reset();
+    serve = await startTestServe({
+      fake,
+      redisUrl: redis.url,
+      tuning: { deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200 } },
+    });
+  });
+  afterAll(async () => {
+    fake.clearInjections();
+    await serve?.stop();
+  });
+  const report = (c: RecordedCall) => JSON.stringify(c.args.blocks ?? "").includes("Roll back to revision 1");
+
+  it("retries a transient failure of the first chat.postMessage instead of dropping the request", async () => {
+    const channel = "C0E2EPOST1";
+    fake.fail("chat.postMessage", "internal_error", { times: 2, match: (a) => a.channel === channel });
+    const res = await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: "yahoo",
+      channelId: channel,
+    });
+    expect(res.status).toBe(200);
+    const posted = await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+      10_000,
+    );
+    await eventually(
+      () =>
+        JSON.stringify(fake.message(channel, String(posted.response.ts))?.blocks).includes(
+          "Roll back to revision 1",
+        )
+          ? true
+          : undefined,
+      10_000,
+      "the report",
+    );
+    expect(fake.callsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.ok)).toHaveLength(
+      2,
+    );
+  });
+
+  it("/helm-doctor last <release> posts the stored report again; an unknown one says there is none", async () => {
+    const channel = "C0E2ELAST1";
+    // The report's own delivery fails for good: the requester is told how to get it.
+    fake.fail("chat.update", "internal_error", {
+      times: Number.POSITIVE_INFINITY,
+      match: (a) => a.channel === channel && report({ args: a } as RecordedCall),
+    });
+    await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: "default/yahoo",
+      channelId: channel,
+    });
+    const told = await fake.waitFor(
+      (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
+      10_000,
+    );
+    expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
+    fake.clearInjections();
+
+    const res = await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: "last default/yahoo",
+      channelId: channel,
+    });
+    expect(res.status).toBe(200);
+    const again = await fake.waitFor(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.ok &&
+        c.args.channel === channel &&
+        !c.args.thread_ts &&
+        report(c),
+      5000,
+    );
+    expect(JSON.stringify(again.args.blocks)).toContain("remediate-");
+    await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === again.response.ts,
+      5000,
+    );
+
+    const none = await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: "last nope",
+      channelId: channel,
+      responseUrl: fake.responseUrl("last-none"),
+    });
+    expect(none.status).toBe(200);
+    const answer = await fake.waitForResponse("last-none", 5000);
+    expect(JSON.stringify(answer.body)).toContain("No report of default/nope is stored");
+  });
+});
+
 // Simultaneous requests for one release join one diagnosis job, and every requester's message gets the report.
 describe("dedup", () => {
   let serve: TestServe;

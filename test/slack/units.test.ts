@@ -65,6 +65,15 @@ describe("command grammar", () => {
     expect(p("shop/list")).toEqual({ kind: "diagnose", release: "list", namespace: "shop" });
   });
 
+  it("last: the stored report of a release", () => {
+    expect(p("last yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "apps" });
+    expect(p("last shop/yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "shop" });
+    expect(p("last -n shop yahoo")).toEqual({ kind: "last", release: "yahoo", namespace: "shop" });
+    expect(p("shop/last")).toEqual({ kind: "diagnose", release: "last", namespace: "shop" });
+    expect(p("last")).toEqual({ kind: "usage", problem: "last needs a <release>" });
+    expect(p("last a b")).toEqual({ kind: "usage", problem: 'unexpected argument "b"' });
+  });
+
   it("bad input says what is wrong", () => {
     const problem = (t: string) => {
       const c = p(t);
@@ -98,6 +107,34 @@ describe("configuration", () => {
     });
     expect(c.slack.appToken).toBeUndefined();
     expect(c.kubeconfig).toBeUndefined();
+  });
+
+  it("job recovery and shutdown: defaults that restart a dead worker's job within about 10 s, and the environment", () => {
+    expect(loadConfig(base, "worker")).toMatchObject({
+      jobLockMs: 8000,
+      stalledCheckMs: 2000,
+      maxStalls: 2,
+      shutdownGraceMs: 10_000,
+    });
+    const c = loadConfig(
+      {
+        ...base,
+        HELM_DOCTOR_LOCK_SECONDS: "30",
+        HELM_DOCTOR_STALLED_CHECK_SECONDS: "5",
+        HELM_DOCTOR_MAX_RESTARTS: "0",
+        HELM_DOCTOR_SHUTDOWN_SECONDS: "25",
+      },
+      "worker",
+    );
+    expect(c).toMatchObject({
+      jobLockMs: 30_000,
+      stalledCheckMs: 5000,
+      maxStalls: 0,
+      shutdownGraceMs: 25_000,
+    });
+    expect(() => loadConfig({ ...base, HELM_DOCTOR_LOCK_SECONDS: "1" }, "worker")).toThrow(
+      /HELM_DOCTOR_LOCK_SECONDS="1" is not a number of seconds \(a whole number from 2 to 600\)/,
+    );
   });
 
   it("lists every problem with the variable name", () => {
@@ -420,6 +457,15 @@ describe("policy file", () => {
     expect(
       policyError("remediate:\n  - users: [ana]\n    actions: [rollback]\n    namespaces: [shop]\n"),
     ).toContain(':2: remediate[0].users[0]: "ana" is not a Slack user ID');
+  });
+
+  it("the shipped docker-compose.yml runs Redis with AOF persistence", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { parse } = await import("yaml");
+    const compose = parse(await readFile(new URL("../../docker-compose.yml", import.meta.url), "utf8"));
+    const cmd = (compose.services.redis.command as string[]).join(" ");
+    expect(cmd).toContain("--appendonly yes");
+    expect(compose.services.redis.volumes.join(" ")).toContain(":/data");
   });
 
   it("the shipped example policy and Slack app manifest are valid", async () => {

@@ -57,6 +57,7 @@ export interface TestServeOptions {
   tuning?: WorkerTuning;
   embeddedWorker?: boolean;
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+  lostJobCheckMs?: number;
 }
 
 export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
@@ -83,6 +84,7 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
     ...(o.embeddedWorker === false ? { embeddedWorker: false } : {}),
     tuning: { stalledInterval: 2000, lockDuration: 4000, ...o.tuning },
     producer: { backoffMs: 200, ...o.producer },
+    ...(o.lostJobCheckMs ? { lostJobCheckMs: o.lostJobCheckMs } : {}),
   });
   const baseUrl = `http://127.0.0.1:${handle.port}`;
   return {

@@ -1,6 +1,6 @@
 // A record Helm cannot decode (Helm 3 panics on Get, List skips it silently), or whose labels disagree
 // with its payload: Helm's label queries (history, deployed) then see a different release than Get does.
-import { parseRecordName } from "../../helm/codec.js";
+import { parseRecordName, recordName } from "../../helm/codec.js";
 import type { ReleaseRecord } from "../../helm/types.js";
 import type { Analyzer } from "../analyzer.js";
 import type { Evidence, Finding } from "../types.js";
@@ -31,6 +31,11 @@ function mismatches(rec: ReleaseRecord): Evidence[] {
     out.push({
       source: src,
       detail: `object name says revision ${fromName.revision} but the payload is revision ${r.version}`,
+    });
+  if (r.namespace && rec.objectNamespace && r.namespace !== rec.objectNamespace)
+    out.push({
+      source: src,
+      detail: `stored in namespace ${rec.objectNamespace} but the payload names namespace "${r.namespace}": Helm takes the release's namespace from the payload (an upgrade from it renders and applies into "${r.namespace}")`,
     });
   if (fromName && fromName.release !== r.name)
     out.push({
@@ -109,8 +114,56 @@ const analyzer: Analyzer = {
         ],
       });
     }
+    out.push(...duplicates(records));
     return out;
   },
 };
 
 export default analyzer;
+
+/**
+ * Two records for one revision: Helm's Get reads the one named sh.helm.release.v1.<name>.v<N>, but its label
+ * queries (history, list, the deployed revision an upgrade starts from) return both.
+ */
+function duplicates(records: ReleaseRecord[]): Finding[] {
+  const byRev = new Map<string, ReleaseRecord[]>();
+  for (const rec of records) {
+    if (!rec.release) continue;
+    const k = `${rec.release.name}\u0000${rec.release.version}`;
+    byRev.set(k, [...(byRev.get(k) ?? []), rec]);
+  }
+  const out: Finding[] = [];
+  for (const recs of byRev.values()) {
+    if (recs.length < 2) continue;
+    const { name, version } = recs[0]!.release!;
+    const canonical = recordName(name, version);
+    const kindOf = (r: ReleaseRecord) => (r.driver === "secret" ? "Secret" : "ConfigMap");
+    out.push({
+      code: "release-record-corrupt",
+      severity: "warning",
+      role: "root",
+      title: `${recs.length} records for revision ${version} of ${name}: ${recs.map((r) => r.objectName).join(", ")}`,
+      explanation:
+        `Helm keeps one record per revision, named ${canonical}. These ${recs.length} records all hold revision ${version}, so \`helm history\` lists it more than once, ` +
+        "and the label queries Helm uses to find the deployed revision (the base of an upgrade or rollback) may pick a copy that is not the record `helm get` reads. Usually a record was copied by hand or a backup restored beside the original.",
+      resources: recs.map((r) => ({ kind: kindOf(r), name: r.objectName, namespace: r.objectNamespace })),
+      revisions: [version],
+      evidence: recs.map((r) => ({
+        source: `record ${r.objectName}`,
+        detail: `${kindOf(r)} in ${r.objectNamespace || "?"}, payload revision ${r.release!.version} (${r.release!.info.status}), labels ${JSON.stringify(r.labels)}${r.creationTimestamp ? `, created ${r.creationTimestamp}` : ""}`,
+      })),
+      remediations: [
+        {
+          action: "manual",
+          summary: recs.some((r) => r.objectName === canonical)
+            ? `Keep ${canonical} (the record Helm reads by name); back up and delete ${recs
+                .filter((r) => r.objectName !== canonical)
+                .map((r) => r.objectName)
+                .join(", ")}.`
+            : `None of them is named ${canonical}: keep the right one under that name, back up and delete the others.`,
+        },
+      ],
+    });
+  }
+  return out;
+}

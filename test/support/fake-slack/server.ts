@@ -41,6 +41,7 @@ const err = (error: string, extra: Obj = {}): Body => ({ ok: false, error, ...ex
 
 interface Injection {
   remaining: number;
+  match?: ((args: Obj) => boolean) | undefined;
 }
 interface RateLimitInjection extends Injection {
   retryAfter: number;
@@ -252,9 +253,17 @@ export class FakeSlack {
     );
   }
 
-  /** The next `times` calls to `method` get HTTP 429, `Retry-After: retryAfterSeconds`, `{ok:false,error:"ratelimited"}`. */
-  rateLimit(method: string, times = 1, retryAfterSeconds = 1): void {
-    this.push(this.rateLimits, method, { remaining: times, retryAfter: retryAfterSeconds });
+  /**
+   * The next `times` calls to `method` (those whose arguments `match`, when given) get HTTP 429,
+   * `Retry-After: retryAfterSeconds`, `{ok:false,error:"ratelimited"}`.
+   */
+  rateLimit(
+    method: string,
+    times = 1,
+    retryAfterSeconds = 1,
+    match?: (args: Record<string, unknown>) => boolean,
+  ): void {
+    this.push(this.rateLimits, method, { remaining: times, retryAfter: retryAfterSeconds, match });
   }
 
   /**
@@ -267,6 +276,7 @@ export class FakeSlack {
       error,
       status: opts.status ?? 200,
       extra: opts.extra ?? {},
+      match: opts.match,
     });
   }
 
@@ -369,12 +379,13 @@ export class FakeSlack {
     map.set(method, list);
   }
 
-  private take<T extends Injection>(map: Map<string, T[]>, method: string): T | undefined {
+  private take<T extends Injection>(map: Map<string, T[]>, method: string, args: Obj = {}): T | undefined {
     const list = map.get(method);
-    const head = list?.[0];
+    const i = list?.findIndex((inj) => inj.match === undefined || inj.match(args)) ?? -1;
+    const head = list?.[i];
     if (list === undefined || head === undefined) return undefined;
     head.remaining -= 1;
-    if (head.remaining <= 0) list.shift();
+    if (head.remaining <= 0) list.splice(i, 1);
     return head;
   }
 
@@ -450,17 +461,18 @@ export class FakeSlack {
     res: ServerResponse,
     record: (status: number, body: Body) => void,
     plainText = false,
+    args: Obj = {},
   ): Promise<boolean> {
-    const d = this.take(this.delays, method);
+    const d = this.take(this.delays, method, args);
     if (d !== undefined) await sleep(d.ms);
-    const rl = this.take(this.rateLimits, method);
+    const rl = this.take(this.rateLimits, method, args);
     if (rl !== undefined) {
       const body = err("ratelimited");
       record(429, body);
       this.send(res, 429, body, { "retry-after": String(rl.retryAfter) });
       return true;
     }
-    const f = this.take(this.failures, method);
+    const f = this.take(this.failures, method, args);
     if (f !== undefined) {
       const body = err(f.error, f.extra);
       record(f.status, body);
@@ -509,7 +521,7 @@ export class FakeSlack {
       this.send(res, 200, body);
       return;
     }
-    if (await this.injected(method, res, record)) return;
+    if (await this.injected(method, res, record, false, parsed.args)) return;
 
     const custom = this.handlers.get(method);
     const body = custom

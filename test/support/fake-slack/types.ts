@@ -100,6 +100,8 @@ export interface FailOptions {
   status?: number;
   /** Extra fields merged into the `{ok:false, error}` body. */
   extra?: Record<string, unknown>;
+  /** Only calls whose arguments match fail (and count towards `times`); default every call. */
+  match?: (args: Record<string, unknown>) => boolean;
 }
 
 /** Custom method handler: return the JSON body (include `ok`). */

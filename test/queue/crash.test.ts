@@ -1,0 +1,128 @@
+// A worker process stopped or killed while it holds a diagnosis: SIGTERM hands the job back to the queue at once,
+// SIGKILL leaves it to the stalled-job check, whose timing comes from the environment. Either way the requester's
+// message ends in the report, delivered by another worker.
+import { fileURLToPath } from "node:url";
+import { webApi } from "@slack/bolt";
+import { Queue } from "bullmq";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BundleSource } from "../../src/cluster/bundle.js";
+import { loadConfig } from "../../src/config.js";
+import { followJob } from "../../src/queue/delivery.js";
+import { Producer } from "../../src/queue/producer.js";
+import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
+import { QUEUES } from "../../src/queue/schemas.js";
+import { Store } from "../../src/queue/store.js";
+import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { spawnChild } from "../support/child.js";
+import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
+
+const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
+const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+let redis: TestRedis;
+let fake: FakeSlack;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+/** A worker process (serve-process.ts) whose diagnoses hang, and everything needed to give it a job. */
+async function setup(env: Record<string, string>, channel: string) {
+  const prefix = uniquePrefix("crash");
+  const fullEnv = {
+    SLACK_BOT_TOKEN: fake.token,
+    SLACK_API_URL: fake.apiUrl,
+    REDIS_URL: redis.url,
+    HELM_DOCTOR_QUEUE_PREFIX: prefix,
+    ...env,
+  };
+  const c = spawnChild(["--import", "tsx", SERVE_PROCESS, "worker"], {
+    ...process.env,
+    ...fullEnv,
+    HD_TEST_HANG: "1",
+  });
+  const conn = producerConnection(redis.url, quiet);
+  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
+  const store = new Store(conn, prefix);
+  const queue = new Queue(QUEUES.diagnose, { connection: conn, prefix });
+  const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
+  const workers: WorkerHandle[] = [];
+  cleanups.push(async () => {
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+    for (const w of workers) await w.close();
+    await queue.close();
+    await producer.close();
+    await closeConnection(conn);
+    await cleanPrefix(redis.url, prefix);
+  });
+  await c.waitFor(/ready/);
+  const { jobId } = await producer.enqueueDiagnose({
+    release: "yahoo",
+    namespace: "default",
+    requestedBy: "U0ANA00001",
+    channel,
+    requestedAt: new Date().toISOString(),
+  });
+  const ts = fake.seedMessage(channel, { text: "queued…" });
+  await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+  await c.waitFor(new RegExp(`active ${jobId}`), 10_000);
+  return {
+    ...c,
+    jobId,
+    ts,
+    queue,
+    /** A healthy worker in this process, configured by the same environment. */
+    secondWorker: async () => {
+      const w = await startWorker(loadConfig(fullEnv, "worker"), {
+        sourceFactory: async () => new BundleSource(FOUNDING_BUNDLE),
+        slack: client,
+        log: quiet,
+        handleSignals: false,
+      });
+      workers.push(w);
+    },
+  };
+}
+
+const reportIn = (channel: string, ts: string, timeoutMs: number) =>
+  eventually(
+    () =>
+      JSON.stringify(fake.message(channel, ts)?.blocks ?? "").includes("Roll back to revision 1")
+        ? true
+        : undefined,
+    timeoutMs,
+    `the report in ${channel}`,
+  );
+
+describe("a worker stopped or killed with a job", () => {
+  it("SIGTERM: after the shutdown wait the job is handed back, not left locked until its lock expires", async () => {
+    const channel = "C0CRASH001";
+    // A long lock: without the hand-back nobody could start the job for a minute.
+    const s = await setup({ HELM_DOCTOR_LOCK_SECONDS: "60", HELM_DOCTOR_SHUTDOWN_SECONDS: "1" }, channel);
+    expect(await s.stop("SIGTERM"), s.out()).toBe(0);
+    expect(await s.queue.getJobState(s.jobId)).toBe("waiting");
+    await s.secondWorker();
+    await reportIn(channel, s.ts, 10_000);
+  });
+
+  it("SIGKILL: another worker restarts the job once the lock (HELM_DOCTOR_LOCK_SECONDS) expires", async () => {
+    const channel = "C0CRASH002";
+    const s = await setup({ HELM_DOCTOR_LOCK_SECONDS: "2", HELM_DOCTOR_STALLED_CHECK_SECONDS: "1" }, channel);
+    await s.secondWorker();
+    s.child.kill("SIGKILL");
+    await s.exited;
+    // With BullMQ's defaults (a 30 s lock, 30 s checks) this would not happen within the wait below.
+    await reportIn(channel, s.ts, 15_000);
+  });
+});
