@@ -516,6 +516,22 @@ export function stuckOrDownSeverity(g: PodGroup): Severity {
   return g.ctx.rolloutStuck || g.ctx.readyPods === 0 ? "critical" : "warning";
 }
 
+/**
+ * A rollout still inside its progress deadline (progressDeadlineSeconds, 600 by default, counted from the new
+ * ReplicaSet), with the old pods still serving the full replica count (maxUnavailable: 0): in progress, not stuck.
+ * Returns the deadline.
+ */
+export function rolloutInProgress(ix: SnapshotIndex, g: PodGroup): Date | undefined {
+  const r = g.ctx.rollout;
+  if (!r?.newRs || !g.ctx.inNewRs || r.progressing?.status === "False") return undefined;
+  const since = Date.parse(r.newRs.metadata?.creationTimestamp ?? "");
+  if (!Number.isFinite(since)) return undefined;
+  const deadline = since + (r.deployment.spec?.progressDeadlineSeconds ?? 600) * 1000;
+  if (ix.now.getTime() >= deadline) return undefined;
+  const want = r.deployment.spec?.replicas ?? 1;
+  return r.oldPods.filter(isPodReady).length >= want ? new Date(deadline) : undefined;
+}
+
 /** "holds up the rollout …" / "no pod of … is ready" / "… of … pods ready" */
 export function impact(g: PodGroup): string {
   const wl = `${g.workload.kind} ${g.workload.name}`;

@@ -15,6 +15,7 @@ import {
   podAnalyzer,
   rollbackToGood,
   rolloutEvidence,
+  rolloutInProgress,
   stuckOrDownSeverity,
   verdict,
 } from "../pod-analyzer.js";
@@ -22,8 +23,9 @@ import type { Remediation } from "../types.js";
 
 const RELEVANT = ["probes", "image", "env", "command", "volumes"] as const;
 
-function why(g: PodGroup): string {
+function why(g: PodGroup, ix: SnapshotIndex): string {
   const p = g.problems[0]!;
+  const until = rolloutInProgress(ix, g);
   const o = g.ctx.origin;
   const wl = `${g.workload.kind} ${g.workload.name}`;
   const parts = [
@@ -34,6 +36,12 @@ function why(g: PodGroup): string {
     parts.push(
       `Revision ${o.introduced.rel.version} changed the pod template: ${(rel.length ? rel : o.changes).map((c) => c.text).join("; ") || "no field helm-doctor compares"}.`,
     );
+  if (until) {
+    parts.push(
+      `The rollout is still inside its progress deadline (until ${until.toISOString()}), and the old pods still serve the full replica count: nothing is down. If the new pods are not Ready by then, the Deployment reports ProgressDeadlineExceeded and \`helm upgrade --wait\` fails.`,
+    );
+    return parts.join(" ");
+  }
   parts.push(impact(g));
   parts.push(verdict(g));
   return parts.join(" ");
@@ -57,14 +65,15 @@ function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
 
 const analyzer: Analyzer = podAnalyzer({
   code: "pod-not-ready",
-  severity: stuckOrDownSeverity,
+  // In progress within its deadline, the old pods serving: a warning to watch, not an outage.
+  severity: (g, ix) => (rolloutInProgress(ix, g) ? "warning" : stuckOrDownSeverity(g)),
   what: "are running but not Ready",
-  title: (g) => {
+  title: (g, ix) => {
     const n = g.problems.length;
     const p = g.problems[0]!;
     const o = g.ctx.origin;
     const since = o.introduced && o.before ? ` since revision ${o.introduced.rel.version}` : "";
-    return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} running but not Ready${since}${p.message ? ` — ${p.message}` : ""}`;
+    return `${g.workload.kind} ${g.workload.name}: ${n} pod${n > 1 ? "s" : ""} running but not Ready${since}${p.message ? ` — ${p.message}` : ""}${rolloutInProgress(ix, g) ? " (rollout in progress)" : ""}`;
   },
   why,
   remediations,

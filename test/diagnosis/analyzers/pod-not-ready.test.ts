@@ -26,3 +26,17 @@ describe("pod-not-ready", () => {
     expect(codes(run(notReadyCase({ young: true })))).not.toContain("pod-not-ready");
   });
 });
+
+describe("pod-not-ready inside the progress deadline", () => {
+  it("new pods failing readiness four minutes into the rollout, the old pods serving: a rollout in progress, a warning", () => {
+    const f = only(run(notReadyCase({ inProgress: true })), "pod-not-ready");
+    expect(f.severity).toBe("warning");
+    expect(f.title).toMatch(/\(rollout in progress\)$/);
+    expect(f.explanation).toMatch(/inside its progress deadline \(until 2026-11-20T12:06:00.000Z\)/);
+    expect(f.explanation).toMatch(/nothing is down/);
+  });
+
+  it("near miss: past the deadline it is stuck — critical", () => {
+    expect(only(run(notReadyCase()), "pod-not-ready").severity).toBe("critical");
+  });
+});

@@ -794,7 +794,9 @@ export function forbiddenCase(
   );
 }
 
-export function notReadyCase(o: WorkloadCaseOptions & { young?: boolean } = {}): Scenario {
+export function notReadyCase(
+  o: WorkloadCaseOptions & { young?: boolean; inProgress?: boolean } = {},
+): Scenario {
   const s = workloadCase(
     (a) => ({ ...a, readinessPath: "/ready" }),
     [{ state: "not-ready" }, { state: "not-ready" }],
@@ -814,6 +816,14 @@ export function notReadyCase(o: WorkloadCaseOptions & { young?: boolean } = {}):
     // The new pods started a minute ago and have not failed a probe yet.
     for (const p of s.live.filter((x) => x.kind === "Pod" && x.metadata.name.includes("5d4b9c7f6")))
       p.metadata.creationTimestamp = s.time(NOW_MIN - 1);
+  }
+  if (o.inProgress) {
+    // The upgrade began four minutes ago: the new ReplicaSet and its pods are that young, within the default
+    // 600 s progress deadline, and the old pods (maxUnavailable 0) still serve both replicas.
+    for (const x of s.live.filter(
+      (x) => (x.kind === "Pod" || x.kind === "ReplicaSet") && x.metadata.name.includes("5d4b9c7f6"),
+    ))
+      x.metadata.creationTimestamp = s.time(NOW_MIN - 4);
   }
   return s;
 }
