@@ -28,6 +28,9 @@ export interface LoadOptions extends LoadHints {
   revisions?: number[];
 }
 
+/** How many other releases' latest records a diagnosis reads, at most. */
+const NEIGHBOURS = 20;
+
 export interface RecordHead {
   objectName: string;
   revision: number;
@@ -172,6 +175,30 @@ export class LiveSource implements SnapshotSource {
     return listReleases(objs, namespace);
   }
 
+  /** The newest record of each other release in `namespace`, the most recently written first. */
+  private async neighbours(
+    r: KubeReader,
+    namespace: string,
+    release: string,
+    driver: Driver | undefined,
+  ): Promise<KubeObject[]> {
+    const d = driver ?? this.drivers()[0]!;
+    const kind = d === "secret" ? "Secret" : "ConfigMap";
+    const items = (await r.listMetadata(kind, namespace, "owner=helm")) ?? [];
+    const newest = new Map<string, { head: RecordHead; at: number }>();
+    for (const o of items) {
+      const name = o.metadata?.labels?.name;
+      const head = headOf(o, d);
+      if (!name || name === release || !head) continue;
+      const at = Number(o.metadata?.labels?.modifiedAt ?? o.metadata?.labels?.createdAt ?? 0);
+      const cur = newest.get(name);
+      if (!cur || head.revision > cur.head.revision) newest.set(name, { head, at });
+    }
+    const pick = [...newest.values()].sort((a, b) => b.at - a.at).slice(0, NEIGHBOURS);
+    const got = await Promise.all(pick.map((p) => r.get(kind, namespace, p.head.objectName)));
+    return got.filter((o): o is KubeObject => !!o);
+  }
+
   async load(release: string, namespace: string, now: Date, opts: LoadOptions = {}): Promise<Snapshot> {
     const r = new KubeReader(this.kc, this.retry);
     // 1. The release's records, metadata only.
@@ -212,6 +239,9 @@ export class LiveSource implements SnapshotSource {
     }
     await readRecords(heads.filter((h) => extra.has(h.revision)));
     for (const x of extra) chosen.add(x);
+    // 2b. The namespace's other releases (neighbours): their latest records, whose hooks and manifests can touch
+    // this release's objects. Metadata first; at most NEIGHBOURS records read in full, the most recent first.
+    const neighbourRecords = await this.neighbours(r, namespace, release, heads[0]?.driver);
     const releases = records
       .map((o) => decodeRecord(o as RecordObject).release)
       .filter((x): x is Release => !!x);
@@ -306,7 +336,7 @@ export class LiveSource implements SnapshotSource {
     // Secret data other than release records never leaves the reader.
     const redactedLive = live.map((o) => (o.kind === "Secret" ? redactSecret(o) : o));
     const seen = new Set<string>();
-    const objects = [...records, ...redactedLive, ...owned, ...events].filter((o) => {
+    const objects = [...records, ...neighbourRecords, ...redactedLive, ...owned, ...events].filter((o) => {
       const id = o.metadata?.uid ?? `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
       if (seen.has(id)) return false;
       seen.add(id);

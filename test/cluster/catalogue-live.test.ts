@@ -10,6 +10,13 @@ import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { buildSnapshot } from "../../src/snapshot/build.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { CATALOGUE } from "../support/scenarios/catalogue.js";
+import {
+  CAUSES_NOW,
+  neighbourHookCollision,
+  OWNERSHIP_OUTPUT,
+  ownershipFromOutput,
+  sharedObject,
+} from "../support/scenarios/causes.js";
 
 function summary(d: Diagnosis) {
   return d.findings.map((f) => ({
@@ -51,6 +58,59 @@ describe("live source = bundle, for every catalogue scenario", () => {
       const serious = fromBundle.findings.filter((f) => f.severity !== "info");
       if (c.name.startsWith("healthy")) expect(serious).toEqual([]);
       else expect(serious.length).toBeGreaterThan(0);
+      expect(fromLive.gaps).toEqual([]);
+    });
+  }
+});
+
+// Evidence beyond the release's own records, through the live source: the namespace's other releases, and the
+// objects a failed helm command's output names (which no stored manifest has).
+describe("live source = bundle, beyond one release's records", () => {
+  const cases = [
+    {
+      name: "a neighbour's hook deletes our ConfigMap",
+      build: () => neighbourHookCollision(),
+      code: "resource-ownership-conflict",
+    },
+    {
+      name: "an object two releases render",
+      build: () => sharedObject(),
+      code: "resource-ownership-conflict",
+    },
+    {
+      name: "an upgrade's output names an object nobody owns",
+      build: () => ownershipFromOutput({ owner: "kubectl" }),
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-ownership-conflict",
+    },
+    {
+      name: "an upgrade's output names our leftover hook copy",
+      build: () => ownershipFromOutput(),
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-moved-out-of-hook",
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const sc = c.build();
+      const items = sc.bundle().items;
+      srv.seed(items);
+      const now = new Date(CAUSES_NOW);
+      const hints = c.output ? { helmOutput: c.output } : {};
+      const fromBundle = diagnose(
+        buildSnapshot({
+          release: sc.release,
+          namespace: sc.namespace,
+          objects: items,
+          now,
+          source: "bundle",
+          ...hints,
+        }),
+      );
+      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
+      expect(fromLive.findings[0]?.code).toBe(c.code);
+      expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.gaps).toEqual([]);
     });
   }
