@@ -2,6 +2,7 @@
 import { appVersion, chartRef } from "../helm/types.js";
 import { type Snapshot, SnapshotIndex } from "../snapshot/index.js";
 import type { Analyzer } from "./analyzer.js";
+import { impactOf } from "./impact.js";
 import { rankAndFold } from "./rank.js";
 import { ANALYZERS } from "./registry.js";
 import type { Diagnosis, Finding, RevisionSummary } from "./types.js";
@@ -45,7 +46,10 @@ export function diagnose(snapshot: Snapshot): Diagnosis {
     release: snapshot.release,
     namespace: snapshot.namespace,
     revisions: revisionSummaries(ix),
-    findings: rankAndFold(findings),
+    findings: rankAndFold(findings).map((f) => {
+      const impact = impactOf(ix, f);
+      return impact ? { ...f, impact } : f;
+    }),
     gaps: snapshot.gaps,
     now: snapshot.now.toISOString(),
     source: snapshot.source,

@@ -48,6 +48,8 @@ export interface Finding {
   revisions: number[];
   evidence: Evidence[];
   remediations: Remediation[];
+  /** What it means for the release's users, in one line (who is down and since when), when that can be said. */
+  impact?: string;
   /** Root cause or symptom; symptoms a root cause explains are folded into it. */
   role: "root" | "symptom";
   /** Root causes: keys (kindKey) of objects whose failures this finding explains. */

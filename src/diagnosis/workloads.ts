@@ -150,3 +150,11 @@ export function fmtAge(ms: number): string {
   if (h < 48) return `${h}h`;
   return `${Math.round(h / 24)}d`;
 }
+
+/** The one time format of reports: UTC to the second, e.g. "2026-11-24 11:28:01 UTC". */
+export function utc(t: string | number | Date | undefined): string | undefined {
+  if (t === undefined || t === "") return undefined;
+  const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : Date.parse(t);
+  if (!Number.isFinite(ms)) return undefined;
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}

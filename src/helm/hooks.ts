@@ -34,13 +34,17 @@ export function isWaitedKind(kind: string): boolean {
   return kind === "Job" || kind === "Pod";
 }
 
-/** Human form of a hook's last run, e.g. "Succeeded (12s)" or "never ran in this revision". */
+/**
+ * Human form of a hook's last run, e.g. "Succeeded after 12s" or "never ran in this revision". Only a Job or Pod
+ * runs for a while (Helm waits for nothing else), so other kinds get no duration, and none rounds to "0s".
+ */
 export function describeLastRun(h: Hook): string {
   const lr = h.last_run;
   if (!lr?.phase) return "never ran in this revision";
   const s = lr.started_at ? Date.parse(lr.started_at) : Number.NaN;
   const c = lr.completed_at ? Date.parse(lr.completed_at) : Number.NaN;
-  const dur = Number.isFinite(s) && Number.isFinite(c) ? ` after ${formatDuration(c - s)}` : "";
+  const ms = c - s;
+  const dur = isWaitedKind(h.kind) && Number.isFinite(ms) && ms >= 1000 ? ` after ${formatDuration(ms)}` : "";
   return `${lr.phase}${dur}`;
 }
 

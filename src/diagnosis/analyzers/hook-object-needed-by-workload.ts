@@ -282,7 +282,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
       });
       remediations.push({
         action: "chart-fix",
-        summary: `In ${h.path}: never put \`hook-succeeded\` on an object that workloads use. Make ${h.kind} ${h.name} a regular resource and give the hook Job its own copy under another name (as gravitational/teleport did)${h.kind === "Secret" ? ", with `lookup` to keep a generated value stable" : ""}; or keep it a hook with \`before-hook-creation\` only.`,
+        summary: `In ${h.path}: never put \`hook-succeeded\` on an object that workloads use. Make ${h.kind} ${h.name} a regular resource and give the hook Job its own copy under another name${h.kind === "Secret" ? ", with `lookup` to keep a generated value stable" : ""}; or keep it a hook with \`before-hook-creation\` only.`,
       });
     } else {
       const upgradeEvents = h.events.filter((e) => RECURRING.includes(e));

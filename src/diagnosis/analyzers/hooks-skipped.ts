@@ -203,7 +203,7 @@ const analyzer: Analyzer = {
 
     const explanation =
       `Revision ${n} is deployed by a helm ${op}, which runs the chart's ${events.join(" and ")} hooks around applying the manifest and writes "deployed" only after the last one. ` +
-      `Yet ${none ? "none of its hooks ran" : `${list.length} of its ${relevant.length} ${op} hooks did not run`}: ${listText} ${skipped.length === 1 ? "has" : "have"} an empty last_run. ` +
+      `Yet ${none ? "none of its hooks ran" : `${list.length} of its ${relevant.length} ${op} hooks did not run`}: ${listText} ${skipped.length === 1 ? "has" : "have"} no recorded run. ` +
       (none
         ? `So the ${op} ran with hooks disabled (--no-hooks, or an SDK caller with DisableHooks), or the record was written by a tool that applies charts itself. `
         : "Helm runs all hooks of an event, so something outside Helm wrote or edited this record. ") +

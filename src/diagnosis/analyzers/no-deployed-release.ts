@@ -37,7 +37,7 @@ const analyzer: Analyzer = {
     const name = last.name || ix.snapshot.release;
     const ns = last.namespace || ix.namespace;
     const rec = recordResource(ix, last);
-    const deleted = last.info.deleted ? ` (info.deleted ${last.info.deleted})` : "";
+    const deleted = last.info.deleted ? ` (uninstalled at ${last.info.deleted})` : "";
     const evidence: Evidence[] = [
       {
         source: `revision ${n} record`,

@@ -80,7 +80,7 @@ function lastActivity(
       );
   }
   push(rec?.creationTimestamp, "the API server stored the record", false);
-  push(rel.info.last_deployed, "the operation started (info.last_deployed)");
+  push(rel.info.last_deployed, "the operation started (the record's start time)");
   for (const h of rel.hooks ?? []) {
     if (!ranIn(h, rel)) continue;
     push(h.last_run?.started_at, `hook ${h.name} started`);
@@ -118,7 +118,7 @@ function where(rel: Release, op: Operation): { stage: string; running?: Hook } {
   if (running) {
     const ev = running.events.includes(pre) ? pre : running.events.includes(post) ? post : running.events[0];
     return {
-      stage: `while running the ${ev} hook ${running.kind} ${running.name} (its last_run is still "${running.last_run?.phase}", which Helm writes before it creates the hook and overwrites only when the operation ends)`,
+      stage: `while running the ${ev} hook ${running.kind} ${running.name} (the record still says it is "${running.last_run?.phase}", the state Helm saves before it creates the hook and overwrites only when the operation ends)`,
       running,
     };
   }
@@ -175,7 +175,7 @@ const analyzer: Analyzer = {
         source: `revision ${n} record`,
         detail:
           `${rec.kind} ${rec.name}: status ${status}, description "${rel.info.description ?? ""}", ` +
-          `last_deployed ${rel.info.last_deployed || "(not set)"}${
+          `started ${rel.info.last_deployed || "(not recorded)"}${
             Number.isFinite(started)
               ? skew !== 0
                 ? ` by the Helm client's clock, ${new Date(Date.parse(rel.info.last_deployed ?? "") + skew).toISOString()} by the cluster's (${ago(started)})`
@@ -201,7 +201,7 @@ const analyzer: Analyzer = {
       evidence.push({
         source: "helm-doctor",
         detail:
-          "the record carries no usable time (no last_deployed, hook times or createdAt label): cannot tell how long it has been pending",
+          "the record carries no usable time (no start time, hook times or createdAt label): cannot tell how long it has been pending",
       });
     }
     const [pre, post] = hookEventsOf(op);

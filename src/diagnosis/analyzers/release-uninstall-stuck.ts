@@ -37,7 +37,7 @@ const analyzer: Analyzer = {
     const evidence: Evidence[] = [
       {
         source: `revision ${n} record`,
-        detail: `${rec.kind} ${rec.name}: status uninstalling, description "${rel.info.description ?? ""}"${rel.info.deleted ? `, info.deleted ${rel.info.deleted}${Number.isFinite(age) ? ` (${ago(age)})` : ""}` : ""}`,
+        detail: `${rec.kind} ${rec.name}: status uninstalling, description "${rel.info.description ?? ""}"${rel.info.deleted ? `, uninstall started ${rel.info.deleted}${Number.isFinite(age) ? ` (${ago(age)})` : ""}` : ""}`,
       },
     ];
     for (const h of [...preDelete, ...postDelete])

@@ -211,7 +211,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
     }
     remediations.push({
       action: "chart-fix",
-      summary: `In ${doc.source ?? hook.path}: before turning a hook into a regular resource, ship one release whose hook version carries the ownership metadata (label app.kubernetes.io/managed-by: Helm, annotations meta.helm.sh/release-name: {{ .Release.Name }} and meta.helm.sh/release-namespace: {{ .Release.Namespace }}), as sentry-kubernetes/charts did; or give the regular resource a new name.`,
+      summary: `In ${doc.source ?? hook.path}: before turning a hook into a regular resource, ship one release whose hook version carries the ownership metadata (label app.kubernetes.io/managed-by: Helm, annotations meta.helm.sh/release-name: {{ .Release.Name }} and meta.helm.sh/release-namespace: {{ .Release.Namespace }}); or give the regular resource a new name.`,
     });
 
     out.push({
