@@ -3,7 +3,7 @@
 // objects the finding (and the symptoms folded into it) name.
 import { isPending } from "../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../snapshot/index.js";
-import { isPodReady } from "./pod-analyzer.js";
+import { isPodReady, rolloutOf } from "./pod-analyzer.js";
 import { classifyPod, type PodProblemCode, READY_GRACE_MS } from "./pods.js";
 import type { Finding } from "./types.js";
 import { utc } from "./workloads.js";
@@ -38,6 +38,16 @@ function workloadImpact(ix: SnapshotIndex, f: Finding): string | undefined {
       const text = `${r.kind} ${r.name} has no pods (0 of ${want})`;
       if (!best) best = { text, bad: want };
       continue;
+    }
+    // A Deployment whose new ReplicaSet cannot create its pods (quota, Pod Security, a missing ServiceAccount).
+    if (r.kind === "Deployment") {
+      const ro = rolloutOf(ix, w);
+      const rsWant = ro.newRs?.spec?.replicas;
+      if (ro.newRs && typeof rsWant === "number" && rsWant > 0 && ro.newPods.length === 0) {
+        const text = `the new ReplicaSet ${ro.newRs.metadata?.name} of Deployment ${r.name} has 0 of ${rsWant} pods`;
+        if (!best || rsWant > best.bad) best = { text, bad: rsWant };
+        continue;
+      }
     }
     // Pods with a known problem, and pods that are simply not ready past the start-up grace.
     const problems = pods

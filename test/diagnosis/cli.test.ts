@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { BIN, runCli } from "../support/cli.js";
 import type { Scenario } from "../support/scenario.js";
 import { HOOKS_NOW, migrationFailed, preInstallNeedsManifestObject } from "../support/scenarios/hooks.js";
@@ -21,7 +20,6 @@ import {
   movedOutOfHook,
   TRANSITIONS_NOW,
 } from "../support/scenarios/transitions.js";
-import { only } from "./support.js";
 
 describe("end to end through the built CLI", () => {
   const tmp = mkdtempSync(join(tmpdir(), "hd-groupb-"));

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Scenario } from "../../support/scenario.js";
 import { HOOKS_NOW, sidecarHook } from "../../support/scenarios/hooks.js";
-import { actions, codes, diagnoseScenario, evidenceText, only, type RunOptions } from "../support.js";
+import { actions, diagnoseScenario, evidenceText, only, type RunOptions } from "../support.js";
 
 const run = (s: Scenario, o: RunOptions = {}) => diagnoseScenario(s, HOOKS_NOW, o);
 

@@ -1,7 +1,6 @@
 // unknown-hook-dropped: cluster states built with the scenario builders, diagnosed as the CLI does, and near misses that
 // must stay quiet.
 
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CAUSES_NOW, operatorWithoutCrd } from "../../support/scenarios/causes.js";
 import { HOOKS_NOW, helm2CrdChart, typoHookConfigMap } from "../../support/scenarios/release-state.js";

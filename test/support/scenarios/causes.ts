@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
 import { pendingUpgrade } from "./release-state.js";
 import { appDeployment, liveDeployment, service } from "./transitions.js";
-import { job, replicaSet } from "./workloads.js";
+import { job } from "./workloads.js";
 
 export const CAUSES_NOW = "2026-11-20T12:00:00Z";
 const NOW = 120;

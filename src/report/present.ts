@@ -1,0 +1,107 @@
+// What every presentation of a diagnosis shares: one time format, each fact once, fixes in the order a person
+// should try them, and the label and command of each fix. Pure.
+import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
+import { utc } from "../diagnosis/workloads.js";
+
+// Analyzers quote Helm's and the API server's RFC 3339 times; reports show one format.
+const ISO = /\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\b/g;
+
+/** Every RFC 3339 time in a text, as "2026-11-24 11:28:01 UTC". */
+export function oneTimeFormat(text: string): string {
+  return text.replace(ISO, (m) => utc(m) ?? m);
+}
+
+/** Least invasive first: one object < a leftover < a re-run < a rollback; advice last. */
+const INVASIVENESS: Record<string, number> = {
+  "restore-hook-resources": 0,
+  "delete-leftover-hook": 1,
+  "rerun-upgrade": 2,
+  rollback: 3,
+  manual: 4,
+  "chart-fix": 5,
+};
+
+export function isExecutable(r: Remediation): boolean {
+  return INVASIVENESS[r.action]! <= 3;
+}
+
+/** The fixes in the order to try them: the recommended one (when proven) first, then the least invasive. */
+export function orderedRemediations(f: Finding): Remediation[] {
+  const rec = (r: Remediation) => ((r as { recommended?: boolean }).recommended ? 0 : 1);
+  return f.remediations
+    .map((r, i) => ({ r, i }))
+    .sort(
+      (a, b) =>
+        rec(a.r) - rec(b.r) || (INVASIVENESS[a.r.action] ?? 9) - (INVASIVENESS[b.r.action] ?? 9) || a.i - b.i,
+    )
+    .map((x) => x.r);
+}
+
+function objects(r: Remediation): string {
+  const list = (r.resources ?? []).map((x) => `${x.kind} ${x.name}`);
+  if (list.length === 0) return "";
+  return list.length === 1 ? list[0]! : `${list.length} objects`;
+}
+
+/** A fix in a few words, naming what it acts on: "Restore ConfigMap basic-app-config", "Roll back to revision 1". */
+export function remediationLabel(r: Remediation): string {
+  switch (r.action) {
+    case "rerun-upgrade":
+      return r.revision !== undefined ? `Re-run the upgrade (revision ${r.revision})` : "Re-run the upgrade";
+    case "rollback":
+      return `Roll back to revision ${r.revision}`;
+    case "restore-hook-resources":
+      return `Restore ${objects(r) || "the hook objects"}`;
+    case "delete-leftover-hook":
+      return `Delete the leftover ${objects(r) || "hook objects"}`;
+    case "chart-fix":
+      return "Chart fix";
+    default:
+      return "What to do";
+  }
+}
+
+/** The CLI command that carries out a fix, when helm-doctor can. */
+export function remediationCommand(
+  d: { release: string; namespace: string },
+  r: Remediation,
+): string | undefined {
+  const ns = ` -n ${d.namespace}`;
+  switch (r.action) {
+    case "rerun-upgrade":
+      return `helm-doctor rerun ${d.release}${ns}${r.revision !== undefined ? ` --revision ${r.revision}` : ""}`;
+    case "rollback":
+      return r.revision !== undefined ? `helm-doctor rollback ${d.release} ${r.revision}${ns}` : undefined;
+    case "restore-hook-resources":
+      return `helm-doctor restore-hooks ${d.release}${ns}${r.revision !== undefined ? ` --revision ${r.revision}` : ""}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The same fact said twice: the same line, or the same detail under another source. */
+function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const k = e.detail.trim();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** A diagnosis as every report shows it: one time format, each evidence line once, fixes in order. */
+export function present(d: Diagnosis): Diagnosis {
+  const t = oneTimeFormat;
+  return {
+    ...d,
+    findings: d.findings.map((f) => ({
+      ...f,
+      title: t(f.title),
+      explanation: t(f.explanation),
+      ...(f.impact ? { impact: t(f.impact) } : {}),
+      evidence: dedupe(f.evidence.map((e) => ({ source: t(e.source), detail: t(e.detail) }))),
+      remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
+    })),
+  };
+}
