@@ -54,17 +54,35 @@ export function podKeys(ix: SnapshotIndex, pods: KubeObject[]): string[] {
  * (started …)"; with the index, also how long before the snapshot it started.
  */
 export function hookLine(h: Hook, ix?: SnapshotIndex): string {
-  const explicit = h.delete_policies && h.delete_policies.length > 0;
   const lr = h.last_run;
   let at = "";
-  if (lr?.started_at) {
+  if (lr?.phase && lr.started_at) {
     const age = ix ? ix.ageMs(lr.started_at) : Number.NaN;
     at = ` (started ${lr.started_at}${Number.isFinite(age) ? `, ${ago(age)}` : ""})`;
   }
+  return `${h.kind} ${h.name} (${h.path}): ${hookSettings(h)}, ${lastRun(h)}${at}`;
+}
+
+/** "events pre-upgrade, weight -5, delete policy before-hook-creation (default)": how Helm runs a hook. */
+export function hookSettings(h: Hook): string {
+  const explicit = (h.delete_policies ?? []).length > 0;
   return (
-    `${h.kind} ${h.name} (${h.path}): events ${h.events.join(",")}, weight ${h.weight ?? 0}${rawWeightNote(h)}, ` +
-    `delete policy ${effectiveDeletePolicies(h).join(",")}${explicit ? "" : " (default)"}, last run ${describeLastRun(h)}${at}`
+    `events ${h.events.join(",")}, weight ${h.weight ?? 0}${rawWeightNote(h)}, ` +
+    `delete policy ${effectiveDeletePolicies(h).join(",")}${explicit ? "" : " (default)"}`
   );
+}
+
+/** "last run Failed after 5m", with its start or completion time, or "never ran in this revision". */
+export function lastRun(h: Hook, at?: "started" | "completed"): string {
+  const lr = h.last_run;
+  if (!lr?.phase) return "never ran in this revision";
+  const t = at === "completed" ? lr.completed_at || undefined : at === "started" ? lr.started_at : undefined;
+  return `last run ${describeLastRun(h)}${t ? ` at ${t}` : ""}`;
+}
+
+/** A hook's settings and last run in one line, after "is a hook (path): ". */
+export function hookFacts(h: Hook, at?: "started" | "completed"): string {
+  return `${hookSettings(h)}, ${lastRun(h, at)}`;
 }
 
 /** A weight annotation Helm could not read as an integer (it then counts as 0). */

@@ -229,7 +229,12 @@ export class DiagnoseProcessor {
     if (!parsed.success) {
       throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message ?? "?"}`);
     }
-    const data = parsed.data as { release?: string; namespace: string; command?: string };
+    const data = parsed.data as {
+      release?: string;
+      namespace: string;
+      command?: string;
+      requestedBy: string;
+    };
     const target = targetOf(data);
     const msgs = this.messages(job);
     const attempt = job.attemptsMade + 1;
@@ -285,7 +290,10 @@ export class DiagnoseProcessor {
       const d = snapshotRedactor(snapshot).deep(diagnose(snapshot));
       const id = newDiagnosisId();
       const latest = d.revision ?? null;
-      const report = renderReport(d, latest === null ? {} : { diagnosisId: id });
+      const report = renderReport(d, {
+        ...(latest === null ? {} : { diagnosisId: id }),
+        requestedBy: data.requestedBy,
+      });
       await this.store.saveDiagnosis({
         id,
         release: d.release,

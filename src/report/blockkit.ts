@@ -4,9 +4,16 @@
 // blocks are counted as they are added, and what does not fit in the channel message goes to thread replies.
 // Callers redact before rendering (src/report/redact.ts); nothing here reads release values.
 import type { types } from "@slack/bolt";
-import type { Diagnosis, Finding, Remediation, RemediationAction } from "../diagnosis/types.js";
+import type { Diagnosis, Finding, RemediationAction } from "../diagnosis/types.js";
 import type { ReleaseListing } from "../snapshot/build.js";
-import { actionLabel, historyTable, remediationCommand } from "./text.js";
+import {
+  isExecutable,
+  orderedRemediations,
+  present,
+  remediationCommand,
+  remediationLabel,
+} from "./present.js";
+import { historyTable, reportHistory } from "./text.js";
 
 export type Block = types.KnownBlock;
 export type Button = types.Button;
@@ -123,15 +130,6 @@ export function context(...mrkdwn: string[]): Block {
   };
 }
 
-function fields(items: string[]): Block {
-  return {
-    type: "section",
-    fields: items
-      .slice(0, SLACK_LIMITS.sectionFields)
-      .map((t) => ({ type: "mrkdwn" as const, text: nonEmpty(clipMrkdwn(t, SLACK_LIMITS.fieldText)) })),
-  };
-}
-
 export const divider: Block = { type: "divider" };
 
 /** Pack lines into section texts of at most `max` code points (a line longer than that is clipped). */
@@ -203,24 +201,6 @@ export function statusIcon(status: string | undefined): string {
   return ":white_circle:";
 }
 
-function ago(from: string | undefined, now: Date): string | undefined {
-  if (!from) return undefined;
-  const t = Date.parse(from);
-  if (Number.isNaN(t)) return undefined;
-  const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
-  if (s < 90) return `${s}s ago`;
-  if (s < 90 * 60) return `${Math.round(s / 60)}m ago`;
-  if (s < 36 * 3600) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86400)}d ago`;
-}
-
-function utc(iso: string | undefined): string | undefined {
-  if (!iso) return undefined;
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return undefined;
-  return `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
 // ---------------------------------------------------------------- remediation buttons
 
 /** An executable remediation offered as a button; its index is the button's position. */
@@ -245,7 +225,7 @@ export function remediationOptions(d: Diagnosis): RemediationOption[] {
   const out: RemediationOption[] = [];
   const seen = new Set<string>();
   for (const f of d.findings) {
-    for (const r of f.remediations) {
+    for (const r of orderedRemediations(f)) {
       if (!EXECUTABLE.has(r.action)) continue;
       const key = `${r.action}:${r.revision ?? ""}`;
       if (seen.has(key)) continue;
@@ -254,7 +234,7 @@ export function remediationOptions(d: Diagnosis): RemediationOption[] {
         action: r.action as RemediationOption["action"],
         ...(r.revision !== undefined ? { revision: r.revision } : {}),
         summary: r.summary,
-        label: actionLabel(r),
+        label: remediationLabel(r),
         findingCode: f.code,
         resources: (r.resources ?? []).map((x) => ({
           kind: x.kind,
@@ -330,9 +310,10 @@ function button(d: Diagnosis, o: RemediationOption, i: number, diagnosisId: stri
   return {
     type: "button",
     action_id: `remediate-${i}`,
-    text: { type: "plain_text", text: clip(o.label, SLACK_LIMITS.buttonText), emoji: true },
+    text: { type: "plain_text", text: clip(o.label, CHANNEL_BUTTON_TEXT), emoji: true },
     value: buttonValue(diagnosisId, i),
-    ...(DANGER.has(o.action) ? { style: "danger" as const } : i === 0 ? { style: "primary" as const } : {}),
+    // The first is the one to try (recommended, else the least invasive); the others that destroy say so.
+    ...(i === 0 ? { style: "primary" as const } : DANGER.has(o.action) ? { style: "danger" as const } : {}),
     confirm: {
       title: { type: "plain_text", text: clip(title, SLACK_LIMITS.confirmTitle) },
       text: { type: "plain_text", text: confirmText(d, o) },
@@ -348,17 +329,21 @@ function button(d: Diagnosis, o: RemediationOption, i: number, diagnosisId: stri
 export interface ReportOptions {
   /** The stored diagnosis the buttons refer to; without it the report has no buttons. */
   diagnosisId?: string;
-  /** Findings shown in full in the channel message (default 3). */
-  maxFindings?: number;
-  /** Evidence lines per finding in the channel message (default 6). */
-  maxEvidence?: number;
+  /** Who asked (Slack user id), named in the channel message's context line. */
+  requestedBy?: string;
 }
 
 export interface RenderedReport {
+  /** The decision: the cause, its impact, the fixes as buttons, one context line. */
   main: SlackMessage;
-  /** Thread replies: every finding with all its evidence, commands, history, gaps. */
+  /** Thread replies: why, the evidence, every fix with its command, the other findings, history, gaps. Once. */
   thread: SlackMessage[];
 }
+
+/** The channel message fits a laptop screen without Slack's "Show more". */
+export const CHANNEL_BUDGET = { blocks: 10, chars: 700 } as const;
+/** Longest button label in the channel message (Slack allows 75). */
+const CHANNEL_BUTTON_TEXT = 45;
 
 function verdict(d: Diagnosis): { icon: string; line: string } {
   const top = d.findings[0];
@@ -373,26 +358,19 @@ function evidenceLine(e: { source: string; detail: string }, max = 400): string 
   return `• _${esc(clip(e.source, 120))}:_ ${esc(clip(e.detail, max))}`;
 }
 
-function fixLines(d: Diagnosis, f: Finding, withCommands: boolean): string[] {
+/** Every fix once: what it does and its command; advice (chart fix, what to do) with its label. */
+function fixLines(d: Diagnosis, f: Finding): string[] {
   const lines: string[] = [];
   for (const r of f.remediations) {
-    const label =
-      r.action === "chart-fix" ? "Chart fix" : r.action === "manual" ? "What to do" : actionLabel(r);
-    lines.push(`• *${esc(label)}:* ${esc(clip(r.summary, 1500))}`);
-    const cmd = withCommands ? remediationCommand(d, r as Remediation) : undefined;
+    lines.push(
+      isExecutable(r)
+        ? `• ${esc(clip(r.summary, 1500))}`
+        : `• *${esc(remediationLabel(r))}:* ${esc(clip(r.summary, 1500))}`,
+    );
+    const cmd = remediationCommand(d, r);
     if (cmd) lines.push(`   \`${esc(cmd)}\``);
   }
   return lines;
-}
-
-function counts(d: Diagnosis): string {
-  if (d.findings.length === 0) return "none";
-  const by: Record<string, number> = {};
-  for (const f of d.findings) by[f.severity] = (by[f.severity] ?? 0) + 1;
-  return ["critical", "warning", "info"]
-    .filter((s) => by[s])
-    .map((s) => `${by[s]} ${s}`)
-    .join(", ");
 }
 
 function gapLines(d: Diagnosis): string[] {
@@ -402,138 +380,128 @@ function gapLines(d: Diagnosis): string[] {
   );
 }
 
-export function renderReport(d: Diagnosis, o: ReportOptions = {}): RenderedReport {
-  const maxFindings = o.maxFindings ?? 3;
-  const maxEvidence = o.maxEvidence ?? 6;
-  const rel = `${d.namespace}/${d.release}`;
-  const now = new Date(d.now);
-  const { icon, line } = verdict(d);
-  const b = new Blocks();
-  let omitted = false;
-
-  b.add(header(`${icon} ${rel}: ${line}`));
-  const latest = d.revisions.find((r) => r.revision === d.revision);
-  const deployed = utc(latest?.updated);
-  const age = ago(latest?.updated, now);
-  b.add(
-    fields([
-      `*Revision*\n${d.revision ?? "?"}${d.status ? ` · ${statusIcon(d.status)} ${esc(d.status)}` : ""}`,
-      `*Chart*\n${esc(clip(d.chart || "?", 500))}`,
-      `*App version*\n${esc(clip(d.appVersion || "?", 500))}`,
-      `*Last deployed*\n${deployed ? `${deployed}${age ? ` (${age})` : ""}` : "?"}`,
-      `*Findings*\n${counts(d)}`,
-      `*History*\n${d.revisions.length} revision${d.revisions.length === 1 ? "" : "s"}`,
-    ]),
-  );
-
-  const options = o.diagnosisId ? remediationOptions(d) : [];
-  // Room kept for: actions, gaps, "also found", context.
-  const tail = 4;
-  const shown = d.findings.slice(0, maxFindings);
-  for (const [i, f] of shown.entries()) {
-    if (!b.add(divider, tail + 1)) {
-      omitted = true;
-      break;
-    }
-    // The header already says the first finding's title.
-    const title = i === 0 ? "" : `: ${esc(clip(f.title, 300))}`;
-    b.add(
-      section(
-        `${SEVERITY_ICON[f.severity] ?? ""} *${SEVERITY_NAME[f.severity] ?? f.severity}${title}*  \`${f.code}\`\n${esc(clip(f.explanation, 2600))}`,
-      ),
-      tail,
-    );
-    if (f.evidence.length > 0) {
-      const ev = f.evidence.slice(0, maxEvidence).map((e) => evidenceLine(e, 300));
-      let more = f.evidence.length - ev.length;
-      let text = `*Evidence*\n${ev.join("\n")}`;
-      if (cpLength(text) > SLACK_LIMITS.sectionText - 60) {
-        // Keep whole lines: drop from the end until it fits.
-        while (ev.length > 1 && cpLength(`*Evidence*\n${ev.join("\n")}`) > SLACK_LIMITS.sectionText - 60) {
-          ev.pop();
-          more++;
-        }
-        text = `*Evidence*\n${ev.join("\n")}`;
-      }
-      if (more > 0) {
-        omitted = true;
-        text += `\n_…and ${more} more in the thread_`;
-      }
-      if (!b.add(section(text), tail)) omitted = true;
-    }
-    const fix = fixLines(d, f, false);
-    if (fix.length > 0 && !b.add(section(`*Fix*\n${fix.join("\n")}`), tail)) omitted = true;
-  }
-  const rest = d.findings.slice(shown.length);
-  if (rest.length > 0) {
-    omitted = true;
-    const lines = rest.map(
-      (f) => `• ${SEVERITY_ICON[f.severity] ?? ""} ${esc(clip(f.title, 200))}  \`${f.code}\``,
-    );
-    b.add(section(`*Also found* (details in the thread)\n${lines.join("\n")}`), 3);
-  }
-  if (options.length > 0 && o.diagnosisId) {
-    b.add(divider, 3);
-    b.add(
-      {
-        type: "actions",
-        block_id: "remediations",
-        elements: options.map((opt, i) => button(d, opt, i, o.diagnosisId!)),
-      },
-      2,
-    );
-  }
-  if (d.gaps.length > 0) {
-    const gl = gapLines(d);
-    b.add(section(`:warning: *Could not read* (the findings may be incomplete)\n${gl.join("\n")}`), 1);
-  }
-  const ctx = [
-    `helm-doctor · ${esc(clip(d.source, 200))} · ${utc(d.now) ?? esc(d.now)}${o.diagnosisId ? ` · ref \`${o.diagnosisId}\`` : ""}`,
-  ];
-  if (omitted || d.findings.length > 0)
-    ctx.push("Full evidence, commands and history in the thread :thread:");
-  b.add(context(...ctx));
-
-  const text = `${rel}: ${line}`;
-  return { main: msg(text, b.list), thread: d.findings.length > 0 || omitted ? renderDetails(d) : [] };
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Thread replies with everything: all findings, all evidence, CLI commands, history, gaps. */
-export function renderDetails(d: Diagnosis): SlackMessage[] {
+/** The visible text of a message's blocks (header, sections, context, buttons), as Slack counts it. */
+export function visibleText(blocks: Block[]): string {
+  const out: string[] = [];
+  for (const b of blocks as unknown as Array<Record<string, unknown>>) {
+    const t = b.text as { text?: string } | undefined;
+    if (t?.text) out.push(t.text);
+    for (const f of (b.fields as { text: string }[] | undefined) ?? []) out.push(f.text);
+    for (const e of (b.elements as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (typeof e.text === "string") out.push(e.text);
+      else if (e.text && typeof (e.text as { text?: string }).text === "string")
+        out.push((e.text as { text: string }).text);
+    }
+  }
+  return out.join("\n");
+}
+
+/**
+ * The channel message is the decision: a header with the cause, one impact line, the recommended fix as the
+ * primary button and the others beside it, one context line. Everything else goes in the thread, once.
+ */
+export function renderReport(raw: Diagnosis, o: ReportOptions = {}): RenderedReport {
+  const d = present(raw);
+  const rel = `${d.namespace}/${d.release}`;
+  const { icon, line } = verdict(d);
+  const blocks: Block[] = [header(`${icon} ${rel}: ${line}`)];
+
+  const options = o.diagnosisId ? remediationOptions(raw) : [];
+  const buttons = options.map((opt, i) => button(d, opt, i, o.diagnosisId!));
+  const ctx: string[] = [];
+  const facts =
+    d.revision !== undefined
+      ? `revision ${d.revision} · ${statusIcon(d.status)} ${esc(d.status ?? "unknown")} · ${esc(clip(d.chart || "unknown chart", 80))}`
+      : "no readable revision";
+  ctx.push(
+    `${facts}${o.requestedBy && /^[UW][A-Z0-9]+$/.test(o.requestedBy) ? ` · requested by <@${o.requestedBy}>` : ""}`,
+  );
+  const [top, ...rest] = d.findings;
+  const thread = top || d.gaps.length > 0;
+  if (thread)
+    ctx.push(
+      `Why, evidence and history in the thread :thread:${o.diagnosisId ? ` · ref \`${o.diagnosisId}\`` : ""}`,
+    );
+
+  // The lines between header and buttons get what the budget leaves.
+  const lines: string[] = [];
+  if (top?.impact) lines.push(`*Impact:* ${esc(top.impact)}`);
+  if (top && !top.impact && top.remediations.length > 0 && options.length === 0) {
+    const advice = top.remediations.find((r) => r.action === "manual") ?? top.remediations[0]!;
+    lines.push(`*Fix:* ${esc(firstSentence(advice.summary))}`);
+  }
+  if (rest.length > 0) {
+    const crit = rest.filter((f) => f.severity === "critical").length;
+    lines.push(
+      `_Also ${plural(rest.length, "more finding")}${crit > 0 ? ` (${crit} critical)` : ""}: ${esc(rest.map((f) => f.code).join(", "))}_`,
+    );
+  }
+  if (d.gaps.length > 0)
+    lines.push(
+      `:warning: Could not read ${plural(d.gaps.length, "thing")}, so the findings may be incomplete.`,
+    );
+
+  const fixed = [
+    ...blocks,
+    ...(buttons.length > 0
+      ? [{ type: "actions", block_id: "remediations", elements: buttons } as Block]
+      : []),
+    context(...ctx),
+  ];
+  const room = CHANNEL_BUDGET.chars - cpLength(visibleText(fixed)) - 1;
+  if (lines.length > 0 && room > 40) blocks.push(section(clipMrkdwn(lines.join("\n"), room)));
+  if (buttons.length > 0) blocks.push({ type: "actions", block_id: "remediations", elements: buttons });
+  blocks.push(context(...ctx));
+
+  return { main: msg(`${rel}: ${line}`, blocks), thread: thread ? renderDetails(raw) : [] };
+}
+
+function firstSentence(s: string): string {
+  const m = /^(.+?[.:])(\s|$)/.exec(s);
+  return clip(m ? m[1]! : s, 200);
+}
+
+/**
+ * Thread replies: each finding's story, evidence and fixes with their commands, then history and gaps. The first
+ * finding's title is the channel message's header, so its part starts with why.
+ */
+export function renderDetails(raw: Diagnosis): SlackMessage[] {
+  const d = present(raw);
   const rel = `${d.namespace}/${d.release}`;
   const all: Block[] = [];
   const perMessage = SLACK_LIMITS.messageBlocks - 1;
   const enough = perMessage * MAX_THREAD_MESSAGES + 1;
+  const many = d.findings.length > 1;
   d.findings.forEach((f, i) => {
     if (all.length >= enough) return;
-    all.push(
-      section(
-        `*${i + 1}. ${SEVERITY_ICON[f.severity] ?? ""} ${esc(clip(f.title, 300))}*  \`${f.code}\`\n${esc(clip(f.explanation, 2600))}`,
-      ),
-    );
-    if (f.resources.length > 0) {
-      const res = f.resources.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`);
-      all.push(context(`Resources: ${esc(clip(res.join(", "), 2900))}`));
-    }
-    for (const chunk of packLines(
-      ["*Evidence*", ...f.evidence.map((e) => evidenceLine(e, 2500))],
-      SLACK_LIMITS.sectionText,
-    )) {
-      all.push(section(chunk));
-    }
-    const fix = fixLines(d, f, true);
-    for (const chunk of packLines(["*Fix*", ...fix])) all.push(section(chunk));
+    const n = many ? `${i + 1} of ${d.findings.length} · ` : "";
+    const head =
+      i === 0
+        ? `*${n}Why* \`${f.code}\``
+        : `*${n}${SEVERITY_ICON[f.severity] ?? ""} ${SEVERITY_NAME[f.severity] ?? f.severity}: ${esc(clip(f.title, 300))}*  \`${f.code}\`${f.impact ? `\n*Impact:* ${esc(clip(f.impact, 300))}` : ""}`;
+    all.push(section(`${head}\n${esc(clip(f.explanation, 2600))}`));
+    if (f.evidence.length > 0)
+      for (const chunk of packLines(["*Evidence*", ...f.evidence.map((e) => evidenceLine(e, 2500))]))
+        all.push(section(chunk));
+    const fix = fixLines(d, f);
+    if (fix.length > 0) for (const chunk of packLines(["*Fixes*", ...fix])) all.push(section(chunk));
   });
   if (d.revisions.length > 0) {
-    const table = historyTable(d.revisions.slice(-20));
-    all.push(
-      section(
-        `*History* (\`helm history ${esc(d.release)} -n ${esc(d.namespace)}\`)\n\`\`\`\n${esc(clip(table, 2700))}\n\`\`\``,
-      ),
-    );
+    const { rows, earlier } = reportHistory(d);
+    const table = historyTable(rows, [], { descriptionMax: 60 });
+    const more =
+      earlier > 0
+        ? `\n${plural(earlier, "earlier revision")}: \`helm-doctor history ${esc(d.release)} -n ${esc(d.namespace)}\``
+        : "";
+    all.push(section(`*History*\n\`\`\`\n${esc(clip(table, 2600))}\n\`\`\`${more}`));
   }
   if (d.gaps.length > 0) {
-    for (const chunk of packLines(["*Could not read*", ...gapLines(d)])) all.push(section(chunk));
+    for (const chunk of packLines(["*Could not read* (the findings may be incomplete)", ...gapLines(d)]))
+      all.push(section(chunk));
   }
   const pages: Block[][] = [];
   for (let i = 0; i < all.length; i += perMessage) pages.push(all.slice(i, i + perMessage));

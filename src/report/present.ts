@@ -25,16 +25,30 @@ export function isExecutable(r: Remediation): boolean {
   return INVASIVENESS[r.action]! <= 3;
 }
 
-/** The fixes in the order to try them: the recommended one (when proven) first, then the least invasive. */
+/**
+ * The fixes in the order to try them: among the ones helm-doctor can carry out, the recommended one (when proven)
+ * first, then the least invasive; advice keeps the place its analyzer gave it (it may say "do this first").
+ */
 export function orderedRemediations(f: Finding): Remediation[] {
   const rec = (r: Remediation) => ((r as { recommended?: boolean }).recommended ? 0 : 1);
-  return f.remediations
+  const executable = f.remediations
     .map((r, i) => ({ r, i }))
-    .sort(
-      (a, b) =>
-        rec(a.r) - rec(b.r) || (INVASIVENESS[a.r.action] ?? 9) - (INVASIVENESS[b.r.action] ?? 9) || a.i - b.i,
-    )
+    .filter((x) => isExecutable(x.r))
+    .sort((a, b) => rec(a.r) - rec(b.r) || INVASIVENESS[a.r.action]! - INVASIVENESS[b.r.action]! || a.i - b.i)
     .map((x) => x.r);
+  let next = 0;
+  return f.remediations.map((r) => (isExecutable(r) ? executable[next++]! : r));
+}
+
+/** The fixes a summary shows: the executable ones, and advice the analyzer put before them (or alone). */
+export function summaryRemediations(f: Finding): Remediation[] {
+  const ordered = orderedRemediations(f);
+  const first = ordered.findIndex(isExecutable);
+  if (first < 0) {
+    const advice = ordered.find((r) => r.action === "manual") ?? ordered[0];
+    return advice ? [advice] : [];
+  }
+  return ordered.filter((r, i) => isExecutable(r) || (i < first && r.action === "manual"));
 }
 
 function objects(r: Remediation): string {
@@ -79,15 +93,41 @@ export function remediationCommand(
   }
 }
 
-/** The same fact said twice: the same line, or the same detail under another source. */
+// A pod's UID in an event message ("…in pod web-5d8f_shop(0a1b…)") says nothing to a reader.
+const POD_UID = /_[a-z0-9-]+\([0-9a-f]{8}-[0-9a-f-]{27}\)/g;
+
+/**
+ * The same fact said twice: the same detail, a detail another one contains (a record's description quoted again
+ * with its status), or several pods in the same state (one line naming them all).
+ */
 function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
-  const seen = new Set<string>();
-  return evidence.filter((e) => {
-    const k = e.detail.trim();
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  const out: Finding["evidence"] = [];
+  const pods = new Map<string, number>();
+  for (const e of evidence) {
+    const detail = e.detail.replace(POD_UID, "").trim();
+    const pod = /^pod ([a-z0-9.-]+)$/.exec(e.source)?.[1];
+    if (pod) {
+      const key = detail.split(pod).join("{pod}");
+      const at = pods.get(key);
+      if (at !== undefined) {
+        const prev = out[at]!;
+        out[at] = { ...prev, source: prev.source.replace(/^pods? /, "pods ").concat(`, ${pod}`) };
+        continue;
+      }
+      pods.set(key, out.length);
+    }
+    if (out.some((o) => o.detail === detail)) continue;
+    const inside = out.findIndex((o) => detail.length >= 25 && o.detail.includes(detail));
+    if (inside >= 0) continue;
+    const holds =
+      detail.length > 40 ? out.findIndex((o) => o.detail.length >= 40 && detail.includes(o.detail)) : -1;
+    if (holds >= 0) {
+      out[holds] = { source: e.source, detail };
+      continue;
+    }
+    out.push({ source: e.source, detail });
+  }
+  return out;
 }
 
 /** A diagnosis as every report shows it: one time format, each evidence line once, fixes in order. */

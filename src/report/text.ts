@@ -3,7 +3,13 @@
 // per line.
 import type { Diagnosis, Finding, RevisionSummary } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
-import { isExecutable, present, remediationCommand, remediationLabel } from "./present.js";
+import {
+  isExecutable,
+  present,
+  remediationCommand,
+  remediationLabel,
+  summaryRemediations,
+} from "./present.js";
 import { type Style, wrapText } from "./style.js";
 
 export { remediationCommand, remediationLabel as actionLabel } from "./present.js";
@@ -106,33 +112,36 @@ function summary(d: Diagnosis, st: Style): string[] {
     `  ${severityTag(top, st)} ${st.bold(wrapText(top.title, WIDTH - 11, " ".repeat(11)).trimStart())}`,
   );
   if (top.impact) out.push(labelled("Impact", top.impact));
-  const fixes = top.remediations.filter(isExecutable);
-  const labels = fixes.map((r, i) => `${fixes.length > 1 ? `${i + 1}. ` : ""}${remediationLabel(r)}`);
-  const width = Math.max(0, ...labels.map((l) => l.length));
+  const fixes = summaryRemediations(top);
+  const labels = fixes.map(
+    (r, i) =>
+      `${fixes.length > 1 ? `${i + 1}. ` : ""}${isExecutable(r) ? remediationLabel(r) : firstSentence(r.summary)}`,
+  );
+  const width = Math.max(0, ...labels.filter((_, i) => isExecutable(fixes[i]!)).map((l) => l.length));
   fixes.forEach((r, i) => {
     const cmd = remediationCommand(d, r);
-    out.push(
-      `  ${(i === 0 ? "Fix" : "").padEnd(9)}${labels[i]!.padEnd(width)}${cmd ? `  ${st.cyan(`$ ${cmd}`)}` : ""}`,
-    );
+    const head = `  ${(i === 0 ? "Fix" : "").padEnd(9)}`;
+    const indent = " ".repeat(11 + (fixes.length > 1 ? 3 : 0));
+    if (!cmd) out.push(head + wrapText(labels[i]!, WIDTH - indent.length, indent).trimStart());
+    else out.push(`${head}${labels[i]!.padEnd(width)}  ${st.cyan(`$ ${cmd}`)}`);
   });
-  if (fixes.length === 0) {
-    const advice = top.remediations.find((r) => r.action === "manual") ?? top.remediations[0];
-    if (advice) out.push(labelled("Fix", firstSentence(advice.summary)));
-  }
   for (const f of rest) out.push(labelled("Also", `${f.severity} — ${f.title}`));
   return out;
 }
 
-function firstSentence(s: string): string {
-  const m = /^(.+?[.:])(\s|$)/.exec(s);
+/** The first sentence of advice; a long one is cut at a clause, never mid-word. */
+export function firstSentence(s: string): string {
+  const m = /^(.+?[.;])(\s|$)/.exec(s);
   const t = m ? m[1]! : s;
-  return t.length > 200 ? `${t.slice(0, 199)}…` : t;
+  if (t.length <= 320) return t;
+  const cut = Math.max(t.lastIndexOf(", ", 300), t.lastIndexOf(" (", 300), t.lastIndexOf(" — ", 300));
+  return `${t.slice(0, cut > 120 ? cut : t.lastIndexOf(" ", 300))} …`;
 }
 
 /** Why, for one finding: the story, the evidence, every fix in detail (the summary said the title already). */
 function details(d: Diagnosis, f: Finding, i: number, st: Style): string[] {
   const out: string[] = [];
-  out.push(st.bold(`Why (${i + 1}${d.findings.length > 1 ? ` of ${d.findings.length}` : ""}, ${f.code}):`));
+  out.push(st.bold(`Why (${d.findings.length > 1 ? `${i + 1} of ${d.findings.length}, ` : ""}${f.code}):`));
   out.push(wrapText(f.explanation, WIDTH, "  "));
   if (f.evidence.length > 0) {
     out.push(st.bold("  Evidence:"));

@@ -258,7 +258,15 @@ describe("diagnose worker", () => {
     });
     const { channel, ts } = await r.request("C0WRK00005");
     const text = await finalText(channel, ts, /Could not read/);
-    expect(text).toContain("events: forbidden (add list events on namespace default)");
+    // The channel message says the findings may be incomplete; the thread says what could not be read and why.
+    expect(text).toContain("Could not read 1 thing, so the findings may be incomplete");
+    const thread = await eventually(() => {
+      const t = JSON.stringify(
+        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts).map((c) => c.args.blocks),
+      );
+      return t.includes("Could not read") ? t : undefined;
+    });
+    expect(thread).toContain("events: forbidden (add list events on namespace default)");
   });
 });
 

@@ -117,7 +117,7 @@ describe("helm-doctor serve (built CLI, environment only)", () => {
       text: String((e.text as { text: string }).text),
     }));
     const labels = buttons.map((b) => b.text);
-    expect(labels.some((l) => /re-run upgrade/i.test(l))).toBe(true);
+    expect(labels.some((l) => /re-run the upgrade/i.test(l))).toBe(true);
     expect(labels).toContain("Roll back to revision 1");
     for (const b of buttons) expect(b.value).not.toMatch(/helm|rollback|kubectl/i); // an opaque id, never a command
   }, 30_000);

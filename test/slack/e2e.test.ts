@@ -98,7 +98,7 @@ describe("HTTP front end", () => {
       expect(body).toContain("basic-app-config");
       expect(body).toContain("pre-install,pre-upgrade");
       const labels = buttons(final.args.blocks).map((b) => (b.text as Obj).text as string);
-      expect(labels.some((l) => /re-run upgrade/i.test(l))).toBe(true);
+      expect(labels.some((l) => /re-run the upgrade/i.test(l))).toBe(true);
       expect(labels).toContain("Roll back to revision 1");
       for (const b of buttons(final.args.blocks)) {
         // Opaque id, never a command; a confirm dialog that says what will happen.
@@ -649,11 +649,11 @@ describe("buttons", () => {
       // Both presses reach the front end while the first plan is still being made (the source is slow).
       slowLoads = 600;
       await Promise.all([
-        press("U0ANA00001", "ana", /^Re-run upgrade/),
-        press("U0ANA00001", "ana", /^Re-run upgrade/),
+        press("U0ANA00001", "ana", /^Re-run the upgrade/),
+        press("U0ANA00001", "ana", /^Re-run the upgrade/),
       ]);
       const e = await ephemeralTo("U0ANA00001", seq);
-      expect(String(e.args.text)).toMatch(/A plan for \*Re-run upgrade.*is already queued or running/);
+      expect(String(e.args.text)).toMatch(/A plan for \*Re-run the upgrade.*is already queued or running/);
       await fake.waitFor(
         (c) =>
           c.seq > seq &&
@@ -793,7 +793,11 @@ describe("redaction", () => {
       );
       const report = JSON.stringify(fake.message("C0SEC00001", ts)?.blocks);
       expect(report).toContain("basic-app-config");
-      expect(report).toContain("[redacted]");
+      // The evidence that quoted a secret is in the thread, redacted.
+      const thread = JSON.stringify(
+        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts).map((c) => c.args.blocks),
+      );
+      expect(thread).toContain("[redacted]");
 
       const everything = JSON.stringify([fake.calls.map((c) => c.args), fake.responses.map((r) => r.body)]);
       for (const secret of SECRETS) expect(everything, secret).not.toContain(secret);

@@ -214,7 +214,7 @@ describe("press → plan → confirm → result, against the cluster", () => {
   });
 
   it("Cancel closes a plan: nothing runs, and Confirm afterwards is refused", async () => {
-    const rerun = report.buttons.find((b) => b.text.startsWith("Re-run upgrade"))!;
+    const rerun = report.buttons.find((b) => b.text.startsWith("Re-run the upgrade"))!;
     const p = await planFor(ANA, report, rerun);
     const cancel = p.buttons.find((x) => x.action_id === "plan-cancel")!;
     let seq = last();
@@ -311,7 +311,7 @@ describe("press → plan → confirm → result, against the cluster", () => {
   });
 
   it("a plan from the old report is refused: the release moved on", async () => {
-    const rerun = report.buttons.find((b) => b.text.startsWith("Re-run upgrade"))!;
+    const rerun = report.buttons.find((b) => b.text.startsWith("Re-run the upgrade"))!;
     const seq = last();
     await press(ANA, report.ts, rerun);
     const refusal = await callAfter(
@@ -329,9 +329,16 @@ describe("press → plan → confirm → result, against the cluster", () => {
 
   it("a fresh diagnosis after the remediation reads the changed release, not the report before it", async () => {
     const fresh = await freshReport();
-    expect(fresh.text).toContain("*Revision*\\n3 · :large_green_circle: deployed");
-    // The stuck pod's events predate the ConfigMap the rollback recreated: a warning that says so, not an alarm.
-    expect(fresh.text).toContain("ConfigMap basic-app-config exists now");
+    expect(fresh.text).toContain("revision 3 · :large_green_circle: deployed");
+    // The stuck pod's events predate the ConfigMap the rollback recreated: a warning that says so (in the
+    // thread), not an alarm.
+    const thread = await eventually(() => {
+      const t = JSON.stringify(
+        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === fresh.ts).map((c) => c.args.blocks),
+      );
+      return t === "[]" ? undefined : t;
+    });
+    expect(thread).toContain("ConfigMap basic-app-config exists now");
     expect(fresh.text).not.toContain(":red_circle:");
     expect(fresh.text).not.toContain(
       "became a pre-install,pre-upgrade hook in revision 2 and the upgrade deleted it",

@@ -330,15 +330,20 @@ describe("Block Kit rendering", () => {
     const json = JSON.stringify(r.main.blocks);
     expect(json).toContain("default/yahoo: ConfigMap basic-app-config became a pre-install,pre-upgrade hook");
     expect(json).toContain("basic-app-0.1.0");
-    expect(json).toContain("2026-11-20 11:00 UTC (10m ago)");
-    expect(json).toContain("*Chart fix:*");
-    expect(json).toContain('MountVolume.SetUp failed for volume \\"foo\\"');
+    expect(json).toContain("*Impact:* 1 of 2 pods of Deployment yahoo-basic-app cannot start since 2026-11-20 11:00:00 UTC");
+    // The story, evidence and chart fix are in the thread, not the channel message.
+    const thread = JSON.stringify(r.thread.map((t) => t.blocks));
+    expect(json).not.toContain("*Chart fix:*");
+    expect(thread).toContain("*Chart fix:*");
+    expect(thread).toContain('MountVolume.SetUp failed for volume \\"foo\\"');
     const opts = remediationOptions(d);
-    expect(opts.map((o) => o.action)).toEqual(["rerun-upgrade", "rollback", "restore-hook-resources"]);
-    expect(confirmText(d, opts[1]!)).toMatch(
+    // Least invasive first: one object, then a re-run, then a rollback.
+    expect(opts.map((o) => o.action)).toEqual(["restore-hook-resources", "rerun-upgrade", "rollback"]);
+    expect(opts[0]!.label).toBe("Restore ConfigMap basic-app-config");
+    expect(confirmText(d, opts[2]!)).toMatch(
       /^Rolls default\/yahoo back to revision 1 and writes revision 3/,
     );
-    expect(confirmText(d, opts[2]!)).toContain("No new revision is written");
+    expect(confirmText(d, opts[0]!)).toContain("No new revision is written");
     expect(parseButtonValue("Abc123_-xyz.1")).toEqual({ diagnosisId: "Abc123_-xyz", index: 1 });
     expect(parseButtonValue("helm rollback yahoo 1")).toBeUndefined();
     for (const t of r.thread) valid(t);

@@ -15,6 +15,7 @@ import {
   hookNamespace,
   hookPods,
   hookRef,
+  lastRun,
   liveHook,
   liveHookEvidence,
   podKeys,
@@ -202,7 +203,7 @@ function reactive(ix: SnapshotIndex, rel: Release): Finding | undefined {
     if (from)
       evidence.push({
         source: `revision ${from.rel.version} hooks`,
-        detail: `the live ${hook.kind} was created by revision ${from.rel.version}'s run of the hook (last run ${from.hook.last_run?.phase || "?"}, started ${from.hook.last_run?.started_at})`,
+        detail: `the live ${hook.kind} was created by revision ${from.rel.version}'s run of the hook (${lastRun(from.hook, "started")})`,
       });
   } else {
     evidence.push({
@@ -270,7 +271,7 @@ function predictive(ix: SnapshotIndex, rel: Release, skip: Set<string>): Finding
     if (from)
       evidence.push({
         source: `revision ${from.rel.version} hooks`,
-        detail: `the live ${hook.kind} was created by revision ${from.rel.version}'s run of the hook (last run ${from.hook.last_run?.phase || "?"})`,
+        detail: `the live ${hook.kind} was created by revision ${from.rel.version}'s run of the hook (${lastRun(from.hook)})`,
       });
     const why =
       from?.hook.last_run?.phase === "Failed"

@@ -9,12 +9,14 @@
 //    A warning.
 // Objects that were regular resources in the previous revision and vanished in the transition are
 // resource-moved-into-hook's, not this analyzer's.
-import { describeLastRun, effectiveDeletePolicies } from "../../helm/hooks.js";
+
+import { effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
+import { hookFacts, lastRun } from "../hook-helpers.js";
 import { isPodReady } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
 import { podsSaying } from "../signals.js";
@@ -176,13 +178,13 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
     const evidence: Evidence[] = [
       {
         source: `revision ${cur.version} hooks`,
-        detail: `${h.kind} ${h.name} is a hook (${h.path}): events ${h.events.join(",")}, weight ${h.weight ?? 0}, delete policy ${policies.join(",")}${explicit ? "" : " (default)"}, last run ${describeLastRun(h)}${h.last_run?.completed_at ? ` at ${h.last_run.completed_at}` : ""}`,
+        detail: `${h.kind} ${h.name} is a hook (${h.path}): ${hookFacts(h, "completed")}`,
       },
     ];
     if (ran && ran.rel !== cur)
       evidence.push({
         source: `revision ${ran.rel.version} hooks`,
-        detail: `${h.kind} ${h.name} last ran in revision ${ran.rel.version}: ${describeLastRun(ran.hook)}${ran.hook.last_run?.completed_at ? ` at ${ran.hook.last_run.completed_at}` : ""}`,
+        detail: `${h.kind} ${h.name} last ran in revision ${ran.rel.version}: ${lastRun(ran.hook, "completed").replace(/^last run /, "")}`,
       });
     for (const w of users) {
       const doc =

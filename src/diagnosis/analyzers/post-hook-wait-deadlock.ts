@@ -90,7 +90,7 @@ function finding(
   if (masked) evidence.push(revisionEvidence(masked));
   evidence.push({
     source: `revision ${rel.version} hooks`,
-    detail: `post-${op} hooks never ran: ${post.map((h) => `${h.kind} ${h.name} (${describeLastRun(h)})`).join("; ")}`,
+    detail: `post-${op} hooks never ran: ${post.map((h) => `${h.kind} ${h.name}${h.last_run?.phase ? ` (${describeLastRun(h)})` : ""}`).join("; ")}`,
   });
   evidence.push(hookEvidence(rel, hook));
   for (const w of users)
@@ -114,7 +114,7 @@ function finding(
         if (w.kind !== "Pod")
           evidence.push({
             source: "live cluster",
-            detail: `${w.kind} ${w.name}: ${st.readyReplicas ?? 0} of ${w.live.spec?.replicas ?? st.replicas ?? "?"} pods ready`,
+            detail: `${w.kind} ${w.name}: ${st.readyReplicas ?? 0} of ${w.live.spec?.replicas ?? st.replicas ?? 1} ready`,
           });
         evidence.push(...eventEvidence(ix, w.live, { max: 1 }));
       }

@@ -137,6 +137,11 @@ function where(rel: Release, op: Operation): { stage: string; running?: Hook } {
   };
 }
 
+/** "just now" for what happened in the last seconds, else "3m ago". */
+function agoText(ms: number): string {
+  return ms < 5000 ? "just now" : `${formatDuration(ms)} ago`;
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
@@ -193,7 +198,7 @@ const analyzer: Analyzer = {
       evidence.push({
         source: "helm-doctor",
         detail: known
-          ? `last sign of progress: ${act.what} at ${new Date(act.at).toISOString()}, ${formatDuration(idle)} ago; ` +
+          ? `last sign of progress: ${act.what} at ${new Date(act.at).toISOString()}, ${agoText(idle)}; ` +
             `the threshold is ${PENDING_STUCK_AFTER_MS / 60_000}m (Helm's default --timeout is 5m per hook and for --wait)`
           : "cannot tell when the operation started",
       });
@@ -223,7 +228,7 @@ const analyzer: Analyzer = {
     if (target) {
       evidence.push({
         source: `revision ${target.version} record`,
-        detail: `last good revision: status ${target.info.status}, description "${target.info.description ?? ""}", updated ${target.info.last_deployed ?? "?"}`,
+        detail: `last good revision: status ${target.info.status}, description "${target.info.description ?? ""}", ${target.info.last_deployed ? `updated ${target.info.last_deployed}` : "no update time recorded"}`,
       });
     }
     if (maybeAlive) {
@@ -244,9 +249,9 @@ const analyzer: Analyzer = {
           code: "release-pending-stuck",
           severity: "info",
           role: "root",
-          title: `Revision ${n} has been ${status} for ${formatDuration(idle)}: an ${opWord} is probably still running`,
+          title: `Revision ${n} has been ${status} for ${formatDuration(Number.isFinite(started) && started > idle ? started : idle)}: an ${opWord} is probably still running`,
           explanation:
-            `Revision ${n} is ${status}, and the last sign of progress was ${formatDuration(idle)} ago — less than ${PENDING_STUCK_AFTER_MS / 60_000} minutes, ` +
+            `Revision ${n} is ${status}, and the last sign of progress was ${agoText(idle)} — less than ${PENDING_STUCK_AFTER_MS / 60_000} minutes, ` +
             `which a Helm ${op} with default timeouts can legitimately take. Until it finishes, other upgrades of ${name} fail with ` +
             `"another operation (install/upgrade/rollback) is in progress". Diagnose again in a few minutes; if it is still pending then, Helm was interrupted.`,
           resources: [rec],

@@ -5,7 +5,7 @@
 // brings it back. Every transition of the stored history is examined, and what ran decides, not what the hook
 // declares: a post-upgrade hook of an upgrade that failed at --wait never ran, a pre-install hook never runs on
 // an upgrade, an upgrade with --no-hooks runs none.
-import { describeLastRun, effectiveDeletePolicies, hasPolicy } from "../../helm/hooks.js";
+import { effectiveDeletePolicies, hasPolicy } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
@@ -22,7 +22,7 @@ import {
   ranIn,
   readGap,
 } from "../history.js";
-import { hookNamespace } from "../hook-helpers.js";
+import { hookFacts, hookNamespace } from "../hook-helpers.js";
 import { classifyPod } from "../pods.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
@@ -119,8 +119,8 @@ function finding(ix: SnapshotIndex, d: Deletion): Finding {
         explains.push(kindKey("Pod", p.metadata?.namespace ?? doc.namespace, p.metadata?.name ?? ""));
     }
 
-  const policies = effectiveDeletePolicies(hook);
-  const explicit = (hook.delete_policies ?? []).length > 0;
+  const _policies = effectiveDeletePolicies(hook);
+  const _explicit = (hook.delete_policies ?? []).length > 0;
   const waitFailed = !!d.postDeclared && cur.info.status === "failed" && isTimeoutText(cur.info.description);
   const evidence: Evidence[] = [
     {
@@ -129,7 +129,7 @@ function finding(ix: SnapshotIndex, d: Deletion): Finding {
     },
     {
       source: `revision ${cur.version} hooks`,
-      detail: `${doc.kind} ${doc.name} is a hook (${hook.path}): events ${hook.events.join(",")}, weight ${hook.weight ?? 0}, delete policy ${policies.join(",")}${explicit ? "" : " (default)"}, last run ${describeLastRun(hook)}${hook.last_run?.started_at ? ` at ${hook.last_run.started_at}` : ""}`,
+      detail: `${doc.kind} ${doc.name} is a hook (${hook.path}): ${hookFacts(hook, "started")}`,
     },
     {
       source: `revision ${cur.version} manifest`,

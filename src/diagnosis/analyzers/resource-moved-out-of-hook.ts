@@ -8,12 +8,14 @@
 // Severity: critical when the failure is recorded and the live object still lacks ownership; a warning when it
 // is recorded but the object has since been fixed or removed (a retry will pass), or when the failure is only
 // predicted (the revision is pending, or failed before Helm reached the object).
-import { describeLastRun, effectiveDeletePolicies } from "../../helm/hooks.js";
+
+import { effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { baseOf, failureKeys, hookBefore, outputFailure, outputKey, recentAttempts } from "../history.js";
+import { hookFacts } from "../hook-helpers.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { ago } from "../workloads.js";
 
@@ -116,7 +118,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
     const evidence: Evidence[] = [
       {
         source: `revision ${hookRev.version} hooks`,
-        detail: `${doc.kind} ${doc.name} is a hook (${hook.path}): events ${hook.events.join(",")}, weight ${hook.weight ?? 0}, delete policy ${effectiveDeletePolicies(hook).join(",")}, last run ${describeLastRun(hook)}`,
+        detail: `${doc.kind} ${doc.name} is a hook (${hook.path}): ${hookFacts(hook)}`,
       },
       {
         source: `revision ${r.version} manifest`,
@@ -267,7 +269,7 @@ function analyzeOutput(ix: SnapshotIndex, seen: Set<string>): Finding[] {
       { source: "helm output", detail: e.text },
       {
         source: `revision ${hookRev.version} hooks`,
-        detail: `${what} is a hook (${hook.path}): events ${hook.events.join(",")}, weight ${hook.weight ?? 0}, delete policy ${effectiveDeletePolicies(hook).join(",")}, last run ${describeLastRun(hook)}`,
+        detail: `${what} is a hook (${hook.path}): ${hookFacts(hook)}`,
       },
       {
         source: "live cluster",

@@ -5,6 +5,7 @@
 // (`Apply failed with 1 conflict: conflict with "kube-controller-manager" …: .spec.replicas`). The live object says
 // who owns it: another release (its meta.helm.sh annotations), nobody (kubectl, a deleted release), or another
 // field manager. A hook copy of this release is resource-moved-out-of-hook's finding.
+
 import { effectiveDeletePolicies } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
@@ -21,6 +22,7 @@ import {
   revisionEvidence,
   revisionKey,
 } from "../history.js";
+import { hookSettings } from "../hook-helpers.js";
 import { classifyPod } from "../pods.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
@@ -247,7 +249,7 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         },
         {
           source: `release ${n.name} revision ${n.version} hooks`,
-          detail: `${h.kind} ${h.name} is a hook of release ${n.name} (${h.path}): events ${h.events.join(",")}, delete policy ${policies.join(",")}, last run ${h.last_run?.phase || "never"}${ranAt ? ` at ${ranAt}` : ""}`,
+          detail: `${h.kind} ${h.name} is a hook of release ${n.name} (${h.path}): ${hookSettings(h)}, ${h.last_run?.phase ? `last run ${h.last_run.phase}${ranAt ? ` at ${ranAt}` : ""}` : "never ran"}`,
         },
         {
           source: "live cluster",
