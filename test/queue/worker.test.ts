@@ -262,7 +262,10 @@ describe("diagnose worker", () => {
     expect(text).toContain("Could not read 1 thing, so the findings may be incomplete");
     const thread = await eventually(() => {
       const t = JSON.stringify(
-        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts).map((c) => c.args.blocks),
+        fake
+          .okCallsTo("chat.postMessage")
+          .filter((c) => c.args.thread_ts === ts)
+          .map((c) => c.args.blocks),
       );
       return t.includes("Could not read") ? t : undefined;
     });

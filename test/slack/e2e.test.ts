@@ -795,7 +795,10 @@ describe("redaction", () => {
       expect(report).toContain("basic-app-config");
       // The evidence that quoted a secret is in the thread, redacted.
       const thread = JSON.stringify(
-        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts).map((c) => c.args.blocks),
+        fake
+          .okCallsTo("chat.postMessage")
+          .filter((c) => c.args.thread_ts === ts)
+          .map((c) => c.args.blocks),
       );
       expect(thread).toContain("[redacted]");
 

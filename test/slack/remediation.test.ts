@@ -334,7 +334,10 @@ describe("press → plan → confirm → result, against the cluster", () => {
     // thread), not an alarm.
     const thread = await eventually(() => {
       const t = JSON.stringify(
-        fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === fresh.ts).map((c) => c.args.blocks),
+        fake
+          .okCallsTo("chat.postMessage")
+          .filter((c) => c.args.thread_ts === fresh.ts)
+          .map((c) => c.args.blocks),
       );
       return t === "[]" ? undefined : t;
     });

@@ -330,7 +330,9 @@ describe("Block Kit rendering", () => {
     const json = JSON.stringify(r.main.blocks);
     expect(json).toContain("default/yahoo: ConfigMap basic-app-config became a pre-install,pre-upgrade hook");
     expect(json).toContain("basic-app-0.1.0");
-    expect(json).toContain("*Impact:* 1 of 2 pods of Deployment yahoo-basic-app cannot start since 2026-11-20 11:00:00 UTC");
+    expect(json).toContain(
+      "*Impact:* 1 of 2 pods of Deployment yahoo-basic-app cannot start since 2026-11-20 11:00:00 UTC",
+    );
     // The story, evidence and chart fix are in the thread, not the channel message.
     const thread = JSON.stringify(r.thread.map((t) => t.blocks));
     expect(json).not.toContain("*Chart fix:*");

@@ -26,9 +26,7 @@ describe("post-hook-wait-deadlock", () => {
     ]);
     const ev = evidenceText(f);
     expect(ev).toMatch(/context deadline exceeded/);
-    expect(ev).toMatch(
-      /post-install hooks never ran: Secret keycloak-db-credentials; Job keycloak-db-setup/,
-    );
+    expect(ev).toMatch(/post-install hooks never ran: Secret keycloak-db-credentials; Job keycloak-db-setup/);
     expect(ev).toMatch(/Secret auth\/keycloak-db-credentials does not exist/);
     expect(ev).toMatch(/CreateContainerConfigError/);
     // The stuck pod is evidence, not a finding of its own.
