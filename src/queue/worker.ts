@@ -229,7 +229,12 @@ export class DiagnoseProcessor {
     if (!parsed.success) {
       throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message ?? "?"}`);
     }
-    const data = parsed.data as { release?: string; namespace: string; command?: string };
+    const data = parsed.data as {
+      release?: string;
+      namespace: string;
+      command?: string;
+      helmOutput?: string;
+    };
     const target = targetOf(data);
     const msgs = this.messages(job);
     const attempt = job.attemptsMade + 1;
@@ -256,8 +261,10 @@ export class DiagnoseProcessor {
         });
         return { releases: listing.length };
       }
-      const snapshot = await source.load(target.release, target.namespace, this.now());
-      if (snapshot.records.length === 0) {
+      const hints = data.helmOutput ? { helmOutput: data.helmOutput } : {};
+      const snapshot = await source.load(target.release, target.namespace, this.now(), hints);
+      // A failed first install may have stored nothing: with its output there is still a diagnosis.
+      if (snapshot.records.length === 0 && !data.helmOutput) {
         let listing: ReleaseListing[] = [];
         try {
           listing = await source.releases(target.namespace);
