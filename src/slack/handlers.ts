@@ -24,6 +24,7 @@ import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
 import { registerRemediationHandlers } from "./remediation.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
+import { registerShortcutHandlers } from "./shortcut.js";
 
 export interface HandlerContext {
   config: Pick<Config, "defaultNamespace" | "diagnosisTtlSeconds">;
@@ -277,4 +278,5 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
   });
 
   registerRemediationHandlers(app, ctx);
+  registerShortcutHandlers(app, ctx);
 }
