@@ -155,7 +155,6 @@ describe("message shortcut → report in the message's thread", () => {
     const msg = ciMessage(CI_POST);
     const res = await shortcut(msg);
     expect(res.status).toBe(200);
-    expect(res.elapsedMs).toBeLessThan(3000);
 
     const { reply, report, details } = await threadReport(msg.ts);
     expect(JSON.stringify(reply.args.blocks)).toContain("Diagnosing shop/web");
