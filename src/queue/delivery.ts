@@ -264,16 +264,23 @@ export async function deliverResult(
         () => client.chat.update({ channel: sub.channel, ts: sub.ts, text: main.text, blocks: main.blocks }),
         retry,
       ).then((r) => (r.ok ? undefined : r.failure));
-  let threadTs = sub.ts;
+  // A message that is itself a thread reply (a message shortcut's report) keeps its details in that thread.
+  let threadTs = sub.thread ?? sub.ts;
   if (failure?.code === "message_not_found") {
     // The message was deleted (or never stored): the result gets a message of its own.
     log.info(`message ${sub.channel}/${sub.ts} is gone; posting the result of job ${jobId} as a new message`);
     const posted = await attempt(
-      () => client.chat.postMessage({ channel: sub.channel, text: main.text, blocks: main.blocks }),
+      () =>
+        client.chat.postMessage({
+          channel: sub.channel,
+          ...(sub.thread ? { thread_ts: sub.thread } : {}),
+          text: main.text,
+          blocks: main.blocks,
+        }),
       retry,
     );
     if (posted.ok && posted.value.ts) {
-      threadTs = posted.value.ts;
+      threadTs = sub.thread ?? posted.value.ts;
       failure = undefined;
     } else if (!posted.ok) failure = posted.failure;
   }

@@ -1,6 +1,6 @@
 // Producers of the `diagnose` and `remediate` queues (plans and confirmed executions). Every call fails within
 // `timeoutMs` when Redis is unreachable (QueueUnavailableError), so the Slack front end can tell the user at once.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Log, withTimeout } from "./redis.js";
@@ -54,9 +54,14 @@ export interface RemediateEnqueued {
   samePlan?: boolean;
 }
 
-/** The deduplication id of a release's diagnoses: requests within the window join one job. */
-export function diagnoseDedupId(namespace: string, release: string): string {
-  return `diagnose:${namespace}/${release}`;
+/**
+ * The deduplication id of a release's diagnoses: requests within the window join one job. A diagnosis with a failed
+ * helm command's output is another question (its evidence differs), so it joins only the same output's job.
+ */
+export function diagnoseDedupId(namespace: string, release: string, helmOutput?: string): string {
+  const base = `diagnose:${namespace}/${release}`;
+  if (helmOutput === undefined) return base;
+  return `${base}:output:${createHash("sha256").update(helmOutput).digest("hex").slice(0, 32)}`;
 }
 
 function jobId(kind: string): string {
@@ -109,7 +114,7 @@ export class Producer {
       this.diagnose.add(
         JOBS.diagnose,
         payload,
-        this.diagnoseOptions(id, diagnoseDedupId(payload.namespace, payload.release)),
+        this.diagnoseOptions(id, diagnoseDedupId(payload.namespace, payload.release, payload.helmOutput)),
       ),
     );
     return { jobId: job.id ?? id, joined: job.id !== undefined && job.id !== id };

@@ -29,6 +29,15 @@ const opaqueId = z.string().regex(OPAQUE_ID_RE);
 const slackUser = z.object({ id: userId, name: z.string().max(128).optional() });
 const resourceRef = z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() });
 
+/** The most of a failed helm command's output a job carries (its error lines; UTF-8 bytes). */
+export const HELM_OUTPUT_MAX_BYTES = 4096;
+const helmOutput = z
+  .string()
+  .min(1)
+  .refine((v) => Buffer.byteLength(v, "utf8") <= HELM_OUTPUT_MAX_BYTES, {
+    message: `is longer than ${HELM_OUTPUT_MAX_BYTES} bytes`,
+  });
+
 export const diagnoseJobSchema = z.object({
   release: releaseName,
   namespace,
@@ -37,6 +46,8 @@ export const diagnoseJobSchema = z.object({
   requestedAt: iso,
   /** The slash command as the user typed it ("/helm-doctor"), for hints in messages. */
   command: z.string().max(64).optional(),
+  /** The failed helm command's output (from a message shortcut): evidence for failures that stored no revision. */
+  helmOutput: helmOutput.optional(),
 });
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
 
@@ -184,6 +195,8 @@ export const subscriberSchema = z.object({
   channel: z.string(),
   ts: z.string(),
   user: z.string(),
+  /** The thread the message is a reply in (a message shortcut's report): its details go there too. */
+  thread: z.string().optional(),
 });
 export type Subscriber = z.infer<typeof subscriberSchema>;
 
@@ -197,3 +210,15 @@ export const jobResultSchema = z.object({
   retrieve: z.string().max(200).optional(),
 });
 export type JobResult = z.infer<typeof jobResultSchema>;
+
+/** A message shortcut whose release or namespace the form asks for, kept until the form is submitted (TTL). */
+export const pendingShortcutSchema = z.object({
+  id: opaqueId,
+  user: userId,
+  channel: channelId,
+  /** The thread the report goes to (the message's, or the message itself). */
+  thread: messageTs,
+  helmOutput,
+  createdAt: iso,
+});
+export type PendingShortcut = z.infer<typeof pendingShortcutSchema>;

@@ -4,6 +4,7 @@
 //   <prefix>:hd:seen:<signature>               a Slack request signature seen in the last 5 minutes (replays)
 //   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
 //   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
+//   <prefix>:hd:shortcut:<id>                  a message shortcut whose form asks for its release (TTL)
 //   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
 //   <prefix>:hd:<queue>:<jobId>:result         the job's final message (late joiners get it too)
 //   <prefix>:hd:<queue>:<jobId>:sent:<ch>:<ts> "this message got the final result" (exactly-once delivery)
@@ -15,7 +16,9 @@ import type { Redis } from "ioredis";
 import {
   type JobResult,
   jobResultSchema,
+  type PendingShortcut,
   type PlanClaim,
+  pendingShortcutSchema,
   planClaimSchema,
   type StoredDiagnosis,
   type StoredPlan,
@@ -29,6 +32,8 @@ import {
 const JOB_KEYS_TTL_SECONDS = 6 * 3600;
 /** A plan's Confirm button works this long (the executor re-checks the revision anyway). */
 export const PLAN_TTL_SECONDS = 15 * 60;
+/** A message shortcut's form may be submitted this long after it opened. */
+export const PENDING_SHORTCUT_TTL_SECONDS = 30 * 60;
 /** A claim outlives its plan, so a late click on a used plan still hears who used it. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
 
@@ -138,6 +143,24 @@ export class Store {
   /** Undo a claim that could not be acted on (the job could not be queued): the plan is open again. */
   async releasePlanClaim(id: string): Promise<void> {
     await this.redis.del(`${this.base}:plan:${id}:claim`);
+  }
+
+  /** Keep a message shortcut's output until its form (release, namespace) is submitted. */
+  async savePendingShortcut(p: PendingShortcut): Promise<void> {
+    await this.redis.set(
+      `${this.base}:shortcut:${p.id}`,
+      JSON.stringify(p),
+      "EX",
+      PENDING_SHORTCUT_TTL_SECONDS,
+    );
+  }
+
+  /** The shortcut a form belongs to, or undefined when it expired (or never existed). */
+  async getPendingShortcut(id: string): Promise<PendingShortcut | undefined> {
+    const raw = await this.redis.get(`${this.base}:shortcut:${id}`);
+    if (raw === null) return undefined;
+    const parsed = pendingShortcutSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** Add a message that follows the job; returns how many follow it now. */

@@ -234,6 +234,7 @@ export class DiagnoseProcessor {
       namespace: string;
       command?: string;
       requestedBy: string;
+      helmOutput?: string;
     };
     const target = targetOf(data);
     const msgs = this.messages(job);
@@ -261,8 +262,10 @@ export class DiagnoseProcessor {
         });
         return { releases: listing.length };
       }
-      const snapshot = await source.load(target.release, target.namespace, this.now());
-      if (snapshot.records.length === 0) {
+      const hints = data.helmOutput ? { helmOutput: data.helmOutput } : {};
+      const snapshot = await source.load(target.release, target.namespace, this.now(), hints);
+      // A failed first install may have stored nothing: with its output there is still a diagnosis.
+      if (snapshot.records.length === 0 && !data.helmOutput) {
         let listing: ReleaseListing[] = [];
         try {
           listing = await source.releases(target.namespace);

@@ -24,6 +24,7 @@ import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
 import { registerRemediationHandlers } from "./remediation.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
+import { registerShortcutHandlers } from "./shortcut.js";
 
 export interface HandlerContext {
   config: Pick<Config, "defaultNamespace" | "diagnosisTtlSeconds">;
@@ -40,13 +41,23 @@ export interface HandlerContext {
   watch?: LostJobWatch;
 }
 
-/** Post the job's channel message, follow the job, and give it the result at once if the job already ended. */
-async function postAndFollow(
+/** Where a job's message goes: a channel, or a thread in it (a message shortcut), and who asked. */
+export interface JobPlace {
+  channel: string;
+  user: string;
+  /** The thread to post in (the message's ts), or a new channel message when undefined. */
+  thread?: string;
+  /** The slash command for hints ("/helm-doctor"). */
+  command: string;
+}
+
+/** Post the job's message, follow the job, and give it the result at once if the job already ended. */
+export async function postAndFollow(
   ctx: HandlerContext,
   client: SlackClient,
   jobId: string,
   target: Target,
-  cmd: SlashCommand,
+  place: JobPlace,
   joined: boolean,
   tell: (text: string) => Promise<void>,
 ): Promise<void> {
@@ -55,16 +66,17 @@ async function postAndFollow(
     posted = await slackRetry(
       () =>
         client.chat.postMessage({
-          channel: cmd.channel_id,
-          ...renderProgress(target, joined ? "joined the run already under way…" : "queued…", [cmd.user_id]),
+          channel: place.channel,
+          ...(place.thread ? { thread_ts: place.thread } : {}),
+          ...renderProgress(target, joined ? "joined the run already under way…" : "queued…", [place.user]),
         }),
       ctx.deliveryRetry,
     );
   } catch (e) {
     const code = slackError(e);
-    ctx.log.warn(`chat.postMessage in ${cmd.channel_id} failed: ${code}`);
+    ctx.log.warn(`chat.postMessage in ${place.channel} failed: ${code}`);
     const later = target.release
-      ? ` The diagnosis runs anyway: \`${esc(cmd.command)} last ${esc(target.namespace)}/${esc(target.release)}\` posts its report once it is done.`
+      ? ` The diagnosis runs anyway: \`${esc(place.command)} last ${esc(target.namespace)}/${esc(target.release)}\` posts its report once it is done.`
       : " Run the command again in a minute.";
     await tell(
       code === "not_in_channel" || code === "channel_not_found"
@@ -74,7 +86,12 @@ async function postAndFollow(
     return;
   }
   if (!posted.channel || !posted.ts) return;
-  const sub = { channel: posted.channel, ts: posted.ts, user: cmd.user_id };
+  const sub = {
+    channel: posted.channel,
+    ts: posted.ts,
+    user: place.user,
+    ...(place.thread ? { thread: place.thread } : {}),
+  };
   const timeout = ctx.redisTimeoutMs ?? 1500;
   try {
     await withTimeout(
@@ -256,8 +273,10 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       );
       return;
     }
-    await postAndFollow(ctx, client, enq.jobId, target, command, enq.joined, tell);
+    const place = { channel: command.channel_id, user: command.user_id, command: command.command };
+    await postAndFollow(ctx, client, enq.jobId, target, place, enq.joined, tell);
   });
 
   registerRemediationHandlers(app, ctx);
+  registerShortcutHandlers(app, ctx);
 }

@@ -341,6 +341,51 @@ export function sendViewSubmission(opts: SendOptions & ViewSubmissionFields): Pr
   return sendSigned(opts, stringify({ payload: JSON.stringify(viewSubmissionPayload(opts)) }));
 }
 
+export interface MessageShortcutFields {
+  /** The shortcut's callback id (the manifest's `callback_id`). */
+  callbackId: string;
+  /** The message the shortcut was used on, as Slack sends it (text, attachments, blocks, bot_id …). */
+  message: Record<string, unknown> & { ts: string };
+  userId?: string;
+  userName?: string;
+  channelId?: string;
+  channelName?: string;
+  teamId?: string;
+  teamDomain?: string;
+  /** Default {@link SLACK_DEFAULTS.responseUrl}; use `fake.responseUrl(id)` to record respond(). */
+  responseUrl?: string;
+  triggerId?: string;
+  extra?: Record<string, unknown>;
+}
+
+/** The `payload` object of a message shortcut (`message_action`) on a message in a channel. */
+export function messageShortcutPayload(f: MessageShortcutFields): Record<string, unknown> {
+  const d = SLACK_DEFAULTS;
+  const teamId = f.teamId ?? d.teamId;
+  const userName = f.userName ?? d.userName;
+  return {
+    type: "message_action",
+    token: "deprecated-verification-token",
+    action_ts: actionTs(),
+    team: { id: teamId, domain: f.teamDomain ?? d.teamDomain },
+    user: { id: f.userId ?? d.userId, username: userName, name: userName, team_id: teamId },
+    channel: { id: f.channelId ?? d.channelId, name: f.channelName ?? d.channelName },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: f.callbackId,
+    trigger_id: f.triggerId ?? makeTriggerId(),
+    response_url: f.responseUrl ?? d.responseUrl,
+    message_ts: f.message.ts,
+    message: { type: "message", ...f.message },
+    ...f.extra,
+  };
+}
+
+/** Send a signed message shortcut (form field `payload=<JSON>`). */
+export function sendMessageShortcut(opts: SendOptions & MessageShortcutFields): Promise<SlackHttpResponse> {
+  return sendSigned(opts, stringify({ payload: JSON.stringify(messageShortcutPayload(opts)) }));
+}
+
 /** Send a signed Events API envelope (application/json), e.g. { type: "event_callback", event: {...} }. */
 export function sendEvent(opts: SendOptions & { body: Record<string, unknown> }): Promise<SlackHttpResponse> {
   return sendSigned(opts, JSON.stringify(opts.body), "application/json");
