@@ -114,7 +114,8 @@ function shortcut(message: Obj & { ts: string }, user = ANA, responseId = `r-${m
 function firstFindingCode(blocks: unknown): string | undefined {
   for (const b of (blocks as Obj[]) ?? []) {
     const text = ((b.text as Obj | undefined)?.text as string | undefined) ?? "";
-    const m = /\* {2}`([a-z0-9-]+)`\n/.exec(text);
+    // The thread's account of the first finding starts "*Why* `code`" (or "*1 of 2 · Why* `code`").
+    const m = /\*(?:\d+ of \d+ · )?Why\* `([a-z0-9-]+)`\n/.exec(text);
     if (m) return m[1];
   }
   return undefined;
@@ -133,20 +134,22 @@ async function threadReport(
     5000,
   );
   const ts = String(reply.response.ts);
-  const report = await eventually(
+  const details = await eventually(
     () => {
-      const m = fake.message(CHANNEL, ts);
-      return m && firstFindingCode(m.blocks) ? (m as unknown as Obj) : undefined;
+      const d = fake.calls.filter(
+        (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === threadTs && c.seq > reply.seq,
+      );
+      return d.length > 0 ? d : undefined;
     },
     15_000,
     "the report in the thread",
   );
-  const details = await eventually(() => {
-    const d = fake.calls.filter(
-      (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === threadTs && c.seq > reply.seq,
-    );
-    return d.length > 0 ? d : undefined;
-  });
+  const m = fake.message(CHANNEL, ts) as unknown as Obj;
+  // The report as a reader sees it: the decision (the updated reply) and the details under it.
+  const report = {
+    ...m,
+    blocks: [...(m.blocks as Obj[]), ...details.flatMap((c) => c.args.blocks as Obj[])],
+  };
   return { reply, report, details };
 }
 
