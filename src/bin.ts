@@ -6,5 +6,6 @@ const code = await main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   env: process.env,
   stdoutIsTTY: !!process.stdout.isTTY,
+  stderrIsTTY: !!process.stderr.isTTY,
 });
 process.exitCode = code;

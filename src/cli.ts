@@ -1,16 +1,16 @@
 // The helm-doctor command line: diagnose and history against a bundle file or a live cluster.
-import { parseArgs } from "node:util";
+import type { parseArgs } from "node:util";
+import { levenshtein, parseOptions } from "./cli-options.js";
 import { BundleSource } from "./cluster/bundle.js";
 import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
-import { parseRecordName } from "./helm/codec.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
 import { diagnosisJson } from "./report/json.js";
 import { colourWanted, makeStyle } from "./report/style.js";
-import { historyTable, renderText } from "./report/text.js";
+import { historyTable, renderBrief, renderText } from "./report/text.js";
 import type { ReleaseListing } from "./snapshot/build.js";
 import { SnapshotIndex } from "./snapshot/index.js";
 
@@ -21,6 +21,8 @@ export interface Io {
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
   stdoutIsTTY: boolean;
+  /** Progress on slow reads goes to stderr only when a person watches it. */
+  stderrIsTTY?: boolean;
   /** Standard input, read whole (tests give it; the binary reads process.stdin). */
   stdin?: () => Promise<string>;
 }
@@ -31,9 +33,10 @@ const HELP = `helm-doctor — explain and fix broken Helm releases
 
 Usage:
   helm-doctor diagnose <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C]
-                       [--output text|json] [--now RFC3339] [--fail-on critical|warning]
-                       [--helm-output FILE|-]
+                       [--output text|json|slack | --brief] [--now RFC3339] [--fail-on critical|warning]
+                       [--helm-output FILE|-] [--quiet]
   helm-doctor history <release> [-n ns] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
+  helm-doctor list [-n ns | -A] [--bundle FILE | --kubeconfig FILE --context C] [--output text|json]
   helm-doctor capture <release> [-n ns] [--kubeconfig FILE --context C] > bundle.json
   helm-doctor rerun <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
@@ -49,7 +52,10 @@ Options:
       --kubeconfig F   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
       --context C      kubeconfig context
       --driver D       where Helm keeps records: secret, configmap or auto (default: $HELM_DRIVER, else auto)
-  -o, --output FMT     text (default) or json
+  -A, --all-namespaces list: every namespace's releases
+  -o, --output FMT     text (default), json, or (diagnose) slack: the Block Kit message and thread Slack would show
+      --brief          diagnose: one line per finding (for scripts and pagers)
+  -q, --quiet          no progress on stderr (shown on a terminal when reading a cluster takes over a second)
       --now TIME       the clock for age-based findings (RFC3339), default: now
       --fail-on SEV    exit 4 when a finding is at or above SEV (critical or warning)
       --helm-output F  the output of the failed helm command (a file, or - for standard input), as evidence:
@@ -72,12 +78,13 @@ Examples:
 interface Common {
   release: string;
   namespace?: string;
-  output: "text" | "json";
+  output: "text" | "json" | "slack";
   source: SnapshotSource;
 }
 
 const optionSpec = {
   namespace: { type: "string", short: "n" },
+  "all-namespaces": { type: "boolean", short: "A" },
   bundle: { type: "string" },
   kubeconfig: { type: "string" },
   context: { type: "string" },
@@ -85,17 +92,39 @@ const optionSpec = {
   now: { type: "string" },
   "fail-on": { type: "string" },
   "helm-output": { type: "string" },
+  brief: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
   driver: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
+type OptionName = keyof typeof optionSpec;
 
-function parse(argv: string[]) {
+const SOURCE_OPTIONS: OptionName[] = ["namespace", "bundle", "kubeconfig", "context", "driver", "help"];
+/** The options each command takes; any other is a usage error that lists these. */
+const COMMAND_OPTIONS: Record<string, OptionName[]> = {
+  diagnose: [...SOURCE_OPTIONS, "output", "now", "fail-on", "helm-output", "brief", "quiet"],
+  history: [...SOURCE_OPTIONS, "output", "quiet"],
+  list: [...SOURCE_OPTIONS, "all-namespaces", "output", "quiet"],
+  capture: ["namespace", "kubeconfig", "context", "driver", "quiet", "help"],
+  serve: ["bundle", "kubeconfig", "context", "driver", "help"],
+  worker: ["bundle", "kubeconfig", "context", "driver", "help"],
+};
+
+function parse(argv: string[], command = "diagnose") {
+  const names = COMMAND_OPTIONS[command] ?? (Object.keys(optionSpec) as OptionName[]);
+  const spec = Object.fromEntries(names.map((n) => [n, optionSpec[n]])) as Partial<typeof optionSpec>;
+  let parsed: ReturnType<typeof parseOptions<typeof optionSpec>>;
   try {
-    return parseArgs({ args: argv, options: optionSpec, allowPositionals: true, strict: true });
+    parsed = parseOptions(command, spec as typeof optionSpec, argv);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const { values, positionals } = parsed;
+  return {
+    values: values as ReturnType<typeof parseArgs<{ options: typeof optionSpec }>>["values"],
+    positionals,
+  };
 }
 
 /** Split "<ns>/<release>" and validate the name as Helm does (lowercase RFC 1123 subdomain, ≤ 53). */
@@ -142,26 +171,16 @@ async function makeSource(
   });
 }
 
-function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
 export function notFoundMessage(
   release: string,
   namespace: string,
   present: ReleaseListing[],
   elsewhere: ReleaseListing[],
+  /** What was read ("bundle x.json", "cluster …"): an empty bundle says so instead of "not found". */
+  source?: string,
 ): string {
+  if (present.length === 0 && elsewhere.length === 0 && source?.startsWith("bundle"))
+    return `${source} holds no Helm release records (Secrets or ConfigMaps labelled owner=helm), so there is no release "${release}" to diagnose: capture one with helm-doctor capture ${release} -n ${namespace} > bundle.json`;
   const lines = [`release "${release}" not found in namespace "${namespace}"`];
   const close = [...present, ...elsewhere].filter(
     (r) =>
@@ -196,16 +215,21 @@ async function resolveRelease(c: Common): Promise<string> {
   } catch {
     // listing every namespace may be forbidden; the message just says less
   }
-  throw new SourceError(notFoundMessage(c.release, ns, present, elsewhere), EXIT.notFound);
+  throw new SourceError(
+    notFoundMessage(c.release, ns, present, elsewhere, c.source.describe()),
+    EXIT.notFound,
+  );
 }
 
-async function commonArgs(argv: string[], io: Io) {
-  const { values, positionals } = parse(argv);
+async function commonArgs(command: string, argv: string[], io: Io, outputs = ["text", "json"]) {
+  const { values, positionals } = parse(argv, command);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const { release, namespace } = releaseArg(positionals[0], values.namespace);
   const output = values.output ?? "text";
-  if (output !== "text" && output !== "json")
-    throw new UsageError(`--output must be text or json, not "${output}"`);
+  if (!outputs.includes(output))
+    throw new UsageError(
+      `--output must be ${outputs.join(", ").replace(/, ([^,]*)$/, " or $1")}, not "${output}"`,
+    );
   const source = await makeSource(values, io.env);
   let ns = namespace;
   if (!ns && "defaultNamespace" in source) ns = (source as { defaultNamespace(): string }).defaultNamespace();
@@ -216,12 +240,14 @@ async function commonArgs(argv: string[], io: Io) {
   }
   return {
     values,
-    common: { release, namespace: ns ?? "default", output: output as "text" | "json", source },
+    common: { release, namespace: ns ?? "default", output: output as Common["output"], source },
   };
 }
 
 async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
-  const { values, common } = await commonArgs(argv, io);
+  const { values, common } = await commonArgs("diagnose", argv, io, ["text", "json", "slack"]);
+  if (values.brief && common.output !== "text")
+    throw new UsageError("--brief prints text; leave out --output");
   let now = new Date();
   if (values.now !== undefined) {
     now = new Date(values.now);
@@ -237,13 +263,52 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
     values["helm-output"] !== undefined ? await readHelmOutput(values["helm-output"], io) : undefined;
   // A failed first install may have stored nothing: with its output, an empty history is still a diagnosis.
   const ns = helmOutput ? (common.namespace ?? "default") : await resolveRelease(common);
-  const snapshot = await common.source.load(common.release, ns, now, helmOutput ? { helmOutput } : {});
+  const progress = stepper(io, !!values.quiet);
+  const snapshot = await common.source
+    .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
+    .finally(progress.done);
   const d = diagnose(snapshot);
   if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
+  else if (common.output === "slack") {
+    // What the Slack channel message and its thread would show (redacted the same way), to paste into Block
+    // Kit Builder; the buttons carry a placeholder id.
+    const { snapshotRedactor } = await import("./queue/secrets.js");
+    const { renderReport } = await import("./report/blockkit.js");
+    const r = renderReport(snapshotRedactor(snapshot).deep(d), { diagnosisId: "cli-preview" });
+    io.out(`${JSON.stringify({ ...r.main, thread: r.thread }, null, 2)}\n`);
+  } else if (values.brief) io.out(renderBrief(d));
   else io.out(renderText(d, makeStyle(colourWanted({ isTTY: io.stdoutIsTTY }, io.env))));
   if (failOn && d.findings.some((f) => SEVERITY_RANK[f.severity] <= SEVERITY_RANK[failOn as Severity]))
     return EXIT.failOn;
   return EXIT.ok;
+}
+
+/**
+ * Progress on stderr while a live read is slow: nothing for the first second, then the current step on one line
+ * that is cleared when reading ends. Only on a terminal, and never with --quiet.
+ */
+function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () => void } {
+  if (quiet || !io.stderrIsTTY) return { step: () => {}, done: () => {} };
+  const start = Date.now();
+  let current = "";
+  let shown = false;
+  const show = () => {
+    if (!current) return;
+    io.err(`\r\x1b[2K… ${current}`);
+    shown = true;
+  };
+  const timer = setInterval(() => Date.now() - start >= 1000 && show(), 250);
+  timer.unref();
+  return {
+    step: (s) => {
+      current = s;
+      if (Date.now() - start >= 1000) show();
+    },
+    done: () => {
+      clearInterval(timer);
+      if (shown) io.err("\r\x1b[2K");
+    },
+  };
 }
 
 /** The failed helm command's output: a file, or standard input for "-". */
@@ -269,43 +334,82 @@ async function readStdin(): Promise<string> {
 }
 
 async function cmdHistory(argv: string[], io: Io): Promise<number> {
-  const { common } = await commonArgs(argv, io);
+  const { values, common } = await commonArgs("history", argv, io);
   const ns = await resolveRelease(common);
-  const snapshot = await common.source.load(common.release, ns, new Date(), { allRevisions: true });
+  const progress = stepper(io, !!values.quiet);
+  const snapshot = await common.source
+    .load(common.release, ns, new Date(), { allRevisions: true, onStep: progress.step })
+    .finally(progress.done);
   const ix = new SnapshotIndex(snapshot);
   const rows = revisionSummaries(ix);
-  const bad = ix.badRecords.map((r) => ({
-    revision: parseRecordName(r.objectName)?.revision ?? Number(r.labels.version ?? 0),
-    status: r.labels.status ?? "unknown",
-    error: r.error ?? "",
-    record: r.objectName,
-  }));
   if (common.output === "json") {
-    // helm history -o json field names, plus the records that could not be decoded.
-    const json = [
-      ...rows.map((r) => ({
-        revision: r.revision,
-        updated: r.updated,
-        status: r.status,
-        chart: r.chart,
-        app_version: r.appVersion,
-        description: r.description,
-      })),
-      ...bad.map((b) => ({
-        revision: b.revision,
-        updated: "",
-        status: b.status,
-        chart: "",
-        app_version: "",
-        description: "",
-        error: b.error,
-        record: b.record,
-      })),
-    ].sort((a, b) => a.revision - b.revision);
+    // helm history -o json field names, plus the records that could not be decoded (with error and record).
+    const json = rows.map((r) => ({
+      revision: r.revision,
+      updated: r.updated,
+      status: r.status,
+      chart: r.chart,
+      app_version: r.appVersion,
+      description: r.error !== undefined ? "" : r.description,
+      ...(r.error !== undefined ? { error: r.error, record: r.record } : {}),
+    }));
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    io.out(`${historyTable(rows, bad)}\n`);
+    io.out(`${historyTable(rows)}\n`);
   }
+  return EXIT.ok;
+}
+
+/** `list`: the namespace's releases (or every namespace's with -A), the ones needing attention first. */
+async function cmdList(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, "list");
+  if (positionals.length > 0) throw new UsageError(`list takes no release, found "${positionals[0]}"`);
+  if (values["all-namespaces"] && values.namespace) throw new UsageError("give -n or -A, not both");
+  const output = values.output ?? "text";
+  if (output !== "text" && output !== "json")
+    throw new UsageError(`--output must be text or json, not "${output}"`);
+  const source = await makeSource(values, io.env);
+  let ns: string | undefined;
+  if (!values["all-namespaces"]) {
+    ns = values.namespace;
+    if (!ns && "defaultNamespace" in source)
+      ns = (source as { defaultNamespace(): string }).defaultNamespace();
+    ns ??= "default";
+  }
+  const { triage, needsAttention } = await import("./report/present.js");
+  const rows = triage(await source.releases(ns));
+  if (output === "json") {
+    io.out(
+      `${JSON.stringify(
+        rows.map((r) => ({ ...r, attention: needsAttention(r) })),
+        null,
+        2,
+      )}\n`,
+    );
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    io.out(`no Helm releases ${ns ? `in namespace "${ns}"` : "in any namespace"}\n`);
+    return EXIT.ok;
+  }
+  const table = [
+    ["NAME", "NAMESPACE", "REVISION", "STATUS", "STORED"],
+    ...rows.map((r) => [r.name, r.namespace, String(r.latestRevision), r.status, String(r.revisions)]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table)
+    io.out(
+      `${row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
+  const bad = rows.filter(needsAttention).length;
+  io.out(
+    bad > 0
+      ? `\n${bad} of ${rows.length} need attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
+      : `\nall ${rows.length} deployed\n`,
+  );
   return EXIT.ok;
 }
 
@@ -316,7 +420,7 @@ function help(io: Io): number {
 
 /** serve / worker: long-running; configuration comes from the environment (see deploy/README.md). */
 async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parse(argv, mode);
   if (positionals.length > 0) throw new UsageError(`${mode} takes no arguments, found "${positionals[0]}"`);
   const { loadConfig, ConfigError } = await import("./config.js");
   let config: ReturnType<typeof loadConfig>;
@@ -415,11 +519,13 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
 }
 
 async function cmdCapture(argv: string[], io: Io): Promise<number> {
-  const { values, common } = await commonArgs(argv, io);
-  if (values.bundle) throw new UsageError("capture reads a cluster; it cannot be combined with --bundle");
+  const { values, common } = await commonArgs("capture", argv, io);
   const source = common.source as LiveSource;
   const ns = await resolveRelease(common);
-  const snap = await source.load(common.release, ns, new Date());
+  const progress = stepper(io, !!values.quiet);
+  const snap = await source
+    .load(common.release, ns, new Date(), { onStep: progress.step })
+    .finally(progress.done);
   const items = source.lastObjects;
   io.out(
     `${JSON.stringify({ apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items }, null, 2)}\n`,
@@ -432,6 +538,20 @@ async function cmdCapture(argv: string[], io: Io): Promise<number> {
   );
   return EXIT.ok;
 }
+
+const COMMANDS = [
+  "diagnose",
+  "history",
+  "list",
+  "capture",
+  "rerun",
+  "rollback",
+  "restore-hooks",
+  "serve",
+  "worker",
+  "rbac",
+  "help",
+];
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -451,6 +571,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDiagnose(rest, io);
       case "history":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdHistory(rest, io);
+      case "list":
+        return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdList(rest, io);
       case "serve":
       case "worker":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDaemon(cmd, rest, io);
@@ -483,8 +605,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help")
           ? help(io)
           : await cmdRemediate("restore-hook-resources", rest, io);
-      default:
-        throw new UsageError(`unknown command "${cmd}"`);
+      default: {
+        const close = COMMANDS.filter(
+          (c) => levenshtein(c, cmd) <= 2 || (cmd.length >= 3 && c.startsWith(cmd)),
+        );
+        throw new UsageError(
+          `unknown command "${cmd}"${close.length > 0 ? ` (did you mean ${close.join(" or ")}?)` : ""}; commands: ${COMMANDS.join(", ")}`,
+        );
+      }
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -517,12 +645,17 @@ const remediateSpec = {
 
 class NeedsYes extends Error {}
 
+const COMMAND_NAME: Record<ExecutableAction, string> = {
+  "rerun-upgrade": "rerun",
+  rollback: "rollback",
+  "restore-hook-resources": "restore-hooks",
+  "delete-leftover-hook": "delete-leftover-hook",
+};
+
 async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{ args: string[]; options: typeof remediateSpec; allowPositionals: true }>
-  >;
+  let parsed: ReturnType<typeof parseOptions<typeof remediateSpec>>;
   try {
-    parsed = parseArgs({ args: argv, options: remediateSpec, allowPositionals: true, strict: true });
+    parsed = parseOptions(COMMAND_NAME[action], remediateSpec, argv);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

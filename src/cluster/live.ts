@@ -201,6 +201,8 @@ export class LiveSource implements SnapshotSource {
 
   async load(release: string, namespace: string, now: Date, opts: LoadOptions = {}): Promise<Snapshot> {
     const r = new KubeReader(this.kc, this.retry);
+    const step = opts.onStep ?? (() => {});
+    step(`reading the release records of ${release} in ${namespace}`);
     // 1. The release's records, metadata only.
     let heads: RecordHead[] = [];
     const forbidden: string[] = [];
@@ -226,6 +228,7 @@ export class LiveSource implements SnapshotSource {
       );
       for (const o of got) if (o) records.push(o);
     };
+    step(`reading ${chosen.size} of ${heads.length} revision${heads.length === 1 ? "" : "s"} in full`);
     await readRecords(heads.filter((h) => chosen.has(h.revision)));
     if (records.length === 0 && heads.length > 0) {
       const rule = r.forbiddenRule(RESOURCE[heads[0]!.driver], "get");
@@ -241,6 +244,7 @@ export class LiveSource implements SnapshotSource {
     for (const x of extra) chosen.add(x);
     // 2b. The namespace's other releases (neighbours): their latest records, whose hooks and manifests can touch
     // this release's objects. Metadata first; at most NEIGHBOURS records read in full, the most recent first.
+    step(`reading the latest records of ${namespace}'s other releases`);
     const neighbourRecords = await this.neighbours(r, namespace, release, heads[0]?.driver);
     const releases = records
       .map((o) => decodeRecord(o as RecordObject).release)
@@ -272,6 +276,7 @@ export class LiveSource implements SnapshotSource {
       if (!KINDS[kind] || kind === "Event") continue;
       byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
     }
+    step(`reading ${named.size} object${named.size === 1 ? "" : "s"} the release names`);
     await Promise.all(
       [...byKind].map(async ([kind, names]) => {
         // A few names: GET each; more: one list of the kind.
@@ -324,6 +329,7 @@ export class LiveSource implements SnapshotSource {
         })(),
       );
     }
+    step(`reading pods, ReplicaSets and events in ${namespace}`);
     // 5. Events of the namespace (buildSnapshot keeps those about the release's objects).
     const events: KubeObject[] = [];
     tasks.push(

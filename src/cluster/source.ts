@@ -19,6 +19,8 @@ export interface LoadHints {
    * Helm prints without storing a revision).
    */
   helmOutput?: string;
+  /** Told what is being read, step by step (a terminal shows it when reading is slow). */
+  onStep?: (step: string) => void;
 }
 
 /** A failure a person can act on; `exitCode` follows the CLI contract. */

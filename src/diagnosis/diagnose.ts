@@ -1,4 +1,5 @@
 // diagnose(): run every registered analyzer over one snapshot and rank the findings.
+import { parseRecordName } from "../helm/codec.js";
 import { appVersion, chartRef } from "../helm/types.js";
 import { type Snapshot, SnapshotIndex } from "../snapshot/index.js";
 import type { Analyzer } from "./analyzer.js";
@@ -27,7 +28,18 @@ export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
       description: "(not read)",
       updated: "",
     }));
-  return [...read, ...unread].sort((a, b) => a.revision - b.revision);
+  // So are records that could not be decoded, with the reason, as `history` shows them.
+  const bad = ix.badRecords.map((r) => ({
+    revision: parseRecordName(r.objectName)?.revision ?? Number(r.labels.version ?? 0),
+    status: r.labels.status ?? "unknown",
+    chart: "",
+    appVersion: "",
+    description: `undecodable record: ${r.error ?? "unknown error"}`,
+    updated: "",
+    error: r.error ?? "unknown error",
+    record: r.objectName,
+  }));
+  return [...read, ...unread, ...bad].sort((a, b) => a.revision - b.revision);
 }
 
 export function diagnose(snapshot: Snapshot): Diagnosis {

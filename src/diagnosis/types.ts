@@ -70,6 +70,9 @@ export interface RevisionSummary {
   appVersion: string;
   description: string;
   updated: string;
+  /** A stored record that could not be decoded: why, and the record object's name. */
+  error?: string;
+  record?: string;
 }
 
 export interface Diagnosis {

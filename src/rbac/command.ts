@@ -1,6 +1,6 @@
 // `helm-doctor rbac -n ns1,ns2 [--remediation]`: the Role and RoleBinding YAML the Helm chart would create, for
 // installs without the chart (`helm-doctor rbac -n shop | kubectl apply -f -`).
-import { parseArgs } from "node:util";
+import { parseOptions } from "../cli-options.js";
 import { namespaceProblem } from "../helm/names.js";
 import { chartRulesYaml, rbacYaml } from "./manifests.js";
 import { type ApiResource, parseApiResource } from "./rules.js";
@@ -68,19 +68,16 @@ export function rbacCommand(argv: string[]): string {
   });
 }
 
+const OPTIONS = {
+  namespace: { type: "string", short: "n", multiple: true },
+  remediation: { type: "boolean" },
+  "extra-resource": { type: "string", multiple: true },
+  "service-account": { type: "string" },
+  "service-account-namespace": { type: "string" },
+  name: { type: "string" },
+  "chart-rules": { type: "boolean" },
+} as const;
+
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      namespace: { type: "string", short: "n", multiple: true },
-      remediation: { type: "boolean" },
-      "extra-resource": { type: "string", multiple: true },
-      "service-account": { type: "string" },
-      "service-account-namespace": { type: "string" },
-      name: { type: "string" },
-      "chart-rules": { type: "boolean" },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  return parseOptions("rbac", OPTIONS, argv);
 }

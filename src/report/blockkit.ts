@@ -8,10 +8,12 @@ import type { Diagnosis, Finding, RemediationAction } from "../diagnosis/types.j
 import type { ReleaseListing } from "../snapshot/build.js";
 import {
   isExecutable,
+  needsAttention,
   orderedRemediations,
   present,
   remediationCommand,
   remediationLabel,
+  triage,
 } from "./present.js";
 import { historyTable, reportHistory } from "./text.js";
 
@@ -179,19 +181,6 @@ const SEVERITY_ICON: Record<string, string> = {
   info: ":large_blue_circle:",
 };
 const SEVERITY_NAME: Record<string, string> = { critical: "Critical", warning: "Warning", info: "Info" };
-
-const HEALTHY_STATUSES = new Set(["deployed"]);
-const STATUS_RANK: Record<string, number> = {
-  failed: 0,
-  "pending-install": 1,
-  "pending-upgrade": 1,
-  "pending-rollback": 1,
-  uninstalling: 2,
-  unknown: 3,
-  superseded: 4,
-  uninstalled: 5,
-  deployed: 9,
-};
 
 export function statusIcon(status: string | undefined): string {
   if (!status) return ":grey_question:";
@@ -492,7 +481,7 @@ export function renderDetails(raw: Diagnosis): SlackMessage[] {
   });
   if (d.revisions.length > 0) {
     const { rows, earlier } = reportHistory(d);
-    const table = historyTable(rows, [], { descriptionMax: 60 });
+    const table = historyTable(rows, { descriptionMax: 60 });
     const more =
       earlier > 0
         ? `\n${plural(earlier, "earlier revision")}: \`helm-doctor history ${esc(d.release)} -n ${esc(d.namespace)}\``
@@ -554,20 +543,14 @@ export function renderError(t: Target, problem: string, hint?: string): SlackMes
   return msg(`${what}: ${problem}`, blocks);
 }
 
-function listingRank(r: ReleaseListing): number {
-  return STATUS_RANK[r.status] ?? 3;
-}
-
 /** `list`: every release of a namespace with its status, the ones needing attention first. */
 export function renderReleaseList(
   namespace: string,
   listings: ReleaseListing[],
   command = "/helm-doctor",
 ): SlackMessage {
-  const sorted = [...listings].sort(
-    (a, b) => listingRank(a) - listingRank(b) || a.name.localeCompare(b.name),
-  );
-  const bad = sorted.filter((r) => !HEALTHY_STATUSES.has(r.status));
+  const sorted = triage(listings);
+  const bad = sorted.filter(needsAttention);
   const b = new Blocks();
   b.add(header(`:clipboard: Helm releases in ${namespace}`));
   if (sorted.length === 0) {

@@ -2,6 +2,7 @@
 // should try them, and the label and command of each fix. Pure.
 import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
+import type { ReleaseListing } from "../snapshot/build.js";
 
 // Analyzers quote Helm's and the API server's RFC 3339 times; reports show one format.
 const ISO = /\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\b/g;
@@ -144,4 +145,32 @@ export function present(d: Diagnosis): Diagnosis {
       remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
     })),
   };
+}
+
+// Failed first, then stuck operations, then the rest; deployed last.
+const STATUS_RANK: Record<string, number> = {
+  failed: 0,
+  "pending-install": 1,
+  "pending-upgrade": 1,
+  "pending-rollback": 1,
+  uninstalling: 2,
+  unknown: 3,
+  superseded: 4,
+  uninstalled: 5,
+  deployed: 9,
+};
+
+/** A release whose latest revision is not deployed needs someone to look at it. */
+export function needsAttention(r: ReleaseListing): boolean {
+  return r.status !== "deployed";
+}
+
+/** `list`, in Slack and the terminal: the releases needing attention first, then by namespace and name. */
+export function triage(listings: ReleaseListing[]): ReleaseListing[] {
+  return [...listings].sort(
+    (a, b) =>
+      (STATUS_RANK[a.status] ?? 3) - (STATUS_RANK[b.status] ?? 3) ||
+      a.namespace.localeCompare(b.namespace) ||
+      a.name.localeCompare(b.name),
+  );
 }

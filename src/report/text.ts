@@ -36,34 +36,21 @@ export interface HistoryOptions {
   descriptionMax?: number;
 }
 
-export function historyTable(
-  rows: RevisionSummary[],
-  extra: { revision: number; status: string; error: string }[] = [],
-  o: HistoryOptions = {},
-): string {
+/** `helm history`'s table; records that could not be decoded are rows whose description says why. */
+export function historyTable(rows: RevisionSummary[], o: HistoryOptions = {}): string {
   // Helm's multi-error descriptions span lines ("1 error occurred:\n\t* job … failed"): one row each.
   const oneLine = (t: string) => {
     const s = t.replace(/\s*\n\s*/g, " ").trim();
     return o.descriptionMax && s.length > o.descriptionMax ? `${s.slice(0, o.descriptionMax - 1)}…` : s;
   };
-  const all = [
-    ...rows.map((r) => [
-      String(r.revision),
-      r.updated,
-      r.status,
-      r.chart,
-      r.appVersion,
-      oneLine(r.description),
-    ]),
-    ...extra.map((e) => [
-      String(e.revision || "-"),
-      "",
-      e.status,
-      "",
-      "",
-      oneLine(`undecodable record: ${e.error}`),
-    ]),
-  ].sort((a, b) => Number(a[0]) - Number(b[0]));
+  const all = rows.map((r) => [
+    String(r.revision || "-"),
+    r.updated,
+    r.status,
+    r.chart,
+    r.appVersion,
+    oneLine(r.description),
+  ]);
   const head = ["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"];
   const widths = head.map((h, i) => Math.max(h.length, ...all.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
@@ -196,7 +183,7 @@ export function renderText(raw: Diagnosis, st: Style): string {
       ),
     );
     out.push(
-      historyTable(rows, [], { descriptionMax: DESCRIPTION_MAX })
+      historyTable(rows, { descriptionMax: DESCRIPTION_MAX })
         .split("\n")
         .map((l) => `  ${l}`)
         .join("\n"),

@@ -35,7 +35,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
 export async function runMain(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  o: { stdin?: string } = {},
+  o: { stdin?: string; stderrIsTTY?: boolean } = {},
 ): Promise<CliResult> {
   const { main } = await import("../../src/cli.js");
   let stdout = "";
@@ -49,6 +49,7 @@ export async function runMain(
     },
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
     stdoutIsTTY: false,
+    stderrIsTTY: !!o.stderrIsTTY,
     ...(o.stdin !== undefined ? { stdin: async () => o.stdin! } : {}),
   });
   return { code, stdout, stderr };
