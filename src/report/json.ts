@@ -6,6 +6,7 @@ export function findingJson(f: Finding) {
     code: f.code,
     severity: f.severity,
     title: f.title,
+    ...(f.impact ? { impact: f.impact } : {}),
     explanation: f.explanation,
     resources: f.resources,
     revisions: f.revisions,
