@@ -3,31 +3,19 @@
 // every symptom folded under it — is gone afterwards and no new critical finding appears; otherwise it carries
 // the reason ("rolling back re-runs the failing pre-rollback hook …", "after it, hook-failed remains: …"). Pure.
 import { diagnose } from "../diagnosis/diagnose.js";
-import type { Diagnosis, Finding, Remediation, Severity } from "../diagnosis/types.js";
+import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
 import { SnapshotIndex } from "../snapshot/index.js";
 import type { Snapshot } from "../snapshot/types.js";
 import { plan as makePlan } from "./plan.js";
 import { type Prediction, simulate } from "./predict.js";
-import { EXECUTABLE, type ExecutableAction, type Plan } from "./types.js";
-
-/** A finding of the predicted state, as plans and reports show it. */
-export interface PredictedFinding {
-  code: string;
-  severity: Severity;
-  title: string;
-}
-
-/** What is expected to be true after a plan ran. */
-export interface PlanPrediction {
-  /** The findings left (none: the release is healthy). */
-  findings: PredictedFinding[];
-  /** Where the operation stops, when it does not complete: Helm's error. */
-  failure?: string;
-  /** Why it stops, in words. */
-  why?: string;
-  /** What the prediction assumed. */
-  assumptions: string[];
-}
+import {
+  EXECUTABLE,
+  type ExecutableAction,
+  type Plan,
+  type PlanPrediction,
+  type PredictedFinding,
+  type PredictionCheck,
+} from "./types.js";
 
 export interface Verification {
   verified: boolean;
@@ -153,4 +141,46 @@ export function diagnoseVerified(snapshot: Snapshot): Diagnosis {
 export function predictPlan(plan: Plan, snapshot: Snapshot): PlanPrediction {
   const p = simulate(plan, snapshot);
   return planPrediction(p, plan.refusal ? [] : diagnose(p.snapshot).findings);
+}
+
+function listed(fs: PredictedFinding[]): string {
+  return fs.map((f) => `${f.code} (${f.severity}): ${f.title}`).join("; ");
+}
+
+/**
+ * After a run: the release diagnosed again, compared with what the plan predicted. It held when the operation
+ * ended as predicted (completed, or stopped) and no critical finding appeared that the prediction did not
+ * expect; findings that are not critical and were not expected are what is still settling (a pod the kubelet
+ * has not retried yet), named as such.
+ */
+export function checkPrediction(
+  expected: PlanPrediction,
+  actual: Finding[],
+  ran: { outcome: string; errors: string[] },
+): PredictionCheck {
+  const found = actual.map(summary);
+  const expectedCodes = new Set(expected.findings.map((f) => f.code));
+  const foundCodes = new Set(found.map((f) => f.code));
+  const extra = found.filter((f) => !expectedCodes.has(f.code));
+  const gone = expected.findings.filter((f) => !foundCodes.has(f.code));
+  const differences: string[] = [];
+  if (ran.outcome === "failed" && !expected.failure)
+    differences.push(
+      `the operation failed (${(ran.errors[0] ?? "no error given").replace(/\s+/g, " ").trim()}) where it was predicted to complete`,
+    );
+  if (ran.outcome === "succeeded" && expected.failure)
+    differences.push("the operation completed where it was predicted to stop");
+  const surprising = extra.filter((f) => f.severity === "critical");
+  if (surprising.length > 0) differences.push(`found ${listed(surprising)}`);
+  const predictedText =
+    expected.findings.length === 0 ? "no findings" : expected.findings.map((f) => f.code).join(", ");
+  if (differences.length > 0)
+    return {
+      held: false,
+      text: `Not as predicted: ${differences.join("; ")} (predicted: ${predictedText})`,
+      findings: found,
+    };
+  const settling = extra.length > 0 ? `; still settling: ${listed(extra)}` : "";
+  const better = gone.length > 0 ? `; already gone: ${gone.map((f) => f.code).join(", ")}` : "";
+  return { held: true, text: `As predicted: ${predictedText}${better}${settling}`, findings: found };
 }

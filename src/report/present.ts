@@ -2,6 +2,7 @@
 // should try them, and the label and command of each fix. Pure.
 import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
+import type { PlanPrediction } from "../remediation/types.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 
 // Analyzers quote Helm's and the API server's RFC 3339 times; reports show one format.
@@ -114,6 +115,26 @@ export function remediationCommand(
     default:
       return undefined;
   }
+}
+
+/**
+ * What a plan is expected to leave, for the person confirming it: "After this: no findings", or where it stops
+ * and the findings that remain, then what the prediction had to assume.
+ */
+export function afterThis(p: PlanPrediction): { head: string; items: string[] } {
+  const n = p.findings.length;
+  const head = p.failure
+    ? `After this: it stops where Helm stops — ${oneTimeFormat(p.why ?? p.failure.replace(/\s+/g, " ").trim())}`
+    : n === 0
+      ? "After this: no findings"
+      : `After this: ${n} finding${n === 1 ? " remains" : "s remain"}`;
+  return {
+    head,
+    items: [
+      ...p.findings.map((f) => `${f.severity} ${f.code}: ${oneTimeFormat(f.title)}`),
+      ...p.assumptions.map((a) => `assuming ${a}`),
+    ],
+  };
 }
 
 // A pod's UID in an event message ("…in pod web-5d8f_shop(0a1b…)") says nothing to a reader.

@@ -49,6 +49,11 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(record(srv, 2).release!.info.status).toBe("superseded");
       expect(record(srv, 2).labels.status).toBe("superseded");
       expect(configMap(srv)).toBeDefined();
+      // The plan said what would be true afterwards; after the run the release is diagnosed again.
+      expect(r.stdout).toContain(
+        "After this: 1 finding remains\n    warning hook-object-needed-by-workload:",
+      );
+      expect(r.stdout).toMatch(/^As predicted: hook-object-needed-by-workload/m);
       // The structured audit line, last on stderr.
       const audit = JSON.parse(r.stderr.trim().split("\n").pop()!);
       expect(audit).toMatchObject({
@@ -71,6 +76,8 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(record(srv, 2).release!.info.status).toBe("superseded");
       expect(configMap(srv)!.metadata.annotations?.["meta.helm.sh/release-name"]).toBe("yahoo");
       expect(r.stdout).toMatch(/^3\t.+\tdeployed\t.+\tRollback to 1 \(helm-doctor, requested by ana\)$/m);
+      expect(r.stdout).toContain("  After this: no findings\n");
+      expect(r.stdout).toMatch(/^As predicted: no findings/m);
     }));
 
   it("--dry-run prints the plan; without --yes and no terminal it refuses with exit 2; nothing is written", () =>
@@ -80,6 +87,8 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(dry.stdout).toContain("Plan: Roll back default/yahoo to revision 1");
       expect(dry.stdout).toContain("create ConfigMap default/basic-app-config");
       expect(dry.stdout).toContain("Dry run: nothing was changed.");
+      // The plan ends with what is expected afterwards.
+      expect(dry.stdout).toMatch(/ {2}After this: no findings\nDry run: nothing was changed\.\n$/);
       const noYes = await runCli(["restore-hooks", "yahoo", "-n", "default"], env);
       expect(noYes.code).toBe(2);
       expect(noYes.stdout).toContain("Plan: Restore hook objects of default/yahoo (revision 2)");
