@@ -179,7 +179,7 @@ describe("press → plan → confirm → result, against the cluster", () => {
       "Re-run the upgrade (revision 2)",
       "Roll back to revision 1",
     ]);
-    const primary = (fake.message(CHANNEL, report.ts)?.blocks as Obj[])
+    const primary = (fake.message(CHANNEL, report.ts)!.blocks as Obj[])
       .filter((b) => b.type === "actions")
       .flatMap((b) => b.elements as Obj[])[0]!;
     expect(primary.style).toBe("primary");
