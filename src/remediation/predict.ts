@@ -27,7 +27,7 @@ import { hookObject, manifestObjects, type TargetObject } from "./objects.js";
 import { requesterSuffix } from "./plan.js";
 import { settleWorkloads } from "./predict-workloads.js";
 import type { Plan } from "./types.js";
-import { staleStep, updateStep } from "./update-step.js";
+import { memoUpdateStep, staleStep } from "./update-step.js";
 
 export interface Prediction {
   /** The snapshot after the plan ran (records, objects, events; the same clock). */
@@ -480,6 +480,8 @@ function update(
   target: TargetObject[],
   ssa: boolean,
   verbing: string,
+  /** "<base revision>><target revision>", as the planner names the same update. */
+  name: string,
 ): UpdateFailure | undefined {
   const curByKey = new Map(current.map((c) => [c.key, c]));
   const tgtKeys = new Set(target.map((t) => t.key));
@@ -503,7 +505,7 @@ function update(
         continue;
       }
     }
-    const step = updateStep(orig, t.object, live, ssa ? "ssa" : "csa");
+    const step = memoUpdateStep(ix, `${name}:${t.key}`, orig, t.object, live, ssa ? "ssa" : "csa");
     if (step.op === "create") {
       w.put(w.created(t.object));
       continue;
@@ -598,7 +600,15 @@ function revisionOperation(ix: SnapshotIndex, w: World, recs: Records, plan: Pla
   const pre = runHooks(ix, w, rel, `pre-${op}`, verbing);
   if (pre)
     return upgrade ? fail(`pre-upgrade hooks failed: ${pre.error}`, pre.why) : stuck(pre.error, pre.why);
-  const upd = update(ix, w, current, target, ssa, verbing);
+  const upd = update(
+    ix,
+    w,
+    current,
+    target,
+    ssa,
+    verbing,
+    `${(upgrade ? cur : latest).version}>${src.version}`,
+  );
   if (upd) {
     if (!upgrade && latest.info.status !== "superseded") setStatus(recs, latest, "superseded");
     return fail(upd.error, upd.why);
@@ -670,19 +680,29 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
   }
   settleWorkloads(ix, w);
   const objects = [...w.objects.values()];
-  // The events of replaced, deleted or started objects are history; new pods may have their own.
-  const dropped = new Set<KubeEvent>();
-  for (const k of w.stale) for (const e of ix.eventsForKey(k)) dropped.add(e);
-  const kept = dropped.size > 0 ? snapshot.events.filter((e) => !dropped.has(e)) : snapshot.events;
-  const events = w.events.length > 0 ? kept.concat(w.events) : kept;
   const predicted: Snapshot = {
     ...snapshot,
     records: recs.list,
     objects,
-    events,
     gaps: [...snapshot.gaps],
     source: `${snapshot.source} (predicted after ${plan.action})`,
   };
+  // The events of replaced, deleted or started objects are history; new pods may have their own. Read only when
+  // asked for: an index derived from the snapshot's own takes them from there (eventsDropped, eventsAdded).
+  let events: KubeEvent[] | undefined;
+  Object.defineProperty(predicted, "events", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!events) {
+        const dropped = new Set<KubeEvent>();
+        for (const k of w.stale) for (const e of ix.eventsForKey(k)) dropped.add(e);
+        const kept = dropped.size > 0 ? snapshot.events.filter((e) => !dropped.has(e)) : snapshot.events;
+        events = w.events.length > 0 ? kept.concat(w.events) : kept;
+      }
+      return events;
+    },
+  });
   // Records known by their labels only keep their status unless the plan changed it.
   if (snapshot.unread && plan.action === "rollback" && !out.failure)
     predicted.unread = snapshot.unread.map((u) =>
