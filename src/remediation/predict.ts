@@ -279,7 +279,6 @@ function lastOutcome(
       if (m) return { ok: false, reason: m[1] ?? "failed" };
       if (/timed out waiting for the condition|context deadline exceeded/.test(d))
         return { ok: false, reason: "timed out", timedOut: true };
-      return { ok: false, reason: "failed" };
     }
   }
   return undefined;
@@ -346,6 +345,8 @@ function runHooks(
   rel: Release,
   event: string,
   verbing: string,
+  /** Helm 4 `ssa` releases apply hook objects instead of creating them. */
+  ssa: boolean,
 ): HookFailure | undefined {
   const executing = hooksFor(rel.hooks, event);
   const ns = rel.namespace || ix.namespace;
@@ -355,7 +356,21 @@ function runHooks(
     const t = hookObject(h, rel, ns);
     if (!t) continue;
     const live = w.getRef(t.ref);
-    if (live && !hasPolicy(h, "before-hook-creation")) {
+    if (live && !hasPolicy(h, "before-hook-creation") && ssa) {
+      // Server-side apply patches the object in the way: a Job's or Pod's changed pod spec is immutable.
+      const field =
+        h.kind === "Job"
+          ? !deepEqual(live.spec?.template?.spec, t.object.spec?.template?.spec) &&
+            !covers(live.spec, t.object.spec)
+          : h.kind === "Pod" && !covers(live.spec, t.object.spec);
+      if (field) {
+        h.last_run = { started_at: stamp, completed_at: stamp, phase: "Failed" };
+        return {
+          error: `warning: Hook ${event} ${h.path} failed: ${h.kind} "${h.name}" is invalid: spec.template: Invalid value: field is immutable`,
+          why: `${verbing} applies the ${event} hook ${h.kind} ${h.name} over the one an earlier run left, whose pod template differs and cannot change (the hook has no before-hook-creation policy)`,
+        };
+      }
+    } else if (live && !hasPolicy(h, "before-hook-creation")) {
       h.last_run = { started_at: stamp, completed_at: stamp, phase: "Failed" };
       return {
         error: `warning: Hook ${event} ${h.path} failed: 1 error occurred:\n\t* ${h.kind.toLowerCase()}s "${h.name}" already exists\n\n`,
@@ -597,7 +612,7 @@ function revisionOperation(ix: SnapshotIndex, w: World, recs: Records, plan: Pla
     };
   };
 
-  const pre = runHooks(ix, w, rel, `pre-${op}`, verbing);
+  const pre = runHooks(ix, w, rel, `pre-${op}`, verbing, ssa);
   if (pre)
     return upgrade ? fail(`pre-upgrade hooks failed: ${pre.error}`, pre.why) : stuck(pre.error, pre.why);
   const upd = update(
@@ -613,7 +628,7 @@ function revisionOperation(ix: SnapshotIndex, w: World, recs: Records, plan: Pla
     if (!upgrade && latest.info.status !== "superseded") setStatus(recs, latest, "superseded");
     return fail(upd.error, upd.why);
   }
-  const post = runHooks(ix, w, rel, `post-${op}`, verbing);
+  const post = runHooks(ix, w, rel, `post-${op}`, verbing, ssa);
   if (post)
     return upgrade ? fail(`post-upgrade hooks failed: ${post.error}`, post.why) : stuck(post.error, post.why);
   if (upgrade) {
