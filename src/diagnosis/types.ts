@@ -41,7 +41,7 @@ export interface Remediation {
   /** Why it is not a fix, when it is not verified. */
   reason?: string;
   /** A fix only as the first of two steps: the remediation that must follow it (delete a leftover, then re-run). */
-  then?: { action: RemediationAction; revision?: number; resources?: ResourceRef[] };
+  followedBy?: { action: RemediationAction; revision?: number; resources?: ResourceRef[] };
 }
 
 export interface Evidence {

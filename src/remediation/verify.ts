@@ -20,7 +20,7 @@ import {
 export interface Verification {
   verified: boolean;
   /** A fix as the first step: the remediation that must follow it. */
-  then?: Remediation["then"];
+  followedBy?: Remediation["followedBy"];
   /** Finding codes left after it. */
   predicted: string[];
   /** Why it is not a fix. */
@@ -138,7 +138,7 @@ export class Verifier {
 
   /**
    * Is `r` a fix for `f`? On its own; or as the first step of another of the finding's remediations that is not a
-   * fix without it (delete the leftover hook Job, then re-run the upgrade): then `then` names that step.
+   * fix without it (delete the leftover hook Job, then re-run the upgrade): `followedBy` names that step.
    */
   verify(f: Finding, r: Remediation): Verification | undefined {
     const p = this.predicted(r);
@@ -155,7 +155,7 @@ export class Verifier {
       if (v.verified)
         return {
           ...v,
-          then: {
+          followedBy: {
             action: s.action,
             ...(s.revision !== undefined ? { revision: s.revision } : {}),
             ...(s.resources ? { resources: s.resources } : {}),
@@ -190,7 +190,7 @@ export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis, index?: Snapsh
           ...r,
           verified: res.verified,
           predicted: res.predicted,
-          ...(res.then ? { then: res.then } : {}),
+          ...(res.followedBy ? { followedBy: res.followedBy } : {}),
           ...(res.reason ? { reason: res.reason } : {}),
         };
       }),

@@ -87,8 +87,8 @@ function objects(r: Remediation): string {
  */
 export function remediationLabel(r: Remediation): string {
   const label = actionLabel(r);
-  if (!r.then) return label;
-  const then = actionLabel({ ...r.then, summary: "" });
+  if (!r.followedBy) return label;
+  const then = actionLabel({ ...r.followedBy, summary: "" });
   return `${label}, then ${then.charAt(0).toLowerCase()}${then.slice(1)}`;
 }
 

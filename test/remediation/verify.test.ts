@@ -214,7 +214,7 @@ describe("verify", () => {
       action: "delete-leftover-hook",
       verified: true,
       recommended: true,
-      then: { action: "rerun-upgrade", revision: 3 },
+      followedBy: { action: "rerun-upgrade", revision: 3 },
       predicted: [],
     });
     expect(second).toMatchObject({ action: "rerun-upgrade", verified: false });
@@ -230,7 +230,7 @@ describe("verify", () => {
   it("near miss: the leftover's own run failed and the hook is unchanged: neither step is a fix", () => {
     const d = diagnoseVerified(snap(H.leftoverHook({ mode: "already-exists" }), H.HOOKS_NOW));
     const rs = fixes(d, "hook-leftover-blocks");
-    expect(rs.map((r) => [r.action, r.verified, r.then])).toEqual([
+    expect(rs.map((r) => [r.action, r.verified, r.followedBy])).toEqual([
       ["delete-leftover-hook", false, undefined],
       ["rerun-upgrade", false, undefined],
     ]);
