@@ -38,8 +38,6 @@ export interface Prediction {
   why?: string;
   /** What had to be assumed: a hook never run with this spec succeeds, pods of a new template start. */
   assumptions: string[];
-  /** Keys (kindKey) of the objects whose content or events the plan changed; the others are the snapshot's own. */
-  changed: ReadonlySet<string>;
   /** Keys whose events are gone from the prediction (the object was replaced, deleted or started anew). */
   eventsDropped: ReadonlySet<string>;
   /** Events only the prediction has (a new pod that cannot mount what it needs). */
@@ -673,7 +671,6 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
       failure: plan.refusal,
       why: `it would be refused: ${plan.refusal}`,
       assumptions: [],
-      changed: new Set(),
       eventsDropped: new Set(),
       eventsAdded: [],
     };
@@ -728,7 +725,6 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
     ...(out.failure ? { failure: out.failure } : {}),
     ...(out.why ? { why: out.why } : {}),
     assumptions: w.assumptions,
-    changed: new Set([...w.stale, ...w.touched]),
     eventsDropped: w.stale,
     eventsAdded: w.events,
   };

@@ -51,8 +51,13 @@ interface Predicted {
 
 type Step = Pick<Remediation, "action" | "revision" | "resources">;
 
+/** Which plan a remediation makes: resources narrow only the hook-object actions (a rollback is a rollback). */
 const stepKey = (r: Step) =>
-  `${r.action}|${r.revision ?? ""}|${(r.resources ?? []).map((x) => `${x.kind}/${x.name}`).join(",")}`;
+  `${r.action}|${r.revision ?? ""}|${
+    r.action === "restore-hook-resources" || r.action === "delete-leftover-hook"
+      ? (r.resources ?? []).map((x) => `${x.kind}/${x.name}`).join(",")
+      : ""
+  }`;
 
 export class Verifier {
   private readonly ix: SnapshotIndex;
@@ -84,7 +89,6 @@ export class Verifier {
     if (plan.refusal) return { plan, prediction, diagnosis: before };
     const index = new SnapshotIndex(prediction.snapshot, {
       index: ix,
-      changed: prediction.changed,
       eventsDropped: prediction.eventsDropped,
       eventsAdded: prediction.eventsAdded,
     });

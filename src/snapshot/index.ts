@@ -17,8 +17,25 @@ export interface ManifestEntry extends ManifestDoc {
 /** Memos that map one object to a result that depends only on it and its events (pods.ts, signals.ts). */
 const PER_OBJECT_MEMOS = new Set(["classifyPod", "podSignals"]);
 
-function keyOf(o: KubeObject, namespace: string): string {
-  return kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "");
+/** A map that answers from `parent` what it does not hold itself, except for `hidden` keys. */
+class Layered<K, V> extends Map<K, V> {
+  constructor(
+    private readonly parent: ReadonlyMap<K, V>,
+    private readonly hidden?: ReadonlySet<K>,
+  ) {
+    super();
+  }
+  /** Does this layer hold `k` itself? */
+  holds(k: K): boolean {
+    return super.has(k);
+  }
+  override get(k: K): V | undefined {
+    if (super.has(k)) return super.get(k);
+    return this.hidden?.has(k) ? undefined : this.parent.get(k);
+  }
+  override has(k: K): boolean {
+    return super.has(k) || (!this.hidden?.has(k) && this.parent.has(k));
+  }
 }
 
 // A release's parsed manifest, for every index over a snapshot that holds the same release object (a diagnosis
@@ -36,21 +53,20 @@ export class SnapshotIndex {
   private readonly objByKey = new Map<string, KubeObject>();
   private readonly objByUid = new Map<string, KubeObject>();
   private readonly childrenByUid = new Map<string, KubeObject[]>();
-  private readonly eventsByKey = new Map<string, KubeEvent[]>();
+  private readonly eventsByKey: Map<string, KubeEvent[]>;
   private readonly manifestCache = new Map<Release, ManifestEntry[]>();
   private readonly memos = new Map<string, unknown>();
 
   /**
-   * `from`: the index of the snapshot this one was derived from (a prediction) and what differs: the keys (kindKey)
-   * of the objects whose content or events changed (per-object results for the others carry over), and — when the
-   * derived snapshot's events are the original's without those of `eventsDropped`, plus `eventsAdded` — its events
-   * are indexed from the original's instead of read again.
+   * `from`: the index of the snapshot this one was derived from (a prediction, which replaces every object it
+   * changes): per-object results for the objects both share carry over; and when the derived snapshot's events are
+   * the original's without those of the `eventsDropped` keys (kindKey), plus `eventsAdded`, its events are indexed
+   * from the original's instead of read again.
    */
   constructor(
     s: Snapshot,
     private readonly from?: {
       index: SnapshotIndex;
-      changed: ReadonlySet<string>;
       eventsDropped?: ReadonlySet<string>;
       eventsAdded?: readonly KubeEvent[];
     },
@@ -78,15 +94,17 @@ export class SnapshotIndex {
         this.childrenByUid.set(id, list);
       }
     }
-    const derived = from?.eventsDropped && from.eventsAdded;
-    if (derived)
-      for (const [k, list] of from.index.eventsByKey)
-        if (!from.eventsDropped!.has(k)) this.eventsByKey.set(k, list);
-    for (const e of derived ? from.eventsAdded! : s.events) {
+    // A derived snapshot's events are the original's, less the dropped keys', plus the added ones.
+    const layered =
+      from?.eventsDropped && from.eventsAdded
+        ? new Layered(from.index.eventsByKey, from.eventsDropped)
+        : undefined;
+    this.eventsByKey = layered ?? new Map();
+    for (const e of layered ? from!.eventsAdded! : s.events) {
       const k = kindKey(e.involved.kind, e.involved.namespace ?? s.namespace, e.involved.name);
       const list = this.eventsByKey.get(k);
       if (!list) this.eventsByKey.set(k, [e]);
-      else if (derived && from.index.eventsByKey.get(k) === list) this.eventsByKey.set(k, [...list, e]);
+      else if (layered && !layered.holds(k)) this.eventsByKey.set(k, [...list, e]);
       else list.push(e);
     }
   }
@@ -204,14 +222,12 @@ export class SnapshotIndex {
   /** Derived data several analyzers need (pod classifications, workload lists), computed once per index. */
   memo<T>(key: string, compute: () => T): T {
     if (this.memos.has(key)) return this.memos.get(key) as T;
-    const v = compute();
-    if (this.from && PER_OBJECT_MEMOS.has(key) && v instanceof Map) {
-      // What depends only on one object and its events is the same for an object the derived snapshot shares.
-      const inherited = this.from.index.memos.get(key);
-      if (inherited instanceof Map)
-        for (const [o, r] of inherited as Map<KubeObject, unknown>)
-          if (!this.from.changed.has(keyOf(o, this.snapshot.namespace))) v.set(o, r);
-    }
+    let v = compute();
+    const inherited = this.from && PER_OBJECT_MEMOS.has(key) ? this.from.index.memos.get(key) : undefined;
+    // What depends only on one object and its events is the same for an object the derived snapshot shares: a
+    // prediction replaces every object it changes (and only those have other events), so the same object is
+    // the same answer.
+    if (v instanceof Map && v.size === 0 && inherited instanceof Map) v = new Layered(inherited) as T;
     this.memos.set(key, v);
     return v;
   }
