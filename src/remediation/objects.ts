@@ -87,6 +87,28 @@ export function manifestObjects(rel: Release, namespace: string, owned: boolean)
   return { objects, errors };
 }
 
+// The planner and the prediction read the same manifests again and again (a plan per remediation, its prediction):
+// built once per manifest text, release name, namespace and ownership. Read-only.
+const sharedBuilds = new Map<string, Map<string, ManifestObjects>>();
+const SHARED_BUILDS_MAX = 500;
+
+/** manifestObjects for readers that never change what they get (the planner, the prediction). */
+export function manifestObjectsShared(rel: Release, namespace: string, owned: boolean): ManifestObjects {
+  let byText = sharedBuilds.get(rel.manifest);
+  if (!byText) {
+    if (sharedBuilds.size >= SHARED_BUILDS_MAX) sharedBuilds.clear();
+    byText = new Map();
+    sharedBuilds.set(rel.manifest, byText);
+  }
+  const key = `${rel.name}|${rel.namespace || namespace}|${owned}`;
+  let built = byText.get(key);
+  if (!built) {
+    built = manifestObjects(rel, namespace, owned);
+    byText.set(key, built);
+  }
+  return built;
+}
+
 /** The object a hook creates (no ownership metadata: Helm never adds it to hooks). */
 export function hookObject(h: Hook, rel: Release, namespace: string): TargetObject | undefined {
   const { object } = parseYamlObject(h.manifest);

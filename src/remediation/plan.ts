@@ -12,7 +12,7 @@ import type { KubeObject, Snapshot } from "../snapshot/types.js";
 import {
   gitopsMarkers,
   hookObject,
-  manifestObjects,
+  manifestObjectsShared,
   ownershipError,
   ownershipProblems,
   type TargetObject,
@@ -153,8 +153,8 @@ function diffChanges(
   method: "csa" | "ssa",
 ): Diff {
   const ns = ix.namespace;
-  const cur = manifestObjects(current, ns, false);
-  const tgt = manifestObjects(target, ns, true);
+  const cur = manifestObjectsShared(current, ns, false);
+  const tgt = manifestObjectsShared(target, ns, true);
   const out: Diff = { changes: [], warnings: [] };
   for (const e of tgt.errors) out.warnings.push(`revision ${target.version}'s manifest: ${e}`);
   const curByKey = new Map(cur.objects.map((o) => [o.key, o]));

@@ -325,10 +325,7 @@ function event(pod: KubeObject, reason: string, message: string, at: string): Ku
 
 /** An existing pod after the plan: started when what blocked it exists now, else as it was. */
 function settlePod(ix: SnapshotIndex, w: World, pod: KubeObject): { pod: KubeObject; healthy: boolean } {
-  const p =
-    ix.get("Pod", pod.metadata?.namespace ?? ix.namespace, pod.metadata?.name ?? "") === pod
-      ? classifyPod(ix, pod)
-      : undefined;
+  const p = w.original.has(pod) ? classifyPod(ix, pod) : undefined;
   if (!p) return { pod, healthy: isReady(pod) || pod.status?.phase === "Succeeded" };
   if (!fixedFor(ix, w, p)) return { pod, healthy: false };
   const started: KubeObject = { ...pod, status: runningStatus(pod, w.now.toISOString()) };

@@ -23,7 +23,7 @@ import type { Hook, Release, ReleaseRecord } from "../helm/types.js";
 import { objectsNamedIn } from "../snapshot/build.js";
 import { SnapshotIndex } from "../snapshot/index.js";
 import type { KubeEvent, KubeObject, Snapshot } from "../snapshot/types.js";
-import { hookObject, manifestObjects, type TargetObject } from "./objects.js";
+import { hookObject, manifestObjectsShared, type TargetObject } from "./objects.js";
 import { requesterSuffix } from "./plan.js";
 import { settleWorkloads } from "./predict-workloads.js";
 import type { Plan } from "./types.js";
@@ -63,12 +63,16 @@ export class World {
   private readonly byOwner = new Map<string, Set<string>>();
   private seq = 0;
 
+  /** The snapshot's own objects (the original index answers for them). */
+  readonly original: ReadonlySet<KubeObject>;
+
   constructor(
     readonly namespace: string,
     objects: KubeObject[],
     readonly now: Date,
   ) {
     for (const o of objects) this.index(this.keyOf(o), o);
+    this.original = new Set(objects);
   }
 
   keyOf(o: KubeObject): string {
@@ -592,8 +596,8 @@ function revisionOperation(ix: SnapshotIndex, w: World, recs: Records, plan: Pla
   const op = upgrade ? "upgrade" : "rollback";
   const verbing = upgrade ? "re-running the upgrade" : `rolling back to revision ${src.version}`;
   const ns = ix.namespace;
-  const current = manifestObjects(upgrade ? cur : latest, ns, false).objects;
-  const target = manifestObjects(rel, ns, true).objects;
+  const current = manifestObjectsShared(upgrade ? cur : latest, ns, false).objects;
+  const target = manifestObjectsShared(rel, ns, true).objects;
   const ssa = plan.applyMethod === "ssa";
 
   const fail = (err: string, why: string): Outcome => {
