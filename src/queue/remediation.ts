@@ -203,7 +203,10 @@ export class RemediationProcessor {
           { action: req.action, revision: req.revision, resources: req.resources },
           { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
         );
-        if (!plan.refusal) plan.prediction = predictPlan(plan, snap);
+        if (!plan.refusal) {
+          const prediction = predictPlan(plan, snap);
+          if (prediction) plan.prediction = prediction;
+        }
       }
       snapshot = cap.last();
     } catch (e) {

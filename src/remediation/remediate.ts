@@ -143,7 +143,10 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
     { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
   );
   // What will be true afterwards: the plan carried out on the snapshot and diagnosed again.
-  if (!plan.refusal) plan.prediction = predictPlan(plan, snapshot);
+  if (!plan.refusal) {
+    const prediction = predictPlan(plan, snapshot);
+    if (prediction) plan.prediction = prediction;
+  }
   const base = {
     action: req.action,
     release: req.release,

@@ -188,7 +188,13 @@ export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis, index?: Snapsh
     findings: d.findings.map((f) => ({
       ...f,
       remediations: f.remediations.map((r) => {
-        const res = v.verify(f, r);
+        let res: Verification | undefined;
+        try {
+          res = v.verify(f, r);
+        } catch (e) {
+          // A prediction that cannot be made proves nothing either way: the fix stays offered, unproven, and says so.
+          return { ...r, reason: `not proven: its outcome could not be predicted (${(e as Error).message})` };
+        }
         if (!res) return r;
         return {
           ...r,
@@ -210,9 +216,14 @@ export function diagnoseVerified(snapshot: Snapshot): Diagnosis {
 }
 
 /** What is expected after `plan` (made on `snapshot`): the findings left, where it stops, what it assumed. */
-export function predictPlan(plan: Plan, snapshot: Snapshot): PlanPrediction {
-  const p = simulate(plan, snapshot);
-  return planPrediction(p, plan.refusal ? [] : diagnose(p.snapshot).findings);
+export function predictPlan(plan: Plan, snapshot: Snapshot): PlanPrediction | undefined {
+  try {
+    const p = simulate(plan, snapshot);
+    return planPrediction(p, plan.refusal ? [] : diagnose(p.snapshot).findings);
+  } catch {
+    // No prediction is better than no plan: the plan is shown without "After this".
+    return undefined;
+  }
 }
 
 function listed(fs: PredictedFinding[]): string {
