@@ -105,6 +105,20 @@ export function podTemplateOf(o: Any): Any {
 }
 
 /** JSON with sorted keys, for comparing parsed templates. */
+// The templates of stored manifests are parsed once and shared read-only: each is canonicalised once.
+const canonicalOf = new WeakMap<object, string>();
+
+/** canonical() of a stored manifest's template (shared, never changed). */
+function canonicalStored(v: unknown): string {
+  if (!v || typeof v !== "object") return canonical(v);
+  let c = canonicalOf.get(v);
+  if (c === undefined) {
+    c = canonical(v);
+    canonicalOf.set(v, c);
+  }
+  return c;
+}
+
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x) =>
     x && typeof x === "object" && !Array.isArray(x)
@@ -140,6 +154,21 @@ export interface HistoryEntry {
 
 /** The workload as each stored revision rendered it (ascending; revisions without it are skipped). */
 export function workloadHistory(
+  ix: SnapshotIndex,
+  w: { kind: string; name: string; namespace: string },
+): HistoryEntry[] {
+  // Every pod analyzer's groups of a workload ask: once per index.
+  const memo = ix.memo("workloadHistory", () => new Map<string, HistoryEntry[]>());
+  const key = `${w.kind}/${w.namespace}/${w.name}`;
+  let h = memo.get(key);
+  if (!h) {
+    h = workloadHistoryUncached(ix, w);
+    memo.set(key, h);
+  }
+  return h;
+}
+
+function workloadHistoryUncached(
   ix: SnapshotIndex,
   w: { kind: string; name: string; namespace: string },
 ): HistoryEntry[] {
@@ -358,7 +387,10 @@ export function templateOrigin(
     if (before.length > 0) at = before[before.length - 1]!;
   }
   let first = at;
-  while (first > 0 && canonical(history[first - 1]!.template) === canonical(history[first]!.template))
+  while (
+    first > 0 &&
+    canonicalStored(history[first - 1]!.template) === canonicalStored(history[first]!.template)
+  )
     first--;
   const o: TemplateOrigin = { history, from: history[at]!, introduced: history[first]!, changes: [] };
   if (first > 0) {

@@ -300,6 +300,10 @@ function noRenderNote(src: Release, newRevision: number): string {
 }
 
 function gitopsWarnings(ix: SnapshotIndex): string[] {
+  return ix.memo("plan:gitopsWarnings", () => gitopsWarningsOf(ix));
+}
+
+function gitopsWarningsOf(ix: SnapshotIndex): string[] {
   const recordObjs = ix.snapshot.records.map((r) => ({
     kind: r.driver === "secret" ? "Secret" : "ConfigMap",
     metadata: { name: r.objectName, labels: r.labels },
