@@ -733,11 +733,16 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
     }
     throw e;
   }
+  if (result.plan.refusalKind === "no-such-revision" && text) {
+    io.err(`helm-doctor: ${result.plan.refusal}\n`);
+    return EXIT.usage;
+  }
   if (!text) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     if (!shown) io.out(renderPlan(result.plan));
     io.out(renderResult(result));
   }
+  if (result.plan.refusalKind === "no-such-revision") return EXIT.usage;
   return result.outcome === "succeeded" || result.outcome === "dry-run" || result.outcome === "already-done"
     ? EXIT.ok
     : EXIT.error;

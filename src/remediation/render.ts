@@ -12,7 +12,7 @@ const TITLES: Record<Plan["action"], string> = {
 export function planTitle(p: Plan): string {
   const what =
     p.action === "rollback"
-      ? `${TITLES.rollback} ${p.namespace}/${p.release} to revision ${p.sourceRevision}`
+      ? `${TITLES.rollback} ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` to revision ${p.sourceRevision}` : ""}`
       : p.action === "rerun-upgrade"
         ? `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` with revision ${p.sourceRevision}'s chart and values` : ""}`
         : `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` (revision ${p.sourceRevision})` : ""}`;

@@ -89,6 +89,8 @@ export interface Plan {
   notes: string[];
   /** Set when the action cannot run; nothing is written. */
   refusal?: string;
+  /** "no-such-revision": the request named a revision the release does not have (a usage error). */
+  refusalKind?: "no-such-revision";
   /** How objects are applied: client-side (POST + three-way merge patch) or server-side apply. */
   applyMethod: "csa" | "ssa";
   /** Descriptions the records will carry. */

@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, runMain } from "../support/cli.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { configMap, record, recordObj, revisions, writes } from "./support.js";
@@ -90,6 +90,25 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(writes(srv)).toEqual([]);
       expect(revisions(srv)).toEqual([1, 2]);
       expect(configMap(srv)).toBeUndefined();
+    }));
+
+  it("a revision the release does not have: one line naming the stored ones, exit 2, no audit line, nothing written", () =>
+    withCluster(async (srv, env) => {
+      for (const argv of [
+        ["rollback", "yahoo", "7", "--dry-run"],
+        ["rollback", "yahoo", "7", "--yes"],
+        ["rerun", "yahoo", "--revision", "9", "--yes"],
+        ["restore-hooks", "yahoo", "--revision", "9", "--dry-run"],
+      ]) {
+        const r = await runMain(argv, env);
+        const n = argv.includes("7") ? 7 : 9;
+        expect(r.code, argv.join(" ")).toBe(2);
+        expect(r.stdout, argv.join(" ")).toBe("");
+        expect(r.stderr.trim(), argv.join(" ")).toBe(
+          `helm-doctor: revision ${n} does not exist; stored revisions: 1–2`,
+        );
+      }
+      expect(writes(srv)).toEqual([]);
     }));
 
   it("honours HELM_MAX_HISTORY like helm, and --history-max over it", () =>
