@@ -342,7 +342,9 @@ export function plan(snapshot: Snapshot, action: RemediationAction, opts: PlanOp
   // A revision the release never had (or no longer has) is the caller's mistake, not the release's state.
   const noSuchRevision = (k: number | undefined): Plan => {
     p.refusalKind = "no-such-revision";
-    return refuse(`revision ${k} does not exist; stored revisions: ${revisionRanges(heads.map((h) => h.revision))}`);
+    return refuse(
+      `revision ${k} does not exist; stored revisions: ${revisionRanges(heads.map((h) => h.revision))}`,
+    );
   };
 
   if (!latestHead)
