@@ -104,12 +104,23 @@ function objectFrom(kindText: string, name: string): ErrorObject {
   return { kind, ...(group ? { group } : {}), name };
 }
 
-/** Helm's wrapping: `Upgrade "x" failed: `, `Release "x" failed: `, `Rollback "x" failed: `, `UPGRADE FAILED: `. */
+/**
+ * What --atomic (Helm 4: --rollback-on-failure) wraps around the error it rolled back or uninstalled for
+ * (pkg/action/upgrade.go failRelease, install.go failRelease).
+ */
+export const ATOMIC =
+  /release \S+ failed, and has been (rolled back|uninstalled) due to (?:atomic|rollback-on-failure) being set:\s*/;
+
+/**
+ * Helm's wrapping: `Upgrade "x" failed: `, `Release "x" failed: `, `Rollback "x" failed: `, `UPGRADE FAILED: `, and
+ * --atomic's `release x failed, and has been rolled back due to atomic being set: `.
+ */
 export function stripPrefix(text: string): string {
   return text
     .trim()
     .replace(/^Error:\s*/, "")
     .replace(/^(INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED:\s*/, "")
+    .replace(new RegExp(`^${ATOMIC.source}`), "")
     .replace(/^(Upgrade|Release|Rollback|Install) "[^"]*" failed:\s*/, "")
     .trim();
 }

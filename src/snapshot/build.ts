@@ -3,6 +3,7 @@
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { helmErrorText } from "../helm/output.js";
 import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
 import type { Gap, KubeEvent, KubeObject, Snapshot } from "./types.js";
@@ -85,7 +86,8 @@ export function objectsNamedIn(
   namespace: string,
 ): { kind: string; name: string; namespace: string }[] {
   const out: { kind: string; name: string; namespace: string }[] = [];
-  const text = output.replace(/\\"/g, '"');
+  // Only what Helm's error names (a CI log names plenty of other things).
+  const text = (helmErrorText(output) ?? "").replace(/\\"/g, '"');
   for (const m of text.matchAll(NAMED_IN_OUTPUT[0]!))
     out.push({ kind: m[1]!, name: m[2]!, namespace: m[3] || namespace });
   for (const m of text.matchAll(NAMED_IN_OUTPUT[1]!))
