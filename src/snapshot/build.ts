@@ -205,6 +205,16 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       events.push(e);
   }
 
+  const gaps = [...(input.gaps ?? [])];
+  // Output without a Helm error (a successful upgrade's log, another tool's failure) is no evidence: say so.
+  if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
+    gaps.push({
+      what: "helm output",
+      reason: "no helm error",
+      detail:
+        'it holds no Helm error line (such as "Error: UPGRADE FAILED: …"), so the cluster was diagnosed without it',
+    });
+
   return {
     release,
     namespace,
@@ -212,7 +222,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     records,
     objects,
     events,
-    gaps: [...(input.gaps ?? [])],
+    gaps,
     source: input.source,
     ...(neighbours.length ? { neighbours } : {}),
     ...(input.helmOutput ? { helmOutput: input.helmOutput } : {}),

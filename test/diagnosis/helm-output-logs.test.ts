@@ -1,6 +1,7 @@
 // --helm-output as people hand it over: a CI job's log, where the runner decorates every line (GitHub Actions'
 // timestamps and workflow commands, GitLab's section markers and colours, CRLF line ends), parses the same as
-// helm's bare output.
+// helm's bare output; and output that holds no Helm error (a successful upgrade, another tool's failure) is said
+// to hold none, and the cluster is diagnosed as usual — nothing is made up from it.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
 import type { Scenario } from "../support/scenario.js";
 import { CAUSES_NOW, OWNERSHIP_OUTPUT, ownershipFromOutput } from "../support/scenarios/causes.js";
+import { crashLoopCase, TRANSITIONS_NOW } from "../support/scenarios/transitions.js";
 import { codes } from "./support.js";
 
 const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
@@ -139,6 +141,86 @@ describe("a CI runner's log parses as helm's bare output", () => {
         expect(r.code).toBe(0);
         expect(JSON.parse(r.stdout).findings).toEqual(JSON.parse(bare.stdout).findings);
       }
+    });
+  });
+});
+
+describe("output that holds no Helm error", () => {
+  const SUCCESS = [
+    'Release "web" has been upgraded. Happy Helming!',
+    "NAME: web",
+    "LAST DEPLOYED: Fri Nov 20 11:10:00 2026",
+    "NAMESPACE: shop",
+    "STATUS: deployed",
+    "REVISION: 2",
+    "TEST SUITE: None",
+  ].join("\n");
+  const UNRELATED = github(
+    [
+      "npm ERR! code ELIFECYCLE",
+      "Error: Cannot find module 'webpack'",
+      "Require stack:",
+      "- /home/runner/work/shop/node_modules/webpack-cli/bin/cli.js",
+      "the deploy step failed",
+    ].join("\n"),
+  );
+
+  it("a successful upgrade's log: no finding made up, the output said to hold no error", () => {
+    const s = ownershipFromOutput({ owner: "kubectl" });
+    const d = run(s, SUCCESS);
+    expect(codes(d)).toEqual(codes(run(s, undefined)));
+    expect(d.findings.filter((f) => f.severity !== "info")).toEqual([]);
+    expect(d.gaps).toEqual([expect.objectContaining({ what: "helm output", reason: "no helm error" })]);
+  });
+
+  it("another tool's failure in a CI log: the cluster's own problem is found, nothing from the log", () => {
+    const s = crashLoopCase();
+    const plain = run(s, undefined, TRANSITIONS_NOW);
+    const d = run(s, UNRELATED, TRANSITIONS_NOW);
+    expect(codes(d)).toEqual(codes(plain));
+    expect(codes(d)).not.toContain("release-failed");
+    expect(d.findings[0]!.title).toBe(plain.findings[0]!.title);
+    expect(JSON.stringify(d.findings)).not.toMatch(/webpack|Cannot find module/);
+  });
+
+  describe("through the CLI", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hd-helm-none-"));
+    const bundle = join(dir, "web.json");
+    writeFileSync(bundle, JSON.stringify(ownershipFromOutput({ owner: "kubectl" }).bundle()));
+    const ok = join(dir, "ok.log");
+    writeFileSync(ok, SUCCESS);
+    const base = ["diagnose", "shop/web", "--bundle", bundle, "--now", CAUSES_NOW];
+
+    it("from a file: says so on stderr, diagnoses the cluster, exits as the cluster warrants", async () => {
+      const r = await runMain([...base, "--helm-output", ok, "--fail-on", "warning"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /no Helm error found in --helm-output .*ok\.log.*diagnosing the cluster without it/,
+      );
+      expect(r.stdout).toMatch(/helm output: no helm error/);
+      expect(r.stdout).not.toMatch(/failed before it stored a revision/);
+    });
+
+    it("from standard input, as JSON: the gap says it", async () => {
+      const r = await runMain([...base, "-o", "json", "--helm-output", "-"], {}, { stdin: UNRELATED });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/no Helm error found in --helm-output \(standard input\)/);
+      const j = JSON.parse(r.stdout);
+      expect(j.findings.map((f: { code: string }) => f.code)).not.toContain("release-failed");
+      expect(j.gaps).toEqual([expect.objectContaining({ what: "helm output", reason: "no helm error" })]);
+    });
+
+    it("an empty file does not crash", async () => {
+      const empty = join(dir, "empty.log");
+      writeFileSync(empty, "");
+      const r = await runMain([...base, "--helm-output", empty]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/no Helm error found/);
+    });
+
+    it("a release that is not there is still 'not found' (exit 3): the output is no evidence of it", async () => {
+      const r = await runMain(["diagnose", "shop/nothere", "--bundle", bundle, "--helm-output", ok]);
+      expect(r.code).toBe(3);
     });
   });
 });
