@@ -6,6 +6,7 @@ import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
+import { helmErrorText } from "./helm/output.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
 import { diagnosisJson } from "./report/json.js";
@@ -261,8 +262,13 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   }
   const helmOutput =
     values["helm-output"] !== undefined ? await readHelmOutput(values["helm-output"], io) : undefined;
-  // A failed first install may have stored nothing: with its output, an empty history is still a diagnosis.
-  const ns = helmOutput ? (common.namespace ?? "default") : await resolveRelease(common);
+  const helmError = helmOutput !== undefined && helmErrorText(helmOutput) !== undefined;
+  if (helmOutput !== undefined && !helmError)
+    io.err(
+      `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
+    );
+  // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
+  const ns = helmError ? (common.namespace ?? "default") : await resolveRelease(common);
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
@@ -320,10 +326,6 @@ async function readHelmOutput(file: string, io: Io): Promise<string> {
   } catch (e) {
     throw new SourceError(`cannot read --helm-output ${file}: ${(e as Error).message}`);
   }
-  if (!/Error:|failed|FAILED/.test(text))
-    throw new UsageError(
-      `--helm-output ${file === "-" ? "(standard input)" : file} holds no helm error (expected a line such as "Error: UPGRADE FAILED: …")`,
-    );
   return text;
 }
 

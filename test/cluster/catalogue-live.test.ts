@@ -17,6 +17,7 @@ import {
   ownershipFromOutput,
   sharedObject,
 } from "../support/scenarios/causes.js";
+import { bigChart, RECORD_TOO_LARGE } from "../support/scenarios/release-state.js";
 
 function summary(d: Diagnosis) {
   return d.findings.map((f) => ({
@@ -88,6 +89,12 @@ describe("live source = bundle, beyond one release's records", () => {
       build: () => ownershipFromOutput(),
       output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
       code: "resource-moved-out-of-hook",
+    },
+    {
+      name: "an upgrade's output says the record is too large",
+      build: () => bigChart(640),
+      output: RECORD_TOO_LARGE("Secret", "grafana-stack", 3),
+      code: "release-record-size",
     },
   ];
   for (const c of cases) {

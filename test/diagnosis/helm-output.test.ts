@@ -170,12 +170,4 @@ describe("helm-doctor diagnose --helm-output", () => {
     expect(first.code).toBe("resource-ownership-conflict");
     expect(first.title).toMatch(/the install to revision 1 cannot adopt it/);
   });
-
-  it("a file without a helm error is a usage error", async () => {
-    const none = join(dir, "none.log");
-    writeFileSync(none, 'Release "web" has been upgraded. Happy Helming!\n');
-    const r = await runMain([...args, "--helm-output", none]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/holds no helm error/);
-  });
 });
