@@ -26,6 +26,8 @@ export interface Io {
   stderrIsTTY?: boolean;
   /** Standard input, read whole (tests give it; the binary reads process.stdin). */
   stdin?: () => Promise<string>;
+  /** Whether a person can answer a question on standard input (remediations ask before writing). */
+  stdinIsTTY?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -701,7 +703,7 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
   const { KubeWriter } = await import("./cluster/writer.js");
   const { remediate, renderPlan, renderProgress, renderResult } = await import("./remediation/index.js");
   const text = output === "text";
-  const stdinTTY = !!process.stdin.isTTY;
+  const stdinTTY = !!io.stdinIsTTY;
   let shown = false;
   let result: Awaited<ReturnType<typeof remediate>>;
   try {

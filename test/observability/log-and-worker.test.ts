@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { auditEvent, createLogger, toLog } from "../../src/observability/log.js";
 import { kubeRequestInfo } from "../../src/observability/metrics.js";
-import { runCli } from "../support/cli.js";
+import { spawnCli } from "../support/cli.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 
@@ -105,7 +105,7 @@ describe("a failed start", () => {
   it("exits 1 with the reason although the metrics' Redis connection and signal handlers were set up", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hd-badpolicy-"));
     writeFileSync(join(dir, "policy.yaml"), "version: 2\n");
-    const r = await runCli(["serve"], {
+    const r = await spawnCli(["serve"], {
       SLACK_BOT_TOKEN: TOKEN,
       SLACK_SIGNING_SECRET: "s",
       REDIS_URL: "redis://127.0.0.1:1",
