@@ -411,7 +411,7 @@ async function cmdList(argv: string[], io: Io): Promise<number> {
   const bad = rows.filter(needsAttention).length;
   io.out(
     bad > 0
-      ? `\n${bad} of ${rows.length} need attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
+      ? `\n${bad} of ${rows.length} need${bad === 1 ? "s" : ""} attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
       : `\nall ${rows.length} deployed\n`,
   );
   return EXIT.ok;

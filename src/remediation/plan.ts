@@ -278,8 +278,8 @@ function renderedForWarnings(src: Release, newRevision: number, event: "upgrade"
   const wasInstall = k === 1 || /^Install complete|^Initial install/.test(src.info.description ?? "");
   if (event === "upgrade" && wasInstall) {
     w.push(
-      `Revision ${k} was rendered as an install (.Release.IsInstall=true, .Release.IsUpgrade=false): templates guarded by ` +
-        "`if .Release.IsUpgrade` are missing from its stored manifest and hooks, and IsInstall-only ones are present.",
+      `Revision ${k} was rendered by an install: parts of the templates that render only on an upgrade are missing ` +
+        "from its stored manifest and hooks, and install-only parts are present.",
     );
   }
   return w;
@@ -287,8 +287,8 @@ function renderedForWarnings(src: Release, newRevision: number, event: "upgrade"
 
 function noRenderNote(src: Release, newRevision: number): string {
   return (
-    `Nothing is re-rendered: revision ${newRevision} re-applies revision ${src.version}'s stored manifest and hooks as they were rendered ` +
-    `(.Release.Revision=${src.version}, that operation's .Release.IsInstall/IsUpgrade, lookups and dates).`
+    `Nothing is re-rendered: revision ${newRevision} re-applies revision ${src.version}'s stored manifest and hooks exactly as ` +
+    `they were rendered then (the revision number, install-or-upgrade conditions, lookups and dates keep revision ${src.version}'s values).`
   );
 }
 

@@ -1,5 +1,6 @@
 // Plain-text rendering of plans and results, for the CLI (and anything else that wants text).
 import { refString } from "../helm/keys.js";
+import { wrapText } from "../report/style.js";
 import type { Plan, ProgressEvent, RemediationResult } from "./types.js";
 
 const TITLES: Record<Plan["action"], string> = {
@@ -52,8 +53,10 @@ export function renderPlan(p: Plan): string {
     out.push("  Objects:");
     for (const c of p.changes) out.push(`    ${c.op.padEnd(6)} ${refString(c.ref)}: ${c.reason}`);
   }
-  for (const w of p.warnings) out.push(`  ! ${w}`);
-  for (const n of p.notes) out.push(`  · ${n}`);
+  // Long warnings and notes wrap under themselves, as the diagnosis report's prose does.
+  const hang = (mark: string, text: string) => `  ${mark} ${wrapText(text, 96, "    ").trimStart()}`;
+  for (const w of p.warnings) out.push(hang("!", w));
+  for (const n of p.notes) out.push(hang("·", n));
   return `${out.join("\n")}\n`;
 }
 

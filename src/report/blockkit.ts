@@ -560,7 +560,7 @@ export function renderReleaseList(
   b.add(
     section(
       bad.length > 0
-        ? `*${bad.length} of ${sorted.length}* need attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "needs" : "need"} attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
         : `All ${sorted.length} releases are deployed.`,
     ),
   );
@@ -573,7 +573,10 @@ export function renderReleaseList(
     shownLines += c.split("\n").length;
   }
   if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
-  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} need attention` : "all deployed";
+  const summary =
+    bad.length > 0
+      ? `${bad.length} of ${sorted.length} ${bad.length === 1 ? "needs" : "need"} attention`
+      : "all deployed";
   return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
 }
 

@@ -134,16 +134,34 @@ function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
 /** A diagnosis as every report shows it: one time format, each evidence line once, fixes in order. */
 export function present(d: Diagnosis): Diagnosis {
   const t = oneTimeFormat;
+  // Across findings too: evidence an earlier finding showed is pointed to, not repeated; the same
+  // explanation (two findings of one cause) is told once.
+  const shownBy = new Map<string, string>();
+  const explainedBy = new Map<string, string>();
   return {
     ...d,
-    findings: d.findings.map((f) => ({
-      ...f,
-      title: t(f.title),
-      explanation: t(f.explanation),
-      ...(f.impact ? { impact: t(f.impact) } : {}),
-      evidence: dedupe(f.evidence.map((e) => ({ source: t(e.source), detail: t(e.detail) }))),
-      remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
-    })),
+    findings: d.findings.map((f) => {
+      const evidence = dedupe(f.evidence.map((e) => ({ source: t(e.source), detail: t(e.detail) })));
+      const fresh = evidence.filter((e) => !shownBy.has(e.detail));
+      const earlier = [
+        ...new Set(evidence.filter((e) => shownBy.has(e.detail)).map((e) => shownBy.get(e.detail)!)),
+      ];
+      for (const e of fresh) shownBy.set(e.detail, f.code);
+      const explanation = t(f.explanation);
+      const told = explainedBy.get(explanation);
+      if (!told) explainedBy.set(explanation, f.code);
+      return {
+        ...f,
+        title: t(f.title),
+        explanation: told ? `The same as explained above for ${told}.` : explanation,
+        ...(f.impact ? { impact: t(f.impact) } : {}),
+        evidence: [
+          ...fresh,
+          ...earlier.map((code) => ({ source: "see above", detail: `the evidence shown for ${code}` })),
+        ],
+        remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
+      };
+    }),
   };
 }
 
