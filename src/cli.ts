@@ -411,8 +411,8 @@ async function cmdList(argv: string[], io: Io): Promise<number> {
   const bad = rows.filter(needsAttention).length;
   io.out(
     bad > 0
-      ? `\n${bad} of ${rows.length} need${bad === 1 ? "s" : ""} attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
-      : `\nall ${rows.length} deployed\n`,
+      ? `\n${bad} of ${rows.length} ${bad === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled): helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
+      : `\nall ${rows.length} deployed by their release records; helm-doctor diagnose <release> checks their hooks and pods\n`,
   );
   return EXIT.ok;
 }

@@ -560,8 +560,8 @@ export function renderReleaseList(
   b.add(
     section(
       bad.length > 0
-        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "needs" : "need"} attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
-        : `All ${sorted.length} releases are deployed.`,
+        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled). Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        : `All ${sorted.length} releases are deployed by their release records; a diagnosis checks their hooks and pods.`,
     ),
   );
   const line = (r: ReleaseListing) =>
@@ -573,10 +573,7 @@ export function renderReleaseList(
     shownLines += c.split("\n").length;
   }
   if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
-  const summary =
-    bad.length > 0
-      ? `${bad.length} of ${sorted.length} ${bad.length === 1 ? "needs" : "need"} attention`
-      : "all deployed";
+  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} not deployed` : "all deployed";
   return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
 }
 
