@@ -11,6 +11,8 @@ import { buildSnapshot } from "../../src/snapshot/build.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { CATALOGUE } from "../support/scenarios/catalogue.js";
 import {
+  ATOMIC_OWNERSHIP_OUTPUT,
+  atomicOwnership,
   CAUSES_NOW,
   neighbourHookCollision,
   OWNERSHIP_OUTPUT,
@@ -89,6 +91,12 @@ describe("live source = bundle, beyond one release's records", () => {
       build: () => ownershipFromOutput(),
       output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
       code: "resource-moved-out-of-hook",
+    },
+    {
+      name: "an atomic rollback masking an ownership conflict",
+      build: () => atomicOwnership({ stored: true }),
+      output: ATOMIC_OWNERSHIP_OUTPUT("web", "cache"),
+      code: "resource-ownership-conflict",
     },
     {
       name: "an upgrade's output says the record is too large",

@@ -167,6 +167,14 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
       });
     }
   }
+  // --atomic hid the failure behind a rollback: say so, the rollback is part of this story.
+  const undo = r
+    ? ix.releases.find((x) => x.version > r.version && /^Rollback to \d+/.test(x.info.description ?? ""))
+    : undefined;
+  if (undo)
+    explanation += ` Helm then rolled the release back (revision ${undo.version}, "${undo.info.description}"), as --atomic does, so it looks deployed while every ${op} with this chart fails the same way.`;
+  else if (out?.atomic)
+    explanation += ` --atomic ${out.atomic === "rolled back" ? "rolled the upgrade back" : "uninstalled the failed install"}, so helm's message led with that instead of this conflict.`;
   const rolledBack = !!r && r !== latest;
   const resolved =
     e.kind !== "ssa-conflict" &&

@@ -897,6 +897,52 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
   return n.records();
 }
 
+/** What `helm upgrade --atomic` prints when the ownership check fails and the upgrade is rolled back. */
+export const ATOMIC_OWNERSHIP_OUTPUT = (release: string, owner: string) =>
+  `Error: UPGRADE FAILED: release ${release} failed, and has been rolled back due to atomic being set: Unable to continue with update: ConfigMap "web-cache" in namespace "shop" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key "meta.helm.sh/release-name" must equal "${release}": current value is "${owner}"`;
+
+/**
+ * web's chart 0.2.0 adds ConfigMap web-cache, which release `owner` (records in the namespace, rendering it)
+ * already owns; `helm upgrade --atomic` failed on it. `stored`: the history shows revision 2 failed with the
+ * ownership error and revision 3 "Rollback to 1" (as an atomic rollback writes them); otherwise nothing was stored
+ * and revision 1 is still the deployed one.
+ */
+export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): Scenario {
+  const owner = o.owner ?? "cache";
+  const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
+  const cache: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "web-cache" },
+    data: { size: "1Gi" },
+  };
+  const d = appDeployment("web", { image: "nginx:1.26" });
+  const r1 = { path: "templates/deployment.yaml", object: d };
+  s.revision({ status: o.stored ? "superseded" : "deployed", at: 0, templates: [r1] });
+  if (o.stored) {
+    s.revision({
+      status: "failed",
+      at: 60,
+      chartVersion: "0.2.0",
+      description: `Upgrade "web" failed: ${ATOMIC_OWNERSHIP_OUTPUT("web", owner).replace(/^.*being set: /, "")}`,
+      templates: [r1, { path: "templates/cache.yaml", object: cache }],
+    });
+    s.revision({ status: "deployed", at: 61, description: "Rollback to 1", templates: [r1] });
+  }
+  liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
+  const live = structuredClone(cache);
+  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  live.metadata.annotations = {
+    "meta.helm.sh/release-name": owner,
+    "meta.helm.sh/release-namespace": "shop",
+  };
+  s.add(live, 30);
+  const n = new Scenario({ release: owner, namespace: "shop", chart: owner });
+  n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/cache.yaml", object: cache }] });
+  for (const r of n.records()) s.add(r as Obj, 30);
+  return s;
+}
+
 // ---- a record deleted by hand ----
 
 /**
