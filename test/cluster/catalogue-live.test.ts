@@ -9,12 +9,15 @@ import { diagnose } from "../../src/diagnosis/diagnose.js";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { buildSnapshot } from "../../src/snapshot/build.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { Scenario } from "../support/scenario.js";
 import { CATALOGUE } from "../support/scenarios/catalogue.js";
 import {
   ATOMIC_OWNERSHIP_OUTPUT,
   atomicOwnership,
   CAUSES_NOW,
+  foreignRecords,
   neighbourHookCollision,
+  neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
   sharedObject,
@@ -93,6 +96,29 @@ describe("live source = bundle, beyond one release's records", () => {
       code: "resource-moved-out-of-hook",
     },
     {
+      name: "an upgrade's output names an object an uninstalled release kept",
+      build: () => ownershipFromOutput({ owner: "search", keep: true }),
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-ownership-conflict",
+      title: /left behind by release search, which no longer exists/,
+    },
+    {
+      name: "the owner release is read even when 21 other releases were written after it",
+      build: () => {
+        const s = ownershipFromOutput({ owner: "search" });
+        for (const r of neighbourRecords("search")) s.add(r, 0);
+        for (let i = 0; i < 21; i++) {
+          const n = new Scenario({ release: `app-${i}`, namespace: "shop", chart: "app" });
+          n.revision({ status: "deployed", at: 10 + i, templates: [] });
+          for (const r of foreignRecords(n)) s.add(r, 10 + i);
+        }
+        return s;
+      },
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-ownership-conflict",
+      title: /belongs to release search/,
+    },
+    {
       name: "an atomic rollback masking an ownership conflict",
       build: () => atomicOwnership({ stored: true }),
       output: ATOMIC_OWNERSHIP_OUTPUT("web", "cache"),
@@ -125,6 +151,7 @@ describe("live source = bundle, beyond one release's records", () => {
       const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
       const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
       expect(fromLive.findings[0]?.code).toBe(c.code);
+      if (c.title) expect(fromLive.findings[0]?.title).toMatch(c.title);
       expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.gaps).toEqual([]);
     });

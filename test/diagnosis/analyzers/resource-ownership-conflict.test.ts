@@ -87,6 +87,18 @@ describe("resource-ownership-conflict", () => {
     expect(summaries(f, "manual")).toMatch(/rename it in mail's chart, or drop it from mail-legacy/);
   });
 
+  it("a rollback that meets an object an uninstalled release left behind: nobody's, delete it and roll back again", () => {
+    const f = only(
+      run(rollbackHitsForeignObject({ legacyGone: true }), CAUSES_NOW),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "ConfigMap mail-settings was left behind by release mail-legacy, which no longer exists, so the rollback to revision 3 cannot create it",
+    );
+    expect(f.explanation).toMatch(/a rollback has no adoption step/);
+    expect(summaries(f, "manual")).toMatch(/kubectl delete configmap mail-settings -n shop/);
+  });
+
   it("a Helm 4 server-side apply conflict on replicas: the field manager, --force-conflicts, and the chart fix", () => {
     const f = only(run(ssaReplicasConflict(), CAUSES_NOW), "resource-ownership-conflict");
     expect(f.title).toBe(

@@ -696,9 +696,10 @@ export function ssaReplicasConflict(): Scenario {
 /**
  * A rollback that fails because an object of the target revision exists live but belongs to another release
  * (`no ConfigMap with the name … found`): mail revision 3 is "Rollback to 1", failed; the ConfigMap mail-settings
- * is owned by release mail-legacy.
+ * is owned by release mail-legacy, whose records are in the namespace (`legacyGone`: it was uninstalled, the
+ * ConfigMap kept).
  */
-export function rollbackHitsForeignObject(): Scenario {
+export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "mail", namespace: "shop", chart: "mail" });
   const cm: Obj = {
     apiVersion: "v1",
@@ -738,6 +739,15 @@ export function rollbackHitsForeignObject(): Scenario {
     "meta.helm.sh/release-namespace": "shop",
   };
   s.add(foreign, 40);
+  if (!o.legacyGone) {
+    const legacy = new Scenario({ release: "mail-legacy", namespace: "shop", chart: "mail" });
+    legacy.revision({
+      status: "deployed",
+      at: 40,
+      templates: [{ path: "templates/configmap.yaml", object: cm }],
+    });
+    for (const r of foreignRecords(legacy)) s.add(r, 40);
+  }
   liveDeployment(s, d("1.1.0"), { newPods: [{ state: "running" }], newAt: 30 });
   return s;
 }
@@ -823,6 +833,20 @@ export function preRollbackHookFailed(o: { completed?: boolean } = {}): Scenario
   return s;
 }
 
+/**
+ * Another release's records, with uids of their own: the builder numbers every release's records alike, and a
+ * cluster (and the live source, which drops repeated uids) never has two objects with one uid.
+ */
+export function foreignRecords(n: Scenario): Obj[] {
+  let h = 0;
+  for (const c of n.release) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const prefix = h.toString(16).padStart(8, "0").slice(-8);
+  return n.records().map((r) => {
+    (r.metadata as Obj).uid = String((r.metadata as Obj).uid).replace(/^[0-9a-f]{8}/, prefix);
+    return r;
+  });
+}
+
 // ---- failures only the helm command's output shows ----
 
 export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release: string) =>
@@ -831,9 +855,13 @@ export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release
 /**
  * web revision 1 (deployed) has ConfigMap web-settings as a pre-install hook; its copy is live, without
  * ownership. `owner` sets who the live ConfigMap says it belongs to: "hook" (our leftover hook copy, the default),
- * "kubectl" (created by hand), or the name of another release whose records are in the namespace (`neighbour`).
+ * "kubectl" (created by hand), or the name of another release (add its records with `neighbourRecords`; without
+ * them it was uninstalled). `ownerNamespace`: the namespace the ownership names (default shop); `keep`: the object
+ * carries `helm.sh/resource-policy: keep`, as one kept by an uninstall does.
  */
-export function ownershipFromOutput(o: { owner?: "hook" | "kubectl" | string } = {}): Scenario {
+export function ownershipFromOutput(
+  o: { owner?: "hook" | "kubectl" | string; ownerNamespace?: string; keep?: boolean } = {},
+): Scenario {
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
   const owner = o.owner ?? "hook";
   const settings: Obj = {
@@ -869,7 +897,8 @@ export function ownershipFromOutput(o: { owner?: "hook" | "kubectl" | string } =
     live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
     live.metadata.annotations = {
       "meta.helm.sh/release-name": owner,
-      "meta.helm.sh/release-namespace": "shop",
+      "meta.helm.sh/release-namespace": o.ownerNamespace ?? "shop",
+      ...(o.keep ? { "helm.sh/resource-policy": "keep" } : {}),
     };
   }
   s.add(live, 0);
@@ -894,7 +923,7 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
       },
     ],
   });
-  return n.records();
+  return foreignRecords(n);
 }
 
 /** What `helm upgrade --atomic` prints when the ownership check fails and the upgrade is rolled back. */
@@ -939,7 +968,7 @@ export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): S
   s.add(live, 30);
   const n = new Scenario({ release: owner, namespace: "shop", chart: owner });
   n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/cache.yaml", object: cache }] });
-  for (const r of n.records()) s.add(r as Obj, 30);
+  for (const r of foreignRecords(n)) s.add(r, 30);
   return s;
 }
 
@@ -1120,7 +1149,7 @@ export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenari
       [theirs.metadata.name]: { phase: o.unrelated ? "Failed" : "Succeeded", startedAt: 70, completedAt: 71 },
     },
   });
-  for (const r of n.records()) s.add(r as Obj, 70);
+  for (const r of foreignRecords(n)) s.add(r, 70);
   if (o.unrelated) s.add(s.owned(cfg), 0);
   const live = liveDeployment(s, web, {
     oldTemplate: web,
@@ -1166,7 +1195,7 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
   if (!o.legacyGone) {
     const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
     n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
-    for (const r of n.records()) s.add(r as Obj, 30);
+    for (const r of foreignRecords(n)) s.add(r, 30);
   }
   return s;
 }
