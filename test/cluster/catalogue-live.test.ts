@@ -79,6 +79,18 @@ describe("live source = bundle, beyond one release's records", () => {
       code: "resource-ownership-conflict",
     },
     {
+      name: "a neighbour's hook deletes our Secret",
+      build: () => neighbourHookCollision({ kind: "Secret" }),
+      code: "resource-ownership-conflict",
+      title: /^Secret app-config of shop is also a hook of release shop-jobs/,
+    },
+    {
+      name: "a neighbour's hook replaces our Secret",
+      build: () => neighbourHookCollision({ kind: "Secret", replaced: true }),
+      code: "resource-ownership-conflict",
+      title: /its pre-upgrade hook replaces it on every run/,
+    },
+    {
       name: "an object two releases render",
       build: () => sharedObject(),
       code: "resource-ownership-conflict",
@@ -154,6 +166,42 @@ describe("live source = bundle, beyond one release's records", () => {
       if (c.title) expect(fromLive.findings[0]?.title).toMatch(c.title);
       expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.gaps).toEqual([]);
+    });
+  }
+});
+
+// Near misses beyond the release's records stay quiet through the live source as from the bundle.
+describe("live source = bundle, near misses among the neighbours", () => {
+  const cases = [
+    {
+      name: "a neighbour's hook of the same name but another kind",
+      build: () => neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    },
+    {
+      name: "a same-named release in another namespace with a hook of that name",
+      build: () =>
+        neighbourHookCollision({ kind: "Secret", neighbourNamespace: "staging", neighbourRelease: "shop" }),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const sc = c.build();
+      const items = sc.bundle().items;
+      srv.seed(items);
+      const now = new Date(CAUSES_NOW);
+      const fromBundle = diagnose(
+        buildSnapshot({
+          release: sc.release,
+          namespace: sc.namespace,
+          objects: items,
+          now,
+          source: "bundle",
+        }),
+      );
+      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now));
+      expect(summary(fromLive)).toEqual(summary(fromBundle));
+      expect(fromLive.findings.filter((f) => f.severity !== "info")).toEqual([]);
     });
   }
 });

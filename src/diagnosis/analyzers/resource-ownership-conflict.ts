@@ -329,7 +329,9 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
           `Each time ${n.name}'s hook runs, Helm deletes the existing object (before-hook-creation) and creates ${n.name}'s copy, without ${name}'s ownership and with ${n.name}'s content${policies.includes("hook-succeeded") ? `; its hook-succeeded policy then deletes it altogether` : ""}. ` +
           (deleted
             ? `It is gone now${failing.length ? `, so ${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} cannot start new pods` : ""}. `
-            : "") +
+            : users.length
+              ? `${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} use${users.length === 1 ? "s" : ""} it, so ${users.length === 1 ? "its" : "their"} pods now read ${n.name}'s ${h.kind === "Secret" ? "values (credentials meant for the other release)" : "content"}, not ${name}'s. `
+              : "") +
           `Neither release knows: hooks are not part of a release's manifest. The two charts must stop using the same name.`,
         resources: [ref],
         revisions: [latest.version],

@@ -1094,33 +1094,61 @@ export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string }
 // ---- neighbours: other releases of the namespace ----
 
 /**
- * shop renders ConfigMap app-config (mounted by Deployment shop-web). Release shop-jobs in the same namespace
- * renders a `pre-upgrade` hook ConfigMap with the same name and `before-hook-creation,hook-succeeded`: its last
- * upgrade deleted shop's copy, created its own and deleted that too. `unrelated`: the near miss where shop-jobs'
- * failed hook is a Job of another name.
+ * shop renders `kind` app-config (default a ConfigMap; a Secret holds the database password), mounted by Deployment
+ * shop-web. Release shop-jobs in the same namespace renders a `pre-upgrade` hook of the same name with
+ * `before-hook-creation,hook-succeeded`: its last upgrade deleted shop's copy, created its own and deleted that too.
+ * `replaced`: the hook has only before-hook-creation, so its copy (shop-jobs' content, no ownership of shop's)
+ * replaced shop's and stays. Near misses: `unrelated` (shop-jobs' failed hook is a Job of another name),
+ * `theirKind` (their hook has the same name but another kind), `neighbourNamespace` (the release with that hook
+ * lives in another namespace; `neighbourRelease` names it, e.g. "shop" for a same-named release).
  */
-export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenario {
+export function neighbourHookCollision(
+  o: {
+    unrelated?: boolean;
+    kind?: "ConfigMap" | "Secret";
+    replaced?: boolean;
+    theirKind?: "ConfigMap" | "Secret";
+    neighbourNamespace?: string;
+    neighbourRelease?: string;
+  } = {},
+): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
-  const cfg: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "app-config" },
-    data: { mode: "prod" },
-  };
+  const kind = o.kind ?? "ConfigMap";
+  const secret = (k: string) => k === "Secret";
+  const object = (k: string): Obj =>
+    secret(k)
+      ? {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "app-config" },
+          type: "Opaque",
+          data: { "db-password": Buffer.from("s3cret-shop").toString("base64") },
+        }
+      : { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-config" }, data: { mode: "prod" } };
+  const cfg = object(kind);
   const web = appDeployment("shop-web", {
     image: "registry.example.com/shop-web:2.0.0",
-    volumes: [{ name: "config", configMap: { name: "app-config" } }],
+    volumes: [
+      secret(kind)
+        ? { name: "config", secret: { secretName: "app-config" } }
+        : { name: "config", configMap: { name: "app-config" } },
+    ],
     volumeMounts: [{ name: "config", mountPath: "/etc/shop" }],
   });
   s.revision({
     status: "deployed",
     at: 0,
     templates: [
-      { path: "templates/configmap.yaml", object: cfg },
+      { path: `templates/${kind.toLowerCase()}.yaml`, object: cfg },
       { path: "templates/deployment.yaml", object: web },
     ],
   });
-  const n = new Scenario({ release: "shop-jobs", namespace: "shop", chart: "shop-jobs" });
+  const nns = o.neighbourNamespace ?? "shop";
+  const n = new Scenario({ release: o.neighbourRelease ?? "shop-jobs", namespace: nns, chart: "shop-jobs" });
+  const theirObject = object(o.theirKind ?? kind);
+  if (secret(o.theirKind ?? kind))
+    theirObject.data = { "db-password": Buffer.from("s3cret-jobs").toString("base64") };
+  else theirObject.data = { mode: "migrate" };
   const theirs = o.unrelated
     ? hook(
         {
@@ -1133,7 +1161,11 @@ export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenari
         },
         "pre-upgrade",
       )
-    : hook(cfg, "pre-upgrade", { "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded" });
+    : hook(theirObject, "pre-upgrade", {
+        "helm.sh/hook-delete-policy": o.replaced
+          ? "before-hook-creation"
+          : "before-hook-creation,hook-succeeded",
+      });
   n.revision({ status: "superseded", at: 10, templates: [{ path: "templates/hook.yaml", object: theirs }] });
   n.revision({
     status: o.unrelated ? "failed" : "deployed",
@@ -1150,21 +1182,26 @@ export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenari
     },
   });
   for (const r of foreignRecords(n)) s.add(r, 70);
-  if (o.unrelated) s.add(s.owned(cfg), 0);
+  // What the hook's last run left: nothing of ours (deleted), or its own copy (replaced). Its copy in another
+  // namespace, or a hook of another kind or name, leaves ours alone.
+  const collides = !o.unrelated && nns === "shop" && (o.theirKind ?? kind) === kind;
+  if (!collides) s.add(s.owned(cfg), 0);
+  else if (o.replaced) s.add(structuredClone(theirObject), 70);
+  const broken = collides && !o.replaced;
   const live = liveDeployment(s, web, {
     oldTemplate: web,
     oldPods: [{ state: "running" }],
-    newPods: o.unrelated ? [{ state: "running" }] : [{ state: "container-creating" }],
+    newPods: broken ? [{ state: "container-creating" }] : [{ state: "running" }],
     oldAt: 0,
     newAt: 80,
   });
-  if (!o.unrelated)
+  if (broken)
     for (const p of live.newPods)
       s.event(
         p,
         "Warning",
         "FailedMount",
-        'MountVolume.SetUp failed for volume "config" : configmap "app-config" not found',
+        `MountVolume.SetUp failed for volume "config" : ${kind.toLowerCase()} "app-config" not found`,
         20,
         81,
         NOW - 1,
