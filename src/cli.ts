@@ -27,6 +27,8 @@ export interface Io {
   stdin?: () => Promise<string>;
   /** Whether a person can answer a question on standard input (remediations ask before writing). */
   stdinIsTTY?: boolean;
+  /** The clock that times progress output, ms (default Date.now). */
+  now?: () => number;
 }
 
 export class UsageError extends Error {}
@@ -291,7 +293,8 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
  */
 function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () => void } {
   if (quiet || !io.stderrIsTTY) return { step: () => {}, done: () => {} };
-  const start = Date.now();
+  const now = io.now ?? Date.now;
+  const start = now();
   let current = "";
   let shown = false;
   const show = () => {
@@ -299,12 +302,12 @@ function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () 
     io.err(`\r\x1b[2K… ${current}`);
     shown = true;
   };
-  const timer = setInterval(() => Date.now() - start >= 1000 && show(), 250);
+  const timer = setInterval(() => now() - start >= 1000 && show(), 250);
   timer.unref();
   return {
     step: (s) => {
       current = s;
-      if (Date.now() - start >= 1000) show();
+      if (now() - start >= 1000) show();
     },
     done: () => {
       clearInterval(timer);
