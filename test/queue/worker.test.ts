@@ -433,10 +433,10 @@ describe("message updates", () => {
 });
 
 describe("producer", () => {
-  it("fails fast with QueueUnavailableError when Redis cannot be reached", async () => {
+  it("gives up after its timeout with QueueUnavailableError when Redis cannot be reached", async () => {
+    // Without the timeout the call would wait for a reconnect forever (and fail this test by its own timeout).
     const conn = producerConnection("redis://127.0.0.1:1", quiet);
-    const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 1500 });
-    const t0 = Date.now();
+    const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 200 });
     await expect(
       p.enqueueDiagnose({
         release: "yahoo",
@@ -446,7 +446,6 @@ describe("producer", () => {
         requestedAt: new Date().toISOString(),
       }),
     ).rejects.toThrow(/job queue \(Redis\) is unreachable/);
-    expect(Date.now() - t0).toBeLessThan(2500);
     await p.close();
     conn.disconnect();
   });
