@@ -47,6 +47,12 @@ describe("command grammar", () => {
     expect(problem("shop/yahoo -n other")).toBe('"shop/yahoo" names namespace shop but -n says other');
     expect(problem("yahoo extra")).toBe('unexpected argument "extra"');
     expect(problem("yahoo --force")).toBe('unknown option "--force"');
+    expect(problem("yahoo --namspace shop")).toBe('unknown option "--namspace" (did you mean --namespace?)');
+    expect(problem("lats yahoo")).toBe('unknown command "lats" (did you mean last?)');
+    expect(problem("lsit -n shop extra")).toBe('unknown command "lsit" (did you mean list or last?)');
+    // Near misses stay plain: an argument too many after a release that is no command's typo.
+    expect(problem("payments extra")).toBe('unexpected argument "extra"');
+    expect(problem("last yahoo extra")).toBe('unexpected argument "extra"');
     expect(problem("-n shop")).toBe("missing <release>");
     expect(problem("help me")).toBe('"help" takes no arguments');
     expect(problem("yahoo -n a -n b")).toBe("the namespace is given twice");
