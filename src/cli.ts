@@ -1,11 +1,12 @@
 // The helm-doctor command line: diagnose and history against a bundle file or a live cluster.
 import type { parseArgs } from "node:util";
-import { levenshtein, parseOptions } from "./cli-options.js";
+import { parseOptions } from "./cli-options.js";
 import { BundleSource } from "./cluster/bundle.js";
 import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
+import { closest } from "./didyoumean.js";
 import { helmErrorText } from "./helm/output.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
@@ -28,6 +29,8 @@ export interface Io {
   stdin?: () => Promise<string>;
   /** Whether a person can answer a question on standard input (remediations ask before writing). */
   stdinIsTTY?: boolean;
+  /** The clock that times progress output, ms (default Date.now). */
+  now?: () => number;
 }
 
 export class UsageError extends Error {}
@@ -185,11 +188,13 @@ export function notFoundMessage(
   if (present.length === 0 && elsewhere.length === 0 && source?.startsWith("bundle"))
     return `${source} holds no Helm release records (Secrets or ConfigMaps labelled owner=helm), so there is no release "${release}" to diagnose: capture one with helm-doctor capture ${release} -n ${namespace} > bundle.json`;
   const lines = [`release "${release}" not found in namespace "${namespace}"`];
-  const close = [...present, ...elsewhere].filter(
-    (r) =>
-      r.name !== release &&
-      (levenshtein(r.name, release) <= 2 || r.name.includes(release) || release.includes(r.name)),
+  const near = new Set(
+    closest(
+      release,
+      [...present, ...elsewhere].map((r) => r.name),
+    ),
   );
+  const close = [...present, ...elsewhere].filter((r) => near.has(r.name));
   const sameName = elsewhere.filter((r) => r.name === release);
   for (const r of sameName)
     lines.push(`  a release "${release}" exists in namespace "${r.namespace}": try -n ${r.namespace}`);
@@ -297,7 +302,8 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
  */
 function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () => void } {
   if (quiet || !io.stderrIsTTY) return { step: () => {}, done: () => {} };
-  const start = Date.now();
+  const now = io.now ?? Date.now;
+  const start = now();
   let current = "";
   let shown = false;
   const show = () => {
@@ -305,12 +311,12 @@ function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () 
     io.err(`\r\x1b[2K… ${current}`);
     shown = true;
   };
-  const timer = setInterval(() => Date.now() - start >= 1000 && show(), 250);
+  const timer = setInterval(() => now() - start >= 1000 && show(), 250);
   timer.unref();
   return {
     step: (s) => {
       current = s;
-      if (Date.now() - start >= 1000) show();
+      if (now() - start >= 1000) show();
     },
     done: () => {
       clearInterval(timer);
@@ -610,9 +616,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           ? help(io)
           : await cmdRemediate("restore-hook-resources", rest, io);
       default: {
-        const close = COMMANDS.filter(
-          (c) => levenshtein(c, cmd) <= 2 || (cmd.length >= 3 && c.startsWith(cmd)),
-        );
+        const close = closest(cmd, COMMANDS);
         throw new UsageError(
           `unknown command "${cmd}"${close.length > 0 ? ` (did you mean ${close.join(" or ")}?)` : ""}; commands: ${COMMANDS.join(", ")}`,
         );

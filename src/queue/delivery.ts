@@ -5,6 +5,7 @@
 // nothing works the requester is told (ephemeral, else a direct message) how to get the stored report.
 import type { webApi } from "@slack/bolt";
 import type { SlackMessage } from "../report/blockkit.js";
+import { retry } from "../retry.js";
 import type { Log } from "./redis.js";
 import type { JobResult, Subscriber } from "./schemas.js";
 import type { Store } from "./store.js";
@@ -71,19 +72,22 @@ export function slackFailure(e: unknown): SlackFailure {
 }
 
 /** Run a Slack call, retrying transient failures with backoff and jitter (or Retry-After). */
-export async function slackRetry<T>(fn: () => Promise<T>, retry: DeliveryRetry = DELIVERY_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const f = slackFailure(e);
-      if (!f.transient || attempt >= retry.attempts) throw e;
-      const backoff = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
-      await sleep(
-        Math.min(MAX_RETRY_AFTER_MS, f.retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2)),
-      );
-    }
-  }
+export function slackRetry<T>(fn: () => Promise<T>, policy: DeliveryRetry = DELIVERY_RETRY): Promise<T> {
+  return retry(
+    fn,
+    {
+      attempts: policy.attempts,
+      baseDelayMs: policy.baseMs,
+      maxDelayMs: policy.maxMs,
+      maxRetryAfterMs: MAX_RETRY_AFTER_MS,
+    },
+    {
+      classify: (e) => {
+        const f = slackFailure(e);
+        return { retry: f.transient, afterMs: f.retryAfterMs };
+      },
+    },
+  );
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: SlackFailure };

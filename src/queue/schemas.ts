@@ -1,6 +1,7 @@
 // Queue names and job payloads: zod schemas at the boundary (job data is read back from Redis, written by
 // another process, possibly another version).
 import { z } from "zod";
+import { EXECUTABLE_ACTIONS, type ExecutableAction } from "../diagnosis/types.js";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 
 /** BullMQ queue names (the Redis prefix comes from HELM_DOCTOR_QUEUE_PREFIX). */
@@ -60,14 +61,8 @@ export const listJobSchema = z.object({
 });
 export type ListJob = z.infer<typeof listJobSchema>;
 
-export const EXECUTABLE_ACTIONS = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-] as const;
 export const executableAction = z.enum(EXECUTABLE_ACTIONS);
-export type ExecutableAction = z.infer<typeof executableAction>;
+export type { ExecutableAction };
 
 /**
  * A remediation job, in two phases (one payload shape):

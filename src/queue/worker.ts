@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
+import { closest } from "../didyoumean.js";
 import { slackFetch } from "../observability/metrics.js";
 import {
   remediationOptions,
@@ -98,16 +99,12 @@ function targetOf(data: { release?: string; namespace: string }): Target {
   return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
 }
 
-function closeNames(release: string, listing: ReleaseListing[]): string[] {
-  return listing
-    .map((r) => r.name)
-    .filter((n) => n !== release && (n.includes(release) || release.includes(n) || n[0] === release[0]))
-    .slice(0, 5);
-}
-
 export function notFoundMessage(release: string, namespace: string, listing: ReleaseListing[]): string {
   const lines = [`There is no Helm release "${release}" in namespace "${namespace}".`];
-  const close = closeNames(release, listing);
+  const close = closest(
+    release,
+    listing.map((r) => r.name),
+  );
   if (close.length > 0) lines.push(`Did you mean: ${close.join(", ")}?`);
   lines.push(
     listing.length > 0

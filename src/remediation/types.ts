@@ -1,19 +1,9 @@
 // Remediation types: what is asked (an action), what will happen (a Plan), what happened (a result), and the
 // progress and audit events in between.
+import type { ExecutableAction } from "../diagnosis/types.js";
 import type { ResourceRef } from "../helm/keys.js";
 
-export type ExecutableAction =
-  | "rerun-upgrade"
-  | "rollback"
-  | "restore-hook-resources"
-  | "delete-leftover-hook";
-
-export const EXECUTABLE: readonly ExecutableAction[] = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-];
+export { EXECUTABLE_ACTIONS, type ExecutableAction } from "../diagnosis/types.js";
 
 /**
  * What to do. Structurally a diagnosis `Remediation` (action, revision, resources) fits.

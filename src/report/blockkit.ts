@@ -202,20 +202,13 @@ export interface RemediationOption {
   resources: { kind: string; name: string; namespace?: string }[];
 }
 
-const EXECUTABLE = new Set<string>([
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-]);
-
 /** The buttons a report offers, in order (the stored diagnosis keeps the same list). */
 export function remediationOptions(d: Diagnosis): RemediationOption[] {
   const out: RemediationOption[] = [];
   const seen = new Set<string>();
   for (const f of d.findings) {
     for (const r of orderedRemediations(f)) {
-      if (!EXECUTABLE.has(r.action)) continue;
+      if (!isExecutable(r)) continue;
       const key = `${r.action}:${r.revision ?? ""}`;
       if (seen.has(key)) continue;
       seen.add(key);

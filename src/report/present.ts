@@ -1,6 +1,6 @@
 // What every presentation of a diagnosis shares: one time format, each fact once, fixes in the order a person
 // should try them, and the label and command of each fix. Pure.
-import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
+import { type Diagnosis, type Finding, isExecutableAction, type Remediation } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 
@@ -24,7 +24,7 @@ const INVASIVENESS: Record<string, number> = {
 };
 
 export function isExecutable(r: Remediation): boolean {
-  return INVASIVENESS[r.action]! <= 3;
+  return isExecutableAction(r.action);
 }
 
 /**

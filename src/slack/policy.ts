@@ -6,14 +6,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
-
-export const REMEDIATION_ACTIONS = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-] as const;
-export type RemediationActionName = (typeof REMEDIATION_ACTIONS)[number];
+import { EXECUTABLE_ACTIONS, type ExecutableAction, isExecutableAction } from "../diagnosis/types.js";
 
 const USER_RE = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_RE = /^[CGD][A-Z0-9]{2,}$/;
@@ -31,8 +24,8 @@ const groupId = z.string().regex(GROUP_RE, { message: "is not a Slack user group
 const nsPattern = z.string().regex(NS_PATTERN_RE, {
   message: 'is not a namespace, "*" or a prefix pattern such as "team-*"',
 });
-const action = z.string().refine((v) => v === "*" || (REMEDIATION_ACTIONS as readonly string[]).includes(v), {
-  message: `is not a remediation (one of ${REMEDIATION_ACTIONS.join(", ")}, or "*")`,
+const action = z.string().refine((v) => v === "*" || isExecutableAction(v), {
+  message: `is not a remediation (one of ${EXECUTABLE_ACTIONS.join(", ")}, or "*")`,
 });
 
 const diagnoseSchema = z.strictObject({
@@ -70,7 +63,7 @@ export interface DiagnoseRule {
 export interface Grant {
   users: string[];
   usergroups: string[];
-  actions: (RemediationActionName | "*")[];
+  actions: (ExecutableAction | "*")[];
   namespaces: string[];
   channels?: string[];
 }

@@ -171,22 +171,36 @@ describe("progress on a slow cluster read", () => {
   });
   afterAll(() => api.close());
 
-  it("shows what it reads on a terminal after a second, and clears the line; quiet otherwise", async () => {
-    api.setLatency(350);
-    try {
-      const tty = await runMain(["diagnose", "yahoo", "-n", "default", "--now", NOW], env, {
-        stderrIsTTY: true,
-      });
-      expect(tty.code).toBe(0);
-      expect(tty.stderr).toMatch(/… reading /);
-      expect(tty.stderr.endsWith("\r\x1b[2K")).toBe(true);
-      expect(tty.stdout).toContain("basic-app-config");
-      const quiet = await runMain(["diagnose", "yahoo", "-n", "default", "-q"], env, { stderrIsTTY: true });
-      expect(quiet.stderr).toBe("");
-    } finally {
-      api.setLatency(0);
-    }
-    const piped = await runMain(["diagnose", "yahoo", "-n", "default"], env);
+  // The progress clock is injected: each reading of `slow` is a second later than the one before.
+  const slow = () => {
+    let t = 0;
+    return () => (t += 1000);
+  };
+
+  it("shows what it reads on a terminal once a second has passed, and clears the line; quiet otherwise", async () => {
+    const tty = await runMain(["diagnose", "yahoo", "-n", "default", "--now", NOW], env, {
+      stderrIsTTY: true,
+      now: slow(),
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/… reading /);
+    expect(tty.stderr.endsWith("\r\x1b[2K")).toBe(true);
+    expect(tty.stdout).toContain("basic-app-config");
+    const quiet = await runMain(["diagnose", "yahoo", "-n", "default", "-q"], env, {
+      stderrIsTTY: true,
+      now: slow(),
+    });
+    expect(quiet.stderr).toBe("");
+    const piped = await runMain(["diagnose", "yahoo", "-n", "default"], env, { now: slow() });
     expect(piped.stderr).toBe("");
+  });
+
+  it("says nothing on a terminal when the read takes less than a second", async () => {
+    const fast = await runMain(["diagnose", "yahoo", "-n", "default"], env, {
+      stderrIsTTY: true,
+      now: () => 0,
+    });
+    expect(fast.code).toBe(0);
+    expect(fast.stderr).toBe("");
   });
 });

@@ -198,22 +198,17 @@ describe.skipIf(!!unavailable)(
         const srv = await startFakeApiServer({ user: USER });
         try {
           srv.seed(f.items());
-          // A tiny kubelet: hook Pods run to completion once the hook runner watches them, so the watch
-          // (a rule the chart grants) is exercised whatever the machine's speed.
-          srv.onChange(({ type, object }) => {
-            if (type !== "ADDED" || object.kind !== "Pod" || object.metadata.name !== "hookpod-check") return;
-            const started = Date.now();
-            const tick = setInterval(() => {
-              const watched = srv.requests.some((r) => r.verb === "watch" && r.resource === "pods");
-              if (!watched && Date.now() - started < 5000) return;
-              clearInterval(tick);
-              srv.update(
-                { kind: "Pod", namespace: object.metadata.namespace, name: object.metadata.name },
-                (o) => {
-                  o.status = { phase: "Succeeded" };
-                },
-              );
-            }, 10);
+          // A tiny kubelet: a hook Pod runs to completion once helm-doctor watches it, as Helm does (the watch
+          // replays the change from the resourceVersion it starts at), so the watch rule is used on every run.
+          srv.onRequest((r) => {
+            if (
+              r.verb === "watch" &&
+              r.resource === "pods" &&
+              r.query.fieldSelector === "metadata.name=hookpod-check"
+            )
+              srv.update({ kind: "Pod", namespace: r.namespace, name: "hookpod-check" }, (o) => {
+                o.status = { phase: "Succeeded" };
+              });
           });
           srv.authorize(grants);
           srv.resetCounters();

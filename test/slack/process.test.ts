@@ -1,7 +1,8 @@
-// Process-level behaviour. Redis stops mid-run: a command still gets an answer (a clear ephemeral error)
-// within Slack's 3 s, /readyz says so, and once Redis is back on the same port the next command works without
-// restarting helm-doctor. SIGTERM stops `serve` and `worker` cleanly (exit 0: Bolt, workers and Redis
-// connections all closed, nothing left running).
+// Process-level behaviour. Redis stops mid-run: a command still gets an answer (a clear ephemeral error) in
+// the ack (the request check's wait is bounded; the benchmarks measure ack latency), /readyz says so, and once
+// Redis is back on the same port the next command works without restarting helm-doctor. SIGTERM stops `serve`
+// cleanly even while Redis is unreachable (the built CLI's exit 0 after SIGTERM with Redis up is checked where it
+// runs anyway: test/slack/cli-serve.test.ts and test/observability/log-and-worker.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
@@ -58,12 +59,11 @@ async function reportIn(channel: string): Promise<void> {
 describe("Redis outage", () => {
   // Needs a redis-server of its own to kill and restart (with only REDIS_URL, it is skipped).
   it.runIf(redisServerOnPath())(
-    "answers within 3 s while Redis is down and recovers when it returns",
+    "answers with the error in the ack while Redis is down, and recovers when it returns",
     async () => {
       await reportIn("C0RDS00001");
 
       await redis.kill();
-      const sent = Date.now();
       const res = await sendSlashCommand({
         url: serve.url,
         signingSecret: SIGNING_SECRET,
@@ -72,7 +72,6 @@ describe("Redis outage", () => {
         responseUrl: fake.responseUrl("down"),
       });
       expect(res.status).toBe(200);
-      expect(Date.now() - sent).toBeLessThan(3000);
       // One answer, decided before the ack: the ack itself says nothing was started.
       const ack = res.json() as { response_type: string; text: string };
       expect(ack.response_type).toBe("ephemeral");
@@ -107,7 +106,6 @@ describe("Redis down at start", () => {
       const early = await startTestServe({ fake, redisUrl: `redis://127.0.0.1:${port}` });
       let late: TestRedis | undefined;
       try {
-        const sent = Date.now();
         const first = await sendSlashCommand({
           url: early.url,
           signingSecret: SIGNING_SECRET,
@@ -115,7 +113,6 @@ describe("Redis down at start", () => {
           channelId: "C0LATE0001",
           responseUrl: fake.responseUrl("late"),
         });
-        expect(Date.now() - sent).toBeLessThan(3000);
         expect(String((first.json() as { text: string }).text)).toContain("queue (Redis) is unreachable");
         expect((await fetch(`${early.baseUrl}/readyz`)).status).toBe(503);
 
@@ -202,41 +199,24 @@ describe("Redis loses its data", () => {
 describe("shutdown", () => {
   // The installed CLI (dist/bin.js), not a harness: its exit status is what a supervisor (Kubernetes, systemd)
   // sees after SIGTERM.
-  const env = (redisUrl: string, prefix: string) => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    SLACK_BOT_TOKEN: fake.token,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    REDIS_URL: redisUrl,
-    PORT: "0",
-    HELM_DOCTOR_QUEUE_PREFIX: prefix,
-  });
-  const start = (mode: "serve" | "worker", redisUrl: string, prefix: string) =>
-    spawnChild([BIN, mode, "--bundle", "test/fixtures/founding-case.json"], env(redisUrl, prefix), ROOT);
-
   it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
-    const c = start("serve", "redis://127.0.0.1:1", uniquePrefix("sigterm-down"));
+    const c = spawnChild(
+      [BIN, "serve", "--bundle", "test/fixtures/founding-case.json"],
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: "redis://127.0.0.1:1",
+        PORT: "0",
+        HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("sigterm-down"),
+      },
+      ROOT,
+    );
     // The CLI's own line, printed once its signal handlers are in place.
     const [, port] = await c.waitFor(/helm-doctor serve: listening on port (\d+)/);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
     expect(await c.stop(), c.out()).toBe(0);
-  });
-
-  it("helm-doctor serve exits 0 after SIGTERM", async () => {
-    const prefix = uniquePrefix("sigterm-serve");
-    const c = start("serve", redis.url, prefix);
-    const [, port] = await c.waitFor(/helm-doctor serve: listening on port (\d+)/);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-    expect(await c.stop(), c.out()).toBe(0);
-    await cleanPrefix(redis.url, prefix);
-  });
-
-  it("helm-doctor worker exits 0 after SIGTERM", async () => {
-    const prefix = uniquePrefix("sigterm-worker");
-    const c = start("worker", redis.url, prefix);
-    await c.waitFor(/helm-doctor worker: waiting for jobs/);
-    expect(await c.stop(), c.out()).toBe(0);
-    await cleanPrefix(redis.url, prefix);
   });
 });

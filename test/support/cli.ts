@@ -41,7 +41,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
 export async function runMain(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  o: { stdin?: string; stderrIsTTY?: boolean } = {},
+  o: { stdin?: string; stderrIsTTY?: boolean; now?: () => number } = {},
 ): Promise<CliResult> {
   const { main } = await import("../../src/cli.js");
   let stdout = "";
@@ -57,6 +57,7 @@ export async function runMain(
     stdoutIsTTY: false,
     stderrIsTTY: !!o.stderrIsTTY,
     ...(o.stdin !== undefined ? { stdin: async () => o.stdin! } : {}),
+    ...(o.now ? { now: o.now } : {}),
   });
   return { code, stdout, stderr };
 }
