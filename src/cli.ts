@@ -4,12 +4,13 @@ import { parseOptions } from "./cli-options.js";
 import { BundleSource } from "./cluster/bundle.js";
 import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
-import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
+import { revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
 import { closest } from "./didyoumean.js";
 import { helmErrorText } from "./helm/output.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
+import { diagnoseVerified } from "./remediation/verify.js";
 import { diagnosisJson } from "./report/json.js";
 import { colourWanted, makeStyle } from "./report/style.js";
 import { historyTable, renderBrief, renderText } from "./report/text.js";
@@ -280,7 +281,7 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
     .finally(progress.done);
-  const d = diagnose(snapshot);
+  const d = diagnoseVerified(snapshot);
   if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
   else if (common.output === "slack") {
     // What the Slack channel message and its thread would show (redacted the same way), to paste into Block

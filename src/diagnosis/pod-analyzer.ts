@@ -770,7 +770,8 @@ export function verdict(g: PodGroup): string {
 }
 
 /** Helm's words when `--wait` (or `--atomic`) gave up on resources that never became ready. */
-const WAIT_FAILURE = /context deadline exceeded|timed out waiting|resource not ready|resources not ready|not ready|wait/i;
+const WAIT_FAILURE =
+  /context deadline exceeded|timed out waiting|resource not ready|resources not ready|not ready|wait/i;
 
 /** What Helm recorded for the revision, in a sentence. */
 export function helmVerdict(r: Release): string {

@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
 import { closest } from "../didyoumean.js";
 import { slackFetch } from "../observability/metrics.js";
+import { diagnoseVerified } from "../remediation/verify.js";
 import {
   remediationOptions,
   renderError,
@@ -287,7 +288,7 @@ export class DiagnoseProcessor {
         ),
       );
       // Secrets of this snapshot (Secret data, sensitive values) are redacted from everything that is stored or shown.
-      const d = snapshotRedactor(snapshot).deep(diagnose(snapshot));
+      const d = snapshotRedactor(snapshot).deep(diagnoseVerified(snapshot));
       const id = newDiagnosisId();
       const latest = d.revision ?? null;
       const report = renderReport(d, {

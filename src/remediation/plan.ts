@@ -25,7 +25,7 @@ import type {
   RemediationAction,
   StatusTransition,
 } from "./types.js";
-import { staleStep, updateStep } from "./update.js";
+import { staleStep, updateStep } from "./update-step.js";
 
 /** " (helm-doctor, requested by @ana)": who asked, in the description `helm history` shows. */
 export function requesterSuffix(requestedBy?: string): string {
@@ -327,8 +327,14 @@ export function revisionRanges(revisions: number[]): string {
   return out.join(", ") || "none";
 }
 
-export function plan(snapshot: Snapshot, action: RemediationAction, opts: PlanOptions = {}): Plan {
-  const ix = new SnapshotIndex(snapshot);
+export function plan(
+  snapshot: Snapshot,
+  action: RemediationAction,
+  opts: PlanOptions = {},
+  /** The snapshot's index, when the caller has one (verification plans many actions on one snapshot). */
+  index?: SnapshotIndex,
+): Plan {
+  const ix = index ?? new SnapshotIndex(snapshot);
   const heads = knownRevisions(snapshot);
   const latestHead = heads[heads.length - 1];
   const expected = opts.expectedRevision ?? latestHead?.revision ?? 0;

@@ -1,5 +1,6 @@
 // Plain-text rendering of plans and results, for the CLI (and anything else that wants text).
 import { refString } from "../helm/keys.js";
+import { afterThis } from "../report/present.js";
 import { wrapText } from "../report/style.js";
 import type { Plan, ProgressEvent, RemediationResult } from "./types.js";
 
@@ -57,6 +58,11 @@ export function renderPlan(p: Plan): string {
   const hang = (mark: string, text: string) => `  ${mark} ${wrapText(text, 96, "    ").trimStart()}`;
   for (const w of p.warnings) out.push(hang("!", w));
   for (const n of p.notes) out.push(hang("·", n));
+  if (p.prediction) {
+    const a = afterThis(p.prediction);
+    out.push(`  ${a.head}`);
+    for (const i of a.items) out.push(`    ${i}`);
+  }
   return `${out.join("\n")}\n`;
 }
 
@@ -88,6 +94,7 @@ export function renderResult(r: RemediationResult): string {
       break;
   }
   for (const e of r.errors) out.push(`  error: ${e.trim().replace(/\n\s*/g, " ")}`);
+  if (r.check) out.push(r.check.text);
   // The plan (printed before) already shows its own warnings.
   for (const w of r.warnings.filter((x) => !r.plan.warnings.includes(x))) out.push(`  warning: ${w}`);
   if (r.historyLine) {
