@@ -1,0 +1,237 @@
+// `helm-doctor watch` end to end: release records change in the fake API server (client-node list+watch over
+// HTTP), the watcher asks the worker for a diagnosis through the queue on a real Redis, and the report appears
+// in the routed channel of the fake Slack without anyone asking — once; a later change to the same revision
+// updates it, a healthy revision resolves it, a restart posts nothing, and two watchers post once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Watcher } from "../../src/watch/watcher.js";
+import {
+  type FakeSlack,
+  type RecordedCall,
+  startFakeSlack,
+  validateBlocks,
+} from "../support/fake-slack/index.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { type Obj, Scenario } from "../support/scenario.js";
+import { eventually } from "../support/slack-app.js";
+import { type ClusterRig, clusterRig, testClock } from "../support/watch-rig.js";
+
+let redis: TestRedis;
+let fake: FakeSlack;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+});
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+const CHANNEL = "C0ALERTS";
+const configMap = (name: string, v: string): Obj => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name },
+  data: { v },
+});
+
+/** A release whose chart is one ConfigMap; each revision changes its data. */
+function release(name: string, namespace: string) {
+  const s = new Scenario({ release: name, namespace, chart: "basic" });
+  const tpl = (v: string) => [{ path: "templates/cm.yaml", object: configMap(`${name}-config`, v) }];
+  return {
+    s,
+    /** Add a revision and return its record (the object Helm's driver writes). */
+    revision(status: string, at: number, description?: string): Obj {
+      const r = s.revision({ templates: tpl(String(s.releases.length + 1)), status, at, description });
+      return s.records()[r.version - 1]!;
+    },
+    /** Set a stored revision's status (and description) and return its record, as Helm's Update writes it. */
+    set(revision: number, status: string, description?: string): Obj {
+      const r = s.releases[revision - 1]!;
+      r.info.status = status;
+      if (description !== undefined) r.info.description = description;
+      return s.records()[revision - 1]!;
+    },
+    live(v: string): Obj {
+      return s.owned({ ...configMap(`${name}-config`, v), metadata: { name: `${name}-config`, namespace } });
+    },
+  };
+}
+
+const topLevelPosts = (channel = CHANNEL) =>
+  fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.args.thread_ts);
+const text = (c: RecordedCall) => JSON.stringify(c.args.blocks);
+
+describe("helm-doctor watch: a release turning failed", () => {
+  const clock = testClock("2026-11-20T11:00:00Z");
+  const prefix = uniquePrefix("watch");
+  let rig: ClusterRig;
+  let watcher: Watcher;
+  const yahoo = release("yahoo", "shop");
+  const quiet = release("quiet", "shop");
+  let ts = "";
+
+  beforeAll(async () => {
+    fake.reset();
+    rig = await clusterRig({
+      cluster: "default",
+      redisUrl: redis.url,
+      prefix,
+      fake,
+      clock,
+      namespaces: "shop",
+    });
+    rig.api.seed([
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
+      yahoo.revision("deployed", 0),
+      yahoo.live("1"),
+      quiet.revision("deployed", 0),
+      quiet.live("1"),
+    ]);
+    await rig.startWorker();
+    watcher = await rig.startWatcher();
+  });
+  afterAll(async () => {
+    await rig?.close();
+    await cleanPrefix(redis.url, prefix);
+  });
+
+  it("lists the namespace's records with one list and one watch, and posts nothing for healthy releases", async () => {
+    await watcher.settled();
+    expect(watcher.isLeader).toBe(true);
+    const s = watcher.watchStats();
+    expect(s).toMatchObject({ lists: 1, watches: 1, triggers: 0 });
+    // Metadata only: the list and the watch never carry a record's payload.
+    await eventually(
+      () => (rig.api.requestsMatching({ verb: "watch", resource: "secrets" }).length > 0 ? true : undefined),
+      5000,
+      "the watch request",
+    );
+    const reads = rig.api.requestsMatching({ resource: "secrets", namespace: "shop" });
+    expect(reads.map((r) => r.verb)).toEqual(["list", "watch"]);
+    for (const r of reads) expect(r.metadataOnly).toBe(true);
+    expect(topLevelPosts()).toHaveLength(0);
+  });
+
+  it("posts the report in the channel, unasked, once, when the latest revision turns failed", async () => {
+    clock.set("2026-11-20T11:01:00Z");
+    rig.api.seed(yahoo.revision("pending-upgrade", 61));
+    await watcher.settled();
+    // An upgrade under way is not a problem yet.
+    expect(topLevelPosts()).toHaveLength(0);
+
+    clock.set("2026-11-20T11:03:00Z");
+    rig.replace(yahoo.set(2, "failed", 'Upgrade "yahoo" failed: timed out waiting for the condition'));
+    const post = await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
+      10_000,
+    );
+    ts = String(post.response.ts);
+    await watcher.settled();
+    expect(String(post.args.text)).toContain("shop/yahoo");
+    expect(text(post)).toContain("posted by helm-doctor watch: revision 2 turned failed");
+    expect(text(post)).toContain("timed out waiting for the condition");
+    expect(validateBlocks(post.args.blocks as unknown[], "message")).toEqual([]);
+    // Buttons as on a requested report: an opaque diagnosis id, never a command.
+    const buttons = (post.args.blocks as Obj[])
+      .filter((b) => b.type === "actions")
+      .flatMap((b) => b.elements as Obj[]);
+    expect(buttons.length).toBeGreaterThan(0);
+    for (const b of buttons) expect(String(b.value)).toMatch(/^[A-Za-z0-9_-]{8,}\.\d+$/);
+    // The details in the thread.
+    expect(fake.okCallsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts).length).toBeGreaterThan(
+      0,
+    );
+    expect(topLevelPosts()).toHaveLength(1);
+    expect(watcher.stats.posts).toBe(1);
+  });
+
+  it("says nothing more when the same revision changes without changing the findings", async () => {
+    const updates = fake.okCallsTo("chat.update").length;
+    clock.set("2026-11-20T11:04:00Z");
+    const rec = yahoo.set(2, "failed");
+    rec.metadata.labels = { ...rec.metadata.labels, team: "payments" };
+    rig.replace(rec);
+    await eventually(() => (watcher.stats.triggers >= 2 ? true : undefined), 5000, "the change's trigger");
+    await watcher.settled();
+    expect(fake.okCallsTo("chat.update").length).toBe(updates);
+    expect(topLevelPosts()).toHaveLength(1);
+  });
+
+  it("updates the same message, with a thread reply, when a second change to the revision changes the findings", async () => {
+    clock.set("2026-11-20T11:05:00Z");
+    rig.replace(
+      yahoo.set(
+        2,
+        "failed",
+        'Upgrade "yahoo" failed: failed to create resource: admission webhook "validate.kyverno.svc-fail" denied the request: resource ConfigMap/shop/yahoo-config was blocked',
+      ),
+    );
+    const upd = await fake.waitFor((c) => c.method === "chat.update" && c.ok && c.args.ts === ts, 10_000);
+    await watcher.settled();
+    expect(text(upd)).toContain("kyverno");
+    expect(text(upd)).toContain("updated by helm-doctor watch");
+    const reply = fake
+      .okCallsTo("chat.postMessage")
+      .find((c) => c.args.thread_ts === ts && String(c.args.text).startsWith("Changed:"));
+    expect(reply).toBeDefined();
+    expect(JSON.stringify(reply!.args.blocks)).toContain("admission-rejected");
+    expect(topLevelPosts()).toHaveLength(1);
+  });
+
+  it("marks the report resolved when a later revision is healthy", async () => {
+    clock.set("2026-11-20T11:10:00Z");
+    rig.replace(yahoo.set(1, "superseded"));
+    rig.api.seed(yahoo.revision("deployed", 70));
+    rig.replace(yahoo.live("3"));
+    const done = await fake.waitFor(
+      (c) =>
+        c.method === "chat.update" && c.ok && c.args.ts === ts && String(c.args.text).includes("resolved"),
+      10_000,
+    );
+    await watcher.settled();
+    expect(text(done)).toContain("revision 3");
+    expect(JSON.stringify(done.args.blocks)).not.toContain('"actions"');
+    expect(
+      fake
+        .okCallsTo("chat.postMessage")
+        .some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith("Resolved")),
+    ).toBe(true);
+    expect(topLevelPosts()).toHaveLength(1);
+  });
+
+  it("posts nothing new after a restart", async () => {
+    await watcher.close();
+    const calls = fake.calls.length;
+    watcher = await rig.startWatcher();
+    await watcher.settled();
+    expect(watcher.isLeader).toBe(true);
+    expect(fake.calls.length).toBe(calls);
+  });
+
+  it("two watchers of one cluster post a new failure once", async () => {
+    const second = await rig.startWatcher();
+    expect([watcher.isLeader, second.isLeader].filter(Boolean)).toHaveLength(1);
+    clock.set("2026-11-20T11:20:00Z");
+    rig.api.seed(quiet.revision("failed", 80, 'Upgrade "quiet" failed: timed out waiting for the condition'));
+    await fake.waitFor(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.ok &&
+        !c.args.thread_ts &&
+        String(c.args.text).includes("shop/quiet"),
+      10_000,
+    );
+    await watcher.settled();
+    await second.settled();
+    // The standby takes over when the leader stops, and still posts nothing twice.
+    const leader = watcher.isLeader ? watcher : second;
+    const standby = leader === watcher ? second : watcher;
+    await leader.close();
+    await eventually(() => (standby.isLeader ? true : undefined), 5000, "the standby to take over");
+    await standby.settled();
+    expect(topLevelPosts().filter((c) => String(c.args.text).includes("shop/quiet"))).toHaveLength(1);
+    watcher = standby;
+  });
+});
