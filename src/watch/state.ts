@@ -2,6 +2,7 @@
 //   <prefix>:hd:watch:<cluster>:epoch            when the watcher first ran for this cluster (ms; SET NX)
 //   <prefix>:hd:watch:<cluster>:leader           the lease: which watcher of the cluster acts (PX; renewed)
 //   <prefix>:hd:watch:<cluster>:done:<ns>/<rel>:<trigger key>   a trigger acted on (SET NX, 14 days)
+//   <prefix>:hd:watch:<cluster>:acted:<jobId>    a finished diagnosis acted on (SET NX, 14 days)
 //   <prefix>:hd:watch:<cluster>:alerts           HASH <ns>/<rel> → the open report (AlertState)
 //   <prefix>:hd:watch:<cluster>:pending          HASH <jobId> → a diagnosis asked for, not yet acted on
 //   <prefix>:hd:watch:rate:<channel>:<window>    new messages posted in a channel in a window (INCR, EX)
@@ -88,6 +89,12 @@ export class WatchState {
       DONE_TTL_SECONDS,
       "NX",
     );
+    return ok === "OK";
+  }
+
+  /** True for the one watcher that acts on a finished diagnosis (posts, updates or resolves). */
+  async claimOutcome(jobId: string): Promise<boolean> {
+    const ok = await this.redis.set(`${this.base}:acted:${jobId}`, "1", "EX", DONE_TTL_SECONDS, "NX");
     return ok === "OK";
   }
 

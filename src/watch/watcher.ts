@@ -290,6 +290,8 @@ export class Watcher {
   private consider(key: string): void {
     if (!this.leading) return;
     this.serial(key, async () => {
+      // The lease may have been lost meanwhile: then the books are gone, which must not read as "uninstalled".
+      if (!this.leading) return;
       const records = this.recordsOf(key);
       const open = this.alerts.get(key);
       this.due.delete(key);
@@ -464,6 +466,7 @@ export class Watcher {
     };
     const action = decideAlert(prev, outcome);
     const now = this.now();
+    if (!this.leading) return;
     if (action.kind === "none") {
       // Nothing new to say; the report now stands for this record version too.
       if (prev?.state === "open" && p.resourceVersion !== prev.resourceVersion) {
@@ -473,6 +476,9 @@ export class Watcher {
       }
       return forget();
     }
+    // One watcher acts on an outcome, even when a lease changed hands while it was being read.
+    const claimed = action.kind !== "post";
+    if (claimed && !(await this.state.claimOutcome(jobId))) return forget();
     if (action.kind === "resolve") {
       await this.resolve(prev!, outcome, p.trigger.reason);
       return forget();
@@ -493,7 +499,7 @@ export class Watcher {
       this.schedule();
       return;
     }
-    await this.post(result, outcome, p, now);
+    if (claimed || (await this.state.claimOutcome(jobId))) await this.post(result, outcome, p, now);
     return forget();
   }
 
@@ -624,6 +630,11 @@ export class Watcher {
       if (waiting && this.inflight === 0) await this.sweep();
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** /readyz: Redis answers (a standby is ready too: it takes over when the lease frees). */
+  async ready(): Promise<void> {
+    await withTimeout(this.redis.ping(), 1000, "no answer within 1 s");
   }
 
   /** What the watches cost: connections opened and lists made. */

@@ -14,7 +14,7 @@ import { defaultRoutes, type Routes } from "../../src/watch/routes.js";
 import { Watcher, type WatcherTuning } from "../../src/watch/watcher.js";
 import { type FakeApiServer, startFakeApiServer } from "./fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack } from "./fake-slack/index.js";
-import type { Obj } from "./scenario.js";
+import { type Obj, Scenario } from "./scenario.js";
 
 export const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -35,6 +35,15 @@ export function testClock(start: string): Clock {
       t += ms;
     },
   };
+}
+
+/** Replace a stored object by a new version of it (a MODIFIED watch event), as Helm's driver Update does. */
+export function replaceObject(api: FakeApiServer, obj: Obj): void {
+  const ref = { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+  api.update(ref, (cur: Obj) => {
+    for (const k of Object.keys(cur)) if (k !== "metadata") delete cur[k];
+    Object.assign(cur, { ...obj, metadata: { ...cur.metadata, labels: obj.metadata.labels } });
+  });
 }
 
 export interface ClusterRig {
@@ -120,13 +129,7 @@ export async function clusterRig(o: {
       await w.start();
       return w;
     },
-    replace(obj) {
-      const ref = { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
-      api.update(ref, (cur: Obj) => {
-        for (const k of Object.keys(cur)) if (k !== "metadata") delete cur[k];
-        Object.assign(cur, { ...obj, metadata: { ...cur.metadata, labels: obj.metadata.labels } });
-      });
-    },
+    replace: (obj) => replaceObject(api, obj),
     async close() {
       for (const w of watchers) await w.close();
       for (const w of workers) await w.close();
@@ -135,4 +138,35 @@ export async function clusterRig(o: {
     },
   };
   return rig;
+}
+
+const configMap = (name: string, v: string): Obj => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name },
+  data: { v },
+});
+
+/** A release whose chart is one ConfigMap; each revision changes its data. */
+export function releaseHistory(name: string, namespace: string) {
+  const s = new Scenario({ release: name, namespace, chart: "basic" });
+  const tpl = (v: string) => [{ path: "templates/cm.yaml", object: configMap(`${name}-config`, v) }];
+  return {
+    s,
+    /** Add a revision and return its record (the object Helm's driver writes). */
+    revision(status: string, at: number, description?: string): Obj {
+      const r = s.revision({ templates: tpl(String(s.releases.length + 1)), status, at, description });
+      return s.records()[r.version - 1]!;
+    },
+    /** Set a stored revision's status (and description) and return its record, as Helm's Update writes it. */
+    set(revision: number, status: string, description?: string): Obj {
+      const r = s.releases[revision - 1]!;
+      r.info.status = status;
+      if (description !== undefined) r.info.description = description;
+      return s.records()[revision - 1]!;
+    },
+    live(v: string): Obj {
+      return s.owned({ ...configMap(`${name}-config`, v), metadata: { name: `${name}-config`, namespace } });
+    },
+  };
 }

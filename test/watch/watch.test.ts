@@ -11,9 +11,9 @@ import {
   validateBlocks,
 } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
-import { type Obj, Scenario } from "../support/scenario.js";
+import type { Obj } from "../support/scenario.js";
 import { eventually } from "../support/slack-app.js";
-import { type ClusterRig, clusterRig, testClock } from "../support/watch-rig.js";
+import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -28,37 +28,6 @@ afterAll(async () => {
 });
 
 const CHANNEL = "C0ALERTS";
-const configMap = (name: string, v: string): Obj => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name },
-  data: { v },
-});
-
-/** A release whose chart is one ConfigMap; each revision changes its data. */
-function release(name: string, namespace: string) {
-  const s = new Scenario({ release: name, namespace, chart: "basic" });
-  const tpl = (v: string) => [{ path: "templates/cm.yaml", object: configMap(`${name}-config`, v) }];
-  return {
-    s,
-    /** Add a revision and return its record (the object Helm's driver writes). */
-    revision(status: string, at: number, description?: string): Obj {
-      const r = s.revision({ templates: tpl(String(s.releases.length + 1)), status, at, description });
-      return s.records()[r.version - 1]!;
-    },
-    /** Set a stored revision's status (and description) and return its record, as Helm's Update writes it. */
-    set(revision: number, status: string, description?: string): Obj {
-      const r = s.releases[revision - 1]!;
-      r.info.status = status;
-      if (description !== undefined) r.info.description = description;
-      return s.records()[revision - 1]!;
-    },
-    live(v: string): Obj {
-      return s.owned({ ...configMap(`${name}-config`, v), metadata: { name: `${name}-config`, namespace } });
-    },
-  };
-}
-
 const topLevelPosts = (channel = CHANNEL) =>
   fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.args.thread_ts);
 const text = (c: RecordedCall) => JSON.stringify(c.args.blocks);
