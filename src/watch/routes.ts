@@ -5,15 +5,15 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { z } from "zod";
+import { CLUSTER_NAME_RE } from "../queue/schemas.js";
 
 const CHANNEL_RE = /^[CG][A-Z0-9]{2,}$/;
 const NS_PATTERN_RE = /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9][-a-z0-9]*\*)$/;
-export const CLUSTER_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 
 const channelId = z.string().regex(CHANNEL_RE, {
   message: "is not a Slack channel ID (C… or G…; open the channel details to copy it)",
 });
-const cluster = z.string().regex(CLUSTER_RE, {
+const cluster = z.string().regex(CLUSTER_NAME_RE, {
   message: 'is not a cluster name (lowercase letters, digits and "-", at most 40)',
 });
 const nsPattern = z.string().regex(NS_PATTERN_RE, {
