@@ -3,6 +3,7 @@
 // in the routed channel of the fake Slack without anyone asking — once; a later change to the same revision
 // updates it, a healthy revision resolves it, a restart posts nothing, and two watchers post once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseRoutes } from "../../src/watch/routes.js";
 import type { Watcher } from "../../src/watch/watcher.js";
 import {
   type FakeSlack,
@@ -11,7 +12,9 @@ import {
   validateBlocks,
 } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
-import type { Obj } from "../support/scenario.js";
+import { type Obj, Scenario } from "../support/scenario.js";
+import { apiDeployment, pendingUpgrade } from "../support/scenarios/release-state.js";
+import { replicaSet } from "../support/scenarios/workloads.js";
 import { eventually } from "../support/slack-app.js";
 import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
 
@@ -202,5 +205,89 @@ describe("helm-doctor watch: a release turning failed", () => {
     await standby.settled();
     expect(topLevelPosts().filter((c) => String(c.args.text).includes("shop/quiet"))).toHaveLength(1);
     watcher = standby;
+  });
+});
+
+describe("helm-doctor watch: revisions that age", () => {
+  // 11:02; the watcher's first run (its epoch) is now.
+  const clock = testClock("2026-11-20T11:02:00Z");
+  const prefix = uniquePrefix("watchage");
+  let rig: ClusterRig;
+  let watcher: Watcher;
+  const AGE = "C0AGE";
+
+  /** A release in `store` deployed at 11:00 whose two pods are in `state`. */
+  function deployed(name: string, state: string): Obj[] {
+    const s = new Scenario({ release: name, namespace: "store", chart: name });
+    // Its own name and labels (the template's are shop-api's).
+    const deploy = JSON.parse(JSON.stringify(apiDeployment("1.0.0")).replaceAll("shop-api", name)) as Obj;
+    s.revision({
+      status: "deployed",
+      at: 60,
+      templates: [{ path: "templates/deployment.yaml", object: deploy }],
+    });
+    const d = s.add(s.owned(deploy), 60);
+    d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2 };
+    replicaSet(s, d, "7c9d8f6b5", 1, [{ state }, { state }], 60);
+    return s.bundle().items;
+  }
+
+  beforeAll(async () => {
+    fake.reset();
+    rig = await clusterRig({
+      cluster: "default",
+      redisUrl: redis.url,
+      prefix,
+      fake,
+      clock,
+      namespaces: "shop,store",
+      alertChannel: AGE,
+    });
+    rig.api.seed([
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "store" } },
+      // shop-api: `helm upgrade` to revision 2 started at 11:00 and its client was killed.
+      ...pendingUpgrade().bundle().items,
+      ...deployed("front", "image-pull"),
+      ...deployed("back", "running"),
+    ]);
+    await rig.startWorker();
+    watcher = await rig.startWatcher({
+      routes: { ...parseRoutes("rateLimit: { messages: 1, minutes: 10 }", "routes.yaml", AGE) },
+    });
+  });
+  afterAll(async () => {
+    await rig?.close();
+    await cleanPrefix(redis.url, prefix);
+  });
+
+  it("asks nothing while an upgrade may still be running and the rollouts may still finish", async () => {
+    await watcher.settled();
+    expect(watcher.stats.triggers).toBe(0);
+    expect(topLevelPosts(AGE)).toHaveLength(0);
+  });
+
+  it("past the thresholds: reports the stuck upgrade and the deployed release whose pods never became ready, one per channel window; not the healthy one", async () => {
+    clock.set("2026-11-20T11:11:00Z");
+    await watcher.tick();
+    // Three releases asked about: shop-api (stuck), front and back (10 minutes after their deploy).
+    expect(watcher.stats.triggers).toBe(3);
+    expect(watcher.stats.posts).toBe(1);
+    expect(watcher.stats.held).toBe(1);
+    expect(topLevelPosts(AGE)).toHaveLength(1);
+
+    // The next window of the channel's limit.
+    clock.set("2026-11-20T11:20:00Z");
+    await watcher.tick();
+    const posts = topLevelPosts(AGE);
+    expect(posts).toHaveLength(2);
+    const all = posts.map((c) => String(c.args.text)).join("\n");
+    expect(all).toContain("shop/shop-api");
+    expect(all).toContain("store/front");
+    expect(all).not.toContain("store/back");
+    const stuck = posts.find((c) => String(c.args.text).includes("shop/shop-api"))!;
+    expect(text(stuck)).toContain("revision 2 has been pending-upgrade for");
+    const front = posts.find((c) => String(c.args.text).includes("store/front"))!;
+    expect(text(front)).toContain("revision 1 was deployed 11 min ago");
   });
 });
