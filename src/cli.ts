@@ -49,7 +49,8 @@ Usage:
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
-  helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
+  helm-doctor worker [--bundle FILE] [--watch]   diagnosis workers only, to scale out (--watch: and the watcher)
+  helm-doctor watch                     post reports unasked when releases go wrong (env: HELM_DOCTOR_WATCH_NAMESPACES, …)
   helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
@@ -102,6 +103,7 @@ const optionSpec = {
   brief: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   driver: { type: "string" },
+  watch: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -115,7 +117,8 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   list: [...SOURCE_OPTIONS, "all-namespaces", "output", "quiet"],
   capture: ["namespace", "kubeconfig", "context", "driver", "quiet", "help"],
   serve: ["bundle", "kubeconfig", "context", "driver", "help"],
-  worker: ["bundle", "kubeconfig", "context", "driver", "help"],
+  worker: ["bundle", "kubeconfig", "context", "driver", "watch", "help"],
+  watch: ["kubeconfig", "context", "driver", "help"],
 };
 
 function parse(argv: string[], command = "diagnose") {
@@ -429,14 +432,16 @@ function help(io: Io): number {
   return EXIT.ok;
 }
 
-/** serve / worker: long-running; configuration comes from the environment (see deploy/README.md). */
-async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Promise<number> {
+/** serve / worker / watch: long-running; configuration comes from the environment (see deploy/README.md). */
+async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, mode);
   if (positionals.length > 0) throw new UsageError(`${mode} takes no arguments, found "${positionals[0]}"`);
+  if (values.watch && values.bundle)
+    throw new UsageError("--watch watches a cluster's release records: it cannot be combined with --bundle");
   const { loadConfig, ConfigError } = await import("./config.js");
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(io.env, mode);
+    config = loadConfig(io.env, mode, { watch: values.watch === true });
   } catch (e) {
     if (e instanceof ConfigError) throw new SourceError(e.message);
     throw e;
@@ -473,11 +478,33 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
       );
+    } else if (mode === "watch") {
+      // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
+      const { startWatchAgent } = await import("./watch/agent.js");
+      const w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
+      handle = w;
+      const port = await obs.serveOps(config.port, () => w.ready());
+      io.err(
+        `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
+      );
     } else {
       const { startWorker } = await import("./queue/worker.js");
       const h = await startWorker(config, { sourceFactory, log: obs.log, handleSignals: false });
       obs.watchWorkers(h);
       handle = h;
+      if (values.watch) {
+        const { startWatchAgent } = await import("./watch/agent.js");
+        const w = await startWatchAgent(config, {
+          ...values,
+          env: io.env,
+          log: obs.log,
+          heartbeat: h.heartbeat,
+        }).catch(async (e: unknown) => {
+          await h.close();
+          throw e;
+        });
+        handle = { close: () => w.close().then(() => h.close()) };
+      }
       const { withTimeout } = await import("./queue/redis.js");
       const port = await obs.serveOps(config.port, () =>
         withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
@@ -560,6 +587,7 @@ const COMMANDS = [
   "restore-hooks",
   "serve",
   "worker",
+  "watch",
   "rbac",
   "help",
 ];
@@ -586,6 +614,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdList(rest, io);
       case "serve":
       case "worker":
+      case "watch":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDaemon(cmd, rest, io);
       case "capture":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);

@@ -1,8 +1,9 @@
 // Typed configuration of `helm-doctor serve` / `helm-doctor worker`, read from the environment and validated
 // at start: every problem is listed at once, each naming the variable and what is expected.
 import { namespaceProblem } from "./helm/names.js";
+import { CLUSTER_NAME_RE } from "./queue/schemas.js";
 
-export type Mode = "serve" | "worker";
+export type Mode = "serve" | "worker" | "watch";
 
 export interface SlackConfig {
   /** SLACK_BOT_TOKEN (xoxb-…): every Web API call. */
@@ -44,6 +45,23 @@ export interface Config {
   maxStalls: number;
   /** HELM_DOCTOR_SHUTDOWN_SECONDS: on SIGTERM, running diagnoses get this long before they are handed back (default 10). */
   shutdownGraceMs: number;
+  /** HELM_DOCTOR_CLUSTER: this agent's cluster; its jobs and queues carry the name (default "default"). */
+  cluster: string;
+  /** HELM_DOCTOR_HEARTBEAT_SECONDS: an agent not seen for this long is not alive (default 15). */
+  heartbeatMs: number;
+  /** The watcher's settings (`helm-doctor watch`, `worker --watch`); undefined when not watching. */
+  watch?: WatchConfig;
+  /** HELM_DOCTOR_ROUTES: the routing file (unasked reports' channels, a channel's default cluster). */
+  routesFile?: string;
+  /** HELM_DOCTOR_ALERT_CHANNEL: the channel of unasked reports no route matches. */
+  alertChannel?: string;
+}
+
+export interface WatchConfig {
+  /** HELM_DOCTOR_WATCH_NAMESPACES: the namespaces watched, or "*" for every namespace the identity may read. */
+  namespaces: string[] | "*";
+  /** HELM_DOCTOR_UNREADY_MINUTES: workloads of a revision deployed this long ago should be ready (default 10). */
+  unreadyMs: number;
 }
 
 export class ConfigError extends Error {
@@ -77,7 +95,7 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** Read and validate the configuration; throws ConfigError listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: boolean } = {}): Config {
   const problems: string[] = [];
 
   const botToken = nonEmpty(env, "SLACK_BOT_TOKEN");
@@ -179,6 +197,65 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     "a number of seconds",
   );
 
+  const cluster = nonEmpty(env, "HELM_DOCTOR_CLUSTER") ?? "default";
+  if (!CLUSTER_NAME_RE.test(cluster))
+    problems.push(
+      `HELM_DOCTOR_CLUSTER="${cluster}" is not a cluster name (lowercase letters, digits and "-", at most 40; e.g. prod)`,
+    );
+  const heartbeatSeconds = intVar(
+    env,
+    "HELM_DOCTOR_HEARTBEAT_SECONDS",
+    15,
+    1,
+    600,
+    problems,
+    "a number of seconds",
+  );
+  const alertChannel = nonEmpty(env, "HELM_DOCTOR_ALERT_CHANNEL");
+  if (alertChannel && !/^[CG][A-Z0-9]{2,}$/.test(alertChannel))
+    problems.push(
+      `HELM_DOCTOR_ALERT_CHANNEL="${alertChannel}" is not a Slack channel ID (C… or G…; channel names change, IDs don't)`,
+    );
+  const routesFile = nonEmpty(env, "HELM_DOCTOR_ROUTES");
+  let watch: WatchConfig | undefined;
+  if (mode === "watch" || opts.watch) {
+    const raw = nonEmpty(env, "HELM_DOCTOR_WATCH_NAMESPACES");
+    let namespaces: string[] | "*" = [];
+    if (!raw) {
+      problems.push(
+        'HELM_DOCTOR_WATCH_NAMESPACES is not set: the namespaces to watch, comma-separated (or "*" for every namespace helm-doctor may read)',
+      );
+    } else if (raw === "*") namespaces = "*";
+    else {
+      namespaces = [
+        ...new Set(
+          raw
+            .split(",")
+            .map((n) => n.trim())
+            .filter((n) => n !== ""),
+        ),
+      ];
+      for (const n of namespaces) {
+        const p = namespaceProblem(n);
+        if (p) problems.push(`HELM_DOCTOR_WATCH_NAMESPACES: ${p}`);
+      }
+    }
+    if (!alertChannel && !routesFile)
+      problems.push(
+        "HELM_DOCTOR_ALERT_CHANNEL is not set: the channel ID for reports nobody asked for (or route them with HELM_DOCTOR_ROUTES)",
+      );
+    const unready = intVar(
+      env,
+      "HELM_DOCTOR_UNREADY_MINUTES",
+      10,
+      1,
+      24 * 60,
+      problems,
+      "a number of minutes",
+    );
+    watch = { namespaces, unreadyMs: unready * 60_000 };
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -202,5 +279,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     stalledCheckMs: stalledCheckSeconds * 1000,
     maxStalls,
     shutdownGraceMs: shutdownSeconds * 1000,
+    cluster,
+    heartbeatMs: heartbeatSeconds * 1000,
+    ...(watch ? { watch } : {}),
+    ...(routesFile ? { routesFile } : {}),
+    ...(alertChannel ? { alertChannel } : {}),
   };
 }
