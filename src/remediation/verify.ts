@@ -85,7 +85,14 @@ export class Verifier {
     if (p.plan.refusal) return { ...out, reason: `it would be refused: ${p.plan.refusal}` };
     if (p.prediction.failure) return { ...out, reason: p.prediction.why ?? p.prediction.failure };
     const explained = new Set(f.explains ?? []);
-    const remains = left.find((g) => sameFinding(f, g) || (g.about ?? []).some((k) => explained.has(k)));
+    // A finding about what this one explains remains only if it was there before: a new one there (the
+    // rollback's own record read as "a failed upgrade, then rolled back") describes the fix, not the fault.
+    const remains = left.find(
+      (g) =>
+        sameFinding(f, g) ||
+        ((g.about ?? []).some((k) => explained.has(k)) &&
+          this.original.findings.some((o) => o.code === g.code)),
+    );
     if (remains) return { ...out, reason: `after it, ${remains.code} remains: ${remains.title}` };
     const worse = left.find(
       (g) => g.severity === "critical" && !this.original.findings.some((o) => sameFinding(o, g)),
