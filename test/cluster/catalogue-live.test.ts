@@ -20,6 +20,7 @@ import {
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
+  recordDeleted,
   sharedObject,
 } from "../support/scenarios/causes.js";
 import { bigChart, RECORD_TOO_LARGE } from "../support/scenarios/release-state.js";
@@ -137,6 +138,12 @@ describe("live source = bundle, beyond one release's records", () => {
       code: "resource-ownership-conflict",
     },
     {
+      name: "every record deleted, the objects' ownership left",
+      build: () => recordDeleted("all"),
+      code: "release-record-missing",
+      title: /^Release notify has no records, but 2 objects in shop carry its ownership/,
+    },
+    {
       name: "an upgrade's output says the record is too large",
       build: () => bigChart(640),
       output: RECORD_TOO_LARGE("Secret", "grafana-stack", 3),
@@ -176,6 +183,14 @@ describe("live source = bundle, near misses among the neighbours", () => {
     {
       name: "a neighbour's hook of the same name but another kind",
       build: () => neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    },
+    {
+      name: "an uninstall that kept one object",
+      build: () => recordDeleted("uninstalled-kept"),
+    },
+    {
+      name: "objects with the chart's labels but not Helm's ownership",
+      build: () => recordDeleted("label-only"),
     },
     {
       name: "a same-named release in another namespace with a hook of that name",
