@@ -74,7 +74,7 @@ Exit codes: 0 diagnosed; 1 error; 2 usage error; 3 release not found; 4 a findin
 Examples:
   helm-doctor diagnose yahoo -n default --bundle test/fixtures/founding-case.json
   helm-doctor diagnose shop/yahoo --output json --fail-on critical
-  helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
+  set -o pipefail; helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
 `;
 
 interface Common {
