@@ -272,7 +272,9 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
       `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
     );
   // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
-  const ns = helmError ? (common.namespace ?? "default") : await resolveRelease(common, { ownedObjects: true });
+  const ns = helmError
+    ? (common.namespace ?? "default")
+    : await resolveRelease(common, { ownedObjects: true });
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })

@@ -70,6 +70,30 @@ describe("live source = bundle, for every catalogue scenario", () => {
   }
 });
 
+/** The same cluster state diagnosed from its bundle and through the live source (the fake API server). */
+async function bothWays(
+  sc: Scenario,
+  helmOutput?: string,
+): Promise<{ fromBundle: Diagnosis; fromLive: Diagnosis }> {
+  const items = sc.bundle().items;
+  srv.seed(items);
+  const now = new Date(CAUSES_NOW);
+  const hints = helmOutput ? { helmOutput } : {};
+  const fromBundle = diagnose(
+    buildSnapshot({
+      release: sc.release,
+      namespace: sc.namespace,
+      objects: items,
+      now,
+      source: "bundle",
+      ...hints,
+    }),
+  );
+  const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+  const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
+  return { fromBundle, fromLive };
+}
+
 // Evidence beyond the release's own records, through the live source: the namespace's other releases, and the
 // objects a failed helm command's output names (which no stored manifest has).
 describe("live source = bundle, beyond one release's records", () => {
@@ -152,23 +176,7 @@ describe("live source = bundle, beyond one release's records", () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const sc = c.build();
-      const items = sc.bundle().items;
-      srv.seed(items);
-      const now = new Date(CAUSES_NOW);
-      const hints = c.output ? { helmOutput: c.output } : {};
-      const fromBundle = diagnose(
-        buildSnapshot({
-          release: sc.release,
-          namespace: sc.namespace,
-          objects: items,
-          now,
-          source: "bundle",
-          ...hints,
-        }),
-      );
-      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
-      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
+      const { fromBundle, fromLive } = await bothWays(c.build(), c.output);
       expect(fromLive.findings[0]?.code).toBe(c.code);
       if (c.title) expect(fromLive.findings[0]?.title).toMatch(c.title);
       expect(summary(fromLive)).toEqual(summary(fromBundle));
@@ -178,7 +186,7 @@ describe("live source = bundle, beyond one release's records", () => {
 });
 
 // Near misses beyond the release's records stay quiet through the live source as from the bundle.
-describe("live source = bundle, near misses among the neighbours", () => {
+describe("live source = bundle, near misses beyond one release's records", () => {
   const cases = [
     {
       name: "a neighbour's hook of the same name but another kind",
@@ -200,21 +208,7 @@ describe("live source = bundle, near misses among the neighbours", () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const sc = c.build();
-      const items = sc.bundle().items;
-      srv.seed(items);
-      const now = new Date(CAUSES_NOW);
-      const fromBundle = diagnose(
-        buildSnapshot({
-          release: sc.release,
-          namespace: sc.namespace,
-          objects: items,
-          now,
-          source: "bundle",
-        }),
-      );
-      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
-      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now));
+      const { fromBundle, fromLive } = await bothWays(c.build());
       expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.findings.filter((f) => f.severity !== "info")).toEqual([]);
     });
