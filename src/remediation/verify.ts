@@ -45,11 +45,13 @@ export class Verifier {
   private readonly ix: SnapshotIndex;
   private readonly cache = new Map<string, Predicted>();
 
+  /** `index`: the index the original diagnosis was made with (its per-pod results carry over to predictions). */
   constructor(
     readonly snapshot: Snapshot,
     readonly original: Diagnosis,
+    index?: SnapshotIndex,
   ) {
-    this.ix = new SnapshotIndex(snapshot);
+    this.ix = index ?? new SnapshotIndex(snapshot);
   }
 
   /** The plan, its prediction and the diagnosis of the predicted state. */
@@ -65,7 +67,18 @@ export class Verifier {
         this.ix,
       );
       const prediction = simulate(plan, this.snapshot, this.ix);
-      const diagnosis = plan.refusal ? this.original : diagnose(prediction.snapshot);
+      const diagnosis = plan.refusal
+        ? this.original
+        : diagnose(
+            prediction.snapshot,
+            new SnapshotIndex(prediction.snapshot, {
+              index: this.ix,
+              changed: prediction.changed,
+              eventsDropped: prediction.eventsDropped,
+              eventsAdded: prediction.eventsAdded,
+            }),
+            { impact: false },
+          );
       p = { plan, prediction, diagnosis };
       this.cache.set(key, p);
     }
@@ -112,9 +125,9 @@ export function planPrediction(p: Prediction, left: Finding[]): PlanPrediction {
 }
 
 /** The diagnosis with each executable remediation marked verified (or not, with the reason). */
-export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis): Diagnosis {
+export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis, index?: SnapshotIndex): Diagnosis {
   if (!d.findings.some((f) => f.remediations.some((r) => isExecutable(r.action)))) return d;
-  const v = new Verifier(snapshot, d);
+  const v = new Verifier(snapshot, d, index);
   return {
     ...d,
     findings: d.findings.map((f) => ({
@@ -136,8 +149,8 @@ export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis): Diagnosis {
 /** diagnose(), then every offered remediation proven on the snapshot. */
 export function diagnoseVerified(snapshot: Snapshot): Diagnosis {
   // The analyzers may note their own failures in the snapshot's gaps; the predictions start from the same gaps.
-  const d = diagnose(snapshot);
-  return verifyDiagnosis(snapshot, d);
+  const ix = new SnapshotIndex(snapshot);
+  return verifyDiagnosis(snapshot, diagnose(snapshot, ix), ix);
 }
 
 /** What is expected after `plan` (made on `snapshot`): the findings left, where it stops, what it assumed. */
