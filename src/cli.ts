@@ -453,23 +453,14 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
     throw e;
   }
   // One source per process: the kubeconfig is read once; a bundle (demo, tests) stands in for a cluster.
-  let source: Promise<SnapshotSource> | undefined;
-  const sourceFactory = () => {
-    source ??= values.bundle
-      ? Promise.resolve(new BundleSource(values.bundle))
-      : import("./cluster/live.js").then(({ LiveSource }) =>
-          LiveSource.fromKubeconfig({
-            kubeconfig: values.kubeconfig ?? config.kubeconfig,
-            context: values.context,
-            driver: values.driver,
-            env: io.env,
-          }),
-        );
-    source.catch(() => {
-      source = undefined; // try again on the next job (a kubeconfig fixed meanwhile)
-    });
-    return source;
+  const { sourceFactoryOf } = await import("./cluster/source-spec.js");
+  const sourceSpec = {
+    bundle: values.bundle,
+    kubeconfig: values.kubeconfig ?? config.kubeconfig,
+    context: values.context,
+    driver: values.driver,
   };
+  const sourceFactory = sourceFactoryOf(sourceSpec, io.env);
   // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
   let obs: import("./observability/daemon.js").Observability | undefined;
   let handle: { close(): Promise<void> };
@@ -478,7 +469,12 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
     obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger, handleSignals: false });
+      const h = await startServe(config, {
+        sourceFactory,
+        workerThread: { source: sourceSpec, env: io.env },
+        logger: obs.boltLogger,
+        handleSignals: false,
+      });
       if (h.worker) obs.watchWorkers(h.worker);
       handle = h;
       io.err(
