@@ -93,7 +93,8 @@ export function retryAfterMs(
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A promise that resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Run `op` until it succeeds, a failure is not worth retrying, the attempts are used up or the deadline nears. */
 export async function retry<T>(
@@ -101,7 +102,7 @@ export async function retry<T>(
   policy: RetryPolicy,
   o: RetryOptions,
 ): Promise<T> {
-  const sleep = o.sleep ?? realSleep;
+  const wait = o.sleep ?? sleep;
   const now = o.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -110,11 +111,11 @@ export async function retry<T>(
       const v = o.classify(e, attempt);
       if (!v.retry) throw e;
       if (attempt >= policy.attempts) throw o.onExhausted ? o.onExhausted(e, attempt) : e;
-      let wait = v.afterMs ?? backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs, o.random);
+      let ms = v.afterMs ?? backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs, o.random);
       if (v.afterMs !== undefined && policy.maxRetryAfterMs !== undefined)
-        wait = Math.min(wait, policy.maxRetryAfterMs);
-      if (o.deadline !== undefined && now() + wait > o.deadline) throw o.onDeadline ? o.onDeadline(e) : e;
-      await sleep(wait);
+        ms = Math.min(ms, policy.maxRetryAfterMs);
+      if (o.deadline !== undefined && now() + ms > o.deadline) throw o.onDeadline ? o.onDeadline(e) : e;
+      await wait(ms);
     }
   }
 }

@@ -5,7 +5,7 @@
 // Helm 3's watchUntilReady: Job Complete / Pod Succeeded, watched (with polling as the fallback) until a
 // per-hook deadline.
 import { ApiException, type KubeConfig, Watch } from "@kubernetes/client-node";
-import { retry, withTimeout } from "../retry.js";
+import { retry, sleep, withTimeout } from "../retry.js";
 import type { KubeObject } from "../snapshot/types.js";
 import { apiPrefix, KubeHttp, type Method, type RequestOptions } from "./http.js";
 import { describe, isTransient } from "./kube.js";
@@ -74,8 +74,6 @@ function kubeError(e: unknown): KubeError {
   if (s) return new KubeError(s.message ?? `HTTP ${s.code}`, s.code, s.reason);
   return new KubeError(describe(e));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class HttpKubeClient implements KubeClient {
   private readonly http: KubeHttp;

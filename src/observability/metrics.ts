@@ -17,6 +17,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { withTimeout } from "../retry.js";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: "helm_doctor_" });
@@ -299,10 +300,11 @@ export function observeQueueDepth(
       this.reset();
       await Promise.all(
         queues.map(async (q) => {
-          const counts = await Promise.race([
+          const counts = await withTimeout(
             q.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children"),
-            new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref()),
-          ]).catch(() => undefined);
+            timeoutMs,
+            "no answer",
+          ).catch(() => undefined);
           for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: q.name, state }, n);
         }),
       );

@@ -5,14 +5,12 @@
 // nothing works the requester is told (ephemeral, else a direct message) how to get the stored report.
 import type { webApi } from "@slack/bolt";
 import type { SlackMessage } from "../report/blockkit.js";
-import { retry } from "../retry.js";
+import { retry, sleep } from "../retry.js";
 import type { Log } from "./redis.js";
 import type { JobResult, Subscriber } from "./schemas.js";
 import type { Store } from "./store.js";
 
 export type SlackClient = Pick<webApi.WebClient, "chat">;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Our own retries around a Slack call, on top of the WebClient's (which stop at its retry budget). */
 export interface DeliveryRetry {

@@ -7,6 +7,7 @@ import { basename } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { EXECUTABLE_ACTIONS, type ExecutableAction, isExecutableAction } from "../diagnosis/types.js";
+import { withTimeout } from "../retry.js";
 
 const USER_RE = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_RE = /^[CGD][A-Z0-9]{2,}$/;
@@ -244,18 +245,11 @@ export class SlackDirectory implements Directory {
   groupMembers(groupId: string): Promise<Set<string>> {
     const hit = this.cache.get(groupId);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.members;
-    const members = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("Slack did not answer in time")), this.timeoutMs);
-      });
-      try {
-        const r = await Promise.race([this.client.usergroups.users.list({ usergroup: groupId }), timeout]);
-        return new Set(r.users ?? []);
-      } finally {
-        clearTimeout(timer);
-      }
-    })();
+    const members = withTimeout(
+      this.client.usergroups.users.list({ usergroup: groupId }),
+      this.timeoutMs,
+      "Slack did not answer in time",
+    ).then((r) => new Set(r.users ?? []));
     this.cache.set(groupId, { at: Date.now(), members });
     members.catch(() => this.cache.delete(groupId));
     return members;
