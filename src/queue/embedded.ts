@@ -21,19 +21,17 @@ export class WorkerThreadError extends Error {
   override name = "WorkerThreadError";
 }
 
-/**
- * The thread's entry: the built file beside this module (in dist/, where the bundle puts it), else the source
- * file when helm-doctor runs from its TypeScript sources (tests), loaded through tsx.
- */
-function threadWorker(data: ThreadData): Worker {
+/** Makes the thread from its data: by default the built file beside this module (dist/, where the bundle puts it). */
+export type MakeWorker = (data: ThreadData) => Worker;
+
+const builtWorker: MakeWorker = (data) => {
   const built = new URL("./worker-thread.js", import.meta.url);
-  if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData: data });
-  const source = new URL("./worker-thread.ts", import.meta.url).href;
-  return new Worker(
-    `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(source)}));`,
-    { eval: true, workerData: data },
-  );
-}
+  if (!existsSync(fileURLToPath(built)))
+    throw new WorkerThreadError(
+      `the worker thread's code is missing (${fileURLToPath(built)}): run npm run build`,
+    );
+  return new Worker(built, { workerData: data });
+};
 
 function logArg(a: LogArg): unknown {
   if (typeof a === "string") return a;
@@ -44,9 +42,9 @@ function logArg(a: LogArg): unknown {
 export async function startWorkerThread(
   config: Config,
   source: SourceSpec,
-  o: { log: Log; env: NodeJS.ProcessEnv; tuning?: WorkerTuning },
+  o: { log: Log; env: NodeJS.ProcessEnv; tuning?: WorkerTuning; makeWorker?: MakeWorker },
 ): Promise<WorkerThreadHandle> {
-  const worker = threadWorker({
+  const worker = (o.makeWorker ?? builtWorker)({
     config,
     source,
     env: { ...o.env },

@@ -8,7 +8,7 @@ import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@sla
 import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
-import { startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
+import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
@@ -36,7 +36,8 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
    * end's event loop never waits behind a diagnosis; without it, the worker runs in this thread with
    * `sourceFactory`, `writerFactory` and `now`.
    */
-  workerThread?: { source: SourceSpec; env: NodeJS.ProcessEnv };
+  /** `makeWorker`: how to start the thread when not from the build (tests running the TypeScript sources). */
+  workerThread?: { source: SourceSpec; env: NodeJS.ProcessEnv; makeWorker?: MakeWorker };
   tuning?: WorkerTuning;
   /** Stop on SIGTERM/SIGINT (default true). */
   handleSignals?: boolean;
@@ -222,6 +223,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         workerThread = await startWorkerThread(config, deps.workerThread.source, {
           log,
           env: deps.workerThread.env,
+          ...(deps.workerThread.makeWorker ? { makeWorker: deps.workerThread.makeWorker } : {}),
           ...(deps.tuning ? { tuning: deps.tuning } : {}),
         });
       else

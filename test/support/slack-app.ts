@@ -1,10 +1,12 @@
 // Start helm-doctor's Slack front end + embedded worker against a FakeSlack and a test Redis, with a
 // BundleSource as the snapshot source (the lead wires LiveSource later).
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
 import type { SourceSpec } from "../../src/cluster/source-spec.js";
 import { loadConfig } from "../../src/config.js";
+import type { MakeWorker } from "../../src/queue/embedded.js";
 import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
 import type { Policy } from "../../src/slack/policy.js";
 import { type ServeHandle, startServe } from "../../src/slack/serve.js";
@@ -12,6 +14,15 @@ import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js"
 import { cleanPrefix, uniquePrefix } from "./redis.js";
 
 export const FOUNDING_BUNDLE = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
+/** serve's worker thread from the TypeScript sources (the built CLI starts dist/worker-thread.js), through tsx. */
+const sourceThread: MakeWorker = (data) =>
+  new Worker(
+    `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(
+      new URL("../../src/queue/worker-thread.ts", import.meta.url).href,
+    )}));`,
+    { eval: true, workerData: data },
+  );
+
 export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 
 /** A source factory over a bundle file that counts loads (one load = one diagnosis run). */
@@ -85,7 +96,9 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
     retryConfig: FAST_RETRY,
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.embeddedWorker === false ? { embeddedWorker: false } : {}),
-    ...(o.workerThread ? { workerThread: { source: o.workerThread, env: process.env } } : {}),
+    ...(o.workerThread
+      ? { workerThread: { source: o.workerThread, env: process.env, makeWorker: sourceThread } }
+      : {}),
     tuning: { stalledInterval: 2000, lockDuration: 4000, ...o.tuning },
     producer: { backoffMs: 200, ...o.producer },
     ...(o.lostJobCheckMs ? { lostJobCheckMs: o.lostJobCheckMs } : {}),
