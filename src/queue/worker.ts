@@ -9,7 +9,6 @@ import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullm
 import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
-import { diagnose } from "../diagnosis/diagnose.js";
 import { closest } from "../didyoumean.js";
 import { provesInstalled } from "../helm/ownership.js";
 import { slackFetch } from "../observability/metrics.js";
