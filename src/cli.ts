@@ -4,11 +4,13 @@ import { parseOptions } from "./cli-options.js";
 import { BundleSource } from "./cluster/bundle.js";
 import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
-import { diagnose, revisionSummaries } from "./diagnosis/diagnose.js";
+import { revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
 import { closest } from "./didyoumean.js";
+import { helmErrorText } from "./helm/output.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
+import { diagnoseVerified } from "./remediation/verify.js";
 import { diagnosisJson } from "./report/json.js";
 import { colourWanted, makeStyle } from "./report/style.js";
 import { historyTable, renderBrief, renderText } from "./report/text.js";
@@ -47,7 +49,8 @@ Usage:
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
-  helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
+  helm-doctor worker [--bundle FILE] [--watch]   diagnosis workers only, to scale out (--watch: and the watcher)
+  helm-doctor watch                     post reports unasked when releases go wrong (env: HELM_DOCTOR_WATCH_NAMESPACES, …)
   helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
@@ -100,6 +103,7 @@ const optionSpec = {
   brief: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   driver: { type: "string" },
+  watch: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -113,7 +117,8 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   list: [...SOURCE_OPTIONS, "all-namespaces", "output", "quiet"],
   capture: ["namespace", "kubeconfig", "context", "driver", "quiet", "help"],
   serve: ["bundle", "kubeconfig", "context", "driver", "help"],
-  worker: ["bundle", "kubeconfig", "context", "driver", "help"],
+  worker: ["bundle", "kubeconfig", "context", "driver", "watch", "help"],
+  watch: ["kubeconfig", "context", "driver", "help"],
 };
 
 function parse(argv: string[], command = "diagnose") {
@@ -268,13 +273,18 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   }
   const helmOutput =
     values["helm-output"] !== undefined ? await readHelmOutput(values["helm-output"], io) : undefined;
-  // A failed first install may have stored nothing: with its output, an empty history is still a diagnosis.
-  const ns = helmOutput ? (common.namespace ?? "default") : await resolveRelease(common);
+  const helmError = helmOutput !== undefined && helmErrorText(helmOutput) !== undefined;
+  if (helmOutput !== undefined && !helmError)
+    io.err(
+      `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
+    );
+  // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
+  const ns = helmError ? (common.namespace ?? "default") : await resolveRelease(common);
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
     .finally(progress.done);
-  const d = diagnose(snapshot);
+  const d = diagnoseVerified(snapshot);
   if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
   else if (common.output === "slack") {
     // What the Slack channel message and its thread would show (redacted the same way), to paste into Block
@@ -328,10 +338,6 @@ async function readHelmOutput(file: string, io: Io): Promise<string> {
   } catch (e) {
     throw new SourceError(`cannot read --helm-output ${file}: ${(e as Error).message}`);
   }
-  if (!/Error:|failed|FAILED/.test(text))
-    throw new UsageError(
-      `--helm-output ${file === "-" ? "(standard input)" : file} holds no helm error (expected a line such as "Error: UPGRADE FAILED: …")`,
-    );
   return text;
 }
 
@@ -415,8 +421,8 @@ async function cmdList(argv: string[], io: Io): Promise<number> {
   const bad = rows.filter(needsAttention).length;
   io.out(
     bad > 0
-      ? `\n${bad} of ${rows.length} need attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
-      : `\nall ${rows.length} deployed\n`,
+      ? `\n${bad} of ${rows.length} ${bad === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled): helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
+      : `\nall ${rows.length} deployed by their release records; helm-doctor diagnose <release> checks their hooks and pods\n`,
   );
   return EXIT.ok;
 }
@@ -426,14 +432,16 @@ function help(io: Io): number {
   return EXIT.ok;
 }
 
-/** serve / worker: long-running; configuration comes from the environment (see deploy/README.md). */
-async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Promise<number> {
+/** serve / worker / watch: long-running; configuration comes from the environment (see deploy/README.md). */
+async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, mode);
   if (positionals.length > 0) throw new UsageError(`${mode} takes no arguments, found "${positionals[0]}"`);
+  if (values.watch && values.bundle)
+    throw new UsageError("--watch watches a cluster's release records: it cannot be combined with --bundle");
   const { loadConfig, ConfigError } = await import("./config.js");
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(io.env, mode);
+    config = loadConfig(io.env, mode, { watch: values.watch === true });
   } catch (e) {
     if (e instanceof ConfigError) throw new SourceError(e.message);
     throw e;
@@ -470,11 +478,33 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
       );
+    } else if (mode === "watch") {
+      // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
+      const { startWatchAgent } = await import("./watch/agent.js");
+      const w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
+      handle = w;
+      const port = await obs.serveOps(config.port, () => w.ready());
+      io.err(
+        `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
+      );
     } else {
       const { startWorker } = await import("./queue/worker.js");
       const h = await startWorker(config, { sourceFactory, log: obs.log, handleSignals: false });
       obs.watchWorkers(h);
       handle = h;
+      if (values.watch) {
+        const { startWatchAgent } = await import("./watch/agent.js");
+        const w = await startWatchAgent(config, {
+          ...values,
+          env: io.env,
+          log: obs.log,
+          heartbeat: h.heartbeat,
+        }).catch(async (e: unknown) => {
+          await h.close();
+          throw e;
+        });
+        handle = { close: () => w.close().then(() => h.close()) };
+      }
       const { withTimeout } = await import("./queue/redis.js");
       const port = await obs.serveOps(config.port, () =>
         withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
@@ -557,6 +587,7 @@ const COMMANDS = [
   "restore-hooks",
   "serve",
   "worker",
+  "watch",
   "rbac",
   "help",
 ];
@@ -583,6 +614,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdList(rest, io);
       case "serve":
       case "worker":
+      case "watch":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDaemon(cmd, rest, io);
       case "capture":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);
@@ -739,11 +771,16 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
     }
     throw e;
   }
+  if (result.plan.refusalKind === "no-such-revision" && text) {
+    io.err(`helm-doctor: ${result.plan.refusal}\n`);
+    return EXIT.usage;
+  }
   if (!text) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     if (!shown) io.out(renderPlan(result.plan));
     io.out(renderResult(result));
   }
+  if (result.plan.refusalKind === "no-such-revision") return EXIT.usage;
   return result.outcome === "succeeded" || result.outcome === "dry-run" || result.outcome === "already-done"
     ? EXIT.ok
     : EXIT.error;

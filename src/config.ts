@@ -2,8 +2,9 @@
 // at start with a zod schema: every problem is listed at once, each naming the variable and what is expected.
 import { z } from "zod";
 import { namespaceProblem } from "./helm/names.js";
+import { CLUSTER_NAME_RE } from "./queue/schemas.js";
 
-export type Mode = "serve" | "worker";
+export type Mode = "serve" | "worker" | "watch";
 
 export interface SlackConfig {
   /** SLACK_BOT_TOKEN (xoxb-…): every Web API call. */
@@ -45,6 +46,23 @@ export interface Config {
   maxStalls: number;
   /** HELM_DOCTOR_SHUTDOWN_SECONDS: on SIGTERM, running diagnoses get this long before they are handed back (default 10). */
   shutdownGraceMs: number;
+  /** HELM_DOCTOR_CLUSTER: this agent's cluster; its jobs and queues carry the name (default "default"). */
+  cluster: string;
+  /** HELM_DOCTOR_HEARTBEAT_SECONDS: an agent not seen for this long is not alive (default 15). */
+  heartbeatMs: number;
+  /** The watcher's settings (`helm-doctor watch`, `worker --watch`); undefined when not watching. */
+  watch?: WatchConfig;
+  /** HELM_DOCTOR_ROUTES: the routing file (unasked reports' channels, a channel's default cluster). */
+  routesFile?: string;
+  /** HELM_DOCTOR_ALERT_CHANNEL: the channel of unasked reports no route matches. */
+  alertChannel?: string;
+}
+
+export interface WatchConfig {
+  /** HELM_DOCTOR_WATCH_NAMESPACES: the namespaces watched, or "*" for every namespace the identity may read. */
+  namespaces: string[] | "*";
+  /** HELM_DOCTOR_UNREADY_MINUTES: workloads of a revision deployed this long ago should be ready (default 10). */
+  unreadyMs: number;
 }
 
 export class ConfigError extends Error {
@@ -140,13 +158,57 @@ const envSchema = z.object({
   ),
   HELM_DOCTOR_MAX_RESTARTS: int("HELM_DOCTOR_MAX_RESTARTS", 2, 0, 20, "a number of restarts"),
   HELM_DOCTOR_SHUTDOWN_SECONDS: int("HELM_DOCTOR_SHUTDOWN_SECONDS", 10, 0, 600, "a number of seconds"),
+  HELM_DOCTOR_CLUSTER: checked(
+    (v) => CLUSTER_NAME_RE.test(v),
+    (v) =>
+      `HELM_DOCTOR_CLUSTER="${v}" is not a cluster name (lowercase letters, digits and "-", at most 40; e.g. prod)`,
+  ),
+  HELM_DOCTOR_HEARTBEAT_SECONDS: int("HELM_DOCTOR_HEARTBEAT_SECONDS", 15, 1, 600, "a number of seconds"),
+  HELM_DOCTOR_ALERT_CHANNEL: checked(
+    (v) => /^[CG][A-Z0-9]{2,}$/.test(v),
+    (v) =>
+      `HELM_DOCTOR_ALERT_CHANNEL="${v}" is not a Slack channel ID (C… or G…; channel names change, IDs don't)`,
+  ),
+  HELM_DOCTOR_ROUTES: envVar,
+});
+
+/** The watcher's variables, read only when watching. */
+const watchSchema = z.object({
+  HELM_DOCTOR_WATCH_NAMESPACES: envVar.transform((raw, ctx): string[] | "*" => {
+    if (raw === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          'HELM_DOCTOR_WATCH_NAMESPACES is not set: the namespaces to watch, comma-separated (or "*" for every namespace helm-doctor may read)',
+      });
+      return z.NEVER;
+    }
+    if (raw === "*") return "*";
+    const namespaces = [
+      ...new Set(
+        raw
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== ""),
+      ),
+    ];
+    for (const n of namespaces) {
+      const p = namespaceProblem(n);
+      if (p) ctx.addIssue({ code: "custom", message: `HELM_DOCTOR_WATCH_NAMESPACES: ${p}` });
+    }
+    return namespaces;
+  }),
+  HELM_DOCTOR_UNREADY_MINUTES: int("HELM_DOCTOR_UNREADY_MINUTES", 10, 1, 24 * 60, "a number of minutes"),
 });
 
 /** Read and validate the configuration; throws ConfigError listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: boolean } = {}): Config {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
   const e = parsed.success ? parsed.data : undefined;
+  const watching = mode === "watch" || !!opts.watch;
+  const w = watching ? watchSchema.safeParse(env) : undefined;
+  if (w && !w.success) problems.push(...w.error.issues.map((i) => i.message));
   // Rules across variables.
   const raw = (name: string) => envVar.parse(env[name]);
   if (raw("SLACK_BOT_TOKEN") === undefined)
@@ -156,6 +218,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
   if (mode === "serve" && !raw("SLACK_APP_TOKEN") && !raw("SLACK_SIGNING_SECRET"))
     problems.push(
       "SLACK_SIGNING_SECRET is not set: the HTTP endpoint needs it to verify requests (Basic Information → Signing Secret); or set SLACK_APP_TOKEN to use Socket Mode",
+    );
+  if (watching && !raw("HELM_DOCTOR_ALERT_CHANNEL") && !raw("HELM_DOCTOR_ROUTES"))
+    problems.push(
+      "HELM_DOCTOR_ALERT_CHANNEL is not set: the channel ID for reports nobody asked for (or route them with HELM_DOCTOR_ROUTES)",
     );
   if (problems.length > 0 || !e) throw new ConfigError(problems);
 
@@ -180,5 +246,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     stalledCheckMs: e.HELM_DOCTOR_STALLED_CHECK_SECONDS * 1000,
     maxStalls: e.HELM_DOCTOR_MAX_RESTARTS,
     shutdownGraceMs: e.HELM_DOCTOR_SHUTDOWN_SECONDS * 1000,
+    cluster: e.HELM_DOCTOR_CLUSTER ?? "default",
+    heartbeatMs: e.HELM_DOCTOR_HEARTBEAT_SECONDS * 1000,
+    ...(w?.success
+      ? {
+          watch: {
+            namespaces: w.data.HELM_DOCTOR_WATCH_NAMESPACES,
+            unreadyMs: w.data.HELM_DOCTOR_UNREADY_MINUTES * 60_000,
+          },
+        }
+      : {}),
+    ...(e.HELM_DOCTOR_ROUTES ? { routesFile: e.HELM_DOCTOR_ROUTES } : {}),
+    ...(e.HELM_DOCTOR_ALERT_CHANNEL ? { alertChannel: e.HELM_DOCTOR_ALERT_CHANNEL } : {}),
   };
 }

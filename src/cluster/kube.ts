@@ -78,7 +78,8 @@ export const KINDS: Record<string, KindInfo> = {
   },
 };
 
-const METADATA_LIST = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json";
+export const METADATA_LIST =
+  "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json";
 
 export interface RetryPolicy {
   /** Overall deadline for all reads of one operation, ms. */

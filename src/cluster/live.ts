@@ -175,13 +175,16 @@ export class LiveSource implements SnapshotSource {
     return listReleases(objs, namespace);
   }
 
-  /** The newest record of each other release in `namespace`, the most recently written first. */
+  /**
+   * The newest record of each other release in `namespace`, the most recently written first (at most NEIGHBOURS),
+   * and the newest record's head of every other release, for reading more of them later.
+   */
   private async neighbours(
     r: KubeReader,
     namespace: string,
     release: string,
     driver: Driver | undefined,
-  ): Promise<KubeObject[]> {
+  ): Promise<{ read: KubeObject[]; newest: Map<string, RecordHead>; kind: "Secret" | "ConfigMap" }> {
     const d = driver ?? this.drivers()[0]!;
     const kind = d === "secret" ? "Secret" : "ConfigMap";
     const items = (await r.listMetadata(kind, namespace, "owner=helm")) ?? [];
@@ -196,7 +199,11 @@ export class LiveSource implements SnapshotSource {
     }
     const pick = [...newest.values()].sort((a, b) => b.at - a.at).slice(0, NEIGHBOURS);
     const got = await Promise.all(pick.map((p) => r.get(kind, namespace, p.head.objectName)));
-    return got.filter((o): o is KubeObject => !!o);
+    return {
+      read: got.filter((o): o is KubeObject => !!o),
+      newest: new Map([...newest].map(([n, v]) => [n, v.head])),
+      kind,
+    };
   }
 
   async load(release: string, namespace: string, now: Date, opts: LoadOptions = {}): Promise<Snapshot> {
@@ -245,7 +252,8 @@ export class LiveSource implements SnapshotSource {
     // 2b. The namespace's other releases (neighbours): their latest records, whose hooks and manifests can touch
     // this release's objects. Metadata first; at most NEIGHBOURS records read in full, the most recent first.
     step(`reading the latest records of ${namespace}'s other releases`);
-    const neighbourRecords = await this.neighbours(r, namespace, release, heads[0]?.driver);
+    const neighbourhood = await this.neighbours(r, namespace, release, heads[0]?.driver);
+    const neighbourRecords = neighbourhood.read;
     const releases = records
       .map((o) => decodeRecord(o as RecordObject).release)
       .filter((x): x is Release => !!x);
@@ -289,6 +297,22 @@ export class LiveSource implements SnapshotSource {
         }
       }),
     );
+
+    // 3b. Releases our objects' ownership annotations name, beyond the most recent neighbours: whether such a
+    // release still has records decides whose the object is.
+    const readNames = new Set(neighbourRecords.map((o) => o.metadata?.labels?.name));
+    const named2 = new Set<string>();
+    for (const o of live) {
+      const a = o.metadata?.annotations ?? {};
+      const owner = a["meta.helm.sh/release-name"];
+      if (!owner || owner === release || readNames.has(owner)) continue;
+      if ((a["meta.helm.sh/release-namespace"] ?? namespace) !== namespace) continue;
+      if (neighbourhood.newest.has(owner)) named2.add(owner);
+    }
+    for (const o of await Promise.all(
+      [...named2].map((n) => r.get(neighbourhood.kind, namespace, neighbourhood.newest.get(n)!.objectName)),
+    ))
+      if (o) neighbourRecords.push(o);
 
     // 4. What the workloads own: ReplicaSets of Deployments, pods of everything.
     const selectorOf = (o: KubeObject) => {

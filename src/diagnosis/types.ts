@@ -37,6 +37,14 @@ export interface Remediation {
   revision?: number;
   summary: string;
   resources?: ResourceRef[];
+  /** Proven on the snapshot: the plan carried out on it leaves the finding (and its symptoms) gone, nothing new critical. */
+  verified?: boolean;
+  /** The finding codes left after it, as predicted. */
+  predicted?: string[];
+  /** The one to try first among a finding's proven fixes (set when the diagnosis is presented). */
+  recommended?: boolean;
+  /** Why it is not a fix, when it is not verified. */
+  reason?: string;
 }
 
 export interface Evidence {

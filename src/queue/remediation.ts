@@ -14,6 +14,7 @@ import { auditEvent } from "../observability/log.js";
 import { plan as makePlan } from "../remediation/plan.js";
 import { remediate } from "../remediation/remediate.js";
 import type { Plan, ProgressEvent, RemediationResult } from "../remediation/types.js";
+import { predictPlan } from "../remediation/verify.js";
 import type { SlackMessage } from "../report/blockkit.js";
 import { Redactor, redact } from "../report/redact.js";
 import {
@@ -202,6 +203,7 @@ export class RemediationProcessor {
           { action: req.action, revision: req.revision, resources: req.resources },
           { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
         );
+        if (!plan.refusal) plan.prediction = predictPlan(plan, snap);
       }
       snapshot = cap.last();
     } catch (e) {
@@ -407,6 +409,7 @@ export class RemediationProcessor {
       requester,
       resources: data.resources,
       planId,
+      check: r?.check,
     };
     if (view.outcome !== "refused" && view.outcome !== "already-done") {
       await this.opts.releaseChanged?.(data.namespace, data.release).catch((e: unknown) => {

@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
 import { closest } from "../didyoumean.js";
 import { slackFetch } from "../observability/metrics.js";
+import { diagnoseVerified } from "../remediation/verify.js";
 import {
   remediationOptions,
   renderError,
@@ -22,6 +23,8 @@ import {
 } from "../report/blockkit.js";
 import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
+import { problemCodes } from "../watch/alerts.js";
+import { Heartbeat } from "./agents.js";
 import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
@@ -31,7 +34,7 @@ import {
   type SourceFactory,
   type WriterFactory,
 } from "./remediation.js";
-import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES } from "./schemas.js";
+import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES, queueName } from "./schemas.js";
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
@@ -92,6 +95,8 @@ export interface WorkerHandle {
   /** The `remediate` queue's consumer (plans and confirmed remediations). */
   remediateWorker: Worker;
   store: Store;
+  /** This agent's entry in Redis (the front end lists live agents per cluster). */
+  heartbeat: Heartbeat;
   close(): Promise<void>;
 }
 
@@ -287,7 +292,7 @@ export class DiagnoseProcessor {
         ),
       );
       // Secrets of this snapshot (Secret data, sensitive values) are redacted from everything that is stored or shown.
-      const d = snapshotRedactor(snapshot).deep(diagnose(snapshot));
+      const d = snapshotRedactor(snapshot).deep(diagnoseVerified(snapshot));
       const id = newDiagnosisId();
       const latest = d.revision ?? null;
       const report = renderReport(d, {
@@ -319,6 +324,10 @@ export class DiagnoseProcessor {
         diagnosisId: stored.diagnosisId ?? id,
         findings: d.findings.length,
         codes: d.findings.map((f) => f.code),
+        // What an unasked report compares: the findings at warning or worse.
+        problems: problemCodes(d.findings),
+        revision: latest,
+        status: d.status ?? null,
       };
     } catch (e) {
       const permanent = e instanceof SourceError || e instanceof UnrecoverableError;
@@ -385,6 +394,11 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
   const remediateConn: Redis = workerConnection(config.redisUrl, log, "remediate-worker");
   const store = new Store(storeConn, config.queuePrefix, config.diagnosisTtlSeconds);
+  // This cluster's queues: only its own agent consumes them.
+  const queues = {
+    diagnose: queueName(QUEUES.diagnose, config.cluster),
+    remediate: queueName(QUEUES.remediate, config.cluster),
+  };
   const lockDuration = tuning.lockDuration ?? config.jobLockMs;
   const stalledInterval = tuning.stalledInterval ?? config.stalledCheckMs;
   const maxStalls = tuning.maxStalledCount ?? config.maxStalls;
@@ -402,7 +416,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
 
   // A dead worker's job is restarted once its lock expires (at most lockDuration after its last renewal) and the
   // next stalled-job check runs (every stalledInterval): with the defaults, within about 10 s.
-  const worker = new Worker(QUEUES.diagnose, (job, token) => processor.process(job, token), {
+  const worker = new Worker(queues.diagnose, (job, token) => processor.process(job, token), {
     connection: workerConn,
     prefix: config.queuePrefix,
     concurrency: tuning.concurrency ?? config.workerConcurrency,
@@ -415,7 +429,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   worker.on("error", (e) => log.debug(`worker: ${e.message}`));
 
   // Diagnoses of a release that a remediation changed start afresh (no joining a report of the old state).
-  const diagnoseQueue = new Queue(QUEUES.diagnose, { connection: storeConn, prefix: config.queuePrefix });
+  const diagnoseQueue = new Queue(queues.diagnose, { connection: storeConn, prefix: config.queuePrefix });
   diagnoseQueue.on("error", (e) => log.debug(`diagnose queue: ${e.message}`));
   const remediation = new RemediationProcessor(
     store,
@@ -435,7 +449,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   );
   // Remediation jobs have attempts: 1. A job whose worker died is handed out once more by the stalled-job check
   // (maxStalledCount 1) only after its lock expired: the engine then finds the revision its operation id wrote.
-  const remediateWorker = new Worker(QUEUES.remediate, (job) => remediation.process(job), {
+  const remediateWorker = new Worker(queues.remediate, (job) => remediation.process(job), {
     connection: remediateConn,
     prefix: config.queuePrefix,
     concurrency: tuning.remediateConcurrency ?? 2,
@@ -490,11 +504,23 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   }, 5000);
   supervisor.unref();
 
+  // This cluster's agent is alive while this runs (the front end answers commands for clusters with none).
+  const heartbeat = new Heartbeat(
+    storeConn,
+    config.queuePrefix,
+    config.cluster,
+    ["worker"],
+    config.heartbeatMs,
+    log,
+  );
+  heartbeat.start();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     stopping = true;
     clearInterval(supervisor);
     closing ??= (async () => {
+      await withTimeout(heartbeat.stop(), 1000, "heartbeat").catch(() => {});
       // Let running jobs finish (diagnoses are short), but not forever: a forced close leaves the job to the
       // stalled-job check of another worker (a remediation then continues from the revision it wrote).
       await Promise.all(
@@ -537,5 +563,5 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
-  return { worker, remediateWorker, store, close };
+  return { worker, remediateWorker, store, heartbeat, close };
 }

@@ -6,6 +6,7 @@ import type { LiveSource } from "../cluster/live.js";
 import type { SnapshotSource } from "../cluster/source.js";
 import type { ReleaseHead } from "../cluster/store.js";
 import { type ClusterWriter, KubeWriter, type WriterRetryPolicy } from "../cluster/writer.js";
+import { diagnose } from "../diagnosis/diagnose.js";
 import type { ResourceRef } from "../helm/keys.js";
 import { isPending } from "../helm/types.js";
 import type { Snapshot } from "../snapshot/types.js";
@@ -20,6 +21,7 @@ import type {
   ProgressEvent,
   RemediationResult,
 } from "./types.js";
+import { checkPrediction, predictPlan } from "./verify.js";
 
 export interface RemediateRequest {
   release: string;
@@ -103,7 +105,10 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
   const operationId = req.operationId ?? randomUUID();
   const finish = (r: RemediationResult): RemediationResult => {
     r.durationMs = Date.now() - started;
-    if (r.outcome !== "dry-run") req.logger?.info(JSON.stringify(auditEntry(r, now())));
+    // The audit trail records attempts to change a release: not dry runs, nor requests for a revision that
+    // does not exist.
+    const attempted = !req.dryRun && r.plan.refusalKind !== "no-such-revision";
+    if (attempted && r.outcome !== "dry-run") req.logger?.info(JSON.stringify(auditEntry(r, now())));
     return r;
   };
   const { source, writer } = await connect(req);
@@ -140,6 +145,8 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
     { action: req.action, revision: req.revision, resources: req.resources },
     { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
   );
+  // What will be true afterwards: the plan carried out on the snapshot and diagnosed again.
+  if (!plan.refusal) plan.prediction = predictPlan(plan, snapshot);
   const base = {
     action: req.action,
     release: req.release,
@@ -165,5 +172,23 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
     now: req.now,
   });
   r.warnings = [...plan.warnings, ...r.warnings.filter((w) => !plan.warnings.includes(w))];
+  // Did it reach the predicted state? Read the release again and diagnose it.
+  if (plan.prediction && (r.outcome === "succeeded" || r.outcome === "failed")) {
+    req.onProgress?.({
+      phase: "check",
+      message: "diagnosing the release again to compare with the prediction",
+      elapsedMs: Date.now() - started,
+    });
+    try {
+      const after = await source.load(req.release, req.namespace, now());
+      r.check = checkPrediction(plan.prediction, diagnose(after).findings, r);
+    } catch (e) {
+      r.check = {
+        held: false,
+        text: `Could not check the prediction: reading the release again failed (${(e as Error).message})`,
+        findings: [],
+      };
+    }
+  }
   return finish(r);
 }

@@ -1,5 +1,7 @@
 // Plain-text rendering of plans and results, for the CLI (and anything else that wants text).
 import { refString } from "../helm/keys.js";
+import { afterThis } from "../report/present.js";
+import { wrapText } from "../report/style.js";
 import type { Plan, ProgressEvent, RemediationResult } from "./types.js";
 
 const TITLES: Record<Plan["action"], string> = {
@@ -12,7 +14,7 @@ const TITLES: Record<Plan["action"], string> = {
 export function planTitle(p: Plan): string {
   const what =
     p.action === "rollback"
-      ? `${TITLES.rollback} ${p.namespace}/${p.release} to revision ${p.sourceRevision}`
+      ? `${TITLES.rollback} ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` to revision ${p.sourceRevision}` : ""}`
       : p.action === "rerun-upgrade"
         ? `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` with revision ${p.sourceRevision}'s chart and values` : ""}`
         : `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` (revision ${p.sourceRevision})` : ""}`;
@@ -52,8 +54,15 @@ export function renderPlan(p: Plan): string {
     out.push("  Objects:");
     for (const c of p.changes) out.push(`    ${c.op.padEnd(6)} ${refString(c.ref)}: ${c.reason}`);
   }
-  for (const w of p.warnings) out.push(`  ! ${w}`);
-  for (const n of p.notes) out.push(`  · ${n}`);
+  // Long warnings and notes wrap under themselves, as the diagnosis report's prose does.
+  const hang = (mark: string, text: string) => `  ${mark} ${wrapText(text, 96, "    ").trimStart()}`;
+  for (const w of p.warnings) out.push(hang("!", w));
+  for (const n of p.notes) out.push(hang("·", n));
+  if (p.prediction) {
+    const a = afterThis(p.prediction);
+    out.push(`  ${a.head}`);
+    for (const i of a.items) out.push(`    ${i}`);
+  }
   return `${out.join("\n")}\n`;
 }
 
@@ -85,6 +94,7 @@ export function renderResult(r: RemediationResult): string {
       break;
   }
   for (const e of r.errors) out.push(`  error: ${e.trim().replace(/\n\s*/g, " ")}`);
+  if (r.check) out.push(r.check.text);
   // The plan (printed before) already shows its own warnings.
   for (const w of r.warnings.filter((x) => !r.plan.warnings.includes(x))) out.push(`  warning: ${w}`);
   if (r.historyLine) {

@@ -79,11 +79,44 @@ export interface Plan {
   notes: string[];
   /** Set when the action cannot run; nothing is written. */
   refusal?: string;
+  /** "no-such-revision": the request named a revision the release does not have (a usage error). */
+  refusalKind?: "no-such-revision";
   /** How objects are applied: client-side (POST + three-way merge patch) or server-side apply. */
   applyMethod: "csa" | "ssa";
   /** Descriptions the records will carry. */
   descriptions: { pending?: string; success?: string };
   requestedBy?: string;
+  /** What is expected to be true afterwards: the plan carried out on the snapshot and diagnosed again. */
+  prediction?: PlanPrediction;
+}
+
+/** A finding of a predicted (or re-read) state, as plans and results show it. */
+export interface PredictedFinding {
+  code: string;
+  severity: "critical" | "warning" | "info";
+  title: string;
+}
+
+/** What is expected after a plan ran ("After this: …"). */
+export interface PlanPrediction {
+  /** The findings left (none: the release is healthy). */
+  findings: PredictedFinding[];
+  /** Where the operation stops, when it does not complete: the error Helm would record. */
+  failure?: string;
+  /** Why it stops, in words. */
+  why?: string;
+  /** What the prediction assumed (a hook never run with this spec succeeds, …). */
+  assumptions: string[];
+}
+
+/** After a remediation ran: the release diagnosed again and compared with the prediction. */
+export interface PredictionCheck {
+  /** The predicted state was reached: no critical finding it did not predict, none it predicted gone. */
+  held: boolean;
+  /** "As predicted: no findings" / "Not as predicted: …". */
+  text: string;
+  /** What the fresh diagnosis found. */
+  findings: PredictedFinding[];
 }
 
 export type ProgressPhase = "check" | "lock" | "hook" | "apply" | "delete" | "record" | "restore" | "done";
@@ -124,6 +157,8 @@ export interface RemediationResult {
   changes: ChangeResult[];
   /** True when this run continued a pending revision an earlier run of the same operation wrote. */
   resumed?: boolean;
+  /** The release diagnosed again after the run, compared with the plan's prediction. */
+  check?: PredictionCheck;
   plan: Plan;
   durationMs: number;
 }

@@ -3,51 +3,13 @@
 // manifest's object, target, live object), custom resources and unknown kinds with a two-way JSON merge patch
 // (old → target), Helm 4 `ssa` releases with server-side apply — and the objects the old manifest has and the
 // target lacks are deleted unless the live object says `helm.sh/resource-policy: keep`. The decisions are
-// pure (updateStep, staleStep) so the planner predicts with exactly what the executor does.
-import { errorText, type PatchType } from "../cluster/kubeclient.js";
-import { createMergePatch } from "../cluster/mergepatch.js";
-import { strategicSchema } from "../cluster/patchmeta.js";
-import { createThreeWayMergePatch, type JsonMap } from "../cluster/strategicpatch.js";
+// pure (update-step.ts) so the planner and the prediction use exactly what the executor does.
+import { errorText } from "../cluster/kubeclient.js";
 import { refString } from "../helm/keys.js";
 import type { KubeObject } from "../snapshot/types.js";
 import { type Ctx, shortRef } from "./context.js";
-import { hasKeepPolicy, type TargetObject } from "./objects.js";
-
-export type ObjectStep =
-  | { op: "create" }
-  | { op: "apply" }
-  | { op: "unchanged"; type: PatchType }
-  | { op: "patch"; type: PatchType; patch: JsonMap; fields: string[] };
-
-const asJson = (o: KubeObject) => o as unknown as JsonMap;
-
-/**
- * What Update does with one target object. `original` is the object as the old manifest has it (undefined
- * for an object adopted from the cluster: the target is then its baseline, so nothing is removed from it).
- */
-export function updateStep(
-  original: KubeObject | undefined,
-  target: KubeObject,
-  live: KubeObject | undefined,
-  method: "csa" | "ssa",
-): ObjectStep {
-  if (!live) return { op: "create" };
-  if (method === "ssa") return { op: "apply" };
-  const schema = strategicSchema(target.apiVersion, target.kind);
-  const base = asJson(original ?? target);
-  const type: PatchType = schema ? "strategic" : "merge";
-  const patch = schema
-    ? createThreeWayMergePatch(base, asJson(target), asJson(live), schema)
-    : createMergePatch(base, asJson(target));
-  if (Object.keys(patch).length === 0) return { op: "unchanged", type };
-  return { op: "patch", type, patch, fields: Object.keys(patch).filter((k) => !k.startsWith("$")) };
-}
-
-/** What Update does with an object the old manifest has and the target lacks. */
-export function staleStep(live: KubeObject | undefined): "gone" | "keep" | "delete" {
-  if (!live) return "gone";
-  return hasKeepPolicy(live) ? "keep" : "delete";
-}
+import type { TargetObject } from "./objects.js";
+import { staleStep, updateStep } from "./update-step.js";
 
 export interface UpdateOptions {
   method: "csa" | "ssa";

@@ -8,7 +8,10 @@ import type { Diagnosis, Finding, RemediationAction } from "../diagnosis/types.j
 import type { ReleaseListing } from "../snapshot/build.js";
 import {
   isExecutable,
+  isOffered,
+  isRejected,
   needsAttention,
+  notAFix,
   orderedRemediations,
   present,
   remediationCommand,
@@ -208,7 +211,7 @@ export function remediationOptions(d: Diagnosis): RemediationOption[] {
   const seen = new Set<string>();
   for (const f of d.findings) {
     for (const r of orderedRemediations(f)) {
-      if (!isExecutable(r)) continue;
+      if (!isExecutable(r) || !isOffered(r)) continue;
       const key = `${r.action}:${r.revision ?? ""}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -343,7 +346,7 @@ function evidenceLine(e: { source: string; detail: string }, max = 400): string 
 /** Every fix once: what it does and its command; advice (chart fix, what to do) with its label. */
 function fixLines(d: Diagnosis, f: Finding): string[] {
   const lines: string[] = [];
-  for (const r of f.remediations) {
+  for (const r of f.remediations.filter((x) => !isRejected(x))) {
     lines.push(
       isExecutable(r)
         ? `• ${esc(clip(r.summary, 1500))}`
@@ -352,6 +355,7 @@ function fixLines(d: Diagnosis, f: Finding): string[] {
     const cmd = remediationCommand(d, r);
     if (cmd) lines.push(`   \`${esc(cmd)}\``);
   }
+  for (const r of f.remediations.filter(isRejected)) lines.push(`• _${esc(clip(notAFix(r), 1500))}_`);
   return lines;
 }
 
@@ -412,9 +416,10 @@ export function renderReport(raw: Diagnosis, o: ReportOptions = {}): RenderedRep
   // The lines between header and buttons get what the budget leaves.
   const lines: string[] = [];
   if (top?.impact) lines.push(`*Impact:* ${esc(top.impact)}`);
-  if (top && !top.impact && top.remediations.length > 0 && options.length === 0) {
-    const advice = top.remediations.find((r) => r.action === "manual") ?? top.remediations[0]!;
-    lines.push(`*Fix:* ${esc(firstSentence(advice.summary))}`);
+  if (top && !top.impact && options.length === 0) {
+    const advice =
+      top.remediations.find((r) => r.action === "manual") ?? top.remediations.find((r) => !isRejected(r));
+    if (advice) lines.push(`*Fix:* ${esc(firstSentence(advice.summary))}`);
   }
   if (rest.length > 0) {
     const crit = rest.filter((f) => f.severity === "critical").length;
@@ -553,8 +558,8 @@ export function renderReleaseList(
   b.add(
     section(
       bad.length > 0
-        ? `*${bad.length} of ${sorted.length}* need attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
-        : `All ${sorted.length} releases are deployed.`,
+        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled). Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        : `All ${sorted.length} releases are deployed by their release records; a diagnosis checks their hooks and pods.`,
     ),
   );
   const line = (r: ReleaseListing) =>
@@ -566,7 +571,7 @@ export function renderReleaseList(
     shownLines += c.split("\n").length;
   }
   if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
-  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} need attention` : "all deployed";
+  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} not deployed` : "all deployed";
   return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
 }
 

@@ -1,7 +1,15 @@
-// The JSON report: internal folding fields (role, explains, about, lends) are left out.
-import type { Diagnosis, Finding } from "../diagnosis/types.js";
+// The JSON report: internal folding fields (role, explains, about, lends) are left out. Remediations come in the
+// order to try them, each with the label and command the text report prints and, once proven on the snapshot,
+// `verified`, `predicted` (the codes left after it), `recommended` and `reason`.
+import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
+import { orderedRemediations, remediationCommand, remediationLabel } from "./present.js";
 
-export function findingJson(f: Finding) {
+function remediationJson(d: { release: string; namespace: string }, r: Remediation) {
+  const command = remediationCommand(d, r);
+  return { ...r, label: remediationLabel(r), ...(command ? { command } : {}) };
+}
+
+export function findingJson(f: Finding, d: { release: string; namespace: string }) {
   return {
     code: f.code,
     severity: f.severity,
@@ -11,7 +19,7 @@ export function findingJson(f: Finding) {
     resources: f.resources,
     revisions: f.revisions,
     evidence: f.evidence,
-    remediations: f.remediations,
+    remediations: orderedRemediations(f).map((r) => remediationJson(d, r)),
   };
 }
 
@@ -24,7 +32,7 @@ export function diagnosisJson(d: Diagnosis) {
     chart: d.chart ?? null,
     appVersion: d.appVersion ?? null,
     revisions: d.revisions,
-    findings: d.findings.map(findingJson),
+    findings: d.findings.map((f) => findingJson(f, d)),
     gaps: d.gaps,
     now: d.now,
     source: d.source,

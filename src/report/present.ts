@@ -2,6 +2,7 @@
 // should try them, and the label and command of each fix. Pure.
 import { type Diagnosis, type Finding, isExecutableAction, type Remediation } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
+import type { PlanPrediction } from "../remediation/types.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 
 // Analyzers quote Helm's and the API server's RFC 3339 times; reports show one format.
@@ -9,7 +10,8 @@ const ISO = /\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\b/g
 
 /** Every RFC 3339 time in a text, as "2026-11-24 11:28:01 UTC". */
 export function oneTimeFormat(text: string): string {
-  return text.replace(ISO, (m) => utc(m) ?? m);
+  // A time has colons: most texts have none, and the scan is the cost on huge ones.
+  return text.includes(":") ? text.replace(ISO, (m) => utc(m) ?? m) : text;
 }
 
 /** Least invasive first: one object < a leftover < a re-run < a rollback; advice last. */
@@ -22,34 +24,56 @@ const INVASIVENESS: Record<string, number> = {
   "chart-fix": 5,
 };
 
+/** An action helm-doctor can carry out (the others are advice). */
 export function isExecutable(r: Remediation): boolean {
   return isExecutableAction(r.action);
 }
 
+/** A fix to offer: executable, and not shown by its prediction to leave the finding (or worse). */
+export function isOffered(r: Remediation): boolean {
+  return isExecutable(r) && r.verified !== false;
+}
+
+/** Executable, but its prediction says it does not fix the finding: shown as "Not a fix", with the reason. */
+export function isRejected(r: Remediation): boolean {
+  return isExecutable(r) && r.verified === false;
+}
+
 /**
- * The fixes in the order to try them: among the ones helm-doctor can carry out, the recommended one (when proven)
- * first, then the least invasive; advice keeps the place its analyzer gave it (it may say "do this first").
+ * The fixes in the order to try them: among the ones helm-doctor can carry out, the proven ones first, least
+ * invasive first (restore one object < delete a leftover hook < re-run the upgrade < roll back), the first proven
+ * one marked `recommended`; the ones shown not to fix it after them. Advice keeps the place its analyzer gave it
+ * (it may say "do this first").
  */
 export function orderedRemediations(f: Finding): Remediation[] {
-  const rec = (r: Remediation) => ((r as { recommended?: boolean }).recommended ? 0 : 1);
+  const rank = (r: Remediation) => (isRejected(r) ? 1 : 0);
   const executable = f.remediations
     .map((r, i) => ({ r, i }))
     .filter((x) => isExecutable(x.r))
-    .sort((a, b) => rec(a.r) - rec(b.r) || INVASIVENESS[a.r.action]! - INVASIVENESS[b.r.action]! || a.i - b.i)
+    .sort(
+      (a, b) => rank(a.r) - rank(b.r) || INVASIVENESS[a.r.action]! - INVASIVENESS[b.r.action]! || a.i - b.i,
+    )
     .map((x) => x.r);
+  const first = executable.find((r) => r.verified === true);
+  const marked = executable.map((r) => (r.verified === undefined ? r : { ...r, recommended: r === first }));
   let next = 0;
-  return f.remediations.map((r) => (isExecutable(r) ? executable[next++]! : r));
+  return f.remediations.map((r) => (isExecutable(r) ? marked[next++]! : r));
 }
 
-/** The fixes a summary shows: the executable ones, and advice the analyzer put before them (or alone). */
+/** The fixes a summary shows: the offered ones, and advice the analyzer put before them (or alone). */
 export function summaryRemediations(f: Finding): Remediation[] {
-  const ordered = orderedRemediations(f);
+  const ordered = orderedRemediations(f).filter((r) => !isRejected(r));
   const first = ordered.findIndex(isExecutable);
   if (first < 0) {
     const advice = ordered.find((r) => r.action === "manual") ?? ordered[0];
     return advice ? [advice] : [];
   }
   return ordered.filter((r, i) => isExecutable(r) || (i < first && r.action === "manual"));
+}
+
+/** "Not a fix: Roll back to revision 1 — rolling back re-runs the failing pre-rollback hook …" */
+export function notAFix(r: Remediation): string {
+  return `Not a fix: ${remediationLabel(r)} — ${r.reason ?? "its prediction leaves the finding"}`;
 }
 
 function objects(r: Remediation): string {
@@ -94,6 +118,26 @@ export function remediationCommand(
   }
 }
 
+/**
+ * What a plan is expected to leave, for the person confirming it: "After this: no findings", or where it stops
+ * and the findings that remain, then what the prediction had to assume.
+ */
+export function afterThis(p: PlanPrediction): { head: string; items: string[] } {
+  const n = p.findings.length;
+  const head = p.failure
+    ? `After this: it stops where Helm stops — ${oneTimeFormat(p.why ?? p.failure.replace(/\s+/g, " ").trim())}`
+    : n === 0
+      ? "After this: no findings"
+      : `After this: ${n} finding${n === 1 ? " remains" : "s remain"}`;
+  return {
+    head,
+    items: [
+      ...p.findings.map((f) => `${f.severity} ${f.code}: ${oneTimeFormat(f.title)}`),
+      ...p.assumptions.map((a) => `assuming ${a}`),
+    ],
+  };
+}
+
 // A pod's UID in an event message ("…in pod web-5d8f_shop(0a1b…)") says nothing to a reader.
 const POD_UID = /_[a-z0-9-]+\([0-9a-f]{8}-[0-9a-f-]{27}\)/g;
 
@@ -105,7 +149,7 @@ function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
   const out: Finding["evidence"] = [];
   const pods = new Map<string, number>();
   for (const e of evidence) {
-    const detail = e.detail.replace(POD_UID, "").trim();
+    const detail = (e.detail.includes("(") ? e.detail.replace(POD_UID, "") : e.detail).trim();
     const pod = /^pod ([a-z0-9.-]+)$/.exec(e.source)?.[1];
     if (pod) {
       const key = detail.split(pod).join("{pod}");
@@ -131,19 +175,51 @@ function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
   return out;
 }
 
+/**
+ * At most `max` UTF-16 units, ending in "…" when cut (never inside a surrogate pair). Human reports never need a
+ * quoted log or error longer than this, and every later step (time format, dedupe, layout) costs by length.
+ */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /** A diagnosis as every report shows it: one time format, each evidence line once, fixes in order. */
 export function present(d: Diagnosis): Diagnosis {
   const t = oneTimeFormat;
+  // Across findings too: evidence an earlier finding showed is pointed to, not repeated; the same
+  // explanation (two findings of one cause) is told once.
+  const shownBy = new Map<string, string>();
+  const explainedBy = new Map<string, string>();
   return {
     ...d,
-    findings: d.findings.map((f) => ({
-      ...f,
-      title: t(f.title),
-      explanation: t(f.explanation),
-      ...(f.impact ? { impact: t(f.impact) } : {}),
-      evidence: dedupe(f.evidence.map((e) => ({ source: t(e.source), detail: t(e.detail) }))),
-      remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
-    })),
+    findings: d.findings.map((f) => {
+      const evidence = dedupe(
+        f.evidence.map((e) => ({ source: t(clip(e.source, 300)), detail: t(clip(e.detail, 1500)) })),
+      );
+      const fresh = evidence.filter((e) => !shownBy.has(e.detail));
+      const earlier = [
+        ...new Set(evidence.filter((e) => shownBy.has(e.detail)).map((e) => shownBy.get(e.detail)!)),
+      ];
+      for (const e of fresh) shownBy.set(e.detail, f.code);
+      const explanation = t(clip(f.explanation, 6000));
+      const told = explainedBy.get(explanation);
+      if (!told) explainedBy.set(explanation, f.code);
+      return {
+        ...f,
+        title: t(clip(f.title, 500)),
+        explanation: told ? `The same as explained above for ${told}.` : explanation,
+        ...(f.impact ? { impact: t(clip(f.impact, 500)) } : {}),
+        evidence: [
+          ...fresh,
+          ...earlier.map((code) => ({ source: "see above", detail: `the evidence shown for ${code}` })),
+        ],
+        remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(clip(r.summary, 1500)) })),
+      };
+    }),
   };
 }
 

@@ -6,7 +6,7 @@
 // Every message stays within Slack's limits (the helpers in blockkit.ts clip and count); long plans are
 // truncated with a count and the CLI command that prints all of it. Callers redact before rendering: plans
 // carry object kinds and names, never Secret data or values.
-import type { Plan, ProgressEvent, RemediationResult } from "../remediation/types.js";
+import type { Plan, PredictionCheck, ProgressEvent, RemediationResult } from "../remediation/types.js";
 import {
   type Block,
   Blocks,
@@ -20,6 +20,7 @@ import {
   type SlackMessage,
   section,
 } from "./blockkit.js";
+import { afterThis } from "./present.js";
 
 export const PLAN_CONFIRM_ACTION = "plan-confirm";
 export const PLAN_CANCEL_ACTION = "plan-cancel";
@@ -102,7 +103,8 @@ function addLines(b: Blocks, lines: string[], reserve: number): number {
 export function renderPlanHead(p: Plan, o: PlanHeadOptions): SlackMessage {
   const b = new Blocks(PLAN_HEAD_MAX_BLOCKS);
   const title = planTitleText(p);
-  const reserve = 1; // room for the "not shown" note
+  // Room for the "not shown" note and, last, what is expected afterwards.
+  const reserve = p.prediction ? 2 : 1;
   let hidden = 0;
   b.add(
     section(
@@ -169,7 +171,20 @@ export function renderPlanHead(p: Plan, o: PlanHeadOptions): SlackMessage {
       ),
     );
   } else if (p.notes.length > 0) {
-    b.add(context(...p.notes.slice(0, 3).map((n) => esc(clip(n, 600)))));
+    b.add(context(...p.notes.slice(0, 3).map((n) => esc(clip(n, 600)))), p.prediction ? 1 : 0);
+  }
+  if (p.prediction) {
+    const a = afterThis(p.prediction);
+    const icon = p.prediction.failure
+      ? ":no_entry:"
+      : p.prediction.findings.some((f) => f.severity === "critical")
+        ? ":warning:"
+        : ":crystal_ball:";
+    const lines = [
+      `${icon} *After this:* ${esc(a.head.slice("After this: ".length))}`,
+      ...a.items.slice(0, 10).map((i) => `• ${esc(clip(i, 400))}`),
+    ];
+    b.add(section(lines.join("\n")));
   }
   return msg(`Plan: ${title}`, b.list);
 }
@@ -339,6 +354,8 @@ export interface OutcomeView {
   /** The slash command, for hints ("/helm-doctor"). */
   command?: string | undefined;
   planId: string;
+  /** The release diagnosed again after the run, against the plan's prediction. */
+  check?: PredictionCheck | undefined;
 }
 
 const MOVED_ON_RE =
@@ -453,6 +470,18 @@ export function renderResultReply(v: OutcomeView): SlackMessage {
     b.add(context("This plan had already run (a retried job): nothing was written again."));
   }
   if (v.resumed) b.add(context("Continued the revision an interrupted run of this plan had started."));
+  if (v.check) {
+    // "As predicted: no findings" / "Not as predicted: …": the verdict in bold, then what was found.
+    const at = v.check.text.indexOf(": ");
+    const verdict = at > 0 ? v.check.text.slice(0, at) : v.check.text;
+    const rest = at > 0 ? v.check.text.slice(at + 2) : "";
+    b.add(
+      section(
+        `${v.check.held ? ":white_check_mark:" : ":warning:"} *${esc(verdict)}:* ${esc(clip(rest, 2500))}`,
+      ),
+      3,
+    );
+  }
   if (v.outcome === "refused" || v.outcome === "error") {
     const why = v.outcome === "refused" ? refusalText(v.errors[0] ?? "refused", v) : esc(v.errors[0] ?? "");
     b.add(section(`*Why:* ${why}`));

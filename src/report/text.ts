@@ -5,6 +5,9 @@ import type { Diagnosis, Finding, RevisionSummary } from "../diagnosis/types.js"
 import { utc } from "../diagnosis/workloads.js";
 import {
   isExecutable,
+  isOffered,
+  isRejected,
+  notAFix,
   present,
   remediationCommand,
   remediationLabel,
@@ -134,9 +137,10 @@ function details(d: Diagnosis, f: Finding, i: number, st: Style): string[] {
     out.push(st.bold("  Evidence:"));
     for (const e of f.evidence) out.push(hanging(`• ${e.source}: ${e.detail}`, "    ", "      "));
   }
-  if (f.remediations.length > 0) {
+  const offered = f.remediations.filter((r) => !isRejected(r));
+  if (offered.length > 0) {
     out.push(st.bold("  Fixes:"));
-    for (const r of f.remediations) {
+    for (const r of offered) {
       // An executable fix's summary says what it does; advice gets its label.
       out.push(
         hanging(
@@ -149,6 +153,8 @@ function details(d: Diagnosis, f: Finding, i: number, st: Style): string[] {
       if (cmd) out.push(`      ${st.cyan(`$ ${cmd}`)}`);
     }
   }
+  // Offered by the analysis, but the prediction shows it does not fix this: said once, with why.
+  for (const r of f.remediations.filter(isRejected)) out.push(hanging(`✗ ${notAFix(r)}`, "    ", "      "));
   return out;
 }
 
@@ -160,7 +166,7 @@ export function renderBrief(raw: Diagnosis): string {
     return `OK ${rel}: no problems found${d.gaps.length ? " in what could be read" : ""}\n`;
   return `${d.findings
     .map((f) => {
-      const fix = f.remediations.find(isExecutable);
+      const fix = f.remediations.find(isOffered);
       const cmd = fix ? remediationCommand(d, fix) : undefined;
       return `${f.severity.toUpperCase()} ${rel} ${f.code}: ${f.title}${cmd ? ` — fix: ${cmd}` : ""}`;
     })

@@ -122,7 +122,7 @@ describe("list", () => {
     expect(r.code).toBe(0);
     const rows = r.stdout.split("\n").slice(1, 4);
     expect(rows.map((l) => l.split(/\s+/)[3])).toEqual(["failed", "pending-install", "deployed"]);
-    expect(r.stdout).toContain("2 of 3 need attention");
+    expect(r.stdout).toContain("2 of 3 are not deployed (failed, stuck or uninstalled)");
     const json = JSON.parse((await runMain(["list", "-A", "--bundle", f, "-o", "json"])).stdout);
     expect(json.map((x: { status: string; attention: boolean }) => [x.status, x.attention])).toEqual([
       ["failed", true],

@@ -9,14 +9,20 @@ import { diagnose } from "../../src/diagnosis/diagnose.js";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { buildSnapshot } from "../../src/snapshot/build.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { Scenario } from "../support/scenario.js";
 import { CATALOGUE } from "../support/scenarios/catalogue.js";
 import {
+  ATOMIC_OWNERSHIP_OUTPUT,
+  atomicOwnership,
   CAUSES_NOW,
+  foreignRecords,
   neighbourHookCollision,
+  neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
   sharedObject,
 } from "../support/scenarios/causes.js";
+import { bigChart, RECORD_TOO_LARGE } from "../support/scenarios/release-state.js";
 
 function summary(d: Diagnosis) {
   return d.findings.map((f) => ({
@@ -73,6 +79,18 @@ describe("live source = bundle, beyond one release's records", () => {
       code: "resource-ownership-conflict",
     },
     {
+      name: "a neighbour's hook deletes our Secret",
+      build: () => neighbourHookCollision({ kind: "Secret" }),
+      code: "resource-ownership-conflict",
+      title: /^Secret app-config of shop is also a hook of release shop-jobs/,
+    },
+    {
+      name: "a neighbour's hook replaces our Secret",
+      build: () => neighbourHookCollision({ kind: "Secret", replaced: true }),
+      code: "resource-ownership-conflict",
+      title: /its pre-upgrade hook replaces it on every run/,
+    },
+    {
       name: "an object two releases render",
       build: () => sharedObject(),
       code: "resource-ownership-conflict",
@@ -88,6 +106,41 @@ describe("live source = bundle, beyond one release's records", () => {
       build: () => ownershipFromOutput(),
       output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
       code: "resource-moved-out-of-hook",
+    },
+    {
+      name: "an upgrade's output names an object an uninstalled release kept",
+      build: () => ownershipFromOutput({ owner: "search", keep: true }),
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-ownership-conflict",
+      title: /left behind by release search, which no longer exists/,
+    },
+    {
+      name: "the owner release is read even when 21 other releases were written after it",
+      build: () => {
+        const s = ownershipFromOutput({ owner: "search" });
+        for (const r of neighbourRecords("search")) s.add(r, 0);
+        for (let i = 0; i < 21; i++) {
+          const n = new Scenario({ release: `app-${i}`, namespace: "shop", chart: "app" });
+          n.revision({ status: "deployed", at: 10 + i, templates: [] });
+          for (const r of foreignRecords(n)) s.add(r, 10 + i);
+        }
+        return s;
+      },
+      output: OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web"),
+      code: "resource-ownership-conflict",
+      title: /belongs to release search/,
+    },
+    {
+      name: "an atomic rollback masking an ownership conflict",
+      build: () => atomicOwnership({ stored: true }),
+      output: ATOMIC_OWNERSHIP_OUTPUT("web", "cache"),
+      code: "resource-ownership-conflict",
+    },
+    {
+      name: "an upgrade's output says the record is too large",
+      build: () => bigChart(640),
+      output: RECORD_TOO_LARGE("Secret", "grafana-stack", 3),
+      code: "release-record-size",
     },
   ];
   for (const c of cases) {
@@ -110,8 +163,45 @@ describe("live source = bundle, beyond one release's records", () => {
       const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
       const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
       expect(fromLive.findings[0]?.code).toBe(c.code);
+      if (c.title) expect(fromLive.findings[0]?.title).toMatch(c.title);
       expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.gaps).toEqual([]);
+    });
+  }
+});
+
+// Near misses beyond the release's records stay quiet through the live source as from the bundle.
+describe("live source = bundle, near misses among the neighbours", () => {
+  const cases = [
+    {
+      name: "a neighbour's hook of the same name but another kind",
+      build: () => neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    },
+    {
+      name: "a same-named release in another namespace with a hook of that name",
+      build: () =>
+        neighbourHookCollision({ kind: "Secret", neighbourNamespace: "staging", neighbourRelease: "shop" }),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const sc = c.build();
+      const items = sc.bundle().items;
+      srv.seed(items);
+      const now = new Date(CAUSES_NOW);
+      const fromBundle = diagnose(
+        buildSnapshot({
+          release: sc.release,
+          namespace: sc.namespace,
+          objects: items,
+          now,
+          source: "bundle",
+        }),
+      );
+      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now));
+      expect(summary(fromLive)).toEqual(summary(fromBundle));
+      expect(fromLive.findings.filter((f) => f.severity !== "info")).toEqual([]);
     });
   }
 });

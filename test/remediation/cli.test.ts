@@ -48,6 +48,11 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(record(srv, 2).release!.info.status).toBe("superseded");
       expect(record(srv, 2).labels.status).toBe("superseded");
       expect(configMap(srv)).toBeDefined();
+      // The plan said what would be true afterwards; after the run the release is diagnosed again.
+      expect(r.stdout).toContain(
+        "After this: 1 finding remains\n    warning hook-object-needed-by-workload:",
+      );
+      expect(r.stdout).toMatch(/^As predicted: hook-object-needed-by-workload/m);
       // The structured audit line, last on stderr.
       const audit = JSON.parse(r.stderr.trim().split("\n").pop()!);
       expect(audit).toMatchObject({
@@ -70,6 +75,8 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(record(srv, 2).release!.info.status).toBe("superseded");
       expect(configMap(srv)!.metadata.annotations?.["meta.helm.sh/release-name"]).toBe("yahoo");
       expect(r.stdout).toMatch(/^3\t.+\tdeployed\t.+\tRollback to 1 \(helm-doctor, requested by ana\)$/m);
+      expect(r.stdout).toContain("  After this: no findings\n");
+      expect(r.stdout).toMatch(/^As predicted: no findings/m);
     }));
 
   it("--dry-run prints the plan; without --yes and no terminal it refuses with exit 2; nothing is written", () =>
@@ -79,6 +86,8 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(dry.stdout).toContain("Plan: Roll back default/yahoo to revision 1");
       expect(dry.stdout).toContain("create ConfigMap default/basic-app-config");
       expect(dry.stdout).toContain("Dry run: nothing was changed.");
+      // The plan ends with what is expected afterwards.
+      expect(dry.stdout).toMatch(/ {2}After this: no findings\nDry run: nothing was changed\.\n$/);
       // The built binary, whose standard input is a pipe: nobody can answer.
       const noYes = await spawnCli(["restore-hooks", "yahoo", "-n", "default"], env);
       expect(noYes.code).toBe(2);
@@ -90,6 +99,25 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(writes(srv)).toEqual([]);
       expect(revisions(srv)).toEqual([1, 2]);
       expect(configMap(srv)).toBeUndefined();
+    }));
+
+  it("a revision the release does not have: one line naming the stored ones, exit 2, no audit line, nothing written", () =>
+    withCluster(async (srv, env) => {
+      for (const argv of [
+        ["rollback", "yahoo", "7", "--dry-run"],
+        ["rollback", "yahoo", "7", "--yes"],
+        ["rerun", "yahoo", "--revision", "9", "--yes"],
+        ["restore-hooks", "yahoo", "--revision", "9", "--dry-run"],
+      ]) {
+        const r = await runCli(argv, env);
+        const n = argv.includes("7") ? 7 : 9;
+        expect(r.code, argv.join(" ")).toBe(2);
+        expect(r.stdout, argv.join(" ")).toBe("");
+        expect(r.stderr.trim(), argv.join(" ")).toBe(
+          `helm-doctor: revision ${n} does not exist; stored revisions: 1–2`,
+        );
+      }
+      expect(writes(srv)).toEqual([]);
     }));
 
   it("honours HELM_MAX_HISTORY like helm, and --history-max over it", () =>

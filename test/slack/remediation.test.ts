@@ -173,6 +173,16 @@ describe("press → plan → confirm → result, against the cluster", () => {
 
   it("a report button posts the plan with Confirm and Cancel, and changes nothing", async () => {
     report = await diagnoseReport();
+    // The three fixes are proven on the snapshot; the least invasive, restoring the ConfigMap, is the primary.
+    expect(report.buttons.map((b) => b.text)).toEqual([
+      "Restore ConfigMap basic-app-config",
+      "Re-run the upgrade (revision 2)",
+      "Roll back to revision 1",
+    ]);
+    const primary = (fake.message(CHANNEL, report.ts)!.blocks as Obj[])
+      .filter((b) => b.type === "actions")
+      .flatMap((b) => b.elements as Obj[])[0]!;
+    expect(primary.style).toBe("primary");
     const rollback = report.buttons.find((b) => b.text === "Roll back to revision 1")!;
     expect(rollback).toBeDefined();
     const writesBefore = api.requests.filter((r) => r.method !== "GET").length;
@@ -184,6 +194,11 @@ describe("press → plan → confirm → result, against the cluster", () => {
     expect(shown).toContain("Rollback to 1 (helm-doctor, requested by @ana)");
     expect(shown).toMatch(/Creates\* \(1\)\\n• ConfigMap `default\/basic-app-config`/);
     expect(shown).toContain("made against revision 2, the latest");
+    // What will be true afterwards, the last thing before the buttons.
+    expect(shown).toContain("*After this:* no findings");
+    const blocks = plan.call.args.blocks as Obj[];
+    const lastOfPlan = blocks[blocks.findIndex((b) => b.type === "actions") - 1]!;
+    expect(JSON.stringify(lastOfPlan)).toContain("After this:");
     expect(plan.buttons.map((b) => b.action_id)).toEqual(["plan-confirm", "plan-cancel"]);
     const confirm = (plan.call.args.blocks as Obj[])
       .filter((b) => b.type === "actions")
@@ -252,6 +267,8 @@ describe("press → plan → confirm → result, against the cluster", () => {
     const shown = JSON.stringify(result.args.blocks);
     expect(shown).toContain("helm history yahoo -n default");
     expect(shown).toContain("Rollback to 1 (helm-doctor, requested by @ana)");
+    // The release diagnosed again: the prediction held (the stuck pod waits for the kubelet's next retry).
+    expect(shown).toContain(":white_check_mark: *As predicted:* no findings");
     expect(validateBlocks(result.args.blocks, "message")).toEqual([]);
 
     // The cluster: revision 3 deployed with revision 1's manifest, revision 2 superseded, the ConfigMap back

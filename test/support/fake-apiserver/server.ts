@@ -279,6 +279,16 @@ export class FakeApiServer {
   }
 
   /**
+   * Ends every open watch stream (as an API server does at a watch's timeout, on restart or when a load balancer
+   * drops the connection); returns how many were open. Clients resume from their last resourceVersion.
+   */
+  endWatches(): number {
+    const open = [...this.watches];
+    for (const end of open) end();
+    return open.length;
+  }
+
+  /**
    * Freezes the controllers (job controller, garbage collector, namespace controller, pod termination)
    * until the returned function is called: the way to assert on an intermediate state without racing.
    */

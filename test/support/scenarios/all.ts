@@ -131,6 +131,31 @@ const causes: ScenarioCase[] = [
     build: () => C.neighbourHookCollision({ unrelated: true }),
     now: C.CAUSES_NOW,
   },
+  {
+    name: "a neighbour's hook deletes our Secret",
+    build: () => C.neighbourHookCollision({ kind: "Secret" }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "a neighbour's hook replaces our Secret",
+    build: () => C.neighbourHookCollision({ kind: "Secret", replaced: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "near miss: a neighbour's hook of that name but another kind",
+    build: () => C.neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "rollback hits an object an uninstalled release kept",
+    build: () => C.rollbackHitsForeignObject({ legacyGone: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "atomic rollback over an ownership conflict",
+    build: () => C.atomicOwnership({ stored: true }),
+    now: C.CAUSES_NOW,
+  },
   { name: "an object two releases render", build: () => C.sharedObject(), now: C.CAUSES_NOW },
   { name: "CRDs not upgraded", build: () => C.crdsNotUpgraded(), now: C.CAUSES_NOW },
   {

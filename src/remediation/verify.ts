@@ -1,0 +1,182 @@
+// Proven fixes: every remediation a diagnosis offers is planned and carried out on the snapshot (predict.ts),
+// and the predicted state is diagnosed again. A remediation is a fix for a finding only when that finding — and
+// every symptom folded under it — is gone afterwards and no new critical finding appears; otherwise it carries
+// the reason ("rolling back re-runs the failing pre-rollback hook …", "after it, hook-failed remains: …"). Pure.
+import { diagnose } from "../diagnosis/diagnose.js";
+import {
+  type Diagnosis,
+  type Finding,
+  isExecutableAction as isExecutable,
+  type Remediation,
+} from "../diagnosis/types.js";
+import { SnapshotIndex } from "../snapshot/index.js";
+import type { Snapshot } from "../snapshot/types.js";
+import { plan as makePlan } from "./plan.js";
+import { type Prediction, simulate } from "./predict.js";
+import type { Plan, PlanPrediction, PredictedFinding, PredictionCheck } from "./types.js";
+
+export interface Verification {
+  verified: boolean;
+  /** Finding codes left after it. */
+  predicted: string[];
+  /** Why it is not a fix. */
+  reason?: string;
+  prediction: PlanPrediction;
+}
+
+function sameFinding(a: Finding, b: Finding): boolean {
+  if (a.code !== b.code) return false;
+  if (a.resources.length === 0 || b.resources.length === 0) return true;
+  return a.resources.some((r) => b.resources.some((s) => s.kind === r.kind && s.name === r.name));
+}
+
+function summary(f: Finding): PredictedFinding {
+  return { code: f.code, severity: f.severity, title: f.title };
+}
+
+/** One prediction per distinct plan (several findings often offer the same rollback). */
+interface Predicted {
+  plan: Plan;
+  prediction: Prediction;
+  diagnosis: Diagnosis;
+}
+
+export class Verifier {
+  private readonly ix: SnapshotIndex;
+  private readonly cache = new Map<string, Predicted>();
+
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly original: Diagnosis,
+  ) {
+    this.ix = new SnapshotIndex(snapshot);
+  }
+
+  /** The plan, its prediction and the diagnosis of the predicted state. */
+  predicted(r: Pick<Remediation, "action" | "revision" | "resources">): Predicted | undefined {
+    if (!isExecutable(r.action)) return undefined;
+    const key = `${r.action}|${r.revision ?? ""}|${(r.resources ?? []).map((x) => `${x.kind}/${x.name}`).join(",")}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      const plan = makePlan(
+        this.snapshot,
+        { action: r.action, revision: r.revision, resources: r.resources },
+        {},
+        this.ix,
+      );
+      const prediction = simulate(plan, this.snapshot, this.ix);
+      const diagnosis = plan.refusal ? this.original : diagnose(prediction.snapshot);
+      p = { plan, prediction, diagnosis };
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  verify(f: Finding, r: Remediation): Verification | undefined {
+    const p = this.predicted(r);
+    if (!p) return undefined;
+    const left = p.diagnosis.findings;
+    const prediction = planPrediction(p.prediction, left);
+    const out: Verification = {
+      verified: false,
+      predicted: [...new Set(left.map((g) => g.code))],
+      prediction,
+    };
+    if (p.plan.refusal) return { ...out, reason: `it would be refused: ${p.plan.refusal}` };
+    if (p.prediction.failure) return { ...out, reason: p.prediction.why ?? p.prediction.failure };
+    const explained = new Set(f.explains ?? []);
+    const remains = left.find((g) => sameFinding(f, g) || (g.about ?? []).some((k) => explained.has(k)));
+    if (remains) return { ...out, reason: `after it, ${remains.code} remains: ${remains.title}` };
+    const worse = left.find(
+      (g) => g.severity === "critical" && !this.original.findings.some((o) => sameFinding(o, g)),
+    );
+    if (worse) return { ...out, reason: `it leads to ${worse.code}: ${worse.title}` };
+    return { ...out, verified: true };
+  }
+}
+
+export function planPrediction(p: Prediction, left: Finding[]): PlanPrediction {
+  return {
+    findings: left.map(summary),
+    ...(p.failure ? { failure: p.failure } : {}),
+    ...(p.why ? { why: p.why } : {}),
+    assumptions: p.assumptions,
+  };
+}
+
+/** The diagnosis with each executable remediation marked verified (or not, with the reason). */
+export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis): Diagnosis {
+  if (!d.findings.some((f) => f.remediations.some((r) => isExecutable(r.action)))) return d;
+  const v = new Verifier(snapshot, d);
+  return {
+    ...d,
+    findings: d.findings.map((f) => ({
+      ...f,
+      remediations: f.remediations.map((r) => {
+        const res = v.verify(f, r);
+        if (!res) return r;
+        return {
+          ...r,
+          verified: res.verified,
+          predicted: res.predicted,
+          ...(res.reason ? { reason: res.reason } : {}),
+        };
+      }),
+    })),
+  };
+}
+
+/** diagnose(), then every offered remediation proven on the snapshot. */
+export function diagnoseVerified(snapshot: Snapshot): Diagnosis {
+  // The analyzers may note their own failures in the snapshot's gaps; the predictions start from the same gaps.
+  const d = diagnose(snapshot);
+  return verifyDiagnosis(snapshot, d);
+}
+
+/** What is expected after `plan` (made on `snapshot`): the findings left, where it stops, what it assumed. */
+export function predictPlan(plan: Plan, snapshot: Snapshot): PlanPrediction {
+  const p = simulate(plan, snapshot);
+  return planPrediction(p, plan.refusal ? [] : diagnose(p.snapshot).findings);
+}
+
+function listed(fs: PredictedFinding[]): string {
+  return fs.map((f) => `${f.code} (${f.severity}): ${f.title}`).join("; ");
+}
+
+/**
+ * After a run: the release diagnosed again, compared with what the plan predicted. It held when the operation
+ * ended as predicted (completed, or stopped) and no critical finding appeared that the prediction did not
+ * expect; findings that are not critical and were not expected are what is still settling (a pod the kubelet
+ * has not retried yet), named as such.
+ */
+export function checkPrediction(
+  expected: PlanPrediction,
+  actual: Finding[],
+  ran: { outcome: string; errors: string[] },
+): PredictionCheck {
+  const found = actual.map(summary);
+  const expectedCodes = new Set(expected.findings.map((f) => f.code));
+  const foundCodes = new Set(found.map((f) => f.code));
+  const extra = found.filter((f) => !expectedCodes.has(f.code));
+  const gone = expected.findings.filter((f) => !foundCodes.has(f.code));
+  const differences: string[] = [];
+  if (ran.outcome === "failed" && !expected.failure)
+    differences.push(
+      `the operation failed (${(ran.errors[0] ?? "no error given").replace(/\s+/g, " ").trim()}) where it was predicted to complete`,
+    );
+  if (ran.outcome === "succeeded" && expected.failure)
+    differences.push("the operation completed where it was predicted to stop");
+  const surprising = extra.filter((f) => f.severity === "critical");
+  if (surprising.length > 0) differences.push(`found ${listed(surprising)}`);
+  const predictedText =
+    expected.findings.length === 0 ? "no findings" : expected.findings.map((f) => f.code).join(", ");
+  if (differences.length > 0)
+    return {
+      held: false,
+      text: `Not as predicted: ${differences.join("; ")} (predicted: ${predictedText})`,
+      findings: found,
+    };
+  const settling = extra.length > 0 ? `; still settling: ${listed(extra)}` : "";
+  const better = gone.length > 0 ? `; already gone: ${gone.map((f) => f.code).join(", ")}` : "";
+  return { held: true, text: `As predicted: ${predictedText}${better}${settling}`, findings: found };
+}
