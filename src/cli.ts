@@ -8,6 +8,7 @@ import { revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
 import { closest } from "./didyoumean.js";
 import { helmErrorText } from "./helm/output.js";
+import { provesInstalled } from "./helm/ownership.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
 import { diagnoseVerified } from "./remediation/verify.js";
@@ -80,7 +81,7 @@ Exit codes: 0 diagnosed; 1 error; 2 usage error; 3 release not found; 4 a findin
 Examples:
   helm-doctor diagnose yahoo -n default --bundle test/fixtures/founding-case.json
   helm-doctor diagnose shop/yahoo --output json --fail-on critical
-  helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
+  set -o pipefail; helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
 `;
 
 interface Common {
@@ -214,13 +215,16 @@ export function notFoundMessage(
   return lines.join("\n");
 }
 
-async function resolveRelease(c: Common): Promise<string> {
+async function resolveRelease(c: Common, o: { ownedObjects?: boolean } = {}): Promise<string> {
   const ns = c.namespace ?? "default";
   const present = await c.source.releases(ns);
   if (present.some((r) => r.name === c.release)) return ns;
   // Records can disagree with their labels; a snapshot still finds them by payload or object name.
   const snap = await c.source.load(c.release, ns, new Date());
   if (snap.records.length > 0) return ns;
+  // No records at all, but objects its uninstall would have deleted carry its ownership: the release exists and
+  // its records are gone — that is the diagnosis, not "no such release".
+  if (o.ownedObjects && snap.objects.some((x) => provesInstalled(x, c.release, ns))) return ns;
   let elsewhere: ReleaseListing[] = [];
   try {
     elsewhere = (await c.source.releases(undefined)).filter((r) => r.namespace !== ns);
@@ -279,7 +283,9 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
       `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
     );
   // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
-  const ns = helmError ? (common.namespace ?? "default") : await resolveRelease(common);
+  const ns = helmError
+    ? (common.namespace ?? "default")
+    : await resolveRelease(common, { ownedObjects: true });
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
@@ -447,23 +453,14 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
     throw e;
   }
   // One source per process: the kubeconfig is read once; a bundle (demo, tests) stands in for a cluster.
-  let source: Promise<SnapshotSource> | undefined;
-  const sourceFactory = () => {
-    source ??= values.bundle
-      ? Promise.resolve(new BundleSource(values.bundle))
-      : import("./cluster/live.js").then(({ LiveSource }) =>
-          LiveSource.fromKubeconfig({
-            kubeconfig: values.kubeconfig ?? config.kubeconfig,
-            context: values.context,
-            driver: values.driver,
-            env: io.env,
-          }),
-        );
-    source.catch(() => {
-      source = undefined; // try again on the next job (a kubeconfig fixed meanwhile)
-    });
-    return source;
+  const { sourceFactoryOf } = await import("./cluster/source-spec.js");
+  const sourceSpec = {
+    bundle: values.bundle,
+    kubeconfig: values.kubeconfig ?? config.kubeconfig,
+    context: values.context,
+    driver: values.driver,
   };
+  const sourceFactory = sourceFactoryOf(sourceSpec, io.env);
   // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
   let obs: import("./observability/daemon.js").Observability | undefined;
   let handle: { close(): Promise<void> };
@@ -472,7 +469,12 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
     obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger, handleSignals: false });
+      const h = await startServe(config, {
+        sourceFactory,
+        workerThread: { source: sourceSpec, env: io.env },
+        logger: obs.boltLogger,
+        handleSignals: false,
+      });
       if (h.worker) obs.watchWorkers(h.worker);
       handle = h;
       io.err(

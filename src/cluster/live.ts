@@ -6,6 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { ownedBy } from "../helm/ownership.js";
 import type { Release } from "../helm/types.js";
 import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
@@ -27,6 +28,9 @@ export interface LoadOptions extends LoadHints {
   /** Revisions to read in full as well (e.g. a rollback's target). */
   revisions?: number[];
 }
+
+/** Kinds a chart ships among those the reader knows (pods and ReplicaSets belong to their workloads). */
+const OWNED_KINDS = Object.keys(KINDS).filter((k) => !["Event", "Pod", "ReplicaSet"].includes(k));
 
 /** How many other releases' latest records a diagnosis reads, at most. */
 const NEIGHBOURS = 20;
@@ -297,6 +301,19 @@ export class LiveSource implements SnapshotSource {
         }
       }),
     );
+
+    // 3a. No records at all: the objects that carry the release's ownership are the only trace of it (records
+    // deleted by hand, lost in a storage move). Helm labels every object it applies app.kubernetes.io/managed-by=Helm,
+    // so one list per kind a chart ships, by that label, finds them.
+    if (heads.length === 0) {
+      step(`looking for objects that carry ${release}'s ownership in ${namespace}`);
+      const found = await Promise.all(
+        OWNED_KINDS.map((k) => r.list(k, namespace, { labelSelector: "app.kubernetes.io/managed-by=Helm" })),
+      );
+      for (const o of found.flat())
+        if (o && ownedBy(o, release, namespace) && !live.some((x) => x.metadata?.uid === o.metadata?.uid))
+          live.push(o);
+    }
 
     // 3b. Releases our objects' ownership annotations name, beyond the most recent neighbours: whether such a
     // release still has records decides whose the object is.

@@ -42,8 +42,12 @@ export function revisionSummaries(ix: SnapshotIndex): RevisionSummary[] {
   return [...read, ...unread, ...bad].sort((a, b) => a.revision - b.revision);
 }
 
-export function diagnose(snapshot: Snapshot): Diagnosis {
-  const ix = new SnapshotIndex(snapshot);
+/**
+ * `index`: the snapshot's index when the caller keeps one (verification shares it with its predictions);
+ * `impact: false` leaves out the impact lines (a prediction's findings are compared, not shown).
+ */
+export function diagnose(snapshot: Snapshot, index?: SnapshotIndex, o: { impact?: boolean } = {}): Diagnosis {
+  const ix = index ?? new SnapshotIndex(snapshot);
   const findings: Finding[] = [];
   for (const [code, a] of Object.entries(ANALYZERS) as [string, Analyzer][]) {
     try {
@@ -59,7 +63,7 @@ export function diagnose(snapshot: Snapshot): Diagnosis {
     namespace: snapshot.namespace,
     revisions: revisionSummaries(ix),
     findings: rankAndFold(findings).map((f) => {
-      const impact = impactOf(ix, f);
+      const impact = o.impact === false ? undefined : impactOf(ix, f);
       return impact ? { ...f, impact } : f;
     }),
     gaps: snapshot.gaps,

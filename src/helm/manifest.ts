@@ -56,8 +56,14 @@ const SOURCE = /^#\s*Source:\s*(.+?)\s*$/;
 const parseCache = new Map<string, { object?: KubeObjectLike; error?: string }>();
 const PARSE_CACHE_MAX = 20_000;
 
+// Whole manifests too: consecutive revisions (a re-run, a rollback, a prediction of either) often store the same
+// text, and splitting a large manifest costs as much as reading it.
+const manifestCache = new Map<string, ManifestDoc[]>();
+const MANIFEST_CACHE_MAX = 2_000;
+
 export function clearParseCache(): void {
   parseCache.clear();
+  manifestCache.clear();
 }
 
 export function parseYamlObject(text: string): { object?: KubeObjectLike; error?: string } {
@@ -83,8 +89,20 @@ function parseYamlUncached(text: string): { object?: KubeObjectLike; error?: str
   }
 }
 
-/** Split and parse a stored manifest; one bad document yields an `error` entry and the rest still parse. */
+/**
+ * Split and parse a stored manifest; one bad document yields an `error` entry and the rest still parse. The
+ * result is shared between callers with the same text: read-only.
+ */
 export function parseManifest(manifest: string): ManifestDoc[] {
+  const hit = manifestCache.get(manifest);
+  if (hit) return hit;
+  const docs = parseManifestUncached(manifest);
+  if (manifestCache.size >= MANIFEST_CACHE_MAX) manifestCache.clear();
+  manifestCache.set(manifest, docs);
+  return docs;
+}
+
+function parseManifestUncached(manifest: string): ManifestDoc[] {
   return splitManifest(manifest).map((text, index) => {
     const firstLine = text.split("\n", 1)[0] ?? "";
     const m = SOURCE.exec(firstLine);

@@ -367,6 +367,15 @@ function settleDeployment(ix: SnapshotIndex, w: World, dep: KubeObject): void {
   const original = (rs: KubeObject | undefined) =>
     rs ? ix.children(rs).filter((c) => c.kind === "Pod") : [];
   const failingNow = rss.flatMap((rs) => original(rs)).filter((p) => classifyPod(ix, p));
+  // The kubelet retries every pod: those blocked by what now exists start, whichever ReplicaSet they belong to.
+  const settle = (rs: KubeObject) => {
+    for (const p of podsOf(w, rs)) {
+      const s = settlePod(ix, w, p);
+      if (s.pod !== p) dirty = true;
+      health.set(s.pod, s.healthy);
+    }
+  };
+  if (cur) settle(cur);
   if (!cur) {
     const name = `${dep.metadata?.name}-predicted`;
     cur = w.created({
@@ -410,11 +419,6 @@ function settleDeployment(ix: SnapshotIndex, w: World, dep: KubeObject): void {
       };
       w.put(cur);
     }
-    for (const p of podsOf(w, cur)) {
-      const s = settlePod(ix, w, p);
-      if (s.pod !== p) dirty = true;
-      health.set(s.pod, s.healthy);
-    }
     const have = podsOf(w, cur).length;
     if (have < replicas && changed) {
       const made = newPods(
@@ -453,7 +457,7 @@ function settleDeployment(ix: SnapshotIndex, w: World, dep: KubeObject): void {
       w.stale.add(w.keyOf(rs));
       dirty = true;
     }
-  }
+  } else for (const rs of others) settle(rs);
   if (!dirty) return;
   const all = [cur, ...others].flatMap((rs) => podsOf(w, rs));
   const ready = all.filter((p) => health.get(p) ?? (isReady(p) && !classifyPod(ix, p))).length;

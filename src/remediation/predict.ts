@@ -38,6 +38,12 @@ export interface Prediction {
   why?: string;
   /** What had to be assumed: a hook never run with this spec succeeds, pods of a new template start. */
   assumptions: string[];
+  /** Keys (kindKey) of the objects whose content or events the plan changed; the others are the snapshot's own. */
+  changed: ReadonlySet<string>;
+  /** Keys whose events are gone from the prediction (the object was replaced, deleted or started anew). */
+  eventsDropped: ReadonlySet<string>;
+  /** Events only the prediction has (a new pod that cannot mount what it needs). */
+  eventsAdded: readonly KubeEvent[];
 }
 
 // ---------------------------------------------------------------- the state being changed
@@ -637,7 +643,15 @@ function deleteLeftovers(w: World, plan: Plan): Outcome {
 /** The plan carried out on the snapshot, with where it stops and what had to be assumed. */
 export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex): Prediction {
   if (plan.refusal)
-    return { snapshot, failure: plan.refusal, why: `it would be refused: ${plan.refusal}`, assumptions: [] };
+    return {
+      snapshot,
+      failure: plan.refusal,
+      why: `it would be refused: ${plan.refusal}`,
+      assumptions: [],
+      changed: new Set(),
+      eventsDropped: new Set(),
+      eventsAdded: [],
+    };
   const ix = index ?? new SnapshotIndex(snapshot);
   const w = new World(snapshot.namespace, snapshot.objects, snapshot.now);
   const recs: Records = { list: [...snapshot.records] };
@@ -656,12 +670,11 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
   }
   settleWorkloads(ix, w);
   const objects = [...w.objects.values()];
-  const events = snapshot.events
-    .filter(
-      (e) =>
-        !w.stale.has(kindKey(e.involved.kind, e.involved.namespace ?? snapshot.namespace, e.involved.name)),
-    )
-    .concat(w.events);
+  // The events of replaced, deleted or started objects are history; new pods may have their own.
+  const dropped = new Set<KubeEvent>();
+  for (const k of w.stale) for (const e of ix.eventsForKey(k)) dropped.add(e);
+  const kept = dropped.size > 0 ? snapshot.events.filter((e) => !dropped.has(e)) : snapshot.events;
+  const events = w.events.length > 0 ? kept.concat(w.events) : kept;
   const predicted: Snapshot = {
     ...snapshot,
     records: recs.list,
@@ -680,6 +693,9 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
     ...(out.failure ? { failure: out.failure } : {}),
     ...(out.why ? { why: out.why } : {}),
     assumptions: w.assumptions,
+    changed: new Set([...w.stale, ...w.touched]),
+    eventsDropped: w.stale,
+    eventsAdded: w.events,
   };
 }
 

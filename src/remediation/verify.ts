@@ -45,11 +45,13 @@ export class Verifier {
   private readonly ix: SnapshotIndex;
   private readonly cache = new Map<string, Predicted>();
 
+  /** `index`: the index the original diagnosis was made with (its per-pod results carry over to predictions). */
   constructor(
     readonly snapshot: Snapshot,
     readonly original: Diagnosis,
+    index?: SnapshotIndex,
   ) {
-    this.ix = new SnapshotIndex(snapshot);
+    this.ix = index ?? new SnapshotIndex(snapshot);
   }
 
   /** The plan, its prediction and the diagnosis of the predicted state. */
@@ -65,7 +67,18 @@ export class Verifier {
         this.ix,
       );
       const prediction = simulate(plan, this.snapshot, this.ix);
-      const diagnosis = plan.refusal ? this.original : diagnose(prediction.snapshot);
+      const diagnosis = plan.refusal
+        ? this.original
+        : diagnose(
+            prediction.snapshot,
+            new SnapshotIndex(prediction.snapshot, {
+              index: this.ix,
+              changed: prediction.changed,
+              eventsDropped: prediction.eventsDropped,
+              eventsAdded: prediction.eventsAdded,
+            }),
+            { impact: false },
+          );
       p = { plan, prediction, diagnosis };
       this.cache.set(key, p);
     }
@@ -85,7 +98,14 @@ export class Verifier {
     if (p.plan.refusal) return { ...out, reason: `it would be refused: ${p.plan.refusal}` };
     if (p.prediction.failure) return { ...out, reason: p.prediction.why ?? p.prediction.failure };
     const explained = new Set(f.explains ?? []);
-    const remains = left.find((g) => sameFinding(f, g) || (g.about ?? []).some((k) => explained.has(k)));
+    // A finding about what this one explains remains only if it was there before: a new one there (the
+    // rollback's own record read as "a failed upgrade, then rolled back") describes the fix, not the fault.
+    const remains = left.find(
+      (g) =>
+        sameFinding(f, g) ||
+        ((g.about ?? []).some((k) => explained.has(k)) &&
+          this.original.findings.some((o) => o.code === g.code)),
+    );
     if (remains) return { ...out, reason: `after it, ${remains.code} remains: ${remains.title}` };
     const worse = left.find(
       (g) => g.severity === "critical" && !this.original.findings.some((o) => sameFinding(o, g)),
@@ -105,9 +125,9 @@ export function planPrediction(p: Prediction, left: Finding[]): PlanPrediction {
 }
 
 /** The diagnosis with each executable remediation marked verified (or not, with the reason). */
-export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis): Diagnosis {
+export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis, index?: SnapshotIndex): Diagnosis {
   if (!d.findings.some((f) => f.remediations.some((r) => isExecutable(r.action)))) return d;
-  const v = new Verifier(snapshot, d);
+  const v = new Verifier(snapshot, d, index);
   return {
     ...d,
     findings: d.findings.map((f) => ({
@@ -129,8 +149,8 @@ export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis): Diagnosis {
 /** diagnose(), then every offered remediation proven on the snapshot. */
 export function diagnoseVerified(snapshot: Snapshot): Diagnosis {
   // The analyzers may note their own failures in the snapshot's gaps; the predictions start from the same gaps.
-  const d = diagnose(snapshot);
-  return verifyDiagnosis(snapshot, d);
+  const ix = new SnapshotIndex(snapshot);
+  return verifyDiagnosis(snapshot, diagnose(snapshot, ix), ix);
 }
 
 /** What is expected after `plan` (made on `snapshot`): the findings left, where it stops, what it assumed. */

@@ -1,11 +1,14 @@
 // `helm-doctor serve`: the Slack front end (Bolt over HTTP at /slack/events with signature verification, or
 // Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded worker
-// (diagnoses, plans and remediations). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
+// (diagnoses, plans and remediations) — in a worker thread when started from the command line, so a burst of
+// diagnoses never delays an ack. Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
+import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
+import { startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
@@ -28,6 +31,12 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   policy?: Policy;
   /** Run a worker (diagnoses, plans, remediations) in this process (default true). */
   embeddedWorker?: boolean;
+  /**
+   * Run that worker in a worker thread reading snapshots from `source` (what the CLI does), so the Slack front
+   * end's event loop never waits behind a diagnosis; without it, the worker runs in this thread with
+   * `sourceFactory`, `writerFactory` and `now`.
+   */
+  workerThread?: { source: SourceSpec; env: NodeJS.ProcessEnv };
   tuning?: WorkerTuning;
   /** Stop on SIGTERM/SIGINT (default true). */
   handleSignals?: boolean;
@@ -45,7 +54,10 @@ export interface ServeHandle {
   port: number;
   producer: Producer;
   store: Store;
+  /** The embedded worker when it runs in this thread. */
   worker?: WorkerHandle;
+  /** The embedded worker when it runs in a worker thread. */
+  workerThread?: WorkerThreadHandle;
   close(): Promise<void>;
 }
 
@@ -203,17 +215,25 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   );
 
   let worker: WorkerHandle | undefined;
+  let workerThread: WorkerThreadHandle | undefined;
   if (deps.embeddedWorker !== false) {
     try {
-      worker = await startWorker(config, {
-        sourceFactory: deps.sourceFactory,
-        ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
-        slack: app.client,
-        log,
-        handleSignals: false,
-        ...(deps.now ? { now: deps.now } : {}),
-        ...(deps.tuning ? { tuning: deps.tuning } : {}),
-      });
+      if (deps.workerThread)
+        workerThread = await startWorkerThread(config, deps.workerThread.source, {
+          log,
+          env: deps.workerThread.env,
+          ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        });
+      else
+        worker = await startWorker(config, {
+          sourceFactory: deps.sourceFactory,
+          ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
+          slack: app.client,
+          log,
+          handleSignals: false,
+          ...(deps.now ? { now: deps.now } : {}),
+          ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        });
     } catch (e) {
       void watch.stop();
       server?.closeAllConnections();
@@ -236,10 +256,11 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         withTimeout(p, ms, `${what} did not close within ${ms} ms`).catch((e: unknown) =>
           log.warn((e as Error).message),
         );
-      if (worker)
+      const embedded = worker ?? workerThread;
+      if (embedded)
         await bounded(
           "the worker",
-          worker.close(),
+          embedded.close(),
           (deps.tuning?.shutdownGraceMs ?? config.shutdownGraceMs) + 5000,
         );
       await bounded("the job queues", producer.close(), 2000);
@@ -259,5 +280,13 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
-  return { app, port, producer, store: store!, ...(worker ? { worker } : {}), close };
+  return {
+    app,
+    port,
+    producer,
+    store: store!,
+    ...(worker ? { worker } : {}),
+    ...(workerThread ? { workerThread } : {}),
+    close,
+  };
 }

@@ -14,6 +14,20 @@ export interface ManifestEntry extends ManifestDoc {
   key: string;
 }
 
+/** Memos that map one object to a result that depends only on it and its events (pods.ts, signals.ts). */
+const PER_OBJECT_MEMOS = new Set(["classifyPod", "podSignals"]);
+
+function keyOf(o: KubeObject, namespace: string): string {
+  return kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "");
+}
+
+// A release's parsed manifest, for every index over a snapshot that holds the same release object (a diagnosis
+// and the predictions made from it share their records).
+const sharedManifests = new WeakMap<
+  Release,
+  { namespace: string; manifest: string; entries: ManifestEntry[] }
+>();
+
 export class SnapshotIndex {
   readonly snapshot: Snapshot;
   /** Decoded records, ascending by payload revision. */
@@ -26,7 +40,21 @@ export class SnapshotIndex {
   private readonly manifestCache = new Map<Release, ManifestEntry[]>();
   private readonly memos = new Map<string, unknown>();
 
-  constructor(s: Snapshot) {
+  /**
+   * `from`: the index of the snapshot this one was derived from (a prediction) and what differs: the keys (kindKey)
+   * of the objects whose content or events changed (per-object results for the others carry over), and — when the
+   * derived snapshot's events are the original's without those of `eventsDropped`, plus `eventsAdded` — its events
+   * are indexed from the original's instead of read again.
+   */
+  constructor(
+    s: Snapshot,
+    private readonly from?: {
+      index: SnapshotIndex;
+      changed: ReadonlySet<string>;
+      eventsDropped?: ReadonlySet<string>;
+      eventsAdded?: readonly KubeEvent[];
+    },
+  ) {
     this.snapshot = s;
     const ok: Release[] = [];
     const bad: ReleaseRecord[] = [];
@@ -50,12 +78,22 @@ export class SnapshotIndex {
         this.childrenByUid.set(id, list);
       }
     }
-    for (const e of s.events) {
+    const derived = from?.eventsDropped && from.eventsAdded;
+    if (derived)
+      for (const [k, list] of from.index.eventsByKey)
+        if (!from.eventsDropped!.has(k)) this.eventsByKey.set(k, list);
+    for (const e of derived ? from.eventsAdded! : s.events) {
       const k = kindKey(e.involved.kind, e.involved.namespace ?? s.namespace, e.involved.name);
-      const list = this.eventsByKey.get(k) ?? [];
-      list.push(e);
-      this.eventsByKey.set(k, list);
+      const list = this.eventsByKey.get(k);
+      if (!list) this.eventsByKey.set(k, [e]);
+      else if (derived && from.index.eventsByKey.get(k) === list) this.eventsByKey.set(k, [...list, e]);
+      else list.push(e);
     }
+  }
+
+  /** The events about the object with this key (kindKey). */
+  eventsForKey(key: string): readonly KubeEvent[] {
+    return this.eventsByKey.get(key) ?? [];
   }
 
   get namespace(): string {
@@ -143,16 +181,21 @@ export class SnapshotIndex {
     );
   }
 
-  /** A release's manifest, split and parsed (cached). */
+  /** A release's manifest, split and parsed (cached, and shared by every index that holds the same release). */
   manifest(r: Release): ManifestEntry[] {
     let m = this.manifestCache.get(r);
     if (!m) {
-      m = parseManifest(r.manifest).map((d) => {
-        const kind = d.object?.kind ?? "";
-        const name = d.object?.metadata?.name ?? "";
-        const namespace = d.object?.metadata?.namespace || r.namespace || this.namespace;
-        return { ...d, kind, name, namespace, key: kindKey(kind, namespace, name) };
-      });
+      const shared = sharedManifests.get(r);
+      if (shared?.namespace === this.namespace && shared.manifest === r.manifest) m = shared.entries;
+      else {
+        m = parseManifest(r.manifest).map((d) => {
+          const kind = d.object?.kind ?? "";
+          const name = d.object?.metadata?.name ?? "";
+          const namespace = d.object?.metadata?.namespace || r.namespace || this.namespace;
+          return { ...d, kind, name, namespace, key: kindKey(kind, namespace, name) };
+        });
+        sharedManifests.set(r, { namespace: this.namespace, manifest: r.manifest, entries: m });
+      }
       this.manifestCache.set(r, m);
     }
     return m;
@@ -162,6 +205,13 @@ export class SnapshotIndex {
   memo<T>(key: string, compute: () => T): T {
     if (this.memos.has(key)) return this.memos.get(key) as T;
     const v = compute();
+    if (this.from && PER_OBJECT_MEMOS.has(key) && v instanceof Map) {
+      // What depends only on one object and its events is the same for an object the derived snapshot shares.
+      const inherited = this.from.index.memos.get(key);
+      if (inherited instanceof Map)
+        for (const [o, r] of inherited as Map<KubeObject, unknown>)
+          if (!this.from.changed.has(keyOf(o, this.snapshot.namespace))) v.set(o, r);
+    }
     this.memos.set(key, v);
     return v;
   }

@@ -5,6 +5,7 @@ import { benchDiagnose } from "./diagnose.js";
 import { benchFaults } from "./faults.js";
 import { benchLive } from "./live.js";
 import { benchSlack } from "./slack.js";
+import { benchVerify } from "./verify.js";
 
 function table(title: string, rows: string[][]): void {
   const w = Math.max(...rows.map((r) => r[0]!.length));
@@ -19,6 +20,7 @@ if (want("coldstart"))
   table("cold start: the CLI vs starting Node (wall time, interleaved runs)", benchColdStart().rows);
 if (want("decode")) table("release record decode", benchDecode().rows);
 if (want("diagnose")) table("diagnosis: analysis time alone", benchDiagnose().rows);
+if (want("verify")) table("proven fixes: verifying every remediation vs analysis alone", benchVerify().rows);
 if (want("live"))
   table("live read vs helm-history-style full read (fake API server)", (await benchLive()).rows);
 if (want("slack"))

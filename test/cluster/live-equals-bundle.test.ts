@@ -19,6 +19,7 @@ import {
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
+  recordDeleted,
   sharedObject,
 } from "../support/scenarios/causes.js";
 import { FAILURE_MODES } from "../support/scenarios/failure-modes.js";
@@ -68,6 +69,30 @@ describe("live source = bundle, for every failure mode's scenario", () => {
     });
   }
 });
+
+/** The same cluster state diagnosed from its bundle and through the live source (the fake API server). */
+async function bothWays(
+  sc: Scenario,
+  helmOutput?: string,
+): Promise<{ fromBundle: Diagnosis; fromLive: Diagnosis }> {
+  const items = sc.bundle().items;
+  srv.seed(items);
+  const now = new Date(CAUSES_NOW);
+  const hints = helmOutput ? { helmOutput } : {};
+  const fromBundle = diagnose(
+    buildSnapshot({
+      release: sc.release,
+      namespace: sc.namespace,
+      objects: items,
+      now,
+      source: "bundle",
+      ...hints,
+    }),
+  );
+  const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
+  const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
+  return { fromBundle, fromLive };
+}
 
 // Evidence beyond the release's own records, through the live source: the namespace's other releases, and the
 // objects a failed helm command's output names (which no stored manifest has).
@@ -137,6 +162,12 @@ describe("live source = bundle, beyond one release's records", () => {
       code: "resource-ownership-conflict",
     },
     {
+      name: "every record deleted, the objects' ownership left",
+      build: () => recordDeleted("all"),
+      code: "release-record-missing",
+      title: /^Release notify has no records, but 2 objects in shop carry its ownership/,
+    },
+    {
       name: "an upgrade's output says the record is too large",
       build: () => bigChart(640),
       output: RECORD_TOO_LARGE("Secret", "grafana-stack", 3),
@@ -145,23 +176,7 @@ describe("live source = bundle, beyond one release's records", () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const sc = c.build();
-      const items = sc.bundle().items;
-      srv.seed(items);
-      const now = new Date(CAUSES_NOW);
-      const hints = c.output ? { helmOutput: c.output } : {};
-      const fromBundle = diagnose(
-        buildSnapshot({
-          release: sc.release,
-          namespace: sc.namespace,
-          objects: items,
-          now,
-          source: "bundle",
-          ...hints,
-        }),
-      );
-      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
-      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now, hints));
+      const { fromBundle, fromLive } = await bothWays(c.build(), c.output);
       expect(fromLive.findings[0]?.code).toBe(c.code);
       if (c.title) expect(fromLive.findings[0]?.title).toMatch(c.title);
       expect(summary(fromLive)).toEqual(summary(fromBundle));
@@ -171,11 +186,19 @@ describe("live source = bundle, beyond one release's records", () => {
 });
 
 // Near misses beyond the release's records stay quiet through the live source as from the bundle.
-describe("live source = bundle, near misses among the neighbours", () => {
+describe("live source = bundle, near misses beyond one release's records", () => {
   const cases = [
     {
       name: "a neighbour's hook of the same name but another kind",
       build: () => neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    },
+    {
+      name: "an uninstall that kept one object",
+      build: () => recordDeleted("uninstalled-kept"),
+    },
+    {
+      name: "objects with the chart's labels but not Helm's ownership",
+      build: () => recordDeleted("label-only"),
     },
     {
       name: "a same-named release in another namespace with a hook of that name",
@@ -185,21 +208,7 @@ describe("live source = bundle, near misses among the neighbours", () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const sc = c.build();
-      const items = sc.bundle().items;
-      srv.seed(items);
-      const now = new Date(CAUSES_NOW);
-      const fromBundle = diagnose(
-        buildSnapshot({
-          release: sc.release,
-          namespace: sc.namespace,
-          objects: items,
-          now,
-          source: "bundle",
-        }),
-      );
-      const live = await LiveSource.fromKubeconfig({ kubeconfig, env: {} });
-      const fromLive = diagnose(await live.load(sc.release, sc.namespace, now));
+      const { fromBundle, fromLive } = await bothWays(c.build());
       expect(summary(fromLive)).toEqual(summary(fromBundle));
       expect(fromLive.findings.filter((f) => f.severity !== "info")).toEqual([]);
     });

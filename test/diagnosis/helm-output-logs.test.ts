@@ -6,18 +6,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { outputFailure } from "../../src/diagnosis/history.js";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { cleanOutput, helmErrorText } from "../../src/helm/output.js";
 import { buildSnapshot } from "../../src/snapshot/build.js";
 import { SnapshotIndex } from "../../src/snapshot/index.js";
-import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
 import type { Scenario } from "../support/scenario.js";
 import { CAUSES_NOW, OWNERSHIP_OUTPUT, ownershipFromOutput } from "../support/scenarios/causes.js";
 import { crashLoopCase, TRANSITIONS_NOW } from "../support/scenarios/transitions.js";
-import { codes } from "./support.js";
+import { codes, diagnoseScenario } from "./support.js";
 
 const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
 const HOOK_OUT =
@@ -57,16 +55,7 @@ function annotation(helm: string): string {
 }
 
 function run(s: Scenario, helmOutput: string | undefined, now = CAUSES_NOW): Diagnosis {
-  return diagnose(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: s.bundle().items as KubeObject[],
-      now: new Date(now),
-      source: "test",
-      ...(helmOutput !== undefined ? { helmOutput } : {}),
-    }),
-  );
+  return diagnoseScenario(s, now, helmOutput !== undefined ? { helmOutput } : {});
 }
 
 const shape = (d: Diagnosis) =>

@@ -5,9 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../src/diagnosis/diagnose.js";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
-import { buildSnapshot } from "../../src/snapshot/build.js";
 import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
 import type { Obj, Scenario } from "../support/scenario.js";
@@ -18,21 +16,12 @@ import {
   ownershipFromOutput,
 } from "../support/scenarios/causes.js";
 import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
-import { codes, evidenceText, only, summaries } from "./support.js";
+import { codes, diagnoseScenario, evidenceText, only, summaries } from "./support.js";
 
 const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
 
 function run(s: Scenario, helmOutput: string, extra: Obj[] = [], now = CAUSES_NOW): Diagnosis {
-  return diagnose(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: [...(s.bundle().items as KubeObject[]), ...(extra as KubeObject[])],
-      now: new Date(now),
-      source: "test",
-      helmOutput,
-    }),
-  );
+  return diagnoseScenario(s, now, { helmOutput, extra: extra as KubeObject[] });
 }
 
 describe("failures only the helm output shows", () => {
@@ -112,18 +101,11 @@ describe("failures only the helm output shows", () => {
   });
 
   it("near miss: when the namespace's records could not all be read, a missing owner is not called gone", () => {
-    const s = ownershipFromOutput({ owner: "search" });
-    const d = diagnose(
-      buildSnapshot({
-        release: s.release,
-        namespace: s.namespace,
-        objects: s.bundle().items as KubeObject[],
-        now: new Date(CAUSES_NOW),
-        source: "test",
-        gaps: [{ what: "configmaps", reason: "forbidden" }],
-        helmOutput: OUT,
-      }),
-    );
+    const d = diagnoseScenario(ownershipFromOutput({ owner: "search" }), CAUSES_NOW, {
+      gaps: [{ what: "configmaps", reason: "forbidden" }],
+      helmOutput: OUT,
+    });
+
     expect(only(d, "resource-ownership-conflict").title).toMatch(/belongs to release search/);
   });
 

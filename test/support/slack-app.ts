@@ -3,6 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
+import type { SourceSpec } from "../../src/cluster/source-spec.js";
 import { loadConfig } from "../../src/config.js";
 import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
 import type { Policy } from "../../src/slack/policy.js";
@@ -56,6 +57,8 @@ export interface TestServeOptions {
   env?: Record<string, string>;
   tuning?: WorkerTuning;
   embeddedWorker?: boolean;
+  /** Run the embedded worker in a worker thread reading this source (as the CLI does) instead of sourceFactory. */
+  workerThread?: SourceSpec;
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
   lostJobCheckMs?: number;
 }
@@ -82,6 +85,7 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
     retryConfig: FAST_RETRY,
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.embeddedWorker === false ? { embeddedWorker: false } : {}),
+    ...(o.workerThread ? { workerThread: { source: o.workerThread, env: process.env } } : {}),
     tuning: { stalledInterval: 2000, lockDuration: 4000, ...o.tuning },
     producer: { backoffMs: 200, ...o.producer },
     ...(o.lostJobCheckMs ? { lostJobCheckMs: o.lostJobCheckMs } : {}),

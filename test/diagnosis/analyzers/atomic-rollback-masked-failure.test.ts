@@ -5,9 +5,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../../src/diagnosis/diagnose.js";
-import { buildSnapshot } from "../../../src/snapshot/build.js";
-import type { KubeObject } from "../../../src/snapshot/types.js";
 import { runMain } from "../../support/cli.js";
 import type { Scenario } from "../../support/scenario.js";
 import { ATOMIC_OWNERSHIP_OUTPUT, atomicOwnership, CAUSES_NOW } from "../../support/scenarios/causes.js";
@@ -86,16 +83,7 @@ describe("atomic-rollback-masked-failure", () => {
 describe("an atomic rollback masking an ownership conflict", () => {
   const out = ATOMIC_OWNERSHIP_OUTPUT("web", "cache");
   const withOutput = (s: Scenario, helmOutput?: string) =>
-    diagnose(
-      buildSnapshot({
-        release: s.release,
-        namespace: s.namespace,
-        objects: s.bundle().items as KubeObject[],
-        now: new Date(CAUSES_NOW),
-        source: "test",
-        ...(helmOutput ? { helmOutput } : {}),
-      }),
-    );
+    run(s, CAUSES_NOW, helmOutput ? { helmOutput } : {});
 
   it("stored (revision 2 failed, 3 'Rollback to 1') with helm's output: the conflict first, the rollback folded under it", () => {
     const d = withOutput(atomicOwnership({ stored: true }), out);

@@ -5,9 +5,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../../src/diagnosis/diagnose.js";
-import { buildSnapshot } from "../../../src/snapshot/build.js";
-import type { KubeObject } from "../../../src/snapshot/types.js";
 import { runMain } from "../../support/cli.js";
 import type { Scenario } from "../../support/scenario.js";
 import { bigChart, HOOKS_NOW, RECORD_TOO_LARGE } from "../../support/scenarios/release-state.js";
@@ -52,17 +49,7 @@ describe("release-record-size", () => {
 
 // The record Helm could not store: the failed command printed the API server's refusal, and nothing was written.
 describe("release-record-size from the failed command's output", () => {
-  const withOutput = (s: Scenario, helmOutput: string) =>
-    diagnose(
-      buildSnapshot({
-        release: s.release,
-        namespace: s.namespace,
-        objects: s.bundle().items as KubeObject[],
-        now: new Date(HOOKS_NOW),
-        source: "test",
-        helmOutput,
-      }),
-    );
+  const withOutput = (s: Scenario, helmOutput: string) => run(s, HOOKS_NOW, { helmOutput });
 
   it("the Secret driver's 'data: Too long': the record too big, the chart's biggest file named, nothing else", () => {
     const d = withOutput(bigChart(640), RECORD_TOO_LARGE("Secret", "grafana-stack", 3));

@@ -121,6 +121,12 @@ const causes: ScenarioCase[] = [
     build: () => C.recordDeleted("pruned-deployed"),
     now: C.CAUSES_NOW,
   },
+  { name: "every record deleted", build: () => C.recordDeleted("all"), now: C.CAUSES_NOW },
+  {
+    name: "near miss: uninstalled, one object kept",
+    build: () => C.recordDeleted("uninstalled-kept"),
+    now: C.CAUSES_NOW,
+  },
   {
     name: "a neighbour's hook deletes our ConfigMap",
     build: () => C.neighbourHookCollision(),

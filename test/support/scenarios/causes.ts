@@ -978,9 +978,14 @@ export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): S
  * notify revisions 1–4 were deployed in turn; revision 4's record was deleted by hand. `variant`: "top" (the
  * default: revisions 1–3 stored, 3 superseded), "hole" (1, 2 and 4 stored: 3 deleted), "pruned" (near miss:
  * revisions 1–2 pruned by --history-max, 3–4 stored), "pruned-deployed" (near miss: 1 deployed is kept, 2 pruned,
- * 3–4 failed).
+ * 3–4 failed), "all" (every record deleted: only the live objects' ownership says the release exists),
+ * "uninstalled-kept" (near miss: `helm uninstall` deleted the records and every object but one annotated
+ * helm.sh/resource-policy: keep), "label-only" (near miss: no records, objects that carry only the chart's own
+ * app.kubernetes.io/instance label, not Helm's ownership).
  */
-export function recordDeleted(variant: "top" | "hole" | "pruned" | "pruned-deployed" = "top"): Scenario {
+export function recordDeleted(
+  variant: "top" | "hole" | "pruned" | "pruned-deployed" | "all" | "uninstalled-kept" | "label-only" = "top",
+): Scenario {
   const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
   const d = (tag: string) => appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
   const extra: Obj = {
@@ -1005,10 +1010,38 @@ export function recordDeleted(variant: "top" | "hole" | "pruned" | "pruned-deplo
         ...(i === 3 ? [{ path: "templates/templates-configmap.yaml", object: extra }] : []),
       ],
     });
-  const drop = variant === "top" ? [4] : variant === "hole" ? [3] : variant === "pruned" ? [1, 2] : [2];
+  const drop =
+    variant === "top"
+      ? [4]
+      : variant === "hole"
+        ? [3]
+        : variant === "pruned"
+          ? [1, 2]
+          : variant === "pruned-deployed"
+            ? [2]
+            : [1, 2, 3, 4];
   s.releases.splice(0, s.releases.length, ...s.releases.filter((r) => !drop.includes(r.version)));
+  if (variant === "uninstalled-kept") {
+    const keep = s.owned(extra);
+    keep.metadata.annotations["helm.sh/resource-policy"] = "keep";
+    s.add(keep, 60);
+    return s;
+  }
   const liveTag = variant === "pruned-deployed" ? "1.0.0" : "1.3.0";
-  liveDeployment(s, d(liveTag), { newPods: [{ state: "running" }], newAt: 60 });
+  const live = liveDeployment(s, d(liveTag), { newPods: [{ state: "running" }], newAt: 60 });
+  if (variant === "label-only") {
+    // What a chart's own labels look like without Helm's ownership (applied with `helm template | kubectl apply`).
+    delete live.deploy.metadata.annotations;
+    live.deploy.metadata.labels = { "app.kubernetes.io/instance": "notify" };
+    s.add(
+      {
+        ...structuredClone(extra),
+        metadata: { ...extra.metadata, labels: { "app.kubernetes.io/instance": "notify" } },
+      },
+      60,
+    );
+    return s;
+  }
   if (variant !== "pruned-deployed") s.add(s.owned(extra), 60);
   return s;
 }
