@@ -170,45 +170,39 @@ const envSchema = z.object({
       `HELM_DOCTOR_ALERT_CHANNEL="${v}" is not a Slack channel ID (C… or G…; channel names change, IDs don't)`,
   ),
   HELM_DOCTOR_ROUTES: envVar,
-});
-
-/** The watcher's variables, read only when watching. */
-const watchSchema = z.object({
-  HELM_DOCTOR_WATCH_NAMESPACES: envVar.transform((raw, ctx): string[] | "*" => {
-    if (raw === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          'HELM_DOCTOR_WATCH_NAMESPACES is not set: the namespaces to watch, comma-separated (or "*" for every namespace helm-doctor may read)',
-      });
-      return z.NEVER;
-    }
-    if (raw === "*") return "*";
-    const namespaces = [
-      ...new Set(
-        raw
-          .split(",")
-          .map((n) => n.trim())
-          .filter((n) => n !== ""),
-      ),
-    ];
-    for (const n of namespaces) {
-      const p = namespaceProblem(n);
-      if (p) ctx.addIssue({ code: "custom", message: `HELM_DOCTOR_WATCH_NAMESPACES: ${p}` });
-    }
-    return namespaces;
-  }),
+  HELM_DOCTOR_WATCH_NAMESPACES: envVar,
   HELM_DOCTOR_UNREADY_MINUTES: int("HELM_DOCTOR_UNREADY_MINUTES", 10, 1, 24 * 60, "a number of minutes"),
 });
+
+/** HELM_DOCTOR_WATCH_NAMESPACES: "*" or a comma-separated list of namespaces (problems reported by name). */
+function watchNamespaces(raw: string | undefined, problems: string[]): string[] | "*" {
+  if (!raw) {
+    problems.push(
+      'HELM_DOCTOR_WATCH_NAMESPACES is not set: the namespaces to watch, comma-separated (or "*" for every namespace helm-doctor may read)',
+    );
+    return [];
+  }
+  if (raw === "*") return "*";
+  const namespaces = [
+    ...new Set(
+      raw
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== ""),
+    ),
+  ];
+  for (const n of namespaces) {
+    const p = namespaceProblem(n);
+    if (p) problems.push(`HELM_DOCTOR_WATCH_NAMESPACES: ${p}`);
+  }
+  return namespaces;
+}
 
 /** Read and validate the configuration; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: boolean } = {}): Config {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
   const e = parsed.success ? parsed.data : undefined;
-  const watching = mode === "watch" || !!opts.watch;
-  const w = watching ? watchSchema.safeParse(env) : undefined;
-  if (w && !w.success) problems.push(...w.error.issues.map((i) => i.message));
   // Rules across variables.
   const raw = (name: string) => envVar.parse(env[name]);
   if (raw("SLACK_BOT_TOKEN") === undefined)
@@ -219,10 +213,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: b
     problems.push(
       "SLACK_SIGNING_SECRET is not set: the HTTP endpoint needs it to verify requests (Basic Information → Signing Secret); or set SLACK_APP_TOKEN to use Socket Mode",
     );
-  if (watching && !raw("HELM_DOCTOR_ALERT_CHANNEL") && !raw("HELM_DOCTOR_ROUTES"))
-    problems.push(
-      "HELM_DOCTOR_ALERT_CHANNEL is not set: the channel ID for reports nobody asked for (or route them with HELM_DOCTOR_ROUTES)",
-    );
+  let watch: WatchConfig | undefined;
+  if (mode === "watch" || opts.watch) {
+    const namespaces = watchNamespaces(raw("HELM_DOCTOR_WATCH_NAMESPACES"), problems);
+    if (!raw("HELM_DOCTOR_ALERT_CHANNEL") && !raw("HELM_DOCTOR_ROUTES"))
+      problems.push(
+        "HELM_DOCTOR_ALERT_CHANNEL is not set: the channel ID for reports nobody asked for (or route them with HELM_DOCTOR_ROUTES)",
+      );
+    if (e) watch = { namespaces, unreadyMs: e.HELM_DOCTOR_UNREADY_MINUTES * 60_000 };
+  }
   if (problems.length > 0 || !e) throw new ConfigError(problems);
 
   return {
@@ -248,14 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: b
     shutdownGraceMs: e.HELM_DOCTOR_SHUTDOWN_SECONDS * 1000,
     cluster: e.HELM_DOCTOR_CLUSTER ?? "default",
     heartbeatMs: e.HELM_DOCTOR_HEARTBEAT_SECONDS * 1000,
-    ...(w?.success
-      ? {
-          watch: {
-            namespaces: w.data.HELM_DOCTOR_WATCH_NAMESPACES,
-            unreadyMs: w.data.HELM_DOCTOR_UNREADY_MINUTES * 60_000,
-          },
-        }
-      : {}),
+    ...(watch ? { watch } : {}),
     ...(e.HELM_DOCTOR_ROUTES ? { routesFile: e.HELM_DOCTOR_ROUTES } : {}),
     ...(e.HELM_DOCTOR_ALERT_CHANNEL ? { alertChannel: e.HELM_DOCTOR_ALERT_CHANNEL } : {}),
   };

@@ -11,6 +11,7 @@ import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
 import { diagnose } from "../diagnosis/diagnose.js";
 import { closest } from "../didyoumean.js";
+import { provesInstalled } from "../helm/ownership.js";
 import { slackFetch } from "../observability/metrics.js";
 import { diagnoseVerified } from "../remediation/verify.js";
 import {
@@ -267,7 +268,11 @@ export class DiagnoseProcessor {
       const hints = data.helmOutput ? { helmOutput: data.helmOutput } : {};
       const snapshot = await source.load(target.release, target.namespace, this.now(), hints);
       // A failed first install may have stored nothing: with its output there is still a diagnosis.
-      if (snapshot.records.length === 0 && !data.helmOutput) {
+      // With no records but objects its uninstall would have deleted, the release existed: its records are gone,
+      // and that is the diagnosis (release-record-missing), not "not found".
+      const release = target.release;
+      const owned = snapshot.objects.some((o) => provesInstalled(o, release, target.namespace));
+      if (snapshot.records.length === 0 && !data.helmOutput && !owned) {
         let listing: ReleaseListing[] = [];
         try {
           listing = await source.releases(target.namespace);

@@ -305,6 +305,29 @@ describe("forbidden release records", () => {
   });
 });
 
+describe("a release whose records were all deleted", () => {
+  it("Slack diagnoses it from the objects that carry its ownership, as the CLI does, instead of 'no such release'", async () => {
+    const api = await startFakeApiServer();
+    cleanups.push(() => api.close());
+    api.seed(
+      foundingCase()
+        .bundle()
+        .items.filter(
+          (o: { kind: string; type?: string }) => !(o.kind === "Secret" && o.type === "helm.sh/release.v1"),
+        ),
+    );
+    const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-wrk-")));
+    const r = await rig();
+    await r.worker(() => LiveSource.fromKubeconfig({ kubeconfig, env: {} }));
+    const { channel, ts } = await r.request("C0WRK00009");
+    const text = await finalText(channel, ts, /record/);
+    expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
+    expect(text).toMatch(
+      /records? (?:of yahoo )?(?:are|is|were|was) (?:gone|deleted|missing)|release records/i,
+    );
+  });
+});
+
 describe("final delivery", () => {
   const isReport = (a: Record<string, unknown>) =>
     JSON.stringify(a.blocks ?? "").includes("Roll back to revision 1");

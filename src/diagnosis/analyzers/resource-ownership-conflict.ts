@@ -24,6 +24,7 @@ import {
 } from "../history.js";
 import { hookSettings } from "../hook-helpers.js";
 import { classifyPod } from "../pods.js";
+import { podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -314,6 +315,21 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
             : `${h.kind} ${hns}/${h.name} does not exist`,
         },
       ];
+      // Our pods that read the neighbour's copy and are refused with it (its credentials are not ours), started
+      // after that copy was created.
+      const refused = deleted
+        ? []
+        : podsSaying(
+            ix,
+            users,
+            (sig) => sig.type === "auth",
+            Date.parse(live?.metadata?.creationTimestamp ?? ""),
+          );
+      if (refused.length)
+        evidence.push({
+          source: `pod ${refused[0]!.pod.metadata?.name}`,
+          detail: `${refused.length} pod${refused.length === 1 ? "" : "s"} of ${[...new Set(refused.map((m) => `${m.workload.kind} ${m.workload.name}`))].join(", ")}, started after release ${n.name}'s copy was created, ${refused.length === 1 ? "is" : "are"} refused: "${refused[0]!.signal.text}"`,
+        });
       if (failing.length)
         evidence.push({
           source: "live pods",
@@ -321,7 +337,7 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         });
       out.push({
         code: "resource-ownership-conflict",
-        severity: deleted && failing.length ? "critical" : "warning",
+        severity: (deleted && failing.length) || refused.length ? "critical" : "warning",
         role: "root",
         title: `${h.kind} ${h.name} of ${name} is also a hook of release ${n.name}: its ${h.events.join(",")} hook ${deleted ? (policies.includes("hook-succeeded") ? "deletes it after each run" : "deleted it") : "replaces it on every run"}`,
         explanation:
@@ -354,6 +370,10 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         explains: [
           key,
           ...failing.map((p) => kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? "")),
+          ...refused.flatMap((m) => [
+            kindKey(m.workload.kind, m.workload.namespace, m.workload.name),
+            kindKey("Pod", m.pod.metadata?.namespace ?? ns, m.pod.metadata?.name ?? ""),
+          ]),
         ],
       });
     }

@@ -175,6 +175,21 @@ describe("resource-ownership-conflict with the namespace's other releases", () =
     );
   });
 
+  it("a neighbour's hook replaced our Secret and our pods are refused with its password: the cause first, the crash loop folded in", () => {
+    const d = run(neighbourHookCollision({ kind: "Secret", replaced: true, refused: true }), CAUSES_NOW);
+    expect(d.findings[0]).toMatchObject({ code: "resource-ownership-conflict", severity: "critical" });
+    expect(codes(d)).not.toContain("pod-crash-loop");
+    expect(evidenceText(d.findings[0]!)).toMatch(
+      /1 pod of Deployment shop-web, started after release shop-jobs's copy was created, is refused: "FATAL: password authentication failed/,
+    );
+    // Near miss: the same collision with healthy pods stays a warning.
+    const calm = only(
+      run(neighbourHookCollision({ kind: "Secret", replaced: true }), CAUSES_NOW),
+      "resource-ownership-conflict",
+    );
+    expect(calm.severity).toBe("warning");
+  });
+
   it("through the CLI: the neighbour's hook is the first finding, and no Secret value is printed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hd-neighbour-secret-"));
     const bundle = join(dir, "shop.json");

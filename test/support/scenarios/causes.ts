@@ -1140,6 +1140,8 @@ export function neighbourHookCollision(
     unrelated?: boolean;
     kind?: "ConfigMap" | "Secret";
     replaced?: boolean;
+    /** With `replaced`: the new pods read the neighbour's password and crash-loop, refused by the database. */
+    refused?: boolean;
     theirKind?: "ConfigMap" | "Secret";
     neighbourNamespace?: string;
     neighbourRelease?: string;
@@ -1224,10 +1226,15 @@ export function neighbourHookCollision(
   const live = liveDeployment(s, web, {
     oldTemplate: web,
     oldPods: [{ state: "running" }],
-    newPods: broken ? [{ state: "container-creating" }] : [{ state: "running" }],
+    newPods: broken
+      ? [{ state: "container-creating" }]
+      : o.refused
+        ? [{ state: "crash-loop", restarts: 6 }]
+        : [{ state: "running" }],
     oldAt: 0,
     newAt: 80,
   });
+  if (o.refused) lastWords(live.newPods, AUTH_FAILED);
   if (broken)
     for (const p of live.newPods)
       s.event(
