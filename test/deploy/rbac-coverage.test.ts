@@ -1,5 +1,5 @@
 // Least privilege, proven: the fake API server authorizes exactly the chart's rendered Roles (remediation on),
-// then every catalogue scenario is diagnosed live and the remediations run (rerun with Job and Pod hooks and
+// then the scenario of every failure mode is diagnosed live and the remediations run (rerun with Job and Pod hooks and
 // history pruning, both storage drivers, restore, and a rollback that creates, patches and deletes every
 // writable kind). Every (verb, resource, namespace) helm-doctor asked for must be allowed — nothing was
 // forbidden — and every rule the chart grants must have been used.
@@ -23,7 +23,7 @@ import {
 } from "../support/fake-apiserver/index.js";
 import { manifests, renderChart, rendererUnavailable } from "../support/helm-render.js";
 import { type Obj, Scenario } from "../support/scenario.js";
-import { CATALOGUE } from "../support/scenarios/catalogue.js";
+import { FAILURE_MODES } from "../support/scenarios/failure-modes.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { everyKindRollback, inventoryRelease } from "../support/scenarios/inventory.js";
 import { foundingWithJobHook } from "../support/scenarios/remediation.js";
@@ -121,7 +121,7 @@ const writeKinds = Object.entries(KINDS)
   .map(([kind]) => kind);
 
 const FLOWS: Flow[] = [
-  ...CATALOGUE.map((c) => diagnoseFlow(c.name, c.build, c.now)),
+  ...FAILURE_MODES.map((c) => diagnoseFlow(c.name, c.build, c.now)),
   diagnoseFlow(
     "one object of each kind",
     () => inventoryRelease("single", INVENTORY_NS, readKinds, 1),
@@ -161,7 +161,7 @@ const FLOWS: Flow[] = [
 /** Every namespace the flows touch: the chart is installed with `namespaces:` set to these. */
 function namespacesOf(): string[] {
   const ns = new Set<string>(["default", INVENTORY_NS]);
-  for (const c of CATALOGUE) ns.add(c.build().namespace);
+  for (const c of FAILURE_MODES) ns.add(c.build().namespace);
   return [...ns].sort();
 }
 

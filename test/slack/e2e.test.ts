@@ -480,8 +480,8 @@ describe("buttons", () => {
   const CHANNEL = "C0BTN00001";
   let reportTs = "";
   let buttons: { action_id: string; value: string; text: string }[] = [];
-  /** Delay of each snapshot load (ms), to hold a plan job while a second press arrives. */
-  let slowLoads = 0;
+  /** While set, snapshot loads wait for it: a plan job is held while a second press arrives. */
+  let held: Promise<void> | undefined;
 
   beforeAll(async () => {
     fake.reset();
@@ -494,7 +494,7 @@ describe("buttons", () => {
         describe: () => src.describe(),
         releases: (n: string) => src.releases(n),
         load: async (...args: Parameters<typeof src.load>) => {
-          if (slowLoads > 0) await new Promise((r) => setTimeout(r, slowLoads));
+          if (held) await held;
           return src.load(...args);
         },
       };
@@ -663,22 +663,27 @@ describe("buttons", () => {
     it("treats a double click as one request", async () => {
       const before = (await planJobs()).length;
       const seq = fake.calls.at(-1)?.seq ?? 0;
-      // Both presses reach the front end while the first plan is still being made (the source is slow).
-      slowLoads = 600;
+      // Both presses reach the front end while the first plan is still being made (its source is held until
+      // the second press has been answered).
+      let release!: () => void;
+      held = new Promise<void>((r) => {
+        release = r;
+      });
       await Promise.all([
         press("U0ANA00001", "ana", /^Re-run the upgrade/),
         press("U0ANA00001", "ana", /^Re-run the upgrade/),
       ]);
       const e = await ephemeralTo("U0ANA00001", seq);
       expect(String(e.args.text)).toMatch(/A plan for \*Re-run the upgrade.*is already queued or running/);
+      held = undefined;
+      release();
       await fake.waitFor(
         (c) =>
           c.seq > seq &&
           c.method === "chat.postMessage" &&
           /^Plan: Re-run the upgrade/.test(String(c.args.text)),
-        5000,
+        10_000,
       );
-      slowLoads = 0;
       expect((await planJobs()).length).toBe(before + 1);
     });
 

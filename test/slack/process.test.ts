@@ -15,7 +15,13 @@ import {
   type TestRedis,
   uniquePrefix,
 } from "../support/redis.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import {
+  eventually,
+  postCommand,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
 
 let redis: TestRedis;
@@ -35,22 +41,9 @@ afterAll(async () => {
 });
 
 async function reportIn(channel: string): Promise<void> {
-  const res = await sendSlashCommand({
-    url: serve.url,
-    signingSecret: SIGNING_SECRET,
-    text: "yahoo",
-    channelId: channel,
-  });
-  expect(res.status).toBe(200);
-  const p = await fake.waitFor(
-    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
-    10_000,
-  );
+  const ts = await postCommand(fake, serve.url, "yahoo", channel);
   await eventually(
-    () =>
-      JSON.stringify(fake.message(channel, String(p.response.ts))?.blocks).includes("basic-app-config")
-        ? true
-        : undefined,
+    () => (JSON.stringify(fake.message(channel, ts)?.blocks).includes("basic-app-config") ? true : undefined),
     15_000,
     `report in ${channel}`,
   );
@@ -166,18 +159,7 @@ describe("Redis loses its data", () => {
     });
     try {
       const channel = "C0LOST0001";
-      const res = await sendSlashCommand({
-        url: front.url,
-        signingSecret: SIGNING_SECRET,
-        text: "yahoo",
-        channelId: channel,
-      });
-      expect(res.status).toBe(200);
-      const p = await fake.waitFor(
-        (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
-        5000,
-      );
-      const ts = String(p.response.ts);
+      const ts = await postCommand(fake, front.url, "yahoo", channel);
       expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("queued");
       await cleanPrefix(redis.url, front.prefix);
       const update = await fake.waitFor(

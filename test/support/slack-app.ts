@@ -12,6 +12,7 @@ import type { Policy } from "../../src/slack/policy.js";
 import { type ServeHandle, startServe } from "../../src/slack/serve.js";
 import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "./redis.js";
+import { sendSlashCommand } from "./slack-request.js";
 
 export const FOUNDING_BUNDLE = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
 /** serve's worker thread from the TypeScript sources (the built CLI starts dist/worker-thread.js), through tsx. */
@@ -115,6 +116,26 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
       await cleanPrefix(o.redisUrl, prefix);
     },
   };
+}
+
+/**
+ * Send a signed `/helm-doctor <text>` from `channel` to `url` (acknowledged with 200) and wait for the channel
+ * message it posts; resolves with that message's ts.
+ */
+export async function postCommand(
+  fake: FakeSlack,
+  url: string,
+  text: string,
+  channel: string,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, channelId: channel });
+  if (res.status !== 200) throw new Error(`/helm-doctor ${text}: HTTP ${res.status}`);
+  const posted = await fake.waitFor(
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+    timeoutMs,
+  );
+  return String(posted.response.ts);
 }
 
 /** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */

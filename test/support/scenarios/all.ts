@@ -1,9 +1,9 @@
-// Every cluster state the scenario builders make — the catalogue's positive cases, their near misses and the
+// Every cluster state the scenario builders make — every failure mode's positive case, their near misses and the
 // cause-and-symptom cases — with the clock each is judged at: one list for tests that must hold on all of them
 // (a failed release is never "no problems", a report stays within its budgets, every fix is proven or explained).
 import type { Scenario } from "../scenario.js";
-import { CATALOGUE } from "./catalogue.js";
 import * as C from "./causes.js";
+import { FAILURE_MODES } from "./failure-modes.js";
 import * as H from "./hooks.js";
 import * as R from "./release-state.js";
 import * as M from "./remediation.js";
@@ -283,4 +283,4 @@ const variants: ScenarioCase[] = [
   { name: "rollback with extras", build: () => M.rollbackWithExtras(), now: T.TRANSITIONS_NOW },
 ];
 
-export const ALL_SCENARIOS: ScenarioCase[] = [...CATALOGUE, ...variants, ...causes];
+export const ALL_SCENARIOS: ScenarioCase[] = [...FAILURE_MODES, ...variants, ...causes];

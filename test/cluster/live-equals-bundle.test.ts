@@ -1,4 +1,4 @@
-// Every cluster state of the catalogue gives the same findings through the live source (fake API server) as
+// The cluster state of every failure mode gives the same findings through the live source (fake API server) as
 // from its bundle.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,6 @@ import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { buildSnapshot } from "../../src/snapshot/build.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { Scenario } from "../support/scenario.js";
-import { CATALOGUE } from "../support/scenarios/catalogue.js";
 import {
   ATOMIC_OWNERSHIP_OUTPUT,
   atomicOwnership,
@@ -23,6 +22,7 @@ import {
   recordDeleted,
   sharedObject,
 } from "../support/scenarios/causes.js";
+import { FAILURE_MODES } from "../support/scenarios/failure-modes.js";
 import { bigChart, RECORD_TOO_LARGE } from "../support/scenarios/release-state.js";
 
 function summary(d: Diagnosis) {
@@ -47,8 +47,8 @@ afterEach(async () => {
   await srv.close();
 });
 
-describe("live source = bundle, for every catalogue scenario", () => {
-  for (const c of CATALOGUE) {
+describe("live source = bundle, for every failure mode's scenario", () => {
+  for (const c of FAILURE_MODES) {
     it(c.name, async () => {
       const sc = c.build();
       const ns = sc.namespace;
