@@ -466,19 +466,29 @@ function groupContext(ix: SnapshotIndex, w: ReleaseWorkload, problems: PodProble
   return ctx;
 }
 
+/** Every pod problem of the release's workloads, by workload (each pod once), computed once per index. */
+function allPodProblems(ix: SnapshotIndex): { w: ReleaseWorkload; problems: PodProblem[] }[] {
+  return ix.memo("podProblems", () => {
+    const seenPods = new Set<string>();
+    return releaseWorkloads(ix).map((w) => {
+      const problems: PodProblem[] = [];
+      for (const pod of w.pods) {
+        const k = podRefKey(ix, pod);
+        if (seenPods.has(k)) continue;
+        seenPods.add(k);
+        const p = classifyPod(ix, pod);
+        if (p) problems.push(p);
+      }
+      return { w, problems };
+    });
+  });
+}
+
 /** Problems of one code among the release's workload pods, grouped by the workload that owns them. */
 export function podProblems(ix: SnapshotIndex, code: PodProblemCode): PodGroup[] {
   const groups: PodGroup[] = [];
-  const seenPods = new Set<string>();
-  for (const w of releaseWorkloads(ix)) {
-    const problems: PodProblem[] = [];
-    for (const pod of w.pods) {
-      const k = podRefKey(ix, pod);
-      if (seenPods.has(k)) continue;
-      seenPods.add(k);
-      const p = classifyPod(ix, pod);
-      if (p?.code === code) problems.push(p);
-    }
+  for (const { w, problems: all } of allPodProblems(ix)) {
+    const problems = all.filter((p) => p.code === code);
     if (problems.length > 0)
       groups.push({
         workload: { kind: w.kind, name: w.name, namespace: w.namespace },

@@ -45,6 +45,8 @@ export interface Remediation {
   recommended?: boolean;
   /** Why it is not a fix, when it is not verified. */
   reason?: string;
+  /** A fix only as the first of two steps: the remediation that must follow it (delete a leftover, then re-run). */
+  followedBy?: { action: RemediationAction; revision?: number; resources?: ResourceRef[] };
 }
 
 export interface Evidence {

@@ -66,13 +66,18 @@ export function clearParseCache(): void {
   manifestCache.clear();
 }
 
-export function parseYamlObject(text: string): { object?: KubeObjectLike; error?: string } {
-  const hit = parseCache.get(text);
+/** `compute(text)`, remembered in `cache` (emptied when it holds `max` entries). */
+function cached<T>(cache: Map<string, T>, max: number, text: string, compute: (t: string) => T): T {
+  const hit = cache.get(text);
   if (hit) return hit;
-  const r = parseYamlUncached(text);
-  if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
-  parseCache.set(text, r);
+  const r = compute(text);
+  if (cache.size >= max) cache.clear();
+  cache.set(text, r);
   return r;
+}
+
+export function parseYamlObject(text: string): { object?: KubeObjectLike; error?: string } {
+  return cached(parseCache, PARSE_CACHE_MAX, text, parseYamlUncached);
 }
 
 function parseYamlUncached(text: string): { object?: KubeObjectLike; error?: string } {
@@ -94,12 +99,7 @@ function parseYamlUncached(text: string): { object?: KubeObjectLike; error?: str
  * result is shared between callers with the same text: read-only.
  */
 export function parseManifest(manifest: string): ManifestDoc[] {
-  const hit = manifestCache.get(manifest);
-  if (hit) return hit;
-  const docs = parseManifestUncached(manifest);
-  if (manifestCache.size >= MANIFEST_CACHE_MAX) manifestCache.clear();
-  manifestCache.set(manifest, docs);
-  return docs;
+  return cached(manifestCache, MANIFEST_CACHE_MAX, manifest, parseManifestUncached);
 }
 
 function parseManifestUncached(manifest: string): ManifestDoc[] {

@@ -25,7 +25,7 @@ import type {
   RemediationAction,
   StatusTransition,
 } from "./types.js";
-import { staleStep, updateStep } from "./update-step.js";
+import { memoUpdateStep, staleStep } from "./update-step.js";
 
 /** " (helm-doctor, requested by @ana)": who asked, in the description `helm history` shows. */
 export function requesterSuffix(requestedBy?: string): string {
@@ -194,7 +194,14 @@ function diffChanges(
       });
       continue;
     }
-    const step = updateStep(orig.object, t.object, live, method);
+    const step = memoUpdateStep(
+      ix,
+      `${current.version}>${target.version}:${t.key}`,
+      orig.object,
+      t.object,
+      live,
+      method,
+    );
     const redacted = live.kind === "Secret";
     const how =
       step.op === "apply"

@@ -127,6 +127,8 @@ function fixedFor(ix: SnapshotIndex, w: World, p: PodProblem): boolean {
     }
     return false;
   }
+  // Only what the plan did can end a crash: read what the pod says only then (it costs a pass over its events).
+  if (w.succeededJobs.length === 0 && w.createdKinds.size === 0) return false;
   // A crash that says the database schema is missing ends once a hook Job of the plan has run (the migration).
   const signals = podSignals(ix, p.pod);
   if (signals.some((s) => s.type === "schema") && w.succeededJobs.length > 0) {
@@ -170,7 +172,7 @@ function newPods(
   count: number,
   prefix: string,
   evidence: KubeObject[],
-  failingNow: KubeObject[],
+  failingNow: () => KubeObject[],
 ): PodPlan {
   const ns = owner.metadata?.namespace ?? ix.namespace;
   const at = w.now.toISOString();
@@ -203,7 +205,7 @@ function newPods(
   const secrets = podRefs(tmpl?.spec).secrets;
   const copy =
     evidence.find((p) => classifyPod(ix, p) && !fixedFor(ix, w, classifyPod(ix, p)!)) ??
-    failingNow.find((p) => refusedCredentials(ix, w, p).some((n) => secrets.has(n)));
+    failingNow().find((p) => refusedCredentials(ix, w, p).some((n) => secrets.has(n)));
   const healthyBefore = evidence.find((p) => !classifyPod(ix, p) && isReady(p) && !changedSince(ix, w, p));
   for (let i = 0; i < count; i++) {
     const pod = base(i);
@@ -366,7 +368,7 @@ function settleDeployment(ix: SnapshotIndex, w: World, dep: KubeObject): void {
   const health = new Map<KubeObject, boolean>();
   const original = (rs: KubeObject | undefined) =>
     rs ? ix.children(rs).filter((c) => c.kind === "Pod") : [];
-  const failingNow = rss.flatMap((rs) => original(rs)).filter((p) => classifyPod(ix, p));
+  const failingNow = () => rss.flatMap((rs) => original(rs)).filter((p) => classifyPod(ix, p));
   // The kubelet retries every pod: those blocked by what now exists start, whichever ReplicaSet they belong to.
   const settle = (rs: KubeObject) => {
     for (const p of podsOf(w, rs)) {
@@ -526,7 +528,7 @@ function settleDirect(ix: SnapshotIndex, w: World, o: KubeObject): void {
   const tmpl = o.spec?.template;
   const changed = !before || !deepEqual(before.spec?.template, tmpl);
   const pods = podsOf(w, o);
-  const failingNow = pods.filter((p) => classifyPod(ix, p));
+  const failingNow = () => pods.filter((p) => classifyPod(ix, p));
   let dirty = changed;
   const health = new Map<KubeObject, boolean>();
   const matches = (p: KubeObject) =>

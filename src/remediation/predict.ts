@@ -27,7 +27,7 @@ import { hookObject, manifestObjects, type TargetObject } from "./objects.js";
 import { requesterSuffix } from "./plan.js";
 import { settleWorkloads } from "./predict-workloads.js";
 import type { Plan } from "./types.js";
-import { staleStep, updateStep } from "./update-step.js";
+import { memoUpdateStep, staleStep } from "./update-step.js";
 
 export interface Prediction {
   /** The snapshot after the plan ran (records, objects, events; the same clock). */
@@ -279,7 +279,6 @@ function lastOutcome(
       if (m) return { ok: false, reason: m[1] ?? "failed" };
       if (/timed out waiting for the condition|context deadline exceeded/.test(d))
         return { ok: false, reason: "timed out", timedOut: true };
-      return { ok: false, reason: "failed" };
     }
   }
   return undefined;
@@ -346,6 +345,8 @@ function runHooks(
   rel: Release,
   event: string,
   verbing: string,
+  /** Helm 4 `ssa` releases apply hook objects instead of creating them. */
+  ssa: boolean,
 ): HookFailure | undefined {
   const executing = hooksFor(rel.hooks, event);
   const ns = rel.namespace || ix.namespace;
@@ -355,7 +356,21 @@ function runHooks(
     const t = hookObject(h, rel, ns);
     if (!t) continue;
     const live = w.getRef(t.ref);
-    if (live && !hasPolicy(h, "before-hook-creation")) {
+    if (live && !hasPolicy(h, "before-hook-creation") && ssa) {
+      // Server-side apply patches the object in the way: a Job's or Pod's changed pod spec is immutable.
+      const field =
+        h.kind === "Job"
+          ? !deepEqual(live.spec?.template?.spec, t.object.spec?.template?.spec) &&
+            !covers(live.spec, t.object.spec)
+          : h.kind === "Pod" && !covers(live.spec, t.object.spec);
+      if (field) {
+        h.last_run = { started_at: stamp, completed_at: stamp, phase: "Failed" };
+        return {
+          error: `warning: Hook ${event} ${h.path} failed: ${h.kind} "${h.name}" is invalid: spec.template: Invalid value: field is immutable`,
+          why: `${verbing} applies the ${event} hook ${h.kind} ${h.name} over the one an earlier run left, whose pod template differs and cannot change (the hook has no before-hook-creation policy)`,
+        };
+      }
+    } else if (live && !hasPolicy(h, "before-hook-creation")) {
       h.last_run = { started_at: stamp, completed_at: stamp, phase: "Failed" };
       return {
         error: `warning: Hook ${event} ${h.path} failed: 1 error occurred:\n\t* ${h.kind.toLowerCase()}s "${h.name}" already exists\n\n`,
@@ -480,6 +495,8 @@ function update(
   target: TargetObject[],
   ssa: boolean,
   verbing: string,
+  /** "<base revision>><target revision>", as the planner names the same update. */
+  name: string,
 ): UpdateFailure | undefined {
   const curByKey = new Map(current.map((c) => [c.key, c]));
   const tgtKeys = new Set(target.map((t) => t.key));
@@ -503,7 +520,7 @@ function update(
         continue;
       }
     }
-    const step = updateStep(orig, t.object, live, ssa ? "ssa" : "csa");
+    const step = memoUpdateStep(ix, `${name}:${t.key}`, orig, t.object, live, ssa ? "ssa" : "csa");
     if (step.op === "create") {
       w.put(w.created(t.object));
       continue;
@@ -595,15 +612,23 @@ function revisionOperation(ix: SnapshotIndex, w: World, recs: Records, plan: Pla
     };
   };
 
-  const pre = runHooks(ix, w, rel, `pre-${op}`, verbing);
+  const pre = runHooks(ix, w, rel, `pre-${op}`, verbing, ssa);
   if (pre)
     return upgrade ? fail(`pre-upgrade hooks failed: ${pre.error}`, pre.why) : stuck(pre.error, pre.why);
-  const upd = update(ix, w, current, target, ssa, verbing);
+  const upd = update(
+    ix,
+    w,
+    current,
+    target,
+    ssa,
+    verbing,
+    `${(upgrade ? cur : latest).version}>${src.version}`,
+  );
   if (upd) {
     if (!upgrade && latest.info.status !== "superseded") setStatus(recs, latest, "superseded");
     return fail(upd.error, upd.why);
   }
-  const post = runHooks(ix, w, rel, `post-${op}`, verbing);
+  const post = runHooks(ix, w, rel, `post-${op}`, verbing, ssa);
   if (post)
     return upgrade ? fail(`post-upgrade hooks failed: ${post.error}`, post.why) : stuck(post.error, post.why);
   if (upgrade) {
@@ -670,19 +695,29 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
   }
   settleWorkloads(ix, w);
   const objects = [...w.objects.values()];
-  // The events of replaced, deleted or started objects are history; new pods may have their own.
-  const dropped = new Set<KubeEvent>();
-  for (const k of w.stale) for (const e of ix.eventsForKey(k)) dropped.add(e);
-  const kept = dropped.size > 0 ? snapshot.events.filter((e) => !dropped.has(e)) : snapshot.events;
-  const events = w.events.length > 0 ? kept.concat(w.events) : kept;
   const predicted: Snapshot = {
     ...snapshot,
     records: recs.list,
     objects,
-    events,
     gaps: [...snapshot.gaps],
     source: `${snapshot.source} (predicted after ${plan.action})`,
   };
+  // The events of replaced, deleted or started objects are history; new pods may have their own. Read only when
+  // asked for: an index derived from the snapshot's own takes them from there (eventsDropped, eventsAdded).
+  let events: KubeEvent[] | undefined;
+  Object.defineProperty(predicted, "events", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!events) {
+        const dropped = new Set<KubeEvent>();
+        for (const k of w.stale) for (const e of ix.eventsForKey(k)) dropped.add(e);
+        const kept = dropped.size > 0 ? snapshot.events.filter((e) => !dropped.has(e)) : snapshot.events;
+        events = w.events.length > 0 ? kept.concat(w.events) : kept;
+      }
+      return events;
+    },
+  });
   // Records known by their labels only keep their status unless the plan changed it.
   if (snapshot.unread && plan.action === "rollback" && !out.failure)
     predicted.unread = snapshot.unread.map((u) =>

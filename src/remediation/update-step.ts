@@ -6,6 +6,7 @@ import type { PatchType } from "../cluster/kubeclient.js";
 import { createMergePatch } from "../cluster/mergepatch.js";
 import { strategicSchema } from "../cluster/patchmeta.js";
 import { createThreeWayMergePatch, type JsonMap } from "../cluster/strategicpatch.js";
+import type { SnapshotIndex } from "../snapshot/index.js";
 import type { KubeObject } from "../snapshot/types.js";
 import { hasKeepPolicy } from "./objects.js";
 
@@ -43,4 +44,28 @@ export function updateStep(
 export function staleStep(live: KubeObject | undefined): "gone" | "keep" | "delete" {
   if (!live) return "gone";
   return hasKeepPolicy(live) ? "keep" : "delete";
+}
+
+/**
+ * updateStep, once per snapshot for the same update (`base` → `target` revision, object key, method) on the same
+ * live object: the planner and the prediction of one plan ask the same question.
+ */
+export function memoUpdateStep(
+  ix: SnapshotIndex,
+  update: string,
+  original: KubeObject | undefined,
+  target: KubeObject,
+  live: KubeObject | undefined,
+  method: "csa" | "ssa",
+): ObjectStep {
+  const memo = ix.memo(
+    "updateSteps",
+    () => new Map<string, { live: KubeObject | undefined; step: ObjectStep }>(),
+  );
+  const key = `${update}|${method}`;
+  const hit = memo.get(key);
+  if (hit && hit.live === live) return hit.step;
+  const step = updateStep(original, target, live, method);
+  memo.set(key, { live, step });
+  return step;
 }

@@ -13,10 +13,12 @@ import { SnapshotIndex } from "../snapshot/index.js";
 import type { Snapshot } from "../snapshot/types.js";
 import { plan as makePlan } from "./plan.js";
 import { type Prediction, simulate } from "./predict.js";
-import type { Plan, PlanPrediction, PredictedFinding, PredictionCheck } from "./types.js";
+import type { ExecutableAction, Plan, PlanPrediction, PredictedFinding, PredictionCheck } from "./types.js";
 
 export interface Verification {
   verified: boolean;
+  /** A fix as the first step: the remediation that must follow it. */
+  followedBy?: Remediation["followedBy"];
   /** Finding codes left after it. */
   predicted: string[];
   /** Why it is not a fix. */
@@ -39,11 +41,18 @@ interface Predicted {
   plan: Plan;
   prediction: Prediction;
   diagnosis: Diagnosis;
+  /** The predicted snapshot's index (a follow-up is planned on it). */
+  index?: SnapshotIndex;
 }
+
+type Step = Pick<Remediation, "action" | "revision" | "resources">;
+
+const stepKey = (r: Step) =>
+  `${r.action}|${r.revision ?? ""}|${(r.resources ?? []).map((x) => `${x.kind}/${x.name}`).join(",")}`;
 
 export class Verifier {
   private readonly ix: SnapshotIndex;
-  private readonly cache = new Map<string, Predicted>();
+  private readonly cache = new Map<string, Predicted | undefined>();
 
   /** `index`: the index the original diagnosis was made with (its per-pod results carry over to predictions). */
   constructor(
@@ -54,46 +63,62 @@ export class Verifier {
     this.ix = index ?? new SnapshotIndex(snapshot);
   }
 
-  /** The plan, its prediction and the diagnosis of the predicted state. */
-  predicted(r: Pick<Remediation, "action" | "revision" | "resources">): Predicted | undefined {
-    if (!isExecutable(r.action)) return undefined;
-    const key = `${r.action}|${r.revision ?? ""}|${(r.resources ?? []).map((x) => `${x.kind}/${x.name}`).join(",")}`;
-    let p = this.cache.get(key);
-    if (!p) {
-      const plan = makePlan(
-        this.snapshot,
-        { action: r.action, revision: r.revision, resources: r.resources },
-        {},
-        this.ix,
-      );
-      const prediction = simulate(plan, this.snapshot, this.ix);
-      const diagnosis = plan.refusal
-        ? this.original
-        : diagnose(
-            prediction.snapshot,
-            new SnapshotIndex(prediction.snapshot, {
-              index: this.ix,
-              changed: prediction.changed,
-              eventsDropped: prediction.eventsDropped,
-              eventsAdded: prediction.eventsAdded,
-            }),
-            { impact: false },
-          );
-      p = { plan, prediction, diagnosis };
-      this.cache.set(key, p);
-    }
-    return p;
+  /** `r` planned on `snapshot`, carried out on it, and the predicted state diagnosed. */
+  private run(
+    snapshot: Snapshot,
+    ix: SnapshotIndex,
+    before: Diagnosis,
+    r: Step & { action: ExecutableAction },
+  ) {
+    const plan = makePlan(
+      snapshot,
+      { action: r.action, revision: r.revision, resources: r.resources },
+      {},
+      ix,
+    );
+    const prediction = simulate(plan, snapshot, ix);
+    if (plan.refusal) return { plan, prediction, diagnosis: before };
+    const index = new SnapshotIndex(prediction.snapshot, {
+      index: ix,
+      changed: prediction.changed,
+      eventsDropped: prediction.eventsDropped,
+      eventsAdded: prediction.eventsAdded,
+    });
+    return { plan, prediction, diagnosis: diagnose(prediction.snapshot, index, { impact: false }), index };
   }
 
-  verify(f: Finding, r: Remediation): Verification | undefined {
-    const p = this.predicted(r);
-    if (!p) return undefined;
+  /** The plan, its prediction and the diagnosis of the predicted state. */
+  predicted(r: Step): Predicted | undefined {
+    if (!isExecutable(r.action)) return undefined;
+    const key = stepKey(r);
+    if (!this.cache.has(key))
+      this.cache.set(key, this.run(this.snapshot, this.ix, this.original, { ...r, action: r.action }));
+    return this.cache.get(key);
+  }
+
+  /** `then` planned on the state `first` is predicted to leave, when `first` completes. */
+  private chained(first: Step, then: Step): Predicted | undefined {
+    if (!isExecutable(then.action)) return undefined;
+    const key = `${stepKey(first)} then ${stepKey(then)}`;
+    if (!this.cache.has(key)) {
+      const p = this.predicted(first);
+      this.cache.set(
+        key,
+        p?.index && !p.prediction.failure
+          ? this.run(p.prediction.snapshot, p.index, p.diagnosis, { ...then, action: then.action })
+          : undefined,
+      );
+    }
+    return this.cache.get(key);
+  }
+
+  /** Does the predicted state leave `f` (and what it explained) gone, with no new critical finding? */
+  private judge(f: Finding, p: Predicted): Verification {
     const left = p.diagnosis.findings;
-    const prediction = planPrediction(p.prediction, left);
     const out: Verification = {
       verified: false,
       predicted: [...new Set(left.map((g) => g.code))],
-      prediction,
+      prediction: planPrediction(p.prediction, left),
     };
     if (p.plan.refusal) return { ...out, reason: `it would be refused: ${p.plan.refusal}` };
     if (p.prediction.failure) return { ...out, reason: p.prediction.why ?? p.prediction.failure };
@@ -112,6 +137,35 @@ export class Verifier {
     );
     if (worse) return { ...out, reason: `it leads to ${worse.code}: ${worse.title}` };
     return { ...out, verified: true };
+  }
+
+  /**
+   * Is `r` a fix for `f`? On its own; or as the first step of another of the finding's remediations that is not a
+   * fix without it (delete the leftover hook Job, then re-run the upgrade): `followedBy` names that step.
+   */
+  verify(f: Finding, r: Remediation): Verification | undefined {
+    const p = this.predicted(r);
+    if (!p) return undefined;
+    const alone = this.judge(f, p);
+    if (alone.verified || p.plan.refusal || p.prediction.failure) return alone;
+    for (const s of f.remediations) {
+      if (s === r || s.action === r.action || !isExecutable(s.action)) continue;
+      const own = this.predicted(s);
+      if (!own || this.judge(f, own).verified) continue;
+      const c = this.chained(r, s);
+      if (!c) continue;
+      const v = this.judge(f, c);
+      if (v.verified)
+        return {
+          ...v,
+          followedBy: {
+            action: s.action,
+            ...(s.revision !== undefined ? { revision: s.revision } : {}),
+            ...(s.resources ? { resources: s.resources } : {}),
+          },
+        };
+    }
+    return alone;
   }
 }
 
@@ -139,6 +193,7 @@ export function verifyDiagnosis(snapshot: Snapshot, d: Diagnosis, index?: Snapsh
           ...r,
           verified: res.verified,
           predicted: res.predicted,
+          ...(res.followedBy ? { followedBy: res.followedBy } : {}),
           ...(res.reason ? { reason: res.reason } : {}),
         };
       }),

@@ -82,8 +82,18 @@ function objects(r: Remediation): string {
   return list.length === 1 ? list[0]! : `${list.length} objects`;
 }
 
-/** A fix in a few words, naming what it acts on: "Restore ConfigMap basic-app-config", "Roll back to revision 1". */
+/**
+ * A fix in a few words, naming what it acts on: "Restore ConfigMap basic-app-config", "Roll back to revision 1";
+ * a first step names the one that follows ("Delete the leftover Job x, then re-run the upgrade (revision 3)").
+ */
 export function remediationLabel(r: Remediation): string {
+  const label = actionLabel(r);
+  if (!r.followedBy) return label;
+  const then = actionLabel({ ...r.followedBy, summary: "" });
+  return `${label}, then ${then.charAt(0).toLowerCase()}${then.slice(1)}`;
+}
+
+function actionLabel(r: Remediation): string {
   switch (r.action) {
     case "rerun-upgrade":
       return r.revision !== undefined ? `Re-run the upgrade (revision ${r.revision})` : "Re-run the upgrade";

@@ -5,22 +5,10 @@ import { describe, expect, it } from "vitest";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { FINDING_CODES } from "../../src/diagnosis/registry.js";
 import { type Diagnosis, SEVERITY_RANK } from "../../src/diagnosis/types.js";
-import { buildSnapshot } from "../../src/snapshot/build.js";
-import type { KubeObject } from "../../src/snapshot/types.js";
-import { ALL_SCENARIOS } from "../support/scenarios/all.js";
+import { ALL_SCENARIOS, snapshotOf } from "../support/scenarios/all.js";
 
 function run(c: (typeof ALL_SCENARIOS)[number]): Diagnosis {
-  const s = c.build();
-  return diagnose(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: s.bundle().items as KubeObject[],
-      now: new Date(c.now),
-      source: "test",
-      gaps: [],
-    }),
-  );
+  return diagnose(snapshotOf(c));
 }
 
 const UNHEALTHY = /^(failed|pending-.*|uninstalling|uninstalled)$/;

@@ -2,34 +2,18 @@
 // proven, or it says why it is not a fix; one proven fix per finding is recommended and comes first, in the text
 // report, in Slack's buttons and in the JSON report alike.
 import { describe, expect, it } from "vitest";
-import type { Diagnosis } from "../../src/diagnosis/types.js";
 import { diagnoseVerified } from "../../src/remediation/verify.js";
 import { remediationOptions } from "../../src/report/blockkit.js";
 import { diagnosisJson } from "../../src/report/json.js";
 import { isExecutable, orderedRemediations, remediationLabel } from "../../src/report/present.js";
 import { makeStyle } from "../../src/report/style.js";
 import { renderText } from "../../src/report/text.js";
-import { buildSnapshot } from "../../src/snapshot/build.js";
-import type { KubeObject } from "../../src/snapshot/types.js";
-import { ALL_SCENARIOS } from "../support/scenarios/all.js";
-
-function run(c: (typeof ALL_SCENARIOS)[number]): Diagnosis {
-  const s = c.build();
-  return diagnoseVerified(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: s.bundle().items as KubeObject[],
-      now: new Date(c.now),
-      source: "test",
-    }),
-  );
-}
+import { ALL_SCENARIOS, snapshotOf } from "../support/scenarios/all.js";
 
 describe("every offered fix is proven or says why not", () => {
   for (const c of ALL_SCENARIOS) {
     it(c.name, () => {
-      const d = run(c);
+      const d = diagnoseVerified(snapshotOf(c));
       for (const f of d.findings) {
         const ordered = orderedRemediations(f).filter(isExecutable);
         for (const r of ordered) {

@@ -206,4 +206,34 @@ describe("verify", () => {
       "the pre-upgrade hook Job orders-migrate has not run with this spec before: assumed to succeed",
     );
   });
+
+  it("a fix as a first step: delete the leftover hook Job, then re-run the upgrade whose hook changed since", () => {
+    const d = diagnoseVerified(snap(H.leftoverHook({ mode: "already-exists", helm4ssa: true }), H.HOOKS_NOW));
+    const [first, second] = fixes(d, "hook-leftover-blocks");
+    expect(first).toMatchObject({
+      action: "delete-leftover-hook",
+      verified: true,
+      recommended: true,
+      followedBy: { action: "rerun-upgrade", revision: 3 },
+      predicted: [],
+    });
+    expect(second).toMatchObject({ action: "rerun-upgrade", verified: false });
+    expect(second!.reason).toContain(
+      "over the one an earlier run left, whose pod template differs and cannot change",
+    );
+    const text = renderText(d, makeStyle(false));
+    expect(text).toContain(
+      "Fix      Delete the leftover Job example-lakefs-migrate, then re-run the upgrade (revision 3)",
+    );
+  });
+
+  it("near miss: the leftover's own run failed and the hook is unchanged: neither step is a fix", () => {
+    const d = diagnoseVerified(snap(H.leftoverHook({ mode: "already-exists" }), H.HOOKS_NOW));
+    const rs = fixes(d, "hook-leftover-blocks");
+    expect(rs.map((r) => [r.action, r.verified, r.followedBy])).toEqual([
+      ["delete-leftover-hook", false, undefined],
+      ["rerun-upgrade", false, undefined],
+    ]);
+    expect(rs[1]!.reason).toContain('creating it fails with "already exists"');
+  });
 });

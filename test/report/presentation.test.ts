@@ -8,23 +8,11 @@ import { CHANNEL_BUDGET, renderReport, visibleText } from "../../src/report/bloc
 import { diagnosisJson } from "../../src/report/json.js";
 import { makeStyle } from "../../src/report/style.js";
 import { HISTORY_ROWS, renderBrief, renderText } from "../../src/report/text.js";
-import { buildSnapshot } from "../../src/snapshot/build.js";
-import type { KubeObject } from "../../src/snapshot/types.js";
 import { validateBlocks } from "../support/fake-slack/block-kit.js";
-import { ALL_SCENARIOS } from "../support/scenarios/all.js";
+import { ALL_SCENARIOS, snapshotOf } from "../support/scenarios/all.js";
 
 function run(c: (typeof ALL_SCENARIOS)[number]): Diagnosis {
-  const s = c.build();
-  return diagnose(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: s.bundle().items as KubeObject[],
-      now: new Date(c.now),
-      source: "test",
-      gaps: [],
-    }),
-  );
+  return diagnose(snapshotOf(c));
 }
 
 /** What no report may say, in any format. */

@@ -1,6 +1,8 @@
 // Every cluster state the scenario builders make — every failure mode's positive case, their near misses and the
 // cause-and-symptom cases — with the clock each is judged at: one list for tests that must hold on all of them
 // (a failed release is never "no problems", a report stays within its budgets, every fix is proven or explained).
+import { buildSnapshot } from "../../../src/snapshot/build.js";
+import type { KubeObject, Snapshot } from "../../../src/snapshot/types.js";
 import type { Scenario } from "../scenario.js";
 import * as C from "./causes.js";
 import { FAILURE_MODES } from "./failure-modes.js";
@@ -284,3 +286,16 @@ const variants: ScenarioCase[] = [
 ];
 
 export const ALL_SCENARIOS: ScenarioCase[] = [...FAILURE_MODES, ...variants, ...causes];
+
+/** The snapshot of a case, as a bundle of its objects is read, at its clock. */
+export function snapshotOf(c: ScenarioCase): Snapshot {
+  const s = c.build();
+  return buildSnapshot({
+    release: s.release,
+    namespace: s.namespace,
+    objects: s.bundle().items as KubeObject[],
+    now: new Date(c.now),
+    source: "test",
+    gaps: [],
+  });
+}
