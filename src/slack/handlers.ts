@@ -1,5 +1,5 @@
-// Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then enqueue and
-// post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
+// Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then — once no
+// other request waits for its ack (./ack-first.ts) — enqueue and post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
 // plan (a dry-run job), the plan's Confirm runs it, its Cancel closes it; each re-authorizes on click.
 import type { App, SlashCommand } from "@slack/bolt";
 import type { Config } from "../config.js";
@@ -19,6 +19,7 @@ import {
   type SlackMessage,
   type Target,
 } from "../report/blockkit.js";
+import type { AckFirst } from "./ack-first.js";
 import { parseCommand } from "./commands.js";
 import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
@@ -39,6 +40,8 @@ export interface HandlerContext {
   deliveryRetry?: DeliveryRetry;
   /** Notices jobs whose Redis data vanished, so their messages do not stay "queued…". */
   watch?: LostJobWatch;
+  /** Holds what follows an ack while other requests wait for theirs (default: follow-ups start at once). */
+  afterAck?: AckFirst;
 }
 
 /** Where a job's message goes: a channel, or a thread in it (a message shortcut), and who asked. */
@@ -174,6 +177,7 @@ async function postLast(
 export function registerHandlers(app: App, ctx: HandlerContext): void {
   const { log } = ctx;
   const defaultNs = ctx.config.defaultNamespace;
+  const followUp = (task: () => Promise<void>) => (ctx.afterAck ? ctx.afterAck.followUp(task) : task());
 
   // Any slash command routed to this app (the manifest names it /helm-doctor; a dev app may use another name).
   app.command(/^\/.+/, async ({ command, ack, respond, client, context }) => {
@@ -209,14 +213,16 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     if (parsed.kind === "last") {
       const rel = `${parsed.namespace}/${parsed.release}`;
       await ack({ response_type: "ephemeral", text: `:mag: Looking up the latest report of ${esc(rel)}…` });
-      await postLast(ctx, client, command, parsed, (m) =>
-        respond({
-          response_type: "ephemeral",
-          replace_original: false,
-          ...renderNotice(":information_source:", m),
-        })
-          .then(() => undefined)
-          .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`)),
+      await followUp(() =>
+        postLast(ctx, client, command, parsed, (m) =>
+          respond({
+            response_type: "ephemeral",
+            replace_original: false,
+            ...renderNotice(":information_source:", m),
+          })
+            .then(() => undefined)
+            .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`)),
+        ),
       );
       return;
     }
@@ -258,23 +264,25 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       requestedAt: new Date().toISOString(),
       command: command.command.slice(0, 64),
     };
-    let enq: { jobId: string; joined: boolean };
-    try {
-      enq =
-        parsed.kind === "diagnose"
-          ? await ctx.producer.enqueueDiagnose({ ...base, release: parsed.release })
-          : await ctx.producer.enqueueList(base);
-    } catch (e) {
-      log.warn(`enqueue failed: ${(e as Error).message}`);
-      await tell(
-        e instanceof QueueUnavailableError
-          ? QUEUE_DOWN
-          : `helm-doctor could not queue this request: ${esc((e as Error).message)}`,
-      );
-      return;
-    }
-    const place = { channel: command.channel_id, user: command.user_id, command: command.command };
-    await postAndFollow(ctx, client, enq.jobId, target, place, enq.joined, tell);
+    await followUp(async () => {
+      let enq: { jobId: string; joined: boolean };
+      try {
+        enq =
+          parsed.kind === "diagnose"
+            ? await ctx.producer.enqueueDiagnose({ ...base, release: parsed.release })
+            : await ctx.producer.enqueueList(base);
+      } catch (e) {
+        log.warn(`enqueue failed: ${(e as Error).message}`);
+        await tell(
+          e instanceof QueueUnavailableError
+            ? QUEUE_DOWN
+            : `helm-doctor could not queue this request: ${esc((e as Error).message)}`,
+        );
+        return;
+      }
+      const place = { channel: command.channel_id, user: command.user_id, command: command.command };
+      await postAndFollow(ctx, client, enq.jobId, target, place, enq.joined, tell);
+    });
   });
 
   registerRemediationHandlers(app, ctx);
