@@ -193,18 +193,22 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       });
       return;
     }
-    const decision = await decide(
-      ctx.authorizer.canDiagnose({
-        user: command.user_id,
-        channel: command.channel_id,
-        namespace: parsed.namespace,
-      }),
-      log,
-    );
-    if (!decision.allowed) {
+    // Decided before the ack only from what is known without a remote call (the policy, cached group
+    // membership); a group not read yet is asked after the ack, and a refusal then follows it.
+    const who = { user: command.user_id, channel: command.channel_id, namespace: parsed.namespace };
+    const decision = ctx.authorizer.canDiagnoseNow(who);
+    if (decision && !decision.allowed) {
       await ack({ response_type: "ephemeral", ...renderNotice(":no_entry:", `Refused: ${decision.reason}`) });
       return;
     }
+    /** After the ack, when the decision needed a group lookup: false (and the user told) when refused. */
+    const allowedAfterAck = async (refuse: (mrkdwn: string) => Promise<unknown>) => {
+      if (decision) return true;
+      const later = await decide(ctx.authorizer.canDiagnose(who), log);
+      if (later.allowed) return true;
+      await refuse(`Refused: ${later.reason}`);
+      return false;
+    };
     if (context[QUEUE_REACHABLE] === false) {
       // Decided before the ack: one answer, not "diagnosing…" followed by "cannot queue".
       await ack({ response_type: "ephemeral", ...renderNotice(":warning:", QUEUE_DOWN) });
@@ -213,17 +217,14 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     if (parsed.kind === "last") {
       const rel = `${parsed.namespace}/${parsed.release}`;
       await ack({ response_type: "ephemeral", text: `:mag: Looking up the latest report of ${esc(rel)}…` });
-      await followUp(() =>
-        postLast(ctx, client, command, parsed, (m) =>
-          respond({
-            response_type: "ephemeral",
-            replace_original: false,
-            ...renderNotice(":information_source:", m),
-          })
-            .then(() => undefined)
-            .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`)),
-        ),
-      );
+      const answer = (icon: string) => (m: string) =>
+        respond({ response_type: "ephemeral", replace_original: false, ...renderNotice(icon, m) })
+          .then(() => undefined)
+          .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`));
+      await followUp(async () => {
+        if (!(await allowedAfterAck(answer(":no_entry:")))) return;
+        await postLast(ctx, client, command, parsed, answer(":information_source:"));
+      });
       return;
     }
     const target: Target =
@@ -240,23 +241,20 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     });
 
     // After the ack: everything that may be slow.
-    const tell = async (mrkdwn: string) => {
+    const tellWith = (icon: string) => async (mrkdwn: string) => {
       try {
-        await respond({
-          response_type: "ephemeral",
-          replace_original: false,
-          ...renderNotice(":warning:", mrkdwn),
-        });
+        await respond({ response_type: "ephemeral", replace_original: false, ...renderNotice(icon, mrkdwn) });
       } catch {
         await client.chat
           .postEphemeral({
             channel: command.channel_id,
             user: command.user_id,
-            ...renderNotice(":warning:", mrkdwn),
+            ...renderNotice(icon, mrkdwn),
           })
           .catch((e: unknown) => log.warn(`could not tell ${command.user_id}: ${slackError(e)}`));
       }
     };
+    const tell = tellWith(":warning:");
     const base = {
       namespace: parsed.namespace,
       requestedBy: command.user_id,
@@ -265,6 +263,7 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       command: command.command.slice(0, 64),
     };
     await followUp(async () => {
+      if (!(await allowedAfterAck(tellWith(":no_entry:")))) return;
       let enq: { jobId: string; joined: boolean };
       try {
         enq =

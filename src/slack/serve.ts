@@ -19,7 +19,7 @@ import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js"
 import { AckFirst, countUnanswered } from "./ack-first.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
-import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
+import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
 
 export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSignals" | "tuning"> {
   /** Bolt logger (also used for helm-doctor's own lines). Default: Bolt's console logger. */
@@ -191,7 +191,9 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     ...(deps.tuning?.deliveryRetry ? { retry: deps.tuning.deliveryRetry } : {}),
   });
   watch.start();
-  const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
+  const directory = new SlackDirectory(app.client);
+  directory.warm(policyGroups(policy)); // so that deciding never waits for Slack while a request waits for its ack
+  const authorizer = new Authorizer(policy, directory);
   registerHandlers(app, {
     config,
     producer,
