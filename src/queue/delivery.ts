@@ -20,6 +20,15 @@ export interface DeliveryRetry {
 }
 
 export const DELIVERY_RETRY: DeliveryRetry = { attempts: 5, baseMs: 1000, maxMs: 15_000 };
+
+/** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
+export const SLACK_RETRY_CONFIG = {
+  retries: 4,
+  factor: 2,
+  minTimeout: 1000,
+  maxTimeout: 10_000,
+  randomize: true,
+};
 /** A Retry-After longer than this is cut short: the message would be stale by then anyway. */
 const MAX_RETRY_AFTER_MS = 60_000;
 

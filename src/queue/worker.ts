@@ -25,7 +25,13 @@ import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { problemCodes } from "../watch/alerts.js";
 import { Heartbeat } from "./agents.js";
-import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
+import {
+  DELIVERY_RETRY,
+  type DeliveryRetry,
+  JobMessages,
+  SLACK_RETRY_CONFIG,
+  type SlackClient,
+} from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
@@ -38,16 +44,8 @@ import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES, queueNa
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
+export { SLACK_RETRY_CONFIG } from "./delivery.js";
 export type { SourceFactory, WriterFactory } from "./remediation.js";
-
-/** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
-export const SLACK_RETRY_CONFIG = {
-  retries: 4,
-  factor: 2,
-  minTimeout: 1000,
-  maxTimeout: 10_000,
-  randomize: true,
-};
 
 export interface WorkerTuning {
   /** Jobs at once (default config.workerConcurrency). */

@@ -8,21 +8,18 @@ import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@sla
 import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
+import { SLACK_RETRY_CONFIG } from "../queue/delivery.js";
 import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
 import { LostJobWatch } from "../queue/watch.js";
-import {
-  SLACK_RETRY_CONFIG,
-  startWorker,
-  type WorkerDeps,
-  type WorkerHandle,
-  type WorkerTuning,
-} from "../queue/worker.js";
+// The in-thread worker is loaded only when used: it brings the Kubernetes client, which the front end never needs.
+import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
+import { AckFirst, countUnanswered } from "./ack-first.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
-import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
+import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
 
 export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSignals" | "tuning"> {
   /** Bolt logger (also used for helm-doctor's own lines). Default: Bolt's console logger. */
@@ -156,12 +153,29 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     clientOptions,
   });
   const log = logOf(app.logger);
-  if (receiver) refuseFutureRequests(receiver, log);
+  const afterAck = new AckFirst();
+  if (receiver) {
+    refuseFutureRequests(receiver, log);
+    countUnanswered(receiver, afterAck);
+  }
+  // A worker thread loads its own modules and connects on its own: started now, it gets ready while Bolt does.
+  const threadStarting =
+    deps.embeddedWorker !== false && deps.workerThread
+      ? startWorkerThread(config, deps.workerThread.source, {
+          log,
+          env: deps.workerThread.env,
+          ...(deps.workerThread.makeWorker ? { makeWorker: deps.workerThread.makeWorker } : {}),
+          ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        })
+      : undefined;
+  threadStarting?.catch(() => {}); // awaited below
+  const abandonThread = () => threadStarting?.then((t) => t.close()).catch(() => {});
   const redis = producerConnection(config.redisUrl, log);
   store = new Store(redis, config.queuePrefix, config.diagnosisTtlSeconds);
   try {
     await app.init();
   } catch (e) {
+    await abandonThread();
     await closeConnection(redis);
     const code = (e as { data?: { error?: string } }).data?.error ?? (e as Error).message;
     throw new StartupError(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${code})`);
@@ -179,7 +193,9 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     ...(deps.tuning?.deliveryRetry ? { retry: deps.tuning.deliveryRetry } : {}),
   });
   watch.start();
-  const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
+  const directory = new SlackDirectory(app.client);
+  directory.warm(policyGroups(policy)); // so that deciding never waits for Slack while a request waits for its ack
+  const authorizer = new Authorizer(policy, directory);
   registerHandlers(app, {
     config,
     producer,
@@ -187,6 +203,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     authorizer,
     log,
     watch,
+    afterAck,
     ...(deps.tuning?.deliveryRetry ? { deliveryRetry: deps.tuning.deliveryRetry } : {}),
   });
   app.error(async (e) => {
@@ -205,6 +222,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   } catch (e) {
     void watch.stop();
     await app.stop().catch(() => {});
+    await abandonThread();
     await producer.close();
     await closeConnection(redis);
     throw new StartupError(
@@ -219,15 +237,9 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   let workerThread: WorkerThreadHandle | undefined;
   if (deps.embeddedWorker !== false) {
     try {
-      if (deps.workerThread)
-        workerThread = await startWorkerThread(config, deps.workerThread.source, {
-          log,
-          env: deps.workerThread.env,
-          ...(deps.workerThread.makeWorker ? { makeWorker: deps.workerThread.makeWorker } : {}),
-          ...(deps.tuning ? { tuning: deps.tuning } : {}),
-        });
+      if (threadStarting) workerThread = await threadStarting;
       else
-        worker = await startWorker(config, {
+        worker = await (await import("../queue/worker.js")).startWorker(config, {
           sourceFactory: deps.sourceFactory,
           ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
           slack: app.client,

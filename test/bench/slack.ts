@@ -139,7 +139,11 @@ export async function floorVsServe(
             `${channels}{i}`,
           );
           bad += res.status.filter((s) => s !== 200).length;
-          lat[who].push(...res.ms.filter((x) => Number.isFinite(x)));
+          const got = res.ms.filter((x) => Number.isFinite(x));
+          lat[who].push(...got);
+          console.error(
+            `  slack: ${who} ${n} commands, round ${r + 1}: p50 ${ms(pct(got, 50))}, p99 ${ms(pct(got, 99))}, max ${ms(Math.max(...got))}`,
+          );
           if (who === "serve") messages += await idle(channels);
         }
       }
