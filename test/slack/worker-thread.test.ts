@@ -44,10 +44,15 @@ describe("serve with its worker in a worker thread", () => {
       expect(serve.handle.worker).toBeUndefined();
       expect(serve.handle.workerThread?.threadId).toBeGreaterThan(0);
       const ts = await command(serve.url, "C0THREAD01", "yahoo -n default");
-      const report = await eventually(() => {
-        const t = finalText("C0THREAD01", ts);
-        return t?.includes("remediate-") ? t : undefined;
-      });
+      // The thread compiles the TypeScript sources through tsx when it starts: slow on a loaded machine.
+      const report = await eventually(
+        () => {
+          const t = finalText("C0THREAD01", ts);
+          return t?.includes("remediate-") ? t : undefined;
+        },
+        25_000,
+        "the report",
+      );
       expect(report).toContain("basic-app-config");
       // Counted by the thread (once the job has completed, just after its report was delivered)…
       const metrics = await eventually(async () => {
@@ -73,7 +78,7 @@ describe("serve with its worker in a worker thread", () => {
     });
     try {
       const ts = await command(serve.url, "C0THREAD02", "yahoo -n default");
-      const shown = await eventually(() => finalText("C0THREAD02", ts));
+      const shown = await eventually(() => finalText("C0THREAD02", ts), 25_000, "the error");
       expect(shown).toContain("bundle file not found: /nonexistent/bundle.json");
       await eventually(() =>
         serve.logger.entries.find((e) => e.message.includes("bundle file not found")) ? true : undefined,
