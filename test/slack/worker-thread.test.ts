@@ -63,7 +63,9 @@ describe("serve with its worker in a worker thread", () => {
         /^helm_doctor_slack_api_calls_total\{method="chat.update",error="none"\} [1-9]/m,
       );
       // …beside what the front end counts (Bolt's auth.test at start), and the process's figures once.
-      expect(metrics).toMatch(/^helm_doctor_slack_api_calls_total\{method="auth.test",error="none"\} 1$/m);
+      expect(metrics).toMatch(
+        /^helm_doctor_slack_api_calls_total\{method="auth.test",error="none"\} [1-9]\d*$/m,
+      );
       expect(metrics.match(/^helm_doctor_process_cpu_seconds_total /gm)).toHaveLength(1);
     } finally {
       await serve.stop();
