@@ -123,6 +123,15 @@ export function remediationCommand(
       return r.revision !== undefined ? `helm-doctor rollback ${d.release} ${r.revision}${ns}` : undefined;
     case "restore-hook-resources":
       return `helm-doctor restore-hooks ${d.release}${ns}${r.revision !== undefined ? ` --revision ${r.revision}` : ""}`;
+    case "delete-leftover-hook": {
+      // No helm-doctor command deletes a leftover hook: kubectl does, then the step that needed it gone.
+      const del = (r.resources ?? []).map(
+        (o) => `kubectl delete ${o.kind.toLowerCase()} -n ${o.namespace ?? d.namespace} ${o.name}`,
+      );
+      if (del.length === 0) return undefined;
+      const then = r.followedBy ? remediationCommand(d, r.followedBy as Remediation) : undefined;
+      return [...del, ...(then ? [then] : [])].join(" && ");
+    }
     default:
       return undefined;
   }

@@ -13,3 +13,22 @@ describe("wrapText", () => {
     }
   });
 });
+
+describe("remediationCommand", () => {
+  it("a leftover hook is deleted with kubectl, then the step that needed it gone runs", async () => {
+    const { remediationCommand } = await import("../../src/report/present.js");
+    const d = { release: "ledger", namespace: "fin" };
+    expect(
+      remediationCommand(d, {
+        action: "delete-leftover-hook",
+        revision: 3,
+        summary: "Delete the leftover Job",
+        resources: [{ kind: "Job", name: "ledger-migrate", namespace: "fin" }],
+        followedBy: { action: "rerun-upgrade", revision: 3 },
+      }),
+    ).toBe("kubectl delete job -n fin ledger-migrate && helm-doctor rerun ledger -n fin --revision 3");
+    expect(
+      remediationCommand(d, { action: "delete-leftover-hook", summary: "Delete it", resources: [] }),
+    ).toBeUndefined();
+  });
+});
