@@ -7,5 +7,6 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   stdoutIsTTY: !!process.stdout.isTTY,
   stderrIsTTY: !!process.stderr.isTTY,
+  stdinIsTTY: !!process.stdin.isTTY,
 });
 process.exitCode = code;

@@ -1,11 +1,14 @@
 // The helm-doctor command line: diagnose and history against a bundle file or a live cluster.
 import type { parseArgs } from "node:util";
-import { levenshtein, parseOptions } from "./cli-options.js";
+import { parseOptions } from "./cli-options.js";
 import { BundleSource } from "./cluster/bundle.js";
 import type { LiveSource } from "./cluster/live.js";
 import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
+import { closest } from "./didyoumean.js";
+import { helmErrorText } from "./helm/output.js";
+import { provesInstalled } from "./helm/ownership.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
 import { diagnoseVerified } from "./remediation/verify.js";
@@ -26,6 +29,10 @@ export interface Io {
   stderrIsTTY?: boolean;
   /** Standard input, read whole (tests give it; the binary reads process.stdin). */
   stdin?: () => Promise<string>;
+  /** Whether a person can answer a question on standard input (remediations ask before writing). */
+  stdinIsTTY?: boolean;
+  /** The clock that times progress output, ms (default Date.now). */
+  now?: () => number;
 }
 
 export class UsageError extends Error {}
@@ -43,7 +50,8 @@ Usage:
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
-  helm-doctor worker [--bundle FILE]    diagnosis workers only, to scale out
+  helm-doctor worker [--bundle FILE] [--watch]   diagnosis workers only, to scale out (--watch: and the watcher)
+  helm-doctor watch                     post reports unasked when releases go wrong (env: HELM_DOCTOR_WATCH_NAMESPACES, …)
   helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
@@ -73,7 +81,7 @@ Exit codes: 0 diagnosed; 1 error; 2 usage error; 3 release not found; 4 a findin
 Examples:
   helm-doctor diagnose yahoo -n default --bundle test/fixtures/founding-case.json
   helm-doctor diagnose shop/yahoo --output json --fail-on critical
-  helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
+  set -o pipefail; helm upgrade shop ./chart 2>&1 | tee upgrade.log || helm-doctor diagnose shop --helm-output upgrade.log --fail-on warning
 `;
 
 interface Common {
@@ -96,6 +104,7 @@ const optionSpec = {
   brief: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   driver: { type: "string" },
+  watch: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -109,7 +118,8 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   list: [...SOURCE_OPTIONS, "all-namespaces", "output", "quiet"],
   capture: ["namespace", "kubeconfig", "context", "driver", "quiet", "help"],
   serve: ["bundle", "kubeconfig", "context", "driver", "help"],
-  worker: ["bundle", "kubeconfig", "context", "driver", "help"],
+  worker: ["bundle", "kubeconfig", "context", "driver", "watch", "help"],
+  watch: ["kubeconfig", "context", "driver", "help"],
 };
 
 function parse(argv: string[], command = "diagnose") {
@@ -183,11 +193,13 @@ export function notFoundMessage(
   if (present.length === 0 && elsewhere.length === 0 && source?.startsWith("bundle"))
     return `${source} holds no Helm release records (Secrets or ConfigMaps labelled owner=helm), so there is no release "${release}" to diagnose: capture one with helm-doctor capture ${release} -n ${namespace} > bundle.json`;
   const lines = [`release "${release}" not found in namespace "${namespace}"`];
-  const close = [...present, ...elsewhere].filter(
-    (r) =>
-      r.name !== release &&
-      (levenshtein(r.name, release) <= 2 || r.name.includes(release) || release.includes(r.name)),
+  const near = new Set(
+    closest(
+      release,
+      [...present, ...elsewhere].map((r) => r.name),
+    ),
   );
+  const close = [...present, ...elsewhere].filter((r) => near.has(r.name));
   const sameName = elsewhere.filter((r) => r.name === release);
   for (const r of sameName)
     lines.push(`  a release "${release}" exists in namespace "${r.namespace}": try -n ${r.namespace}`);
@@ -203,13 +215,16 @@ export function notFoundMessage(
   return lines.join("\n");
 }
 
-async function resolveRelease(c: Common): Promise<string> {
+async function resolveRelease(c: Common, o: { ownedObjects?: boolean } = {}): Promise<string> {
   const ns = c.namespace ?? "default";
   const present = await c.source.releases(ns);
   if (present.some((r) => r.name === c.release)) return ns;
   // Records can disagree with their labels; a snapshot still finds them by payload or object name.
   const snap = await c.source.load(c.release, ns, new Date());
   if (snap.records.length > 0) return ns;
+  // No records at all, but objects its uninstall would have deleted carry its ownership: the release exists and
+  // its records are gone — that is the diagnosis, not "no such release".
+  if (o.ownedObjects && snap.objects.some((x) => provesInstalled(x, c.release, ns))) return ns;
   let elsewhere: ReleaseListing[] = [];
   try {
     elsewhere = (await c.source.releases(undefined)).filter((r) => r.namespace !== ns);
@@ -262,8 +277,15 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   }
   const helmOutput =
     values["helm-output"] !== undefined ? await readHelmOutput(values["helm-output"], io) : undefined;
-  // A failed first install may have stored nothing: with its output, an empty history is still a diagnosis.
-  const ns = helmOutput ? (common.namespace ?? "default") : await resolveRelease(common);
+  const helmError = helmOutput !== undefined && helmErrorText(helmOutput) !== undefined;
+  if (helmOutput !== undefined && !helmError)
+    io.err(
+      `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
+    );
+  // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
+  const ns = helmError
+    ? (common.namespace ?? "default")
+    : await resolveRelease(common, { ownedObjects: true });
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })
@@ -290,7 +312,8 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
  */
 function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () => void } {
   if (quiet || !io.stderrIsTTY) return { step: () => {}, done: () => {} };
-  const start = Date.now();
+  const now = io.now ?? Date.now;
+  const start = now();
   let current = "";
   let shown = false;
   const show = () => {
@@ -298,12 +321,12 @@ function stepper(io: Io, quiet: boolean): { step: (s: string) => void; done: () 
     io.err(`\r\x1b[2K… ${current}`);
     shown = true;
   };
-  const timer = setInterval(() => Date.now() - start >= 1000 && show(), 250);
+  const timer = setInterval(() => now() - start >= 1000 && show(), 250);
   timer.unref();
   return {
     step: (s) => {
       current = s;
-      if (Date.now() - start >= 1000) show();
+      if (now() - start >= 1000) show();
     },
     done: () => {
       clearInterval(timer);
@@ -321,10 +344,6 @@ async function readHelmOutput(file: string, io: Io): Promise<string> {
   } catch (e) {
     throw new SourceError(`cannot read --helm-output ${file}: ${(e as Error).message}`);
   }
-  if (!/Error:|failed|FAILED/.test(text))
-    throw new UsageError(
-      `--helm-output ${file === "-" ? "(standard input)" : file} holds no helm error (expected a line such as "Error: UPGRADE FAILED: …")`,
-    );
   return text;
 }
 
@@ -408,8 +427,8 @@ async function cmdList(argv: string[], io: Io): Promise<number> {
   const bad = rows.filter(needsAttention).length;
   io.out(
     bad > 0
-      ? `\n${bad} of ${rows.length} need attention: helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
-      : `\nall ${rows.length} deployed\n`,
+      ? `\n${bad} of ${rows.length} ${bad === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled): helm-doctor diagnose <release>${ns ? ` -n ${ns}` : " -n <namespace>"}\n`
+      : `\nall ${rows.length} deployed by their release records; helm-doctor diagnose <release> checks their hooks and pods\n`,
   );
   return EXIT.ok;
 }
@@ -419,36 +438,29 @@ function help(io: Io): number {
   return EXIT.ok;
 }
 
-/** serve / worker: long-running; configuration comes from the environment (see deploy/README.md). */
-async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Promise<number> {
+/** serve / worker / watch: long-running; configuration comes from the environment (see deploy/README.md). */
+async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, mode);
   if (positionals.length > 0) throw new UsageError(`${mode} takes no arguments, found "${positionals[0]}"`);
+  if (values.watch && values.bundle)
+    throw new UsageError("--watch watches a cluster's release records: it cannot be combined with --bundle");
   const { loadConfig, ConfigError } = await import("./config.js");
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(io.env, mode);
+    config = loadConfig(io.env, mode, { watch: values.watch === true });
   } catch (e) {
     if (e instanceof ConfigError) throw new SourceError(e.message);
     throw e;
   }
   // One source per process: the kubeconfig is read once; a bundle (demo, tests) stands in for a cluster.
-  let source: Promise<SnapshotSource> | undefined;
-  const sourceFactory = () => {
-    source ??= values.bundle
-      ? Promise.resolve(new BundleSource(values.bundle))
-      : import("./cluster/live.js").then(({ LiveSource }) =>
-          LiveSource.fromKubeconfig({
-            kubeconfig: values.kubeconfig ?? config.kubeconfig,
-            context: values.context,
-            driver: values.driver,
-            env: io.env,
-          }),
-        );
-    source.catch(() => {
-      source = undefined; // try again on the next job (a kubeconfig fixed meanwhile)
-    });
-    return source;
+  const { sourceFactoryOf } = await import("./cluster/source-spec.js");
+  const sourceSpec = {
+    bundle: values.bundle,
+    kubeconfig: values.kubeconfig ?? config.kubeconfig,
+    context: values.context,
+    driver: values.driver,
   };
+  const sourceFactory = sourceFactoryOf(sourceSpec, io.env);
   // JSON logs (or text on a terminal), /metrics, and the worker's own /healthz and /readyz.
   let obs: import("./observability/daemon.js").Observability | undefined;
   let handle: { close(): Promise<void> };
@@ -457,17 +469,44 @@ async function cmdDaemon(mode: "serve" | "worker", argv: string[], io: Io): Prom
     obs = observability(mode, config, io.env);
     if (mode === "serve") {
       const { startServe } = await import("./slack/serve.js");
-      const h = await startServe(config, { sourceFactory, logger: obs.boltLogger, handleSignals: false });
+      const h = await startServe(config, {
+        sourceFactory,
+        workerThread: { source: sourceSpec, env: io.env },
+        logger: obs.boltLogger,
+        handleSignals: false,
+      });
       if (h.worker) obs.watchWorkers(h.worker);
       handle = h;
       io.err(
         `helm-doctor serve: listening on port ${h.port}${config.slack.appToken ? " (Socket Mode)" : " (/slack/events)"}\n`,
+      );
+    } else if (mode === "watch") {
+      // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
+      const { startWatchAgent } = await import("./watch/agent.js");
+      const w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
+      handle = w;
+      const port = await obs.serveOps(config.port, () => w.ready());
+      io.err(
+        `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
       );
     } else {
       const { startWorker } = await import("./queue/worker.js");
       const h = await startWorker(config, { sourceFactory, log: obs.log, handleSignals: false });
       obs.watchWorkers(h);
       handle = h;
+      if (values.watch) {
+        const { startWatchAgent } = await import("./watch/agent.js");
+        const w = await startWatchAgent(config, {
+          ...values,
+          env: io.env,
+          log: obs.log,
+          heartbeat: h.heartbeat,
+        }).catch(async (e: unknown) => {
+          await h.close();
+          throw e;
+        });
+        handle = { close: () => w.close().then(() => h.close()) };
+      }
       const { withTimeout } = await import("./queue/redis.js");
       const port = await obs.serveOps(config.port, () =>
         withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
@@ -550,6 +589,7 @@ const COMMANDS = [
   "restore-hooks",
   "serve",
   "worker",
+  "watch",
   "rbac",
   "help",
 ];
@@ -576,6 +616,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdList(rest, io);
       case "serve":
       case "worker":
+      case "watch":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdDaemon(cmd, rest, io);
       case "capture":
         return rest.includes("-h") || rest.includes("--help") ? help(io) : await cmdCapture(rest, io);
@@ -607,9 +648,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           ? help(io)
           : await cmdRemediate("restore-hook-resources", rest, io);
       default: {
-        const close = COMMANDS.filter(
-          (c) => levenshtein(c, cmd) <= 2 || (cmd.length >= 3 && c.startsWith(cmd)),
-        );
+        const close = closest(cmd, COMMANDS);
         throw new UsageError(
           `unknown command "${cmd}"${close.length > 0 ? ` (did you mean ${close.join(" or ")}?)` : ""}; commands: ${COMMANDS.join(", ")}`,
         );
@@ -700,7 +739,7 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
   const { KubeWriter } = await import("./cluster/writer.js");
   const { remediate, renderPlan, renderProgress, renderResult } = await import("./remediation/index.js");
   const text = output === "text";
-  const stdinTTY = !!process.stdin.isTTY;
+  const stdinTTY = !!io.stdinIsTTY;
   let shown = false;
   let result: Awaited<ReturnType<typeof remediate>>;
   try {
@@ -734,11 +773,16 @@ async function cmdRemediate(action: ExecutableAction, argv: string[], io: Io): P
     }
     throw e;
   }
+  if (result.plan.refusalKind === "no-such-revision" && text) {
+    io.err(`helm-doctor: ${result.plan.refusal}\n`);
+    return EXIT.usage;
+  }
   if (!text) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     if (!shown) io.out(renderPlan(result.plan));
     io.out(renderResult(result));
   }
+  if (result.plan.refusalKind === "no-such-revision") return EXIT.usage;
   return result.outcome === "succeeded" || result.outcome === "dry-run" || result.outcome === "already-done"
     ? EXIT.ok
     : EXIT.error;

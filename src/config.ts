@@ -1,8 +1,10 @@
 // Typed configuration of `helm-doctor serve` / `helm-doctor worker`, read from the environment and validated
-// at start: every problem is listed at once, each naming the variable and what is expected.
+// at start with a zod schema: every problem is listed at once, each naming the variable and what is expected.
+import { z } from "zod";
 import { namespaceProblem } from "./helm/names.js";
+import { CLUSTER_NAME_RE } from "./queue/schemas.js";
 
-export type Mode = "serve" | "worker";
+export type Mode = "serve" | "worker" | "watch";
 
 export interface SlackConfig {
   /** SLACK_BOT_TOKEN (xoxb-…): every Web API call. */
@@ -44,6 +46,23 @@ export interface Config {
   maxStalls: number;
   /** HELM_DOCTOR_SHUTDOWN_SECONDS: on SIGTERM, running diagnoses get this long before they are handed back (default 10). */
   shutdownGraceMs: number;
+  /** HELM_DOCTOR_CLUSTER: this agent's cluster; its jobs and queues carry the name (default "default"). */
+  cluster: string;
+  /** HELM_DOCTOR_HEARTBEAT_SECONDS: an agent not seen for this long is not alive (default 15). */
+  heartbeatMs: number;
+  /** The watcher's settings (`helm-doctor watch`, `worker --watch`); undefined when not watching. */
+  watch?: WatchConfig;
+  /** HELM_DOCTOR_ROUTES: the routing file (unasked reports' channels, a channel's default cluster). */
+  routesFile?: string;
+  /** HELM_DOCTOR_ALERT_CHANNEL: the channel of unasked reports no route matches. */
+  alertChannel?: string;
+}
+
+export interface WatchConfig {
+  /** HELM_DOCTOR_WATCH_NAMESPACES: the namespaces watched, or "*" for every namespace the identity may read. */
+  namespaces: string[] | "*";
+  /** HELM_DOCTOR_UNREADY_MINUTES: workloads of a revision deployed this long ago should be ready (default 10). */
+  unreadyMs: number;
 }
 
 export class ConfigError extends Error {
@@ -53,154 +72,183 @@ export class ConfigError extends Error {
   }
 }
 
-function intVar(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  def: number,
-  min: number,
-  max: number,
-  problems: string[],
-  what: string,
-): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === "") return def;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name}="${raw}" is not ${what} (a whole number from ${min} to ${max})`);
-    return def;
-  }
-  return Number(raw);
-}
+/** An environment variable: trimmed, and unset when empty. */
+const envVar = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined),
+  z.string().optional(),
+);
 
-function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === "" ? undefined : v;
-}
-
-/** Read and validate the configuration; throws ConfigError listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
-  const problems: string[] = [];
-
-  const botToken = nonEmpty(env, "SLACK_BOT_TOKEN");
-  if (!botToken) {
-    problems.push(
-      "SLACK_BOT_TOKEN is not set: the bot token (xoxb-…) from the Slack app's OAuth & Permissions page",
-    );
-  } else if (!botToken.startsWith("xoxb-")) {
-    problems.push("SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-");
-  }
-
-  const appToken = nonEmpty(env, "SLACK_APP_TOKEN");
-  if (appToken && !appToken.startsWith("xapp-")) {
-    problems.push(
-      "SLACK_APP_TOKEN does not look like an app-level token: it should start with xapp- (Basic Information → App-Level Tokens, scope connections:write)",
-    );
-  }
-
-  const signingSecret = nonEmpty(env, "SLACK_SIGNING_SECRET");
-  if (mode === "serve" && !appToken && !signingSecret) {
-    problems.push(
-      "SLACK_SIGNING_SECRET is not set: the HTTP endpoint needs it to verify requests (Basic Information → Signing Secret); or set SLACK_APP_TOKEN to use Socket Mode",
-    );
-  }
-
-  const apiUrl = nonEmpty(env, "SLACK_API_URL");
-  if (apiUrl) {
-    let ok = false;
-    try {
-      const u = new URL(apiUrl);
-      ok = u.protocol === "http:" || u.protocol === "https:";
-    } catch {
-      ok = false;
+/** A whole number from `min` to `max` in variable `name`, or `def` when unset. */
+function int(name: string, def: number, min: number, max: number, what: string) {
+  return envVar.transform((raw, ctx) => {
+    if (raw === undefined) return def;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${name}="${raw}" is not ${what} (a whole number from ${min} to ${max})`,
+      });
+      return z.NEVER;
     }
-    if (!ok) problems.push(`SLACK_API_URL="${apiUrl}" is not an http(s) URL (e.g. https://slack.com/api/)`);
-  }
+    return Number(raw);
+  });
+}
 
-  const port = intVar(env, "PORT", 3000, 0, 65535, problems, "a port number");
+/** A string variable that must pass `ok`, else `message(value)`. */
+function checked(ok: (v: string) => boolean, message: (v: string) => string) {
+  return envVar.superRefine((v, ctx) => {
+    if (v !== undefined && !ok(v)) ctx.addIssue({ code: "custom", message: message(v) });
+  });
+}
 
-  const redisUrl = nonEmpty(env, "REDIS_URL") ?? "redis://127.0.0.1:6379";
+function isUrl(v: string, protocols: string[]): boolean {
   try {
-    const u = new URL(redisUrl);
-    if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new Error("scheme");
+    return protocols.includes(new URL(v).protocol);
   } catch {
-    problems.push(
-      `REDIS_URL="${redisUrl}" is not a Redis URL (redis://[user:password@]host:port[/db] or rediss://…)`,
-    );
+    return false;
   }
+}
 
-  const defaultNamespace = nonEmpty(env, "HELM_DOCTOR_DEFAULT_NAMESPACE") ?? "default";
-  const nsProblem = namespaceProblem(defaultNamespace);
-  if (nsProblem) problems.push(`HELM_DOCTOR_DEFAULT_NAMESPACE: ${nsProblem}`);
-
-  const queuePrefix = nonEmpty(env, "HELM_DOCTOR_QUEUE_PREFIX") ?? "helm-doctor";
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(queuePrefix)) {
-    problems.push(
-      `HELM_DOCTOR_QUEUE_PREFIX="${queuePrefix}" must be letters, digits, "_", "." or "-" (at most 64, no ":")`,
-    );
-  }
-
-  const workerConcurrency = intVar(
-    env,
-    "HELM_DOCTOR_WORKER_CONCURRENCY",
-    4,
-    1,
-    64,
-    problems,
-    "a concurrency",
-  );
-  const dedupSeconds = intVar(env, "HELM_DOCTOR_DEDUP_SECONDS", 30, 0, 3600, problems, "a number of seconds");
-  const ttlHours = intVar(
-    env,
+/** The environment helm-doctor reads, variable by variable (each issue names its variable). */
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: checked(
+    (v) => v.startsWith("xoxb-"),
+    () => "SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-",
+  ),
+  SLACK_APP_TOKEN: checked(
+    (v) => v.startsWith("xapp-"),
+    () =>
+      "SLACK_APP_TOKEN does not look like an app-level token: it should start with xapp- (Basic Information → App-Level Tokens, scope connections:write)",
+  ),
+  SLACK_SIGNING_SECRET: envVar,
+  SLACK_API_URL: checked(
+    (v) => isUrl(v, ["http:", "https:"]),
+    (v) => `SLACK_API_URL="${v}" is not an http(s) URL (e.g. https://slack.com/api/)`,
+  ),
+  PORT: int("PORT", 3000, 0, 65535, "a port number"),
+  REDIS_URL: checked(
+    (v) => isUrl(v, ["redis:", "rediss:"]),
+    (v) => `REDIS_URL="${v}" is not a Redis URL (redis://[user:password@]host:port[/db] or rediss://…)`,
+  ),
+  KUBECONFIG: envVar,
+  HELM_DOCTOR_POLICY: envVar,
+  HELM_DOCTOR_DEFAULT_NAMESPACE: checked(
+    (v) => namespaceProblem(v) === undefined,
+    (v) => `HELM_DOCTOR_DEFAULT_NAMESPACE: ${namespaceProblem(v)}`,
+  ),
+  HELM_DOCTOR_QUEUE_PREFIX: checked(
+    (v) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(v),
+    (v) => `HELM_DOCTOR_QUEUE_PREFIX="${v}" must be letters, digits, "_", "." or "-" (at most 64, no ":")`,
+  ),
+  HELM_DOCTOR_WORKER_CONCURRENCY: int("HELM_DOCTOR_WORKER_CONCURRENCY", 4, 1, 64, "a concurrency"),
+  HELM_DOCTOR_DEDUP_SECONDS: int("HELM_DOCTOR_DEDUP_SECONDS", 30, 0, 3600, "a number of seconds"),
+  HELM_DOCTOR_DIAGNOSIS_TTL_HOURS: int(
     "HELM_DOCTOR_DIAGNOSIS_TTL_HOURS",
     24,
     1,
     24 * 30,
-    problems,
     "a number of hours",
-  );
-
-  const lockSeconds = intVar(env, "HELM_DOCTOR_LOCK_SECONDS", 8, 2, 600, problems, "a number of seconds");
-  const stalledCheckSeconds = intVar(
-    env,
+  ),
+  HELM_DOCTOR_LOCK_SECONDS: int("HELM_DOCTOR_LOCK_SECONDS", 8, 2, 600, "a number of seconds"),
+  HELM_DOCTOR_STALLED_CHECK_SECONDS: int(
     "HELM_DOCTOR_STALLED_CHECK_SECONDS",
     2,
     1,
     300,
-    problems,
     "a number of seconds",
-  );
-  const maxStalls = intVar(env, "HELM_DOCTOR_MAX_RESTARTS", 2, 0, 20, problems, "a number of restarts");
-  const shutdownSeconds = intVar(
-    env,
-    "HELM_DOCTOR_SHUTDOWN_SECONDS",
-    10,
-    0,
-    600,
-    problems,
-    "a number of seconds",
-  );
+  ),
+  HELM_DOCTOR_MAX_RESTARTS: int("HELM_DOCTOR_MAX_RESTARTS", 2, 0, 20, "a number of restarts"),
+  HELM_DOCTOR_SHUTDOWN_SECONDS: int("HELM_DOCTOR_SHUTDOWN_SECONDS", 10, 0, 600, "a number of seconds"),
+  HELM_DOCTOR_CLUSTER: checked(
+    (v) => CLUSTER_NAME_RE.test(v),
+    (v) =>
+      `HELM_DOCTOR_CLUSTER="${v}" is not a cluster name (lowercase letters, digits and "-", at most 40; e.g. prod)`,
+  ),
+  HELM_DOCTOR_HEARTBEAT_SECONDS: int("HELM_DOCTOR_HEARTBEAT_SECONDS", 15, 1, 600, "a number of seconds"),
+  HELM_DOCTOR_ALERT_CHANNEL: checked(
+    (v) => /^[CG][A-Z0-9]{2,}$/.test(v),
+    (v) =>
+      `HELM_DOCTOR_ALERT_CHANNEL="${v}" is not a Slack channel ID (C… or G…; channel names change, IDs don't)`,
+  ),
+  HELM_DOCTOR_ROUTES: envVar,
+  HELM_DOCTOR_WATCH_NAMESPACES: envVar,
+  HELM_DOCTOR_UNREADY_MINUTES: int("HELM_DOCTOR_UNREADY_MINUTES", 10, 1, 24 * 60, "a number of minutes"),
+});
 
-  if (problems.length > 0) throw new ConfigError(problems);
+/** HELM_DOCTOR_WATCH_NAMESPACES: "*" or a comma-separated list of namespaces (problems reported by name). */
+function watchNamespaces(raw: string | undefined, problems: string[]): string[] | "*" {
+  if (!raw) {
+    problems.push(
+      'HELM_DOCTOR_WATCH_NAMESPACES is not set: the namespaces to watch, comma-separated (or "*" for every namespace helm-doctor may read)',
+    );
+    return [];
+  }
+  if (raw === "*") return "*";
+  const namespaces = [
+    ...new Set(
+      raw
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== ""),
+    ),
+  ];
+  for (const n of namespaces) {
+    const p = namespaceProblem(n);
+    if (p) problems.push(`HELM_DOCTOR_WATCH_NAMESPACES: ${p}`);
+  }
+  return namespaces;
+}
+
+/** Read and validate the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: boolean } = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
+  const e = parsed.success ? parsed.data : undefined;
+  // Rules across variables.
+  const raw = (name: string) => envVar.parse(env[name]);
+  if (raw("SLACK_BOT_TOKEN") === undefined)
+    problems.unshift(
+      "SLACK_BOT_TOKEN is not set: the bot token (xoxb-…) from the Slack app's OAuth & Permissions page",
+    );
+  if (mode === "serve" && !raw("SLACK_APP_TOKEN") && !raw("SLACK_SIGNING_SECRET"))
+    problems.push(
+      "SLACK_SIGNING_SECRET is not set: the HTTP endpoint needs it to verify requests (Basic Information → Signing Secret); or set SLACK_APP_TOKEN to use Socket Mode",
+    );
+  let watch: WatchConfig | undefined;
+  if (mode === "watch" || opts.watch) {
+    const namespaces = watchNamespaces(raw("HELM_DOCTOR_WATCH_NAMESPACES"), problems);
+    if (!raw("HELM_DOCTOR_ALERT_CHANNEL") && !raw("HELM_DOCTOR_ROUTES"))
+      problems.push(
+        "HELM_DOCTOR_ALERT_CHANNEL is not set: the channel ID for reports nobody asked for (or route them with HELM_DOCTOR_ROUTES)",
+      );
+    if (e) watch = { namespaces, unreadyMs: e.HELM_DOCTOR_UNREADY_MINUTES * 60_000 };
+  }
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
 
   return {
     mode,
     slack: {
-      botToken: botToken!,
-      ...(signingSecret ? { signingSecret } : {}),
-      ...(appToken ? { appToken } : {}),
-      ...(apiUrl ? { apiUrl } : {}),
+      botToken: e.SLACK_BOT_TOKEN!,
+      ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+      ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+      ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
     },
-    port,
-    redisUrl,
-    ...(nonEmpty(env, "KUBECONFIG") ? { kubeconfig: nonEmpty(env, "KUBECONFIG") } : {}),
-    ...(nonEmpty(env, "HELM_DOCTOR_POLICY") ? { policyFile: nonEmpty(env, "HELM_DOCTOR_POLICY") } : {}),
-    defaultNamespace,
-    queuePrefix,
-    workerConcurrency,
-    dedupWindowMs: dedupSeconds * 1000,
-    diagnosisTtlSeconds: ttlHours * 3600,
-    jobLockMs: lockSeconds * 1000,
-    stalledCheckMs: stalledCheckSeconds * 1000,
-    maxStalls,
-    shutdownGraceMs: shutdownSeconds * 1000,
+    port: e.PORT,
+    redisUrl: e.REDIS_URL ?? "redis://127.0.0.1:6379",
+    ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
+    ...(e.HELM_DOCTOR_POLICY ? { policyFile: e.HELM_DOCTOR_POLICY } : {}),
+    defaultNamespace: e.HELM_DOCTOR_DEFAULT_NAMESPACE ?? "default",
+    queuePrefix: e.HELM_DOCTOR_QUEUE_PREFIX ?? "helm-doctor",
+    workerConcurrency: e.HELM_DOCTOR_WORKER_CONCURRENCY,
+    dedupWindowMs: e.HELM_DOCTOR_DEDUP_SECONDS * 1000,
+    diagnosisTtlSeconds: e.HELM_DOCTOR_DIAGNOSIS_TTL_HOURS * 3600,
+    jobLockMs: e.HELM_DOCTOR_LOCK_SECONDS * 1000,
+    stalledCheckMs: e.HELM_DOCTOR_STALLED_CHECK_SECONDS * 1000,
+    maxStalls: e.HELM_DOCTOR_MAX_RESTARTS,
+    shutdownGraceMs: e.HELM_DOCTOR_SHUTDOWN_SECONDS * 1000,
+    cluster: e.HELM_DOCTOR_CLUSTER ?? "default",
+    heartbeatMs: e.HELM_DOCTOR_HEARTBEAT_SECONDS * 1000,
+    ...(watch ? { watch } : {}),
+    ...(e.HELM_DOCTOR_ROUTES ? { routesFile: e.HELM_DOCTOR_ROUTES } : {}),
+    ...(e.HELM_DOCTOR_ALERT_CHANNEL ? { alertChannel: e.HELM_DOCTOR_ALERT_CHANNEL } : {}),
   };
 }

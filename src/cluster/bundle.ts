@@ -2,16 +2,26 @@
 // multi-document YAML of the same objects.
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
-import { z } from "zod";
 import { buildSnapshot, listReleases, type ReleaseListing } from "../snapshot/build.js";
 import type { Gap, KubeObject, Snapshot } from "../snapshot/types.js";
 import { type LoadHints, type SnapshotSource, SourceError } from "./source.js";
 
-const objectSchema = z.looseObject({
-  kind: z.string().optional(),
-  apiVersion: z.string().optional(),
-  metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
-});
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const optionalString = (v: unknown) => v === undefined || typeof v === "string";
+
+/**
+ * A Kubernetes object as far as a bundle must be one: `kind` and `apiVersion` strings when present, `metadata` a
+ * mapping whose `name` and `namespace` are strings when present. Checked by hand rather than with zod: this is the
+ * only check on the command line's path, and zod's code is most of what a `diagnose --bundle` run would load.
+ */
+function kubeObject(v: unknown): KubeObject | undefined {
+  if (!isRecord(v) || !optionalString(v.kind) || !optionalString(v.apiVersion)) return undefined;
+  const m = v.metadata;
+  if (m !== undefined && !(isRecord(m) && optionalString(m.name) && optionalString(m.namespace)))
+    return undefined;
+  return v as unknown as KubeObject;
+}
 
 export interface ParsedBundle {
   objects: KubeObject[];
@@ -41,12 +51,11 @@ export function parseBundleText(text: string, file = "bundle"): ParsedBundle {
   const objects: KubeObject[] = [];
   let kindless = 0;
   const visit = (v: unknown, listKind?: string) => {
-    const parsed = objectSchema.safeParse(v);
-    if (!parsed.success) {
+    const o = kubeObject(v);
+    if (!o) {
       kindless++;
       return;
     }
-    const o = parsed.data as KubeObject;
     if (Array.isArray((o as { items?: unknown }).items) && (!o.kind || o.kind.endsWith("List"))) {
       for (const it of (o as { items: unknown[] }).items) visit(it, o.kind);
       return;

@@ -1,18 +1,13 @@
-// HttpKubeClient: KubeClient over @kubernetes/client-node. Objects travel as the API's own JSON (no typed
-// models: those drop fields they do not know and want Date objects), paths come from discovery, and transient
-// faults (429, 5xx, connection resets) are retried with backoff like KubeReader's reads. Hook waits follow
+// HttpKubeClient: KubeClient over @kubernetes/client-node (KubeHttp: its authentication, our cancellable
+// transport). Objects travel as the API's own JSON, paths come from discovery, and transient faults (429 with its
+// Retry-After, 5xx, connection resets, a request past its timeout, which is cancelled) are retried with backoff
+// like KubeReader's reads. Hook waits follow
 // Helm 3's watchUntilReady: Job Complete / Pod Succeeded, watched (with polling as the fallback) until a
 // per-hook deadline.
-import {
-  ApiException,
-  HttpMethod,
-  type KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  type ResponseContext,
-  Watch,
-} from "@kubernetes/client-node";
+import { ApiException, type KubeConfig, Watch } from "@kubernetes/client-node";
+import { retry, sleep, withTimeout } from "../retry.js";
 import type { KubeObject } from "../snapshot/types.js";
+import { apiPrefix, KubeHttp, type Method, type RequestOptions } from "./http.js";
 import { describe, isTransient } from "./kube.js";
 import {
   HookWaitError,
@@ -48,51 +43,10 @@ export const DEFAULT_WRITER_RETRY: WriterRetryPolicy = {
 };
 
 const METADATA_LIST = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json";
-const RAW = "raw-json";
 const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   merge: "application/merge-patch+json",
   strategic: "application/strategic-merge-patch+json",
 };
-
-/** KubernetesObjectApi that sends and returns the API's JSON as it is. */
-class RawObjectApi extends KubernetesObjectApi {
-  protected override async processResponse<T extends KubernetesObject>(
-    response: ResponseContext,
-    type?: string,
-  ): Promise<T> {
-    if (type !== RAW) return super.processResponse<T>(response, type);
-    const text = await response.body.text();
-    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
-      return (text ? JSON.parse(text) : {}) as T;
-    }
-    throw new ApiException(response.httpStatusCode, "Unsuccessful HTTP Request", text, response.headers);
-  }
-
-  async raw(
-    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
-    path: string,
-    o: { query?: Record<string, string>; body?: unknown; contentType?: string; accept?: string } = {},
-  ): Promise<unknown> {
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
-    ctx.setHeaderParam("Accept", o.accept ?? "application/json");
-    for (const [k, v] of Object.entries(o.query ?? {})) ctx.setQueryParam(k, v);
-    if (o.body !== undefined) {
-      ctx.setHeaderParam("Content-Type", o.contentType ?? "application/json");
-      ctx.setBody(typeof o.body === "string" ? o.body : JSON.stringify(o.body));
-    }
-    return this.requestPromise(ctx as never, RAW);
-  }
-
-  /** The resource's plural name and scope, from discovery (cached by client-node). */
-  async info(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined> {
-    const r = await this.resource(apiVersion, kind);
-    return r ? { name: r.name, namespaced: r.namespaced } : undefined;
-  }
-
-  prefix(apiVersion: string): string {
-    return this.apiVersionPath(apiVersion);
-  }
-}
 
 /** The API's Status body of an ApiException, when it has one. */
 export function statusOf(e: unknown): { code: number; message?: string; reason?: string } | undefined {
@@ -121,25 +75,15 @@ function kubeError(e: unknown): KubeError {
   return new KubeError(describe(e));
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timer = new Promise<never>((_, rej) => {
-    t = setTimeout(() => rej(new Error(`request timed out (${what})`)), ms);
-  });
-  return Promise.race([p, timer]).finally(() => clearTimeout(t));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class HttpKubeClient implements KubeClient {
-  private readonly api: RawObjectApi;
+  private readonly http: KubeHttp;
   private readonly retry: WriterRetryPolicy;
 
   constructor(
     private readonly kc: KubeConfig,
     retry: Partial<WriterRetryPolicy> = {},
   ) {
-    this.api = kc.makeApiClient(RawObjectApi);
+    this.http = new KubeHttp(kc);
     this.retry = { ...DEFAULT_WRITER_RETRY, ...retry };
   }
 
@@ -148,41 +92,59 @@ export class HttpKubeClient implements KubeClient {
   }
 
   /**
-   * One request with retries. `onRetriedConflict` decides what a 409 means after an earlier attempt failed in
-   * transit (the write may have landed).
+   * One request with retries, each attempt cancelled after requestTimeoutMs. `onRetriedConflict` decides what a
+   * 409 means after an earlier attempt failed in transit (the write may have landed).
    */
-  private async call<T>(
+  private call<T>(
     what: string,
-    fn: () => Promise<T>,
+    fn: (signal: AbortSignal) => Promise<T>,
     onRetriedConflict?: () => Promise<T>,
   ): Promise<T> {
-    let attempt = 0;
-    for (;;) {
-      attempt++;
-      try {
-        return await withTimeout(fn(), this.retry.requestTimeoutMs, what);
-      } catch (e) {
-        if (attempt > 1 && onRetriedConflict && statusOf(e)?.code === 409) return onRetriedConflict();
-        const t = isTransient(e);
-        if (!t.retry || attempt >= this.retry.attempts) {
-          if (t.retry)
-            throw new KubeError(
-              `cluster kept failing (${what}, ${attempt} attempts): ${kubeError(e).message}`,
-            );
-          throw kubeError(e);
+    return retry(
+      async (attempt) => {
+        try {
+          return await withTimeout(
+            fn,
+            this.retry.requestTimeoutMs,
+            () => new Error(`request timed out (${what})`),
+          );
+        } catch (e) {
+          if (attempt > 1 && onRetriedConflict && statusOf(e)?.code === 409) return onRetriedConflict();
+          throw e;
         }
-        const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        await sleep(t.afterMs ?? backoff / 2 + Math.random() * (backoff / 2));
-      }
-    }
+      },
+      {
+        attempts: this.retry.attempts,
+        baseDelayMs: this.retry.baseDelayMs,
+        maxDelayMs: this.retry.maxDelayMs,
+      },
+      {
+        classify: (e) => isTransient(e),
+        onExhausted: (e, n) =>
+          new KubeError(`cluster kept failing (${what}, ${n} attempts): ${kubeError(e).message}`),
+      },
+    ).catch((e: unknown) => {
+      throw kubeError(e);
+    });
+  }
+
+  /** A raw request of `call`. */
+  private raw(
+    what: string,
+    method: Method,
+    path: string,
+    o: RequestOptions = {},
+    onRetriedConflict?: () => Promise<unknown>,
+  ) {
+    return this.call(what, (signal) => this.http.request(method, path, { ...o, signal }), onRetriedConflict);
   }
 
   private async path(ref: Omit<ObjectRef, "name"> & { name?: string }, withName: boolean): Promise<string> {
-    const info = await this.call(`discover ${ref.apiVersion} ${ref.kind}`, () =>
-      this.api.info(ref.apiVersion, ref.kind),
+    const info = await this.call(`discover ${ref.apiVersion} ${ref.kind}`, (signal) =>
+      this.http.resource(ref.apiVersion, ref.kind, signal),
     );
     if (!info) throw new KubeError(`the cluster does not serve ${ref.kind} in ${ref.apiVersion}`);
-    const parts = [this.api.prefix(ref.apiVersion)];
+    const parts = [apiPrefix(ref.apiVersion)];
     if (info.namespaced) parts.push("namespaces", encodeURIComponent(ref.namespace || "default"));
     parts.push(info.name);
     if (withName) parts.push(encodeURIComponent(ref.name ?? ""));
@@ -192,7 +154,7 @@ export class HttpKubeClient implements KubeClient {
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     const path = await this.path(ref, true);
     try {
-      return (await this.call(`get ${ref.kind} ${ref.name}`, () => this.api.raw("GET", path))) as KubeObject;
+      return (await this.raw(`get ${ref.kind} ${ref.name}`, "GET", path)) as KubeObject;
     } catch (e) {
       if (kubeError(e).code === 404) return undefined;
       throw kubeError(e);
@@ -201,21 +163,21 @@ export class HttpKubeClient implements KubeClient {
 
   async list(ref: Omit<ObjectRef, "name">, opts: ListOptions = {}): Promise<KubeObject[]> {
     const path = await this.path(ref, false);
-    const page = (await this.call(`list ${ref.kind}`, () =>
-      this.api.raw("GET", path, {
-        query: opts.labelSelector ? { labelSelector: opts.labelSelector } : {},
-        ...(opts.metadataOnly ? { accept: METADATA_LIST } : {}),
-      }),
-    )) as { items?: KubeObject[] };
+    const page = (await this.raw(`list ${ref.kind}`, "GET", path, {
+      query: { labelSelector: opts.labelSelector },
+      ...(opts.metadataOnly ? { accept: METADATA_LIST } : {}),
+    })) as { items?: KubeObject[] };
     return page.items ?? [];
   }
 
   async create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject> {
     const ref = refOf(obj);
     const path = await this.path(ref, false);
-    return (await this.call(
+    return (await this.raw(
       `create ${ref.kind} ${ref.name}`,
-      () => this.api.raw("POST", path, { body: obj, query: { fieldManager: opts.fieldManager } }),
+      "POST",
+      path,
+      { body: obj, query: { fieldManager: opts.fieldManager } },
       async () => {
         const cur = await this.get(ref);
         if (cur && (opts.isOwnWrite ?? (() => true))(cur)) return cur;
@@ -227,44 +189,36 @@ export class HttpKubeClient implements KubeClient {
   async replace(obj: KubeObject): Promise<KubeObject> {
     const ref = refOf(obj);
     const path = await this.path(ref, true);
-    return (await this.call(`update ${ref.kind} ${ref.name}`, () =>
-      this.api.raw("PUT", path, { body: obj }),
-    )) as KubeObject;
+    return (await this.raw(`update ${ref.kind} ${ref.name}`, "PUT", path, { body: obj })) as KubeObject;
   }
 
   async patch(ref: ObjectRef, type: PatchType, patch: unknown, opts: WriteOptions): Promise<KubeObject> {
     const path = await this.path(ref, true);
-    return (await this.call(`patch ${ref.kind} ${ref.name}`, () =>
-      this.api.raw("PATCH", path, {
-        body: patch,
-        contentType: PATCH_CONTENT_TYPE[type],
-        query: { fieldManager: opts.fieldManager },
-      }),
-    )) as KubeObject;
+    return (await this.raw(`patch ${ref.kind} ${ref.name}`, "PATCH", path, {
+      body: patch,
+      contentType: PATCH_CONTENT_TYPE[type],
+      query: { fieldManager: opts.fieldManager },
+    })) as KubeObject;
   }
 
   async apply(obj: KubeObject, opts: WriteOptions & { force: boolean }): Promise<KubeObject> {
     const ref = refOf(obj);
     const path = await this.path(ref, true);
-    return (await this.call(`apply ${ref.kind} ${ref.name}`, () =>
-      this.api.raw("PATCH", path, {
-        body: obj,
-        contentType: "application/apply-patch+yaml",
-        query: {
-          fieldManager: opts.fieldManager,
-          fieldValidation: "Strict",
-          ...(opts.force ? { force: "true" } : {}),
-        },
-      }),
-    )) as KubeObject;
+    return (await this.raw(`apply ${ref.kind} ${ref.name}`, "PATCH", path, {
+      body: obj,
+      contentType: "application/apply-patch+yaml",
+      query: {
+        fieldManager: opts.fieldManager,
+        fieldValidation: "Strict",
+        ...(opts.force ? { force: "true" } : {}),
+      },
+    })) as KubeObject;
   }
 
   async delete(ref: ObjectRef, propagationPolicy: Propagation = "Background"): Promise<boolean> {
     const path = await this.path(ref, true);
     try {
-      await this.call(`delete ${ref.kind} ${ref.name}`, () =>
-        this.api.raw("DELETE", path, { query: { propagationPolicy } }),
-      );
+      await this.raw(`delete ${ref.kind} ${ref.name}`, "DELETE", path, { query: { propagationPolicy } });
       return true;
     } catch (e) {
       if (kubeError(e).code === 404) return false;

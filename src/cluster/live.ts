@@ -6,6 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { ownedBy } from "../helm/ownership.js";
 import type { Release } from "../helm/types.js";
 import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
@@ -27,6 +28,9 @@ export interface LoadOptions extends LoadHints {
   /** Revisions to read in full as well (e.g. a rollback's target). */
   revisions?: number[];
 }
+
+/** Kinds a chart ships among those the reader knows (pods and ReplicaSets belong to their workloads). */
+const OWNED_KINDS = Object.keys(KINDS).filter((k) => !["Event", "Pod", "ReplicaSet"].includes(k));
 
 /** How many other releases' latest records a diagnosis reads, at most. */
 const NEIGHBOURS = 20;
@@ -175,13 +179,16 @@ export class LiveSource implements SnapshotSource {
     return listReleases(objs, namespace);
   }
 
-  /** The newest record of each other release in `namespace`, the most recently written first. */
+  /**
+   * The newest record of each other release in `namespace`, the most recently written first (at most NEIGHBOURS),
+   * and the newest record's head of every other release, for reading more of them later.
+   */
   private async neighbours(
     r: KubeReader,
     namespace: string,
     release: string,
     driver: Driver | undefined,
-  ): Promise<KubeObject[]> {
+  ): Promise<{ read: KubeObject[]; newest: Map<string, RecordHead>; kind: "Secret" | "ConfigMap" }> {
     const d = driver ?? this.drivers()[0]!;
     const kind = d === "secret" ? "Secret" : "ConfigMap";
     const items = (await r.listMetadata(kind, namespace, "owner=helm")) ?? [];
@@ -196,7 +203,11 @@ export class LiveSource implements SnapshotSource {
     }
     const pick = [...newest.values()].sort((a, b) => b.at - a.at).slice(0, NEIGHBOURS);
     const got = await Promise.all(pick.map((p) => r.get(kind, namespace, p.head.objectName)));
-    return got.filter((o): o is KubeObject => !!o);
+    return {
+      read: got.filter((o): o is KubeObject => !!o),
+      newest: new Map([...newest].map(([n, v]) => [n, v.head])),
+      kind,
+    };
   }
 
   async load(release: string, namespace: string, now: Date, opts: LoadOptions = {}): Promise<Snapshot> {
@@ -245,7 +256,8 @@ export class LiveSource implements SnapshotSource {
     // 2b. The namespace's other releases (neighbours): their latest records, whose hooks and manifests can touch
     // this release's objects. Metadata first; at most NEIGHBOURS records read in full, the most recent first.
     step(`reading the latest records of ${namespace}'s other releases`);
-    const neighbourRecords = await this.neighbours(r, namespace, release, heads[0]?.driver);
+    const neighbourhood = await this.neighbours(r, namespace, release, heads[0]?.driver);
+    const neighbourRecords = neighbourhood.read;
     const releases = records
       .map((o) => decodeRecord(o as RecordObject).release)
       .filter((x): x is Release => !!x);
@@ -289,6 +301,35 @@ export class LiveSource implements SnapshotSource {
         }
       }),
     );
+
+    // 3a. No records at all: the objects that carry the release's ownership are the only trace of it (records
+    // deleted by hand, lost in a storage move). Helm labels every object it applies app.kubernetes.io/managed-by=Helm,
+    // so one list per kind a chart ships, by that label, finds them.
+    if (heads.length === 0) {
+      step(`looking for objects that carry ${release}'s ownership in ${namespace}`);
+      const found = await Promise.all(
+        OWNED_KINDS.map((k) => r.list(k, namespace, { labelSelector: "app.kubernetes.io/managed-by=Helm" })),
+      );
+      for (const o of found.flat())
+        if (o && ownedBy(o, release, namespace) && !live.some((x) => x.metadata?.uid === o.metadata?.uid))
+          live.push(o);
+    }
+
+    // 3b. Releases our objects' ownership annotations name, beyond the most recent neighbours: whether such a
+    // release still has records decides whose the object is.
+    const readNames = new Set(neighbourRecords.map((o) => o.metadata?.labels?.name));
+    const named2 = new Set<string>();
+    for (const o of live) {
+      const a = o.metadata?.annotations ?? {};
+      const owner = a["meta.helm.sh/release-name"];
+      if (!owner || owner === release || readNames.has(owner)) continue;
+      if ((a["meta.helm.sh/release-namespace"] ?? namespace) !== namespace) continue;
+      if (neighbourhood.newest.has(owner)) named2.add(owner);
+    }
+    for (const o of await Promise.all(
+      [...named2].map((n) => r.get(neighbourhood.kind, namespace, neighbourhood.newest.get(n)!.objectName)),
+    ))
+      if (o) neighbourRecords.push(o);
 
     // 4. What the workloads own: ReplicaSets of Deployments, pods of everything.
     const selectorOf = (o: KubeObject) => {

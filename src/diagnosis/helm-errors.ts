@@ -104,12 +104,23 @@ function objectFrom(kindText: string, name: string): ErrorObject {
   return { kind, ...(group ? { group } : {}), name };
 }
 
-/** Helm's wrapping: `Upgrade "x" failed: `, `Release "x" failed: `, `Rollback "x" failed: `, `UPGRADE FAILED: `. */
+/**
+ * What --atomic (Helm 4: --rollback-on-failure) wraps around the error it rolled back or uninstalled for
+ * (pkg/action/upgrade.go failRelease, install.go failRelease).
+ */
+export const ATOMIC =
+  /release \S+ failed, and has been (rolled back|uninstalled) due to (?:atomic|rollback-on-failure) being set:\s*/;
+
+/**
+ * Helm's wrapping: `Upgrade "x" failed: `, `Release "x" failed: `, `Rollback "x" failed: `, `UPGRADE FAILED: `, and
+ * --atomic's `release x failed, and has been rolled back due to atomic being set: `.
+ */
 export function stripPrefix(text: string): string {
   return text
     .trim()
     .replace(/^Error:\s*/, "")
     .replace(/^(INSTALLATION|UPGRADE|ROLLBACK|UNINSTALLATION) FAILED:\s*/, "")
+    .replace(new RegExp(`^${ATOMIC.source}`), "")
     .replace(/^(Upgrade|Release|Rollback|Install) "[^"]*" failed:\s*/, "")
     .trim();
 }
@@ -148,6 +159,11 @@ const WEBHOOK_CALL = /failed calling webhook "([^"]+)"/;
 const QUOTA = /exceeded quota: ([\w.-]+)|failed quota: ([\w.-]+)/;
 const POD_SECURITY = /violates PodSecurity "([^"]+)"/;
 const RBAC = /cannot (\w+) resource "([^"]+)" in API group "([^"]*)"/;
+const TOO_LARGE =
+  /Too long: (?:must have at most|may not be (?:longer|more) than) \d+ bytes|request entity too large|status code 413\b|etcdserver: request is too large/i;
+/** Helm's release record objects: `sh.helm.release.v1.<release>.v<revision>` (pkg/storage/driver/util.go). */
+export const RECORD_NAME = /^sh\.helm\.release\.v1\.[^"\s]+\.v\d+$/;
+const STORAGE_WRITE = /\b(?:create: failed to create|update: failed to update)\b/;
 
 /** Field paths of an `is invalid` message: `spec.selector: Invalid value…`, `[a: …, b: …]`. */
 function invalidFields(rest: string): string[] {
@@ -226,6 +242,14 @@ export function classifyOne(text: string, context = ""): HelmError {
         ...(mapping[2] ? { namespace: mapping[2] } : {}),
       };
     return e("kind-missing", extra);
+  }
+  // Helm's storage driver could not write the release record (pkg/storage/driver/secrets.go, cfgmaps.go wrap
+  // `create: failed to create`): the record is over what the API server or etcd accepts. A chart object that is
+  // too big (a ConfigMap of dashboards, a CRD's annotations) is the API server refusing that object instead.
+  if (TOO_LARGE.test(t)) {
+    const inv0 = INVALID.exec(t);
+    const rec = inv0 && RECORD_NAME.test(inv0[2]!) ? objectFrom(inv0[1]!, inv0[2]!) : undefined;
+    if (rec || (!inv0 && STORAGE_WRITE.test(t))) return e("too-large", rec ? { object: rec } : {});
   }
   const patch = CANNOT_PATCH.exec(t);
   const inv = INVALID.exec(t);

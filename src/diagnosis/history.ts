@@ -2,9 +2,10 @@
 // hooks ran in it, which records hold it. Shared by the analyzers; pure.
 import { kindKey, type ResourceRef } from "../helm/keys.js";
 import { parseYamlObject } from "../helm/manifest.js";
+import { helmErrorText } from "../helm/output.js";
 import type { Hook, Release, ReleaseRecord } from "../helm/types.js";
 import type { SnapshotIndex } from "../snapshot/index.js";
-import { classifyHelmError, type HelmError } from "./helm-errors.js";
+import { ATOMIC, classifyHelmError, type HelmError } from "./helm-errors.js";
 import type { Evidence } from "./types.js";
 
 export type Operation = "install" | "upgrade" | "rollback";
@@ -282,42 +283,46 @@ export function failedAttempts(ix: SnapshotIndex): Release[] {
 
 /** A failed helm command's output, given as evidence, and what it says. */
 export interface OutputFailure {
+  /** Helm's error, as it printed it (CI runners' decorations removed). */
   text: string;
   errors: HelmError[];
   /** The operation that failed, from the CLI's own prefix (`Error: UPGRADE FAILED: …`). */
   op: Operation | "uninstall";
-  /** The same failure is also stored: the latest revision failed with the same error. */
+  /** --atomic (Helm 4: --rollback-on-failure) rolled the failed upgrade back, or uninstalled the failed install. */
+  atomic?: "rolled back" | "uninstalled";
+  /** The same failure is also stored: a failed revision (the latest, or one an atomic rollback followed) says it. */
   recorded: boolean;
 }
 
-/** The failure in the helm output the snapshot carries, if it holds any error. */
+/** The failure in the helm output the snapshot carries, if it holds a Helm error. */
 export function outputFailure(ix: SnapshotIndex): OutputFailure | undefined {
-  const text = ix.snapshot.helmOutput;
-  if (!text?.trim()) return undefined;
+  const raw = ix.snapshot.helmOutput;
+  if (!raw?.trim()) return undefined;
   return ix.memo("outputFailure", () => {
-    // Only the error lines: helm prints warnings and progress before them.
-    const lines = text.split("\n");
-    const start = lines.findIndex((l) => /^\s*Error:/.test(l));
-    const errorText = (start >= 0 ? lines.slice(start) : lines).join("\n").trim();
+    // Only Helm's error: helm prints warnings and progress before it, a CI runner its own lines after it.
+    const errorText = helmErrorText(raw);
+    if (!errorText) return undefined;
     const errors = classifyHelmError(errorText).filter((e) => e.text.trim().length > 0);
     if (errors.length === 0) return undefined;
     const op: OutputFailure["op"] =
-      /INSTALLATION FAILED|Unable to continue with install|cannot re-use a name/.test(text)
+      /INSTALLATION FAILED|Unable to continue with install|cannot re-use a name/.test(errorText)
         ? "install"
-        : /ROLLBACK FAILED|Rollback "[^"]*" failed|rollback/i.test(errorText) && !/UPGRADE FAILED/.test(text)
-          ? "rollback"
-          : /UNINSTALLATION FAILED|uninstall/i.test(errorText) && !/UPGRADE FAILED/.test(text)
-            ? "uninstall"
-            : "upgrade";
+        : /UPGRADE FAILED/.test(errorText)
+          ? "upgrade"
+          : /ROLLBACK FAILED|Rollback "[^"]*" failed|\brollback\b/i.test(errorText)
+            ? "rollback"
+            : /UNINSTALLATION FAILED|\buninstall/i.test(errorText)
+              ? "uninstall"
+              : "upgrade";
+    const am = ATOMIC.exec(errorText);
+    const atomic = am ? (am[1] as "rolled back" | "uninstalled") : undefined;
+    const flat = (s: string) => s.replace(/\s+/g, " ");
+    const says = (r: Release) =>
+      r.info.status === "failed" &&
+      errors.every((e) => flat(r.info.description ?? "").includes(flat(e.text).slice(0, 80)));
     const latest = ix.latest();
-    const recorded =
-      latest?.info.status === "failed" &&
-      errors.every((e) =>
-        (latest.info.description ?? "")
-          .replace(/\s+/g, " ")
-          .includes(e.text.replace(/\s+/g, " ").slice(0, 80)),
-      );
-    return { text: errorText, errors, op, recorded };
+    const recorded = (!!latest && says(latest)) || failedAttempts(ix).some(says);
+    return { text: errorText, errors, op, ...(atomic ? { atomic } : {}), recorded };
   });
 }
 

@@ -209,7 +209,7 @@ export function liveHookEvidence(ix: SnapshotIndex, live: KubeObject): Evidence 
     : complete
       ? "condition Complete"
       : `no Complete or Failed condition, ${st.active ?? 0} active pod${st.active === 1 ? "" : "s"}`;
-  const counts = `${st.succeeded ?? 0} succeeded, ${st.failed ?? 0} failed pods`;
+  const counts = `${st.succeeded ?? 0} succeeded, ${st.failed ?? 0} failed pod${st.failed === 1 ? "" : "s"}`;
   const limits = [
     live.spec?.backoffLimit !== undefined ? `backoffLimit ${live.spec.backoffLimit}` : "",
     live.spec?.activeDeadlineSeconds !== undefined

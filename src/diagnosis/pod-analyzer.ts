@@ -811,13 +811,21 @@ export function verdict(g: PodGroup): string {
   return helmVerdict(from);
 }
 
+/** Helm's words when `--wait` (or `--atomic`) gave up on resources that never became ready. */
+const WAIT_FAILURE =
+  /context deadline exceeded|timed out waiting|resource not ready|resources not ready|not ready|wait/i;
+
 /** What Helm recorded for the revision, in a sentence. */
 export function helmVerdict(r: Release): string {
   const s = r.info.status;
   const d = r.info.description ?? "";
   if (s === "deployed" || s === "superseded")
     return `Helm recorded revision ${r.version} as ${s === "deployed" ? "deployed" : "successful"} (${d || "no description"}): without --wait it does not check that pods start.`;
-  if (s === "failed") return `Helm marked revision ${r.version} failed: "${d}".`;
+  if (s === "failed")
+    return WAIT_FAILURE.test(d)
+      ? `Helm marked revision ${r.version} failed: "${d}".`
+      : // Helm failed on something else (a hook, an object): quoting it here would blame these pods.
+        `Revision ${r.version} is failed too, but not because of these pods: Helm stopped on another error (see the other findings).`;
   if (s.startsWith("pending-")) return `Revision ${r.version} is still ${s} (${d || "no description"}).`;
   return `Revision ${r.version} is ${s}.`;
 }

@@ -18,13 +18,18 @@ export type RemediationAction =
   | "chart-fix"
   | "manual";
 
-/** Actions helm-doctor can carry out (the others are advice). */
-export const EXECUTABLE_ACTIONS: readonly RemediationAction[] = [
+/** Actions helm-doctor can carry out (the others are advice): the one list CLI, Slack, queue and policy use. */
+export const EXECUTABLE_ACTIONS = [
   "rerun-upgrade",
   "rollback",
   "restore-hook-resources",
   "delete-leftover-hook",
-];
+] as const satisfies readonly RemediationAction[];
+export type ExecutableAction = (typeof EXECUTABLE_ACTIONS)[number];
+
+export function isExecutableAction(action: string): action is ExecutableAction {
+  return (EXECUTABLE_ACTIONS as readonly string[]).includes(action);
+}
 
 export interface Remediation {
   action: RemediationAction;

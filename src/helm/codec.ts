@@ -2,6 +2,7 @@
 // write json → gzip (best compression) → base64; read base64 → gunzip only if the bytes start with the
 // gzip magic (1f 8b 08) → JSON. The Secret driver's `data` is base64-encoded once more by the API.
 import { gunzipSync, gzipSync, constants as zc } from "node:zlib";
+import { z } from "zod";
 import type { Release, ReleaseRecord, StorageDriver } from "./types.js";
 
 export const RECORD_PREFIX = "sh.helm.release.v1.";
@@ -91,156 +92,139 @@ export function encodeReleaseString(rel: Release): string {
   return encodePayload(JSON.stringify(rel));
 }
 
-// Go's encoding/json fails the whole record on any type mismatch; check the fields Helm types strictly.
+// Go's encoding/json fails the whole record on any type mismatch: the fields Helm types strictly, as a zod
+// schema of Helm's release.Release (pkg/release/v1/release.go, info.go, hook.go; chart.Chart and
+// chart.Metadata in pkg/chart). Unknown fields pass, null is Go's zero value, and the record is returned as it
+// was read (the schema only checks: records are re-serialised byte for byte).
+
+/** What Helm's time type accepts: "" (Helm 3's zero time) or what Go's time.Time does, RFC 3339. */
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+const str = z.string().nullish();
+const int = z.number().int().nullish();
+const strings = z.array(z.string()).nullish();
+const time = z
+  .string()
+  .refine((v) => v === "" || (RFC3339.test(v) && !Number.isNaN(Date.parse(v))), {
+    error: (i) => `${JSON.stringify(i.input)} is not an RFC3339 time`,
+  })
+  .nullish();
+const obj = <T extends z.core.$ZodLooseShape>(shape: T) => z.object(shape);
+/** Any JSON object, not copied (values and config are the user's: any shape). */
+const anyObject = z.custom<Record<string, unknown>>(
+  (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+  { error: "want object" },
+);
+
+const maintainer = obj({ name: str, email: str, url: str }).nullable();
+const dependency = obj({
+  name: str,
+  version: str,
+  repository: str,
+  condition: str,
+  alias: str,
+  tags: strings,
+  enabled: z.boolean().nullish(),
+}).nullable();
+const file = obj({ name: str, data: str }).nullable(); // data is []byte: a base64 string in JSON
+const chart = obj({
+  metadata: obj({
+    name: str,
+    home: str,
+    version: str,
+    description: str,
+    icon: str,
+    apiVersion: str,
+    condition: str,
+    tags: str,
+    appVersion: str,
+    kubeVersion: str,
+    type: str,
+    sources: strings,
+    keywords: strings,
+    deprecated: z.boolean().nullish(),
+    annotations: z.record(z.string(), z.string()).nullish(),
+    maintainers: z.array(maintainer).nullish(),
+    dependencies: z.array(dependency).nullish(),
+  }).nullish(),
+  templates: z.array(file).nullish(),
+  files: z.array(file).nullish(),
+  values: anyObject.nullish(),
+  schema: str,
+});
+const hook = obj({
+  name: str,
+  kind: str,
+  path: str,
+  manifest: str,
+  weight: int,
+  events: strings,
+  delete_policies: strings,
+  output_log_policies: strings,
+  last_run: obj({ started_at: time, completed_at: time, phase: str }).nullish(),
+});
+const releaseSchema = obj({
+  name: str,
+  namespace: str,
+  manifest: str,
+  version: int,
+  info: obj({
+    first_deployed: time,
+    last_deployed: time,
+    deleted: time,
+    description: str,
+    status: str,
+    notes: str,
+  }).nullish(),
+  chart: chart.nullish(),
+  config: anyObject.nullish(),
+  hooks: z.array(hook).nullish(),
+});
+
+const WANT: Record<string, string> = {
+  string: "string",
+  number: "integer",
+  int: "integer",
+  object: "object",
+  record: "map of strings",
+  array: "array",
+  boolean: "boolean",
+};
+
 function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   return typeof v;
 }
 
-function expect(cond: boolean, field: string, want: string, v: unknown): void {
-  if (!cond) throw new DecodeError("schema", `release field ${field}: want ${want}, got ${typeName(v)}`);
+function fieldPath(path: PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const optString = (v: unknown) => v === undefined || v === null || typeof v === "string";
-const optInt = (v: unknown) =>
-  v === undefined || v === null || (typeof v === "number" && Number.isInteger(v));
-
-/** What Helm's time type accepts: "" (Helm 3's zero time) or what Go's time.Time does, RFC 3339. */
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-
-function checkTime(v: unknown, field: string): void {
-  if (v === undefined || v === null || v === "") return;
-  expect(typeof v === "string", field, "RFC3339 time string", v);
-  if (!RFC3339.test(v as string) || Number.isNaN(Date.parse(v as string))) {
-    throw new DecodeError("schema", `release field ${field}: ${JSON.stringify(v)} is not an RFC3339 time`);
-  }
-}
-
-const optBool = (v: unknown) => v === undefined || v === null || typeof v === "boolean";
-const optStrings = (v: unknown) =>
-  v === undefined || v === null || (Array.isArray(v) && v.every((x) => typeof x === "string"));
-const optStringMap = (v: unknown) =>
-  v === undefined || v === null || (isObj(v) && Object.values(v).every((x) => typeof x === "string"));
-
-function checkFields(
-  o: Record<string, unknown>,
-  path: string,
-  strings: string[],
-  stringLists: string[] = [],
-): void {
-  for (const f of strings) expect(optString(o[f]), `${path}.${f}`, "string", o[f]);
-  for (const f of stringLists) expect(optStrings(o[f]), `${path}.${f}`, "array of strings", o[f]);
-}
-
-/** The chart's fields as Helm's chart.Chart and chart.Metadata type them (pkg/chart/metadata.go). */
-function checkChart(chart: Record<string, unknown>): void {
-  const md = chart.metadata;
-  expect(md === undefined || md === null || isObj(md), "chart.metadata", "object", md);
-  if (isObj(md)) {
-    checkFields(
-      md,
-      "chart.metadata",
-      [
-        "name",
-        "home",
-        "version",
-        "description",
-        "icon",
-        "apiVersion",
-        "condition",
-        "tags",
-        "appVersion",
-        "kubeVersion",
-        "type",
-      ],
-      ["sources", "keywords"],
-    );
-    expect(optBool(md.deprecated), "chart.metadata.deprecated", "boolean", md.deprecated);
-    expect(optStringMap(md.annotations), "chart.metadata.annotations", "map of strings", md.annotations);
-    for (const list of ["maintainers", "dependencies"] as const) {
-      const a = md[list];
-      expect(a === undefined || a === null || Array.isArray(a), `chart.metadata.${list}`, "array", a);
-      (Array.isArray(a) ? a : []).forEach((x, i) => {
-        const p = `chart.metadata.${list}[${i}]`;
-        expect(x === null || isObj(x), p, "object", x);
-        if (!isObj(x)) return;
-        if (list === "maintainers") checkFields(x, p, ["name", "email", "url"]);
-        else {
-          checkFields(x, p, ["name", "version", "repository", "condition", "alias"], ["tags"]);
-          expect(optBool(x.enabled), `${p}.enabled`, "boolean", x.enabled);
-        }
-      });
-    }
-  }
-  for (const list of ["templates", "files"] as const) {
-    const a = chart[list];
-    expect(a === undefined || a === null || Array.isArray(a), `chart.${list}`, "array", a);
-    (Array.isArray(a) ? a : []).forEach((x, i) => {
-      expect(x === null || isObj(x), `chart.${list}[${i}]`, "object", x);
-      // data is []byte: a base64 string in JSON.
-      if (isObj(x)) checkFields(x, `chart.${list}[${i}]`, ["name", "data"]);
-    });
-  }
-  expect(
-    chart.values === undefined || chart.values === null || isObj(chart.values),
-    "chart.values",
-    "object",
-    chart.values,
-  );
-  expect(optString(chart.schema), "chart.schema", "string", chart.schema);
-}
 
 export function validateRelease(v: unknown): Release {
-  expect(isObj(v), "(root)", "object", v);
-  const r = v as Record<string, unknown>;
-  expect(optString(r.name), "name", "string", r.name);
-  expect(optString(r.namespace), "namespace", "string", r.namespace);
-  expect(optString(r.manifest), "manifest", "string", r.manifest);
-  expect(optInt(r.version), "version", "integer", r.version);
-  expect(r.info === undefined || r.info === null || isObj(r.info), "info", "object", r.info);
-  const info = (isObj(r.info) ? r.info : {}) as Record<string, unknown>;
-  for (const f of ["first_deployed", "last_deployed", "deleted"]) checkTime(info[f], `info.${f}`);
-  for (const f of ["description", "status", "notes"])
-    expect(optString(info[f]), `info.${f}`, "string", info[f]);
-  expect(r.chart === undefined || r.chart === null || isObj(r.chart), "chart", "object", r.chart);
-  if (isObj(r.chart)) checkChart(r.chart);
-  expect(r.config === undefined || r.config === null || isObj(r.config), "config", "object", r.config);
-  expect(r.hooks === undefined || r.hooks === null || Array.isArray(r.hooks), "hooks", "array", r.hooks);
-  const hooks = (Array.isArray(r.hooks) ? r.hooks : []) as unknown[];
-  hooks.forEach((h, i) => {
-    const p = `hooks[${i}]`;
-    expect(isObj(h), p, "object", h);
-    const hk = h as Record<string, unknown>;
-    for (const f of ["name", "kind", "path", "manifest"])
-      expect(optString(hk[f]), `${p}.${f}`, "string", hk[f]);
-    expect(optInt(hk.weight), `${p}.weight`, "integer", hk.weight);
-    for (const f of ["events", "delete_policies", "output_log_policies"]) {
-      const a = hk[f];
-      expect(
-        a === undefined || a === null || (Array.isArray(a) && a.every((x) => typeof x === "string")),
-        `${p}.${f}`,
-        "array of strings",
-        a,
-      );
-    }
-    if (hk.last_run !== undefined && hk.last_run !== null) {
-      expect(isObj(hk.last_run), `${p}.last_run`, "object", hk.last_run);
-      const lr = hk.last_run as Record<string, unknown>;
-      checkTime(lr.started_at, `${p}.last_run.started_at`);
-      checkTime(lr.completed_at, `${p}.last_run.completed_at`);
-      expect(optString(lr.phase), `${p}.last_run.phase`, "string", lr.phase);
-    }
-  });
+  const r = releaseSchema.safeParse(v, { reportInput: true });
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const field = fieldPath(i.path);
+    throw new DecodeError(
+      "schema",
+      i.code === "invalid_type"
+        ? `release field ${field}: want ${WANT[i.expected] ?? i.expected}, got ${typeName(i.input)}`
+        : `release field ${field}: ${i.message}`,
+    );
+  }
   // Normalise what Go would zero-fill, without dropping anything that was there.
-  const rel = r as unknown as Release;
+  const rel = v as Release;
   rel.name ??= "";
   rel.namespace ??= "";
   rel.manifest ??= "";
   rel.version ??= 0;
-  if (!isObj(r.info)) rel.info = { status: "" };
+  if (!isObj(rel.info)) rel.info = { status: "" };
   rel.info.status ??= "";
   return rel;
 }

@@ -32,7 +32,7 @@ export interface Observability {
 }
 
 export function observability(
-  mode: "serve" | "worker",
+  mode: "serve" | "worker" | "watch",
   config: Config,
   env: NodeJS.ProcessEnv,
   o: { destination?: Writable; isTTY?: boolean; handleSignals?: boolean } = {},

@@ -7,7 +7,17 @@
 // - diagnoses, remediations, findings, queue waiting time: BullMQ worker events; queue depth at scrape time.
 import { subscribe } from "node:diagnostics_channel";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
+import { withTimeout } from "../retry.js";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: "helm_doctor_" });
@@ -290,10 +300,11 @@ export function observeQueueDepth(
       this.reset();
       await Promise.all(
         queues.map(async (q) => {
-          const counts = await Promise.race([
+          const counts = await withTimeout(
             q.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children"),
-            new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref()),
-          ]).catch(() => undefined);
+            timeoutMs,
+            "no answer",
+          ).catch(() => undefined);
           for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: q.name, state }, n);
         }),
       );
@@ -301,7 +312,32 @@ export function observeQueueDepth(
   });
 }
 
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Metrics kept in another thread of this process (serve's embedded worker), merged into every scrape. */
+const otherThreads = new Set<() => Promise<MetricsJson>>();
+
+/** Merge `source`'s metrics into /metrics (counters and histograms add up); returns its removal. */
+export function addMetricsSource(source: () => Promise<MetricsJson>): () => void {
+  otherThreads.add(source);
+  return () => otherThreads.delete(source);
+}
+
+/**
+ * This thread's own metrics, for the thread that serves /metrics: without the process and Node.js defaults, which
+ * that thread reports for the whole process already.
+ */
+export async function threadMetricsJson(): Promise<MetricsJson> {
+  return (await registry.getMetricsAsJSON()).filter((m) => !/^helm_doctor_(process|nodejs)_/.test(m.name));
+}
+
 /** The text format Prometheus scrapes. */
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  if (otherThreads.size === 0) return { contentType: registry.contentType, body: await registry.metrics() };
+  const parts = await Promise.all([
+    registry.getMetricsAsJSON(),
+    ...[...otherThreads].map((source) => source().catch((): MetricsJson => [])),
+  ]);
+  const merged = AggregatorRegistry.aggregate(parts);
+  return { contentType: merged.contentType, body: await merged.metrics() };
 }

@@ -5,13 +5,12 @@
 // nothing works the requester is told (ephemeral, else a direct message) how to get the stored report.
 import type { webApi } from "@slack/bolt";
 import type { SlackMessage } from "../report/blockkit.js";
+import { retry, sleep } from "../retry.js";
 import type { Log } from "./redis.js";
 import type { JobResult, Subscriber } from "./schemas.js";
 import type { Store } from "./store.js";
 
 export type SlackClient = Pick<webApi.WebClient, "chat">;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Our own retries around a Slack call, on top of the WebClient's (which stop at its retry budget). */
 export interface DeliveryRetry {
@@ -21,6 +20,15 @@ export interface DeliveryRetry {
 }
 
 export const DELIVERY_RETRY: DeliveryRetry = { attempts: 5, baseMs: 1000, maxMs: 15_000 };
+
+/** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
+export const SLACK_RETRY_CONFIG = {
+  retries: 4,
+  factor: 2,
+  minTimeout: 1000,
+  maxTimeout: 10_000,
+  randomize: true,
+};
 /** A Retry-After longer than this is cut short: the message would be stale by then anyway. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -71,19 +79,22 @@ export function slackFailure(e: unknown): SlackFailure {
 }
 
 /** Run a Slack call, retrying transient failures with backoff and jitter (or Retry-After). */
-export async function slackRetry<T>(fn: () => Promise<T>, retry: DeliveryRetry = DELIVERY_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const f = slackFailure(e);
-      if (!f.transient || attempt >= retry.attempts) throw e;
-      const backoff = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
-      await sleep(
-        Math.min(MAX_RETRY_AFTER_MS, f.retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2)),
-      );
-    }
-  }
+export function slackRetry<T>(fn: () => Promise<T>, policy: DeliveryRetry = DELIVERY_RETRY): Promise<T> {
+  return retry(
+    fn,
+    {
+      attempts: policy.attempts,
+      baseDelayMs: policy.baseMs,
+      maxDelayMs: policy.maxMs,
+      maxRetryAfterMs: MAX_RETRY_AFTER_MS,
+    },
+    {
+      classify: (e) => {
+        const f = slackFailure(e);
+        return { retry: f.transient, afterMs: f.retryAfterMs };
+      },
+    },
+  );
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: SlackFailure };

@@ -11,6 +11,7 @@ import {
   type ListJob,
   listJobSchema,
   QUEUES,
+  queueName,
   type RemediateJob,
   type RemediateJobInput,
   remediateJobSchema,
@@ -29,6 +30,8 @@ export interface ProducerOptions {
   dedupWindowMs: number;
   /** Give up on Redis after this long (default 1500 ms: the user hears back within 3 s of the command). */
   timeoutMs?: number;
+  /** The cluster whose queues this producer feeds (default: the default cluster's). */
+  cluster?: string;
   /** Attempts of a diagnose job (default 3), with exponential backoff from `backoffMs` (default 2000). */
   attempts?: number;
   backoffMs?: number;
@@ -80,9 +83,12 @@ export class Producer {
     this.timeoutMs = opts.timeoutMs ?? 1500;
     const log = opts.log;
     // A Queue emits "error" on connection trouble; an EventEmitter error without a listener would crash.
-    this.diagnose = new Queue(QUEUES.diagnose, { connection, prefix: opts.prefix });
+    this.diagnose = new Queue(queueName(QUEUES.diagnose, opts.cluster), { connection, prefix: opts.prefix });
     this.diagnose.on("error", (e) => log?.debug(`diagnose queue: ${e.message}`));
-    this.remediate = new Queue(QUEUES.remediate, { connection, prefix: opts.prefix });
+    this.remediate = new Queue(queueName(QUEUES.remediate, opts.cluster), {
+      connection,
+      prefix: opts.prefix,
+    });
     this.remediate.on("error", (e) => log?.debug(`remediate queue: ${e.message}`));
   }
 
@@ -94,27 +100,37 @@ export class Producer {
     }
   }
 
-  private diagnoseOptions(id: string, dedupId: string): JobsOptions {
+  private diagnoseOptions(id: string, dedupId: string, whileQueued = false): JobsOptions {
     return {
       jobId: id,
       attempts: this.opts.attempts ?? 3,
       backoff: { type: "exponential", delay: this.opts.backoffMs ?? 2000 },
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 24 * 3600 },
-      ...(this.opts.dedupWindowMs > 0
-        ? { deduplication: { id: dedupId, ttl: this.opts.dedupWindowMs } }
-        : {}),
+      ...(whileQueued
+        ? { deduplication: { id: dedupId } }
+        : this.opts.dedupWindowMs > 0
+          ? { deduplication: { id: dedupId, ttl: this.opts.dedupWindowMs } }
+          : {}),
     };
   }
 
-  async enqueueDiagnose(data: DiagnoseJob): Promise<Enqueued> {
+  /**
+   * `dedupId` (the watcher's, per release and revision) joins requests while that job is queued or running,
+   * instead of the release's time window.
+   */
+  async enqueueDiagnose(data: DiagnoseJob, dedupId?: string): Promise<Enqueued> {
     const payload = diagnoseJobSchema.parse(data);
     const id = jobId("d");
     const job = await this.guarded(() =>
       this.diagnose.add(
         JOBS.diagnose,
         payload,
-        this.diagnoseOptions(id, diagnoseDedupId(payload.namespace, payload.release, payload.helmOutput)),
+        this.diagnoseOptions(
+          id,
+          dedupId ?? diagnoseDedupId(payload.namespace, payload.release, payload.helmOutput),
+          dedupId !== undefined,
+        ),
       ),
     );
     return { jobId: job.id ?? id, joined: job.id !== undefined && job.id !== id };

@@ -5,6 +5,7 @@
 // - worker connections wait (maxRetriesPerRequest: null, as BullMQ requires for blocking commands).
 // Both reconnect forever with a short backoff, so the process recovers when Redis returns.
 import { Redis } from "ioredis";
+import { withTimeout } from "../retry.js";
 
 export interface Log {
   debug(...msg: unknown[]): void;
@@ -63,20 +64,8 @@ export function workerConnection(url: string, log: Log, name = "worker"): Redis 
   );
 }
 
-/** Reject after `ms` with `message` (the operation itself is not cancelled). */
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+// Redis calls take the one timeout helper (a Redis command cannot be cancelled: it is no longer waited for).
+export { withTimeout };
 
 /** Close a connection: QUIT when connected, else drop it. */
 export async function closeConnection(r: Redis): Promise<void> {

@@ -1,11 +1,26 @@
 // Queue names and job payloads: zod schemas at the boundary (job data is read back from Redis, written by
 // another process, possibly another version).
 import { z } from "zod";
+import { EXECUTABLE_ACTIONS, type ExecutableAction } from "../diagnosis/types.js";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 
 /** BullMQ queue names (the Redis prefix comes from HELM_DOCTOR_QUEUE_PREFIX). */
 export const QUEUES = { diagnose: "diagnose", remediate: "remediate" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** The cluster of a single-cluster install (HELM_DOCTOR_CLUSTER unset): its queues keep their plain names. */
+export const DEFAULT_CLUSTER = "default";
+/** A cluster name: a lowercase DNS label of at most 40 characters. */
+export const CLUSTER_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+
+/**
+ * The BullMQ queue of `cluster`: each cluster's agent consumes only its own (`diagnose.prod`, `remediate.prod`);
+ * the default cluster's are `diagnose` and `remediate`, as before clusters existed. Job ids are unique across
+ * clusters, so helm-doctor's own per-job keys keep the plain queue name.
+ */
+export function queueName(queue: QueueName, cluster: string = DEFAULT_CLUSTER): string {
+  return cluster === DEFAULT_CLUSTER ? queue : `${queue}.${cluster}`;
+}
 
 /**
  * Job names: the `diagnose` queue runs diagnoses and `list`s; the `remediate` queue makes `plan`s (dry runs, on a
@@ -26,6 +41,7 @@ const messageTs = z.string().regex(/^\d+\.\d+$/);
 /** Opaque ids (diagnoses, plans): what buttons carry. */
 export const OPAQUE_ID_RE = /^[A-Za-z0-9_-]{8,128}$/;
 const opaqueId = z.string().regex(OPAQUE_ID_RE);
+const clusterName = z.string().regex(CLUSTER_NAME_RE);
 const slackUser = z.object({ id: userId, name: z.string().max(128).optional() });
 const resourceRef = z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() });
 
@@ -38,17 +54,27 @@ const helmOutput = z
     message: `is longer than ${HELM_OUTPUT_MAX_BYTES} bytes`,
   });
 
-export const diagnoseJobSchema = z.object({
-  release: releaseName,
-  namespace,
-  requestedBy: userId,
-  channel: channelId,
-  requestedAt: iso,
-  /** The slash command as the user typed it ("/helm-doctor"), for hints in messages. */
-  command: z.string().max(64).optional(),
-  /** The failed helm command's output (from a message shortcut): evidence for failures that stored no revision. */
-  helmOutput: helmOutput.optional(),
-});
+export const diagnoseJobSchema = z
+  .object({
+    release: releaseName,
+    namespace,
+    /** Who asked; absent for a diagnosis nobody asked for (`unasked`). */
+    requestedBy: userId.optional(),
+    channel: channelId,
+    requestedAt: iso,
+    /** The slash command as the user typed it ("/helm-doctor"), for hints in messages. */
+    command: z.string().max(64).optional(),
+    /** The failed helm command's output (from a message shortcut): evidence for failures that stored no revision. */
+    helmOutput: helmOutput.optional(),
+    /** The cluster whose agent runs the job (absent: the default cluster). */
+    cluster: clusterName.optional(),
+    /** Asked for by `helm-doctor watch`: what it saw ("revision 3 turned failed"). */
+    unasked: z.object({ trigger: z.string().max(40), reason: z.string().max(300) }).optional(),
+  })
+  .refine((j) => j.requestedBy !== undefined || j.unasked !== undefined, {
+    message: "a diagnosis is asked for by someone (requestedBy) or by the watcher (unasked)",
+    path: ["requestedBy"],
+  });
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
 
 export const listJobSchema = z.object({
@@ -57,17 +83,12 @@ export const listJobSchema = z.object({
   channel: channelId,
   requestedAt: iso,
   command: z.string().max(64).optional(),
+  cluster: clusterName.optional(),
 });
 export type ListJob = z.infer<typeof listJobSchema>;
 
-export const EXECUTABLE_ACTIONS = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-] as const;
 export const executableAction = z.enum(EXECUTABLE_ACTIONS);
-export type ExecutableAction = z.infer<typeof executableAction>;
+export type { ExecutableAction };
 
 /**
  * A remediation job, in two phases (one payload shape):
@@ -109,6 +130,8 @@ export const remediateJobSchema = z
     planTs: messageTs.optional(),
     /** execute: who asked for the plan, when someone else confirmed it. */
     requester: slackUser.optional(),
+    /** The cluster of the release (absent: the default cluster): only that cluster's agent runs the job. */
+    cluster: clusterName.optional(),
   })
   .refine((j) => j.action !== "rollback" || j.revision !== undefined, {
     message: "a rollback needs the target revision",
@@ -153,6 +176,8 @@ export const storedPlanSchema = z.object({
   head: messageSchema,
   /** False when this helm-doctor cannot write to the cluster (it reads a bundle file). */
   executable: z.boolean(),
+  /** The cluster of the release (absent: the default cluster). */
+  cluster: clusterName.optional(),
   createdAt: iso,
   expiresAt: iso,
 });
@@ -185,6 +210,8 @@ export const storedDiagnosisSchema = z.object({
   ),
   createdAt: iso,
   jobId: z.string().optional(),
+  /** The cluster of the release (absent: the default cluster): its buttons run there. */
+  cluster: clusterName.optional(),
   /** The report's channel message as posted (remediations update it to say what was done). */
   report: messageSchema.optional(),
 });

@@ -9,6 +9,8 @@ import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullm
 import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
+import { closest } from "../didyoumean.js";
+import { provesInstalled } from "../helm/ownership.js";
 import { slackFetch } from "../observability/metrics.js";
 import { diagnoseVerified } from "../remediation/verify.js";
 import {
@@ -21,7 +23,15 @@ import {
 } from "../report/blockkit.js";
 import { redact } from "../report/redact.js";
 import type { ReleaseListing } from "../snapshot/build.js";
-import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
+import { problemCodes } from "../watch/alerts.js";
+import { Heartbeat } from "./agents.js";
+import {
+  DELIVERY_RETRY,
+  type DeliveryRetry,
+  JobMessages,
+  SLACK_RETRY_CONFIG,
+  type SlackClient,
+} from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
@@ -30,20 +40,12 @@ import {
   type SourceFactory,
   type WriterFactory,
 } from "./remediation.js";
-import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES } from "./schemas.js";
+import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES, queueName } from "./schemas.js";
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
+export { SLACK_RETRY_CONFIG } from "./delivery.js";
 export type { SourceFactory, WriterFactory } from "./remediation.js";
-
-/** WebClient retries: Retry-After is honoured by the client itself; other failures back off 1 s, 2 s, 4 s, 8 s. */
-export const SLACK_RETRY_CONFIG = {
-  retries: 4,
-  factor: 2,
-  minTimeout: 1000,
-  maxTimeout: 10_000,
-  randomize: true,
-};
 
 export interface WorkerTuning {
   /** Jobs at once (default config.workerConcurrency). */
@@ -91,6 +93,8 @@ export interface WorkerHandle {
   /** The `remediate` queue's consumer (plans and confirmed remediations). */
   remediateWorker: Worker;
   store: Store;
+  /** This agent's entry in Redis (the front end lists live agents per cluster). */
+  heartbeat: Heartbeat;
   close(): Promise<void>;
 }
 
@@ -98,16 +102,12 @@ function targetOf(data: { release?: string; namespace: string }): Target {
   return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
 }
 
-function closeNames(release: string, listing: ReleaseListing[]): string[] {
-  return listing
-    .map((r) => r.name)
-    .filter((n) => n !== release && (n.includes(release) || release.includes(n) || n[0] === release[0]))
-    .slice(0, 5);
-}
-
 export function notFoundMessage(release: string, namespace: string, listing: ReleaseListing[]): string {
   const lines = [`There is no Helm release "${release}" in namespace "${namespace}".`];
-  const close = closeNames(release, listing);
+  const close = closest(
+    release,
+    listing.map((r) => r.name),
+  );
   if (close.length > 0) lines.push(`Did you mean: ${close.join(", ")}?`);
   lines.push(
     listing.length > 0
@@ -265,7 +265,11 @@ export class DiagnoseProcessor {
       const hints = data.helmOutput ? { helmOutput: data.helmOutput } : {};
       const snapshot = await source.load(target.release, target.namespace, this.now(), hints);
       // A failed first install may have stored nothing: with its output there is still a diagnosis.
-      if (snapshot.records.length === 0 && !data.helmOutput) {
+      // With no records but objects its uninstall would have deleted, the release existed: its records are gone,
+      // and that is the diagnosis (release-record-missing), not "not found".
+      const release = target.release;
+      const owned = snapshot.objects.some((o) => provesInstalled(o, release, target.namespace));
+      if (snapshot.records.length === 0 && !data.helmOutput && !owned) {
         let listing: ReleaseListing[] = [];
         try {
           listing = await source.releases(target.namespace);
@@ -322,6 +326,10 @@ export class DiagnoseProcessor {
         diagnosisId: stored.diagnosisId ?? id,
         findings: d.findings.length,
         codes: d.findings.map((f) => f.code),
+        // What an unasked report compares: the findings at warning or worse.
+        problems: problemCodes(d.findings),
+        revision: latest,
+        status: d.status ?? null,
       };
     } catch (e) {
       const permanent = e instanceof SourceError || e instanceof UnrecoverableError;
@@ -388,6 +396,11 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
   const remediateConn: Redis = workerConnection(config.redisUrl, log, "remediate-worker");
   const store = new Store(storeConn, config.queuePrefix, config.diagnosisTtlSeconds);
+  // This cluster's queues: only its own agent consumes them.
+  const queues = {
+    diagnose: queueName(QUEUES.diagnose, config.cluster),
+    remediate: queueName(QUEUES.remediate, config.cluster),
+  };
   const lockDuration = tuning.lockDuration ?? config.jobLockMs;
   const stalledInterval = tuning.stalledInterval ?? config.stalledCheckMs;
   const maxStalls = tuning.maxStalledCount ?? config.maxStalls;
@@ -405,7 +418,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
 
   // A dead worker's job is restarted once its lock expires (at most lockDuration after its last renewal) and the
   // next stalled-job check runs (every stalledInterval): with the defaults, within about 10 s.
-  const worker = new Worker(QUEUES.diagnose, (job, token) => processor.process(job, token), {
+  const worker = new Worker(queues.diagnose, (job, token) => processor.process(job, token), {
     connection: workerConn,
     prefix: config.queuePrefix,
     concurrency: tuning.concurrency ?? config.workerConcurrency,
@@ -418,7 +431,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   worker.on("error", (e) => log.debug(`worker: ${e.message}`));
 
   // Diagnoses of a release that a remediation changed start afresh (no joining a report of the old state).
-  const diagnoseQueue = new Queue(QUEUES.diagnose, { connection: storeConn, prefix: config.queuePrefix });
+  const diagnoseQueue = new Queue(queues.diagnose, { connection: storeConn, prefix: config.queuePrefix });
   diagnoseQueue.on("error", (e) => log.debug(`diagnose queue: ${e.message}`));
   const remediation = new RemediationProcessor(
     store,
@@ -438,7 +451,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   );
   // Remediation jobs have attempts: 1. A job whose worker died is handed out once more by the stalled-job check
   // (maxStalledCount 1) only after its lock expired: the engine then finds the revision its operation id wrote.
-  const remediateWorker = new Worker(QUEUES.remediate, (job) => remediation.process(job), {
+  const remediateWorker = new Worker(queues.remediate, (job) => remediation.process(job), {
     connection: remediateConn,
     prefix: config.queuePrefix,
     concurrency: tuning.remediateConcurrency ?? 2,
@@ -493,11 +506,23 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   }, 5000);
   supervisor.unref();
 
+  // This cluster's agent is alive while this runs (the front end answers commands for clusters with none).
+  const heartbeat = new Heartbeat(
+    storeConn,
+    config.queuePrefix,
+    config.cluster,
+    ["worker"],
+    config.heartbeatMs,
+    log,
+  );
+  heartbeat.start();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     stopping = true;
     clearInterval(supervisor);
     closing ??= (async () => {
+      await withTimeout(heartbeat.stop(), 1000, "heartbeat").catch(() => {});
       // Let running jobs finish (diagnoses are short), but not forever: a forced close leaves the job to the
       // stalled-job check of another worker (a remediation then continues from the revision it wrote).
       await Promise.all(
@@ -540,5 +565,5 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
-  return { worker, remediateWorker, store, close };
+  return { worker, remediateWorker, store, heartbeat, close };
 }

@@ -285,8 +285,8 @@ function renderedForWarnings(src: Release, newRevision: number, event: "upgrade"
   const wasInstall = k === 1 || /^Install complete|^Initial install/.test(src.info.description ?? "");
   if (event === "upgrade" && wasInstall) {
     w.push(
-      `Revision ${k} was rendered as an install (.Release.IsInstall=true, .Release.IsUpgrade=false): templates guarded by ` +
-        "`if .Release.IsUpgrade` are missing from its stored manifest and hooks, and IsInstall-only ones are present.",
+      `Revision ${k} was rendered by an install: parts of the templates that render only on an upgrade are missing ` +
+        "from its stored manifest and hooks, and install-only parts are present.",
     );
   }
   return w;
@@ -294,8 +294,8 @@ function renderedForWarnings(src: Release, newRevision: number, event: "upgrade"
 
 function noRenderNote(src: Release, newRevision: number): string {
   return (
-    `Nothing is re-rendered: revision ${newRevision} re-applies revision ${src.version}'s stored manifest and hooks as they were rendered ` +
-    `(.Release.Revision=${src.version}, that operation's .Release.IsInstall/IsUpgrade, lookups and dates).`
+    `Nothing is re-rendered: revision ${newRevision} re-applies revision ${src.version}'s stored manifest and hooks exactly as ` +
+    `they were rendered then (the revision number, install-or-upgrade conditions, lookups and dates keep revision ${src.version}'s values).`
   );
 }
 
@@ -325,6 +325,19 @@ function matches(ref: ResourceRef, wanted: ResourceRef[] | undefined, namespace:
   );
 }
 
+/** "1–3, 5, 7–8": the stored revisions, as ranges. */
+export function revisionRanges(revisions: number[]): string {
+  const sorted = [...new Set(revisions)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(j === i ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(", ") || "none";
+}
+
 export function plan(
   snapshot: Snapshot,
   action: RemediationAction,
@@ -342,6 +355,13 @@ export function plan(
   const refuse = (why: string): Plan => {
     p.refusal = why;
     return p;
+  };
+  // A revision the release never had (or no longer has) is the caller's mistake, not the release's state.
+  const noSuchRevision = (k: number | undefined): Plan => {
+    p.refusalKind = "no-such-revision";
+    return refuse(
+      `revision ${k} does not exist; stored revisions: ${revisionRanges(heads.map((h) => h.revision))}`,
+    );
   };
 
   if (!latestHead)
@@ -377,11 +397,9 @@ export function plan(
       if (!current) return refuse(`"${snapshot.release}" has no deployed releases`);
       const source = action.revision !== undefined ? ix.revision(action.revision) : current;
       if (!source) {
-        return refuse(
-          heads.some((h) => h.revision === action.revision)
-            ? `revision ${action.revision} was not read or cannot be decoded`
-            : `release has no ${action.revision} version`,
-        );
+        return heads.some((h) => h.revision === action.revision)
+          ? refuse(`revision ${action.revision} was not read or cannot be decoded`)
+          : noSuchRevision(action.revision);
       }
       p.newRevision = next;
       p.sourceRevision = source.version;
@@ -415,7 +433,7 @@ export function plan(
       // Helm: revision 0 (or none) means the one before the latest.
       const k = action.revision ? action.revision : latest.version - 1;
       if (k < 0) return refuse("invalid release revision");
-      if (!heads.some((h) => h.revision === k)) return refuse(`release has no ${k} version`);
+      if (!heads.some((h) => h.revision === k)) return noSuchRevision(k);
       const target = ix.revision(k);
       if (!target) return refuse(`revision ${k} was not read or cannot be decoded`);
       p.newRevision = next;
@@ -457,7 +475,10 @@ export function plan(
     case "restore-hook-resources": {
       const rel =
         action.revision !== undefined ? ix.revision(action.revision) : (ix.lastDeployed() ?? latest);
-      if (!rel) return refuse(`release has no ${action.revision} version (or it was not read)`);
+      if (!rel)
+        return heads.some((h) => h.revision === action.revision)
+          ? refuse(`revision ${action.revision} was not read or cannot be decoded`)
+          : noSuchRevision(action.revision);
       p.sourceRevision = rel.version;
       if (isPending(latest.info.status))
         p.warnings.push(
@@ -509,7 +530,10 @@ export function plan(
 
     case "delete-leftover-hook": {
       const rel = action.revision !== undefined ? ix.revision(action.revision) : latest;
-      if (!rel) return refuse(`release has no ${action.revision} version (or it was not read)`);
+      if (!rel)
+        return heads.some((h) => h.revision === action.revision)
+          ? refuse(`revision ${action.revision} was not read or cannot be decoded`)
+          : noSuchRevision(action.revision);
       p.sourceRevision = rel.version;
       const hookRefs = ix.releases.flatMap((r) =>
         (r.hooks ?? [])

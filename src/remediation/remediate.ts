@@ -105,7 +105,10 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
   const operationId = req.operationId ?? randomUUID();
   const finish = (r: RemediationResult): RemediationResult => {
     r.durationMs = Date.now() - started;
-    if (r.outcome !== "dry-run") req.logger?.info(JSON.stringify(auditEntry(r, now())));
+    // The audit trail records attempts to change a release: not dry runs, nor requests for a revision that
+    // does not exist.
+    const attempted = !req.dryRun && r.plan.refusalKind !== "no-such-revision";
+    if (attempted && r.outcome !== "dry-run") req.logger?.info(JSON.stringify(auditEntry(r, now())));
     return r;
   };
   const { source, writer } = await connect(req);

@@ -1,6 +1,7 @@
 // Plain-text rendering of plans and results, for the CLI (and anything else that wants text).
 import { refString } from "../helm/keys.js";
 import { afterThis } from "../report/present.js";
+import { wrapText } from "../report/style.js";
 import type { Plan, ProgressEvent, RemediationResult } from "./types.js";
 
 const TITLES: Record<Plan["action"], string> = {
@@ -13,7 +14,7 @@ const TITLES: Record<Plan["action"], string> = {
 export function planTitle(p: Plan): string {
   const what =
     p.action === "rollback"
-      ? `${TITLES.rollback} ${p.namespace}/${p.release} to revision ${p.sourceRevision}`
+      ? `${TITLES.rollback} ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` to revision ${p.sourceRevision}` : ""}`
       : p.action === "rerun-upgrade"
         ? `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` with revision ${p.sourceRevision}'s chart and values` : ""}`
         : `${TITLES[p.action]} of ${p.namespace}/${p.release}${p.sourceRevision !== undefined ? ` (revision ${p.sourceRevision})` : ""}`;
@@ -53,8 +54,10 @@ export function renderPlan(p: Plan): string {
     out.push("  Objects:");
     for (const c of p.changes) out.push(`    ${c.op.padEnd(6)} ${refString(c.ref)}: ${c.reason}`);
   }
-  for (const w of p.warnings) out.push(`  ! ${w}`);
-  for (const n of p.notes) out.push(`  · ${n}`);
+  // Long warnings and notes wrap under themselves, as the diagnosis report's prose does.
+  const hang = (mark: string, text: string) => `  ${mark} ${wrapText(text, 96, "    ").trimStart()}`;
+  for (const w of p.warnings) out.push(hang("!", w));
+  for (const n of p.notes) out.push(hang("·", n));
   if (p.prediction) {
     const a = afterThis(p.prediction);
     out.push(`  ${a.head}`);

@@ -1,19 +1,9 @@
 // Remediation types: what is asked (an action), what will happen (a Plan), what happened (a result), and the
 // progress and audit events in between.
+import type { ExecutableAction } from "../diagnosis/types.js";
 import type { ResourceRef } from "../helm/keys.js";
 
-export type ExecutableAction =
-  | "rerun-upgrade"
-  | "rollback"
-  | "restore-hook-resources"
-  | "delete-leftover-hook";
-
-export const EXECUTABLE: readonly ExecutableAction[] = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-];
+export { EXECUTABLE_ACTIONS, type ExecutableAction } from "../diagnosis/types.js";
 
 /**
  * What to do. Structurally a diagnosis `Remediation` (action, revision, resources) fits.
@@ -89,6 +79,8 @@ export interface Plan {
   notes: string[];
   /** Set when the action cannot run; nothing is written. */
   refusal?: string;
+  /** "no-such-revision": the request named a revision the release does not have (a usage error). */
+  refusalKind?: "no-such-revision";
   /** How objects are applied: client-side (POST + three-way merge patch) or server-side apply. */
   applyMethod: "csa" | "ssa";
   /** Descriptions the records will carry. */

@@ -3,19 +3,17 @@
 // every symptom folded under it — is gone afterwards and no new critical finding appears; otherwise it carries
 // the reason ("rolling back re-runs the failing pre-rollback hook …", "after it, hook-failed remains: …"). Pure.
 import { diagnose } from "../diagnosis/diagnose.js";
-import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
+import {
+  type Diagnosis,
+  type Finding,
+  isExecutableAction as isExecutable,
+  type Remediation,
+} from "../diagnosis/types.js";
 import { SnapshotIndex } from "../snapshot/index.js";
 import type { Snapshot } from "../snapshot/types.js";
 import { plan as makePlan } from "./plan.js";
 import { type Prediction, simulate } from "./predict.js";
-import {
-  EXECUTABLE,
-  type ExecutableAction,
-  type Plan,
-  type PlanPrediction,
-  type PredictedFinding,
-  type PredictionCheck,
-} from "./types.js";
+import type { ExecutableAction, Plan, PlanPrediction, PredictedFinding, PredictionCheck } from "./types.js";
 
 export interface Verification {
   verified: boolean;
@@ -27,8 +25,6 @@ export interface Verification {
   reason?: string;
   prediction: PlanPrediction;
 }
-
-const isExecutable = (a: string): a is ExecutableAction => (EXECUTABLE as readonly string[]).includes(a);
 
 function sameFinding(a: Finding, b: Finding): boolean {
   if (a.code !== b.code) return false;
@@ -131,7 +127,14 @@ export class Verifier {
     if (p.plan.refusal) return { ...out, reason: `it would be refused: ${p.plan.refusal}` };
     if (p.prediction.failure) return { ...out, reason: p.prediction.why ?? p.prediction.failure };
     const explained = new Set(f.explains ?? []);
-    const remains = left.find((g) => sameFinding(f, g) || (g.about ?? []).some((k) => explained.has(k)));
+    // A finding about what this one explains remains only if it was there before: a new one there (the
+    // rollback's own record read as "a failed upgrade, then rolled back") describes the fix, not the fault.
+    const remains = left.find(
+      (g) =>
+        sameFinding(f, g) ||
+        ((g.about ?? []).some((k) => explained.has(k)) &&
+          this.original.findings.some((o) => o.code === g.code)),
+    );
     if (remains) return { ...out, reason: `after it, ${remains.code} remains: ${remains.title}` };
     const worse = left.find(
       (g) => g.severity === "critical" && !this.original.findings.some((o) => sameFinding(o, g)),

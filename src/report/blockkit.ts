@@ -205,20 +205,13 @@ export interface RemediationOption {
   resources: { kind: string; name: string; namespace?: string }[];
 }
 
-const EXECUTABLE = new Set<string>([
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-]);
-
 /** The buttons a report offers, in order (the stored diagnosis keeps the same list). */
 export function remediationOptions(d: Diagnosis): RemediationOption[] {
   const out: RemediationOption[] = [];
   const seen = new Set<string>();
   for (const f of d.findings) {
     for (const r of orderedRemediations(f)) {
-      if (!EXECUTABLE.has(r.action) || !isOffered(r)) continue;
+      if (!isExecutable(r) || !isOffered(r)) continue;
       const key = `${r.action}:${r.revision ?? ""}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -565,8 +558,8 @@ export function renderReleaseList(
   b.add(
     section(
       bad.length > 0
-        ? `*${bad.length} of ${sorted.length}* need attention. Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
-        : `All ${sorted.length} releases are deployed.`,
+        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled). Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        : `All ${sorted.length} releases are deployed by their release records; a diagnosis checks their hooks and pods.`,
     ),
   );
   const line = (r: ReleaseListing) =>
@@ -578,7 +571,7 @@ export function renderReleaseList(
     shownLines += c.split("\n").length;
   }
   if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
-  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} need attention` : "all deployed";
+  const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} not deployed` : "all deployed";
   return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
 }
 

@@ -1,6 +1,6 @@
 // What every presentation of a diagnosis shares: one time format, each fact once, fixes in the order a person
 // should try them, and the label and command of each fix. Pure.
-import type { Diagnosis, Finding, Remediation } from "../diagnosis/types.js";
+import { type Diagnosis, type Finding, isExecutableAction, type Remediation } from "../diagnosis/types.js";
 import { utc } from "../diagnosis/workloads.js";
 import type { PlanPrediction } from "../remediation/types.js";
 import type { ReleaseListing } from "../snapshot/build.js";
@@ -10,7 +10,8 @@ const ISO = /\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\b/g
 
 /** Every RFC 3339 time in a text, as "2026-11-24 11:28:01 UTC". */
 export function oneTimeFormat(text: string): string {
-  return text.replace(ISO, (m) => utc(m) ?? m);
+  // A time has colons: most texts have none, and the scan is the cost on huge ones.
+  return text.includes(":") ? text.replace(ISO, (m) => utc(m) ?? m) : text;
 }
 
 /** Least invasive first: one object < a leftover < a re-run < a rollback; advice last. */
@@ -25,7 +26,7 @@ const INVASIVENESS: Record<string, number> = {
 
 /** An action helm-doctor can carry out (the others are advice). */
 export function isExecutable(r: Remediation): boolean {
-  return INVASIVENESS[r.action]! <= 3;
+  return isExecutableAction(r.action);
 }
 
 /** A fix to offer: executable, and not shown by its prediction to leave the finding (or worse). */
@@ -122,6 +123,15 @@ export function remediationCommand(
       return r.revision !== undefined ? `helm-doctor rollback ${d.release} ${r.revision}${ns}` : undefined;
     case "restore-hook-resources":
       return `helm-doctor restore-hooks ${d.release}${ns}${r.revision !== undefined ? ` --revision ${r.revision}` : ""}`;
+    case "delete-leftover-hook": {
+      // No helm-doctor command deletes a leftover hook: kubectl does, then the step that needed it gone.
+      const del = (r.resources ?? []).map(
+        (o) => `kubectl delete ${o.kind.toLowerCase()} -n ${o.namespace ?? d.namespace} ${o.name}`,
+      );
+      if (del.length === 0) return undefined;
+      const then = r.followedBy ? remediationCommand(d, r.followedBy as Remediation) : undefined;
+      return [...del, ...(then ? [then] : [])].join(" && ");
+    }
     default:
       return undefined;
   }
@@ -158,7 +168,7 @@ function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
   const out: Finding["evidence"] = [];
   const pods = new Map<string, number>();
   for (const e of evidence) {
-    const detail = e.detail.replace(POD_UID, "").trim();
+    const detail = (e.detail.includes("(") ? e.detail.replace(POD_UID, "") : e.detail).trim();
     const pod = /^pod ([a-z0-9.-]+)$/.exec(e.source)?.[1];
     if (pod) {
       const key = detail.split(pod).join("{pod}");
@@ -184,19 +194,51 @@ function dedupe(evidence: Finding["evidence"]): Finding["evidence"] {
   return out;
 }
 
+/**
+ * At most `max` UTF-16 units, ending in "…" when cut (never inside a surrogate pair). Human reports never need a
+ * quoted log or error longer than this, and every later step (time format, dedupe, layout) costs by length.
+ */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /** A diagnosis as every report shows it: one time format, each evidence line once, fixes in order. */
 export function present(d: Diagnosis): Diagnosis {
   const t = oneTimeFormat;
+  // Across findings too: evidence an earlier finding showed is pointed to, not repeated; the same
+  // explanation (two findings of one cause) is told once.
+  const shownBy = new Map<string, string>();
+  const explainedBy = new Map<string, string>();
   return {
     ...d,
-    findings: d.findings.map((f) => ({
-      ...f,
-      title: t(f.title),
-      explanation: t(f.explanation),
-      ...(f.impact ? { impact: t(f.impact) } : {}),
-      evidence: dedupe(f.evidence.map((e) => ({ source: t(e.source), detail: t(e.detail) }))),
-      remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(r.summary) })),
-    })),
+    findings: d.findings.map((f) => {
+      const evidence = dedupe(
+        f.evidence.map((e) => ({ source: t(clip(e.source, 300)), detail: t(clip(e.detail, 1500)) })),
+      );
+      const fresh = evidence.filter((e) => !shownBy.has(e.detail));
+      const earlier = [
+        ...new Set(evidence.filter((e) => shownBy.has(e.detail)).map((e) => shownBy.get(e.detail)!)),
+      ];
+      for (const e of fresh) shownBy.set(e.detail, f.code);
+      const explanation = t(clip(f.explanation, 6000));
+      const told = explainedBy.get(explanation);
+      if (!told) explainedBy.set(explanation, f.code);
+      return {
+        ...f,
+        title: t(clip(f.title, 500)),
+        explanation: told ? `The same as explained above for ${told}.` : explanation,
+        ...(f.impact ? { impact: t(clip(f.impact, 500)) } : {}),
+        evidence: [
+          ...fresh,
+          ...earlier.map((code) => ({ source: "see above", detail: `the evidence shown for ${code}` })),
+        ],
+        remediations: orderedRemediations(f).map((r) => ({ ...r, summary: t(clip(r.summary, 1500)) })),
+      };
+    }),
   };
 }
 

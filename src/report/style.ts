@@ -32,11 +32,17 @@ export function colourWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 }
 
 /** Word-wrap to `width`, indenting continuation lines. */
+const JOIN = "\u0001"; // not matched by \s, unlike U+00A0
+const TIME_SPACES = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/g;
+
 export function wrapText(text: string, width: number, indent: string): string {
   const out: string[] = [];
   for (const para of text.split("\n")) {
     let line = "";
-    for (const word of para.split(/\s+/).filter(Boolean)) {
+    // A time ("2026-11-24 11:28:01 UTC") is one word: never split across lines.
+    const words = para.replace(TIME_SPACES, (m) => m.replace(/ /g, JOIN)).split(/\s+/);
+    for (const raw of words.filter(Boolean)) {
+      const word = raw.replaceAll(JOIN, " ");
       if (line && line.length + 1 + word.length > width) {
         out.push(indent + line);
         line = word;

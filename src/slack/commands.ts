@@ -1,6 +1,7 @@
 // The slash command grammar (pure):
 //   <release> [-n ns]   <ns>/<release>   list [-n ns]   last <release> [-n ns]   help
 // Release names are validated as Helm does, namespaces as Kubernetes does.
+import { closest } from "../didyoumean.js";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 
 export type Command =
@@ -12,6 +13,13 @@ export type Command =
   | { kind: "usage"; problem: string };
 
 const NS_FLAGS = new Set(["-n", "--namespace"]);
+const SUBCOMMANDS = ["list", "last", "help"];
+
+/** " (did you mean x?)" when something is close to `input`, else "". */
+function suggestion(input: string, candidates: Iterable<string>): string {
+  const close = closest(input, candidates);
+  return close.length > 0 ? ` (did you mean ${close.join(" or ")}?)` : "";
+}
 
 function tokens(text: string): string[] {
   // Slack clients may send non-breaking spaces; treat every kind of whitespace alike.
@@ -43,7 +51,7 @@ export function parseCommand(text: string, defaultNamespace: string): Command {
     } else if (/^-n[a-z0-9]/.test(a)) {
       value = a.slice(2);
     } else if (a.startsWith("-")) {
-      return { kind: "usage", problem: `unknown option "${a}"` };
+      return { kind: "usage", problem: `unknown option "${a}"${suggestion(a, NS_FLAGS)}` };
     } else {
       positionals.push(a);
       continue;
@@ -65,7 +73,14 @@ export function parseCommand(text: string, defaultNamespace: string): Command {
   }
   const [word, ...extra] = positionals;
   if (word === undefined) return { kind: "usage", problem: "missing <release>" };
-  if (extra.length > 0) return { kind: "usage", problem: `unexpected argument "${extra[0]}"` };
+  if (extra.length > 0) {
+    // "lats yahoo": a subcommand mistyped, not a release with an argument too many.
+    const near = last ? "" : suggestion(word, SUBCOMMANDS);
+    return {
+      kind: "usage",
+      problem: near ? `unknown command "${word}"${near}` : `unexpected argument "${extra[0]}"`,
+    };
+  }
 
   if (word === "list" && !last) return { kind: "list", namespace: namespace ?? defaultNamespace };
 

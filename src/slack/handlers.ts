@@ -1,5 +1,5 @@
-// Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then enqueue and
-// post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
+// Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then — once no
+// other request waits for its ack (./ack-first.ts) — enqueue and post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
 // plan (a dry-run job), the plan's Confirm runs it, its Cancel closes it; each re-authorizes on click.
 import type { App, SlashCommand } from "@slack/bolt";
 import type { Config } from "../config.js";
@@ -19,6 +19,7 @@ import {
   type SlackMessage,
   type Target,
 } from "../report/blockkit.js";
+import type { AckFirst } from "./ack-first.js";
 import { parseCommand } from "./commands.js";
 import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
@@ -39,6 +40,8 @@ export interface HandlerContext {
   deliveryRetry?: DeliveryRetry;
   /** Notices jobs whose Redis data vanished, so their messages do not stay "queued…". */
   watch?: LostJobWatch;
+  /** Holds what follows an ack while other requests wait for theirs (default: follow-ups start at once). */
+  afterAck?: AckFirst;
 }
 
 /** Where a job's message goes: a channel, or a thread in it (a message shortcut), and who asked. */
@@ -174,6 +177,7 @@ async function postLast(
 export function registerHandlers(app: App, ctx: HandlerContext): void {
   const { log } = ctx;
   const defaultNs = ctx.config.defaultNamespace;
+  const followUp = (task: () => Promise<void>) => (ctx.afterAck ? ctx.afterAck.followUp(task) : task());
 
   // Any slash command routed to this app (the manifest names it /helm-doctor; a dev app may use another name).
   app.command(/^\/.+/, async ({ command, ack, respond, client, context }) => {
@@ -189,18 +193,22 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       });
       return;
     }
-    const decision = await decide(
-      ctx.authorizer.canDiagnose({
-        user: command.user_id,
-        channel: command.channel_id,
-        namespace: parsed.namespace,
-      }),
-      log,
-    );
-    if (!decision.allowed) {
+    // Decided before the ack only from what is known without a remote call (the policy, cached group
+    // membership); a group not read yet is asked after the ack, and a refusal then follows it.
+    const who = { user: command.user_id, channel: command.channel_id, namespace: parsed.namespace };
+    const decision = ctx.authorizer.canDiagnoseNow(who);
+    if (decision && !decision.allowed) {
       await ack({ response_type: "ephemeral", ...renderNotice(":no_entry:", `Refused: ${decision.reason}`) });
       return;
     }
+    /** After the ack, when the decision needed a group lookup: false (and the user told) when refused. */
+    const allowedAfterAck = async (refuse: (mrkdwn: string) => Promise<unknown>) => {
+      if (decision) return true;
+      const later = await decide(ctx.authorizer.canDiagnose(who), log);
+      if (later.allowed) return true;
+      await refuse(`Refused: ${later.reason}`);
+      return false;
+    };
     if (context[QUEUE_REACHABLE] === false) {
       // Decided before the ack: one answer, not "diagnosing…" followed by "cannot queue".
       await ack({ response_type: "ephemeral", ...renderNotice(":warning:", QUEUE_DOWN) });
@@ -209,15 +217,14 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     if (parsed.kind === "last") {
       const rel = `${parsed.namespace}/${parsed.release}`;
       await ack({ response_type: "ephemeral", text: `:mag: Looking up the latest report of ${esc(rel)}…` });
-      await postLast(ctx, client, command, parsed, (m) =>
-        respond({
-          response_type: "ephemeral",
-          replace_original: false,
-          ...renderNotice(":information_source:", m),
-        })
+      const answer = (icon: string) => (m: string) =>
+        respond({ response_type: "ephemeral", replace_original: false, ...renderNotice(icon, m) })
           .then(() => undefined)
-          .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`)),
-      );
+          .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`));
+      await followUp(async () => {
+        if (!(await allowedAfterAck(answer(":no_entry:")))) return;
+        await postLast(ctx, client, command, parsed, answer(":information_source:"));
+      });
       return;
     }
     const target: Target =
@@ -234,23 +241,20 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     });
 
     // After the ack: everything that may be slow.
-    const tell = async (mrkdwn: string) => {
+    const tellWith = (icon: string) => async (mrkdwn: string) => {
       try {
-        await respond({
-          response_type: "ephemeral",
-          replace_original: false,
-          ...renderNotice(":warning:", mrkdwn),
-        });
+        await respond({ response_type: "ephemeral", replace_original: false, ...renderNotice(icon, mrkdwn) });
       } catch {
         await client.chat
           .postEphemeral({
             channel: command.channel_id,
             user: command.user_id,
-            ...renderNotice(":warning:", mrkdwn),
+            ...renderNotice(icon, mrkdwn),
           })
           .catch((e: unknown) => log.warn(`could not tell ${command.user_id}: ${slackError(e)}`));
       }
     };
+    const tell = tellWith(":warning:");
     const base = {
       namespace: parsed.namespace,
       requestedBy: command.user_id,
@@ -258,23 +262,26 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       requestedAt: new Date().toISOString(),
       command: command.command.slice(0, 64),
     };
-    let enq: { jobId: string; joined: boolean };
-    try {
-      enq =
-        parsed.kind === "diagnose"
-          ? await ctx.producer.enqueueDiagnose({ ...base, release: parsed.release })
-          : await ctx.producer.enqueueList(base);
-    } catch (e) {
-      log.warn(`enqueue failed: ${(e as Error).message}`);
-      await tell(
-        e instanceof QueueUnavailableError
-          ? QUEUE_DOWN
-          : `helm-doctor could not queue this request: ${esc((e as Error).message)}`,
-      );
-      return;
-    }
-    const place = { channel: command.channel_id, user: command.user_id, command: command.command };
-    await postAndFollow(ctx, client, enq.jobId, target, place, enq.joined, tell);
+    await followUp(async () => {
+      if (!(await allowedAfterAck(tellWith(":no_entry:")))) return;
+      let enq: { jobId: string; joined: boolean };
+      try {
+        enq =
+          parsed.kind === "diagnose"
+            ? await ctx.producer.enqueueDiagnose({ ...base, release: parsed.release })
+            : await ctx.producer.enqueueList(base);
+      } catch (e) {
+        log.warn(`enqueue failed: ${(e as Error).message}`);
+        await tell(
+          e instanceof QueueUnavailableError
+            ? QUEUE_DOWN
+            : `helm-doctor could not queue this request: ${esc((e as Error).message)}`,
+        );
+        return;
+      }
+      const place = { channel: command.channel_id, user: command.user_id, command: command.command };
+      await postAndFollow(ctx, client, enq.jobId, target, place, enq.joined, tell);
+    });
   });
 
   registerRemediationHandlers(app, ctx);

@@ -6,14 +6,8 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
-
-export const REMEDIATION_ACTIONS = [
-  "rerun-upgrade",
-  "rollback",
-  "restore-hook-resources",
-  "delete-leftover-hook",
-] as const;
-export type RemediationActionName = (typeof REMEDIATION_ACTIONS)[number];
+import { EXECUTABLE_ACTIONS, type ExecutableAction, isExecutableAction } from "../diagnosis/types.js";
+import { withTimeout } from "../retry.js";
 
 const USER_RE = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_RE = /^[CGD][A-Z0-9]{2,}$/;
@@ -31,8 +25,8 @@ const groupId = z.string().regex(GROUP_RE, { message: "is not a Slack user group
 const nsPattern = z.string().regex(NS_PATTERN_RE, {
   message: 'is not a namespace, "*" or a prefix pattern such as "team-*"',
 });
-const action = z.string().refine((v) => v === "*" || (REMEDIATION_ACTIONS as readonly string[]).includes(v), {
-  message: `is not a remediation (one of ${REMEDIATION_ACTIONS.join(", ")}, or "*")`,
+const action = z.string().refine((v) => v === "*" || isExecutableAction(v), {
+  message: `is not a remediation (one of ${EXECUTABLE_ACTIONS.join(", ")}, or "*")`,
 });
 
 const diagnoseSchema = z.strictObject({
@@ -70,7 +64,7 @@ export interface DiagnoseRule {
 export interface Grant {
   users: string[];
   usergroups: string[];
-  actions: (RemediationActionName | "*")[];
+  actions: (ExecutableAction | "*")[];
   namespaces: string[];
   channels?: string[];
 }
@@ -231,6 +225,8 @@ export async function loadPolicy(file: string | undefined): Promise<Policy> {
 /** Who is in a Slack user group (usergroups.users.list), cached. */
 export interface Directory {
   groupMembers(groupId: string): Promise<Set<string>>;
+  /** The members known right now without asking Slack, when the directory keeps them (undefined: not known). */
+  knownMembers?(groupId: string): Set<string> | undefined;
 }
 
 interface UsergroupsClient {
@@ -239,34 +235,83 @@ interface UsergroupsClient {
   };
 }
 
+export interface DirectoryOptions {
+  /** Membership older than this is read again from Slack, in the background (default 60 s). */
+  ttlMs?: number;
+  /** Membership older than this (every refresh failed meanwhile) is not used; Slack is asked (default 10 min). */
+  maxStaleMs?: number;
+  /** One usergroups.users.list call gives up after this long (default 1500 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * User groups' members from Slack, cached so that authorization needs no Slack call while a request waits for
+ * its ack: a membership is read once (at start for the policy's groups), used while fresh, read again in the
+ * background once older than the TTL (the old one serving meanwhile), and dropped only when it is too old to
+ * trust. A group removal takes effect within about the TTL.
+ */
 export class SlackDirectory implements Directory {
-  private readonly cache = new Map<string, { at: number; members: Promise<Set<string>> }>();
+  private readonly cache = new Map<string, { at: number; members: Set<string> }>();
+  private readonly inFlight = new Map<string, Promise<Set<string>>>();
+  private readonly ttlMs: number;
+  private readonly maxStaleMs: number;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly client: UsergroupsClient,
-    private readonly ttlMs = 60_000,
-    private readonly timeoutMs = 1500,
-  ) {}
+    o: DirectoryOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ttlMs = o.ttlMs ?? 60_000;
+    this.maxStaleMs = o.maxStaleMs ?? 10 * 60_000;
+    this.timeoutMs = o.timeoutMs ?? 1500;
+  }
+
+  knownMembers(groupId: string): Set<string> | undefined {
+    const hit = this.cache.get(groupId);
+    if (!hit) return undefined;
+    const age = this.now() - hit.at;
+    if (age >= this.maxStaleMs) return undefined;
+    if (age >= this.ttlMs) void this.read(groupId).catch(() => {}); // serve the old one meanwhile
+    return hit.members;
+  }
 
   groupMembers(groupId: string): Promise<Set<string>> {
-    const hit = this.cache.get(groupId);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.members;
+    const known = this.knownMembers(groupId);
+    return known ? Promise.resolve(known) : this.read(groupId);
+  }
+
+  /** Read these groups now, in the background (serve does it at start for the policy's groups). */
+  warm(groupIds: Iterable<string>): void {
+    for (const g of new Set(groupIds)) void this.read(g).catch(() => {});
+  }
+
+  /** One usergroups.users.list per group at a time; a failure keeps what was known. */
+  private read(groupId: string): Promise<Set<string>> {
+    const running = this.inFlight.get(groupId);
+    if (running) return running;
     const members = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("Slack did not answer in time")), this.timeoutMs);
-      });
       try {
-        const r = await Promise.race([this.client.usergroups.users.list({ usergroup: groupId }), timeout]);
-        return new Set(r.users ?? []);
+        const r = await withTimeout(
+          this.client.usergroups.users.list({ usergroup: groupId }),
+          this.timeoutMs,
+          "Slack did not answer in time",
+        );
+        const set = new Set(r.users ?? []);
+        this.cache.set(groupId, { at: this.now(), members: set });
+        return set;
       } finally {
-        clearTimeout(timer);
+        this.inFlight.delete(groupId);
       }
     })();
-    this.cache.set(groupId, { at: Date.now(), members });
-    members.catch(() => this.cache.delete(groupId));
+    this.inFlight.set(groupId, members);
     return members;
   }
+}
+
+/** Every user group a policy names (to read at start). */
+export function policyGroups(policy: Policy): string[] {
+  return [...(policy.diagnose.usergroups ?? []), ...policy.remediate.flatMap((g) => g.usergroups)];
 }
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
@@ -308,17 +353,60 @@ export class Authorizer {
     return { ok: false, lookupErrors };
   }
 
-  async canDiagnose(req: { user: string; channel: string; namespace: string }): Promise<Decision> {
+  /**
+   * The diagnose decision from what is known without a remote call (the policy, cached group membership), or
+   * undefined when a user group's members are not known yet: then only canDiagnose can decide.
+   */
+  canDiagnoseNow(req: { user: string; channel: string; namespace: string }): Decision | undefined {
     const rule = this.policy.diagnose;
-    const src = `the policy (${this.policyName})`;
+    if (rule.users || rule.usergroups) {
+      const users = rule.users ?? [];
+      if (!users.includes("*") && !users.includes(req.user)) {
+        const groups = rule.usergroups ?? [];
+        const known = groups.map((g) => this.directory.knownMembers?.(g));
+        if (!known.some((m) => m?.has(req.user)) && known.some((m) => m === undefined)) {
+          return this.channelRefusal(req) ?? undefined;
+        }
+      }
+    }
+    return this.diagnoseDecision(req, (users, groups) => {
+      if (users.includes("*") || users.includes(req.user)) return { ok: true, lookupErrors: [] };
+      return {
+        ok: groups.some((g) => this.directory.knownMembers?.(g)?.has(req.user) === true),
+        lookupErrors: [],
+      };
+    });
+  }
+
+  async canDiagnose(req: { user: string; channel: string; namespace: string }): Promise<Decision> {
+    const known = this.canDiagnoseNow(req);
+    if (known) return known;
+    const rule = this.policy.diagnose;
+    const m = await this.member(req.user, rule.users ?? [], rule.usergroups ?? []);
+    return this.diagnoseDecision(req, () => m);
+  }
+
+  private channelRefusal(req: { channel: string }): Decision | undefined {
+    const rule = this.policy.diagnose;
     if (rule.channels && !rule.channels.includes(req.channel)) {
       return {
         allowed: false,
-        reason: `helm-doctor is not enabled in this channel: ${src} allows it only in ${rule.channels.map(mentionChannel).join(", ") || "no channel"}.`,
+        reason: `helm-doctor is not enabled in this channel: the policy (${this.policyName}) allows it only in ${rule.channels.map(mentionChannel).join(", ") || "no channel"}.`,
       };
     }
+    return undefined;
+  }
+
+  private diagnoseDecision(
+    req: { user: string; channel: string; namespace: string },
+    member: (users: string[], groups: string[]) => { ok: boolean; lookupErrors: string[] },
+  ): Decision {
+    const rule = this.policy.diagnose;
+    const src = `the policy (${this.policyName})`;
+    const channel = this.channelRefusal(req);
+    if (channel) return channel;
     if (rule.users || rule.usergroups) {
-      const m = await this.member(req.user, rule.users ?? [], rule.usergroups ?? []);
+      const m = member(rule.users ?? [], rule.usergroups ?? []);
       if (!m.ok) {
         const who = [...(rule.users ?? []).map(mentionUser), ...(rule.usergroups ?? []).map(mentionGroup)];
         return {

@@ -1,25 +1,25 @@
 // `helm-doctor serve`: the Slack front end (Bolt over HTTP at /slack/events with signature verification, or
 // Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded worker
-// (diagnoses, plans and remediations). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
+// (diagnoses, plans and remediations) — in a worker thread when started from the command line, so a burst of
+// diagnoses never delays an ack. Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
+import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
+import { SLACK_RETRY_CONFIG } from "../queue/delivery.js";
+import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
 import { LostJobWatch } from "../queue/watch.js";
-import {
-  SLACK_RETRY_CONFIG,
-  startWorker,
-  type WorkerDeps,
-  type WorkerHandle,
-  type WorkerTuning,
-} from "../queue/worker.js";
+// The in-thread worker is loaded only when used: it brings the Kubernetes client, which the front end never needs.
+import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
+import { AckFirst, countUnanswered } from "./ack-first.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
-import { Authorizer, loadPolicy, type Policy, SlackDirectory } from "./policy.js";
+import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
 
 export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSignals" | "tuning"> {
   /** Bolt logger (also used for helm-doctor's own lines). Default: Bolt's console logger. */
@@ -28,6 +28,13 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   policy?: Policy;
   /** Run a worker (diagnoses, plans, remediations) in this process (default true). */
   embeddedWorker?: boolean;
+  /**
+   * Run that worker in a worker thread reading snapshots from `source` (what the CLI does), so the Slack front
+   * end's event loop never waits behind a diagnosis; without it, the worker runs in this thread with
+   * `sourceFactory`, `writerFactory` and `now`.
+   */
+  /** `makeWorker`: how to start the thread when not from the build (tests running the TypeScript sources). */
+  workerThread?: { source: SourceSpec; env: NodeJS.ProcessEnv; makeWorker?: MakeWorker };
   tuning?: WorkerTuning;
   /** Stop on SIGTERM/SIGINT (default true). */
   handleSignals?: boolean;
@@ -45,7 +52,10 @@ export interface ServeHandle {
   port: number;
   producer: Producer;
   store: Store;
+  /** The embedded worker when it runs in this thread. */
   worker?: WorkerHandle;
+  /** The embedded worker when it runs in a worker thread. */
+  workerThread?: WorkerThreadHandle;
   close(): Promise<void>;
 }
 
@@ -143,12 +153,29 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     clientOptions,
   });
   const log = logOf(app.logger);
-  if (receiver) refuseFutureRequests(receiver, log);
+  const afterAck = new AckFirst();
+  if (receiver) {
+    refuseFutureRequests(receiver, log);
+    countUnanswered(receiver, afterAck);
+  }
+  // A worker thread loads its own modules and connects on its own: started now, it gets ready while Bolt does.
+  const threadStarting =
+    deps.embeddedWorker !== false && deps.workerThread
+      ? startWorkerThread(config, deps.workerThread.source, {
+          log,
+          env: deps.workerThread.env,
+          ...(deps.workerThread.makeWorker ? { makeWorker: deps.workerThread.makeWorker } : {}),
+          ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        })
+      : undefined;
+  threadStarting?.catch(() => {}); // awaited below
+  const abandonThread = () => threadStarting?.then((t) => t.close()).catch(() => {});
   const redis = producerConnection(config.redisUrl, log);
   store = new Store(redis, config.queuePrefix, config.diagnosisTtlSeconds);
   try {
     await app.init();
   } catch (e) {
+    await abandonThread();
     await closeConnection(redis);
     const code = (e as { data?: { error?: string } }).data?.error ?? (e as Error).message;
     throw new StartupError(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${code})`);
@@ -166,7 +193,9 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     ...(deps.tuning?.deliveryRetry ? { retry: deps.tuning.deliveryRetry } : {}),
   });
   watch.start();
-  const authorizer = new Authorizer(policy, new SlackDirectory(app.client));
+  const directory = new SlackDirectory(app.client);
+  directory.warm(policyGroups(policy)); // so that deciding never waits for Slack while a request waits for its ack
+  const authorizer = new Authorizer(policy, directory);
   registerHandlers(app, {
     config,
     producer,
@@ -174,6 +203,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     authorizer,
     log,
     watch,
+    afterAck,
     ...(deps.tuning?.deliveryRetry ? { deliveryRetry: deps.tuning.deliveryRetry } : {}),
   });
   app.error(async (e) => {
@@ -192,6 +222,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   } catch (e) {
     void watch.stop();
     await app.stop().catch(() => {});
+    await abandonThread();
     await producer.close();
     await closeConnection(redis);
     throw new StartupError(
@@ -203,17 +234,20 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   );
 
   let worker: WorkerHandle | undefined;
+  let workerThread: WorkerThreadHandle | undefined;
   if (deps.embeddedWorker !== false) {
     try {
-      worker = await startWorker(config, {
-        sourceFactory: deps.sourceFactory,
-        ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
-        slack: app.client,
-        log,
-        handleSignals: false,
-        ...(deps.now ? { now: deps.now } : {}),
-        ...(deps.tuning ? { tuning: deps.tuning } : {}),
-      });
+      if (threadStarting) workerThread = await threadStarting;
+      else
+        worker = await (await import("../queue/worker.js")).startWorker(config, {
+          sourceFactory: deps.sourceFactory,
+          ...(deps.writerFactory ? { writerFactory: deps.writerFactory } : {}),
+          slack: app.client,
+          log,
+          handleSignals: false,
+          ...(deps.now ? { now: deps.now } : {}),
+          ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        });
     } catch (e) {
       void watch.stop();
       server?.closeAllConnections();
@@ -236,10 +270,11 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
         withTimeout(p, ms, `${what} did not close within ${ms} ms`).catch((e: unknown) =>
           log.warn((e as Error).message),
         );
-      if (worker)
+      const embedded = worker ?? workerThread;
+      if (embedded)
         await bounded(
           "the worker",
-          worker.close(),
+          embedded.close(),
           (deps.tuning?.shutdownGraceMs ?? config.shutdownGraceMs) + 5000,
         );
       await bounded("the job queues", producer.close(), 2000);
@@ -259,5 +294,13 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
   }
-  return { app, port, producer, store: store!, ...(worker ? { worker } : {}), close };
+  return {
+    app,
+    port,
+    producer,
+    store: store!,
+    ...(worker ? { worker } : {}),
+    ...(workerThread ? { workerThread } : {}),
+    close,
+  };
 }

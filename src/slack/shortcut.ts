@@ -6,6 +6,7 @@
 import type { App, MessageShortcut, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
+import { HELM_ERROR_START, HELM_FAILURE_SENTENCE } from "../helm/output.js";
 import type { SlackClient } from "../queue/delivery.js";
 import { QueueUnavailableError } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
@@ -114,35 +115,6 @@ export function messageText(message: { text?: string; attachments?: unknown[]; b
     .join("\n")
     .slice(0, MAX_SCAN_CHARS);
 }
-
-/**
- * Where a failed helm command's error starts. helm prints `Error: ` and the error, which names the failed operation
- * (pkg/cmd/upgrade.go "UPGRADE FAILED", install.go "INSTALLATION FAILED") or comes from pkg/action directly
- * (rollback.go "release %s failed", uninstall.go "uninstall: …", validate.go's ownership check, the pending lock).
- */
-const HELM_ERROR_START = new RegExp(
-  `\\bError: (?=${[
-    "(?:UPGRADE|INSTALLATION|UNINSTALLATION|ROLLBACK) FAILED",
-    "release \\S+ failed",
-    '"[^"]+" has no deployed releases',
-    "another operation \\(install/upgrade/rollback\\) is in progress",
-    "uninstall: ",
-    "uninstallation completed with",
-    "release: not found",
-    "release has no \\d+ version",
-    "cannot re-?use a name",
-    "unable to build kubernetes objects",
-    "[Uu]nable to continue with (?:update|install)",
-    "rendered manifests contain",
-    "(?:pre|post)-(?:install|upgrade|rollback|delete) hooks failed",
-    "failed (?:pre|post)-install",
-    "execution error at",
-    "template: ",
-    "values don't meet the specifications of the schema",
-  ].join("|")})`,
-);
-/** Helm's failure sentences as release records store them (`Upgrade "web" failed: …`), quoted in CI summaries. */
-const HELM_FAILURE_SENTENCE = /\b(?:Release|Upgrade|Rollback) "[a-z0-9][a-z0-9.-]*" failed\b/;
 
 /** Keep whole lines while they fit `max` UTF-8 bytes; a first line longer than that is cut. */
 function capBytes(text: string, max: number): string {

@@ -3,6 +3,7 @@
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { helmErrorText } from "../helm/output.js";
 import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
 import type { Gap, KubeEvent, KubeObject, Snapshot } from "./types.js";
@@ -85,7 +86,8 @@ export function objectsNamedIn(
   namespace: string,
 ): { kind: string; name: string; namespace: string }[] {
   const out: { kind: string; name: string; namespace: string }[] = [];
-  const text = output.replace(/\\"/g, '"');
+  // Only what Helm's error names (a CI log names plenty of other things).
+  const text = (helmErrorText(output) ?? "").replace(/\\"/g, '"');
   for (const m of text.matchAll(NAMED_IN_OUTPUT[0]!))
     out.push({ kind: m[1]!, name: m[2]!, namespace: m[3] || namespace });
   for (const m of text.matchAll(NAMED_IN_OUTPUT[1]!))
@@ -203,6 +205,16 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       events.push(e);
   }
 
+  const gaps = [...(input.gaps ?? [])];
+  // Output without a Helm error (a successful upgrade's log, another tool's failure) is no evidence: say so.
+  if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
+    gaps.push({
+      what: "helm output",
+      reason: "no helm error",
+      detail:
+        'it holds no Helm error line (such as "Error: UPGRADE FAILED: …"), so the cluster was diagnosed without it',
+    });
+
   return {
     release,
     namespace,
@@ -210,7 +222,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     records,
     objects,
     events,
-    gaps: [...(input.gaps ?? [])],
+    gaps,
     source: input.source,
     ...(neighbours.length ? { neighbours } : {}),
     ...(input.helmOutput ? { helmOutput: input.helmOutput } : {}),

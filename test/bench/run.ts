@@ -1,4 +1,5 @@
 // npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
+import { benchColdStart } from "./coldstart.js";
 import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
 import { benchFaults } from "./faults.js";
@@ -15,6 +16,8 @@ function table(title: string, rows: string[][]): void {
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
+if (want("coldstart"))
+  table("cold start: the CLI vs starting Node (wall time, interleaved runs)", benchColdStart().rows);
 if (want("decode")) table("release record decode", benchDecode().rows);
 if (want("diagnose")) table("diagnosis: analysis time alone", benchDiagnose().rows);
 if (want("verify")) table("proven fixes: verifying every remediation vs analysis alone", benchVerify().rows);

@@ -1,23 +1,41 @@
 // The Slack front end under load (not a test; figures vary by machine):
-//  - ack latency of 200 concurrent signed slash commands through Bolt's HTTP receiver, each enqueued in Redis
-//    (distinct releases: 200 real jobs, the embedded worker busy with them), helm-doctor in its own process;
+//  - ack latency of the same bursts of concurrent signed slash commands (200, then 1,000; distinct releases, so
+//    each is a real job) sent by a separate process to a bare Bolt app that only acks (the floor: Bolt's own cost
+//    on this machine) and to `helm-doctor serve` (the built CLI, its embedded worker diagnosing the jobs), in
+//    alternating rounds, serve idle before each; p50/p99 of each and their ratio, and serve's peak RSS;
 //  - time from a command to the final report of the founding case (deduplication off, 5 runs);
 //  - 50 identical concurrent commands → how many diagnosis jobs ran (deduplication on).
-// Run alone: npx tsx test/bench/slack.ts
-import { spawn } from "node:child_process";
+// Run alone: npx tsx test/bench/slack.ts (after npm run build)
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { type Child, spawnChild } from "../support/child.js";
+import { BIN, ROOT } from "../support/cli.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, uniquePrefix } from "../support/redis.js";
 import { countingBundleFactory, eventually, SIGNING_SECRET, startTestServe } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
+import type { LoadResult } from "./slack-load.js";
 
-const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
+const LOAD = fileURLToPath(new URL("./slack-load.ts", import.meta.url));
+const FLOOR = fileURLToPath(new URL("./slack-floor.ts", import.meta.url));
+const FOUNDING = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
 
-function pct(xs: number[], p: number): number {
+export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+export const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+
+/** Peak resident set (VmHWM) of a process so far, in KiB. */
+export function peakRssKb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : Number.NaN;
+}
 
 function reportIn(fake: FakeSlack, channel: string): number | undefined {
   const c = fake.calls.find(
@@ -30,78 +48,143 @@ function reportIn(fake: FakeSlack, channel: string): number | undefined {
   return c?.time;
 }
 
+/** One burst, from the load generator's own process. */
+async function burst(url: string, n: number, text: string, channel: string): Promise<LoadResult> {
+  const spec = JSON.stringify({ url, secret: SIGNING_SECRET, n, text, channel });
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", LOAD, spec], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as LoadResult;
+}
+
+async function started(c: Child, re: RegExp): Promise<string> {
+  return (await c.waitFor(re, 60_000))[1]!;
+}
+
+/** Floor vs serve: the same bursts, alternating which goes first, serve idle (every job done) before each. */
+export async function floorVsServe(
+  fake: FakeSlack,
+  redisUrl: string,
+  rows: string[][],
+  bursts: readonly (readonly [n: number, rounds: number])[] = [
+    [200, 3],
+    [1000, 2],
+  ],
+): Promise<void> {
+  const prefix = uniquePrefix("bench");
+  const slackEnv = {
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: fake.token,
+    SLACK_API_URL: fake.apiUrl,
+  };
+  const floor = spawnChild(["--import", "tsx", FLOOR], { ...process.env, ...slackEnv });
+  const serve = spawnChild(
+    [BIN, "serve", "--bundle", FOUNDING],
+    {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...slackEnv,
+      REDIS_URL: redisUrl,
+      PORT: "0",
+      HELM_DOCTOR_QUEUE_PREFIX: prefix,
+      LOG_FORMAT: "json",
+    },
+    ROOT,
+  );
+  const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue("diagnose", { connection: conn, prefix });
+  try {
+    const floorUrl = `http://127.0.0.1:${await started(floor, /ready (\d+)/)}/slack/events`;
+    const serveUrl = `http://127.0.0.1:${await started(serve, /listening on port (\d+)/)}/slack/events`;
+    const posted = (channelPrefix: string) =>
+      fake.okCallsTo("chat.postMessage").filter((c) => String(c.args.channel).startsWith(channelPrefix))
+        .length;
+    // Idle: no job waiting or running, and no channel message posted for a second (a command whose enqueue
+    // failed never gets one).
+    const idle = async (channelPrefix: string) => {
+      let last = -1;
+      let since = Date.now();
+      await eventually(
+        async () => {
+          const c = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+          const now = posted(channelPrefix);
+          if (now !== last) {
+            last = now;
+            since = Date.now();
+          }
+          return Object.values(c).every((x) => x === 0) && Date.now() - since > 1000 ? true : undefined;
+        },
+        600_000,
+        "serve to finish the burst's jobs",
+      );
+      return last;
+    };
+    // Warm both up the same way: a few commands of the kind measured (first requests compile code paths).
+    for (const url of [floorUrl, serveUrl]) await burst(url, 20, "warm-{i} -n default", "C0WARM{i}");
+    await idle("C0WARM");
+    let round = 0;
+    for (const [n, rounds] of bursts) {
+      const lat = { floor: [] as number[], serve: [] as number[] };
+      let bad = 0;
+      let messages = 0;
+      for (let r = 0; r < rounds; r++) {
+        round++;
+        const channels = `C0B${String(round).padStart(2, "0")}`;
+        for (const who of r % 2 === 0 ? (["floor", "serve"] as const) : (["serve", "floor"] as const)) {
+          const res = await burst(
+            who === "floor" ? floorUrl : serveUrl,
+            n,
+            `r${round}-{i} -n default`,
+            `${channels}{i}`,
+          );
+          bad += res.status.filter((s) => s !== 200).length;
+          const got = res.ms.filter((x) => Number.isFinite(x));
+          lat[who].push(...got);
+          console.error(
+            `  slack: ${who} ${n} commands, round ${r + 1}: p50 ${ms(pct(got, 50))}, p99 ${ms(pct(got, 99))}, max ${ms(Math.max(...got))}`,
+          );
+          if (who === "serve") messages += await idle(channels);
+        }
+      }
+      const [f50, f99, s50, s99] = [
+        pct(lat.floor, 50),
+        pct(lat.floor, 99),
+        pct(lat.serve, 50),
+        pct(lat.serve, 99),
+      ];
+      const ratio = s99 / f99;
+      rows.push([
+        `ack, ${n} concurrent commands, ${rounds} rounds: floor (bare Bolt, ack only) p50 / p99`,
+        `${ms(f50)} / ${ms(f99)}`,
+      ]);
+      rows.push(["  helm-doctor serve p50 / p99", `${ms(s50)} / ${ms(s99)}`]);
+      rows.push([
+        `  ratio serve / floor: p50 / p99${n === 200 ? " (target p99 ≤ 1.5)" : ""}`,
+        `${(s50 / f50).toFixed(2)} / ${ratio.toFixed(2)}${n === 200 && ratio > 1.5 ? " — target missed" : ""}`,
+      ]);
+      rows.push(["  answers other than 200 (both)", String(bad)]);
+      rows.push(["  serve: commands that got their channel message", `${messages} of ${n * rounds}`]);
+    }
+    rows.push([
+      "peak RSS after the 1,000-command bursts: serve / floor",
+      `${mib(peakRssKb(serve.child.pid!))} / ${mib(peakRssKb(floor.child.pid!))}`,
+    ]);
+  } finally {
+    await queue.close();
+    conn.disconnect();
+    await Promise.all([serve.stop(), floor.stop()]);
+    await cleanPrefix(redisUrl, prefix);
+  }
+}
+
 export async function benchSlack(): Promise<{ rows: string[][] }> {
   const rows: string[][] = [];
   const redis = await startTestRedis();
   const fake = await startFakeSlack();
   try {
-    // 1. 200 concurrent commands: ack latency, and command → channel message (enqueue + post). helm-doctor serve
-    //    runs in its own process (as in production), so the load generator does not share its event loop.
-    {
-      const prefix = uniquePrefix("bench");
-      const child = spawn(process.execPath, ["--import", "tsx", SERVE_PROCESS, "serve"], {
-        env: {
-          ...process.env,
-          SLACK_BOT_TOKEN: fake.token,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: fake.apiUrl,
-          REDIS_URL: redis.url,
-          PORT: "0",
-          HELM_DOCTOR_QUEUE_PREFIX: prefix,
-        },
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      try {
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-        });
-        const port = await eventually(() => /ready (\d+)/.exec(out)?.[1], 30_000, "serve to start");
-        const url = `http://127.0.0.1:${port}/slack/events`;
-        // Warm up (first requests compile code paths).
-        for (let i = 0; i < 5; i++)
-          await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text: "help" });
-        const n = 200;
-        const sent = Date.now();
-        const res = await Promise.all(
-          Array.from({ length: n }, (_, i) =>
-            sendSlashCommand({
-              url,
-              signingSecret: SIGNING_SECRET,
-              text: `release-${i} -n default`,
-              channelId: `C0BENCH${String(i).padStart(4, "0")}`,
-              timeoutMs: 30_000,
-            }),
-          ),
-        );
-        const bad = res.filter((r) => r.status !== 200).length;
-        const lat = res.map((r) => r.elapsedMs);
-        const posted = await eventually(
-          () => {
-            const p = fake
-              .okCallsTo("chat.postMessage")
-              .filter((c) => String(c.args.channel).startsWith("C0BENCH"));
-            return p.length >= n ? p : undefined;
-          },
-          60_000,
-          "200 channel messages",
-        );
-        const toPost = posted.map((p) => p.time - sent);
-        rows.push([
-          `ack latency, ${n} concurrent commands (p50 / p99 / max)`,
-          `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))} / ${ms(Math.max(...lat))}`,
-        ]);
-        rows.push(["  answers other than 200", String(bad)]);
-        rows.push([
-          "  all sent → job enqueued and channel message posted (p50 / p99)",
-          `${ms(pct(toPost, 50))} / ${ms(pct(toPost, 99))}`,
-        ]);
-      } finally {
-        child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
-        await cleanPrefix(redis.url, prefix);
-      }
-    }
+    // 1. Ack latency against the floor, in the same run.
+    await floorVsServe(fake, redis.url, rows);
     // 2. Command → final report, founding case (a fresh job each time).
     {
       fake.reset();

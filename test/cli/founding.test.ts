@@ -1,9 +1,10 @@
-// The founding case end to end through the built CLI, from bundles the scenario builders write.
+// The founding case end to end through the CLI (in process; help and version through the built binary), from
+// bundles the scenario builders write.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, spawnCli } from "../support/cli.js";
 import { FIXTURE_DIR, GENERATED, render } from "../support/fixtures.js";
 import { FOUNDING_NOW, foundingCase } from "../support/scenarios/founding.js";
 
@@ -204,11 +205,11 @@ describe("CLI errors", () => {
     expect(notList.code).toBe(1);
     expect(notList.stderr).toMatch(/not a Kubernetes object or List/);
   });
-  it("help and version", async () => {
-    const h = await runCli(["help"]);
+  it("help and version, from the built binary", async () => {
+    const h = await spawnCli(["help"]);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/helm-doctor diagnose <release>/);
-    const v = await runCli(["--version"]);
+    const v = await spawnCli(["--version"]);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -122,7 +122,7 @@ describe("list", () => {
     expect(r.code).toBe(0);
     const rows = r.stdout.split("\n").slice(1, 4);
     expect(rows.map((l) => l.split(/\s+/)[3])).toEqual(["failed", "pending-install", "deployed"]);
-    expect(r.stdout).toContain("2 of 3 need attention");
+    expect(r.stdout).toContain("2 of 3 are not deployed (failed, stuck or uninstalled)");
     const json = JSON.parse((await runMain(["list", "-A", "--bundle", f, "-o", "json"])).stdout);
     expect(json.map((x: { status: string; attention: boolean }) => [x.status, x.attention])).toEqual([
       ["failed", true],
@@ -171,22 +171,36 @@ describe("progress on a slow cluster read", () => {
   });
   afterAll(() => api.close());
 
-  it("shows what it reads on a terminal after a second, and clears the line; quiet otherwise", async () => {
-    api.setLatency(350);
-    try {
-      const tty = await runMain(["diagnose", "yahoo", "-n", "default", "--now", NOW], env, {
-        stderrIsTTY: true,
-      });
-      expect(tty.code).toBe(0);
-      expect(tty.stderr).toMatch(/… reading /);
-      expect(tty.stderr.endsWith("\r\x1b[2K")).toBe(true);
-      expect(tty.stdout).toContain("basic-app-config");
-      const quiet = await runMain(["diagnose", "yahoo", "-n", "default", "-q"], env, { stderrIsTTY: true });
-      expect(quiet.stderr).toBe("");
-    } finally {
-      api.setLatency(0);
-    }
-    const piped = await runMain(["diagnose", "yahoo", "-n", "default"], env);
+  // The progress clock is injected: each reading of `slow` is a second later than the one before.
+  const slow = () => {
+    let t = 0;
+    return () => (t += 1000);
+  };
+
+  it("shows what it reads on a terminal once a second has passed, and clears the line; quiet otherwise", async () => {
+    const tty = await runMain(["diagnose", "yahoo", "-n", "default", "--now", NOW], env, {
+      stderrIsTTY: true,
+      now: slow(),
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/… reading /);
+    expect(tty.stderr.endsWith("\r\x1b[2K")).toBe(true);
+    expect(tty.stdout).toContain("basic-app-config");
+    const quiet = await runMain(["diagnose", "yahoo", "-n", "default", "-q"], env, {
+      stderrIsTTY: true,
+      now: slow(),
+    });
+    expect(quiet.stderr).toBe("");
+    const piped = await runMain(["diagnose", "yahoo", "-n", "default"], env, { now: slow() });
     expect(piped.stderr).toBe("");
+  });
+
+  it("says nothing on a terminal when the read takes less than a second", async () => {
+    const fast = await runMain(["diagnose", "yahoo", "-n", "default"], env, {
+      stderrIsTTY: true,
+      now: () => 0,
+    });
+    expect(fast.code).toBe(0);
+    expect(fast.stderr).toBe("");
   });
 });

@@ -1,5 +1,5 @@
 // Least privilege, proven: the fake API server authorizes exactly the chart's rendered Roles (remediation on),
-// then every catalogue scenario is diagnosed live and the remediations run (rerun with Job and Pod hooks and
+// then the scenario of every failure mode is diagnosed live and the remediations run (rerun with Job and Pod hooks and
 // history pruning, both storage drivers, restore, and a rollback that creates, patches and deletes every
 // writable kind). Every (verb, resource, namespace) helm-doctor asked for must be allowed — nothing was
 // forbidden — and every rule the chart grants must have been used.
@@ -23,7 +23,7 @@ import {
 } from "../support/fake-apiserver/index.js";
 import { manifests, renderChart, rendererUnavailable } from "../support/helm-render.js";
 import { type Obj, Scenario } from "../support/scenario.js";
-import { CATALOGUE } from "../support/scenarios/catalogue.js";
+import { FAILURE_MODES } from "../support/scenarios/failure-modes.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { everyKindRollback, inventoryRelease } from "../support/scenarios/inventory.js";
 import { foundingWithJobHook } from "../support/scenarios/remediation.js";
@@ -121,7 +121,7 @@ const writeKinds = Object.entries(KINDS)
   .map(([kind]) => kind);
 
 const FLOWS: Flow[] = [
-  ...CATALOGUE.map((c) => diagnoseFlow(c.name, c.build, c.now)),
+  ...FAILURE_MODES.map((c) => diagnoseFlow(c.name, c.build, c.now)),
   diagnoseFlow(
     "one object of each kind",
     () => inventoryRelease("single", INVENTORY_NS, readKinds, 1),
@@ -161,7 +161,7 @@ const FLOWS: Flow[] = [
 /** Every namespace the flows touch: the chart is installed with `namespaces:` set to these. */
 function namespacesOf(): string[] {
   const ns = new Set<string>(["default", INVENTORY_NS]);
-  for (const c of CATALOGUE) ns.add(c.build().namespace);
+  for (const c of FAILURE_MODES) ns.add(c.build().namespace);
   return [...ns].sort();
 }
 
@@ -198,17 +198,17 @@ describe.skipIf(!!unavailable)(
         const srv = await startFakeApiServer({ user: USER });
         try {
           srv.seed(f.items());
-          // A tiny kubelet: hook Pods run to completion.
-          srv.onChange(({ type, object }) => {
-            if (type === "ADDED" && object.kind === "Pod" && object.metadata.name === "hookpod-check")
-              setTimeout(() => {
-                srv.update(
-                  { kind: "Pod", namespace: object.metadata.namespace, name: object.metadata.name },
-                  (o) => {
-                    o.status = { phase: "Succeeded" };
-                  },
-                );
-              }, 10);
+          // A tiny kubelet: a hook Pod runs to completion once helm-doctor watches it, as Helm does (the watch
+          // replays the change from the resourceVersion it starts at), so the watch rule is used on every run.
+          srv.onRequest((r) => {
+            if (
+              r.verb === "watch" &&
+              r.resource === "pods" &&
+              r.query.fieldSelector === "metadata.name=hookpod-check"
+            )
+              srv.update({ kind: "Pod", namespace: r.namespace, name: "hookpod-check" }, (o) => {
+                o.status = { phase: "Succeeded" };
+              });
           });
           srv.authorize(grants);
           srv.resetCounters();

@@ -1,11 +1,11 @@
-// The diagnose command end to end, through the built CLI (npm run build first; `npm test` does): bundles of
-// scenario cluster states in, text and JSON reports and exit codes out.
+// The diagnose command end to end through the CLI's `main`: bundles of scenario cluster states in, text and JSON
+// reports and exit codes out.
 
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, runCli } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
 import type { Scenario } from "../support/scenario.js";
 import { HOOKS_NOW, migrationFailed, preInstallNeedsManifestObject } from "../support/scenarios/hooks.js";
 import {
@@ -21,7 +21,7 @@ import {
   TRANSITIONS_NOW,
 } from "../support/scenarios/transitions.js";
 
-describe("end to end through the built CLI", () => {
+describe("end to end through the CLI", () => {
   const tmp = mkdtempSync(join(tmpdir(), "hd-groupb-"));
   async function cli(name: string, s: Scenario) {
     const f = join(tmp, `${name}.json`);
@@ -77,7 +77,7 @@ describe("end to end through the built CLI", () => {
   });
 });
 
-describe("through the built CLI", () => {
+describe("through the CLI", () => {
   const tmp = mkdtempSync(join(tmpdir(), "hd-group-c-"));
   async function cli(name: string, s: Scenario) {
     const f = join(tmp, `${name}.json`);
@@ -132,7 +132,6 @@ describe("through the built CLI", () => {
   });
 });
 
-// End to end through the built CLI (npm run build first; `npm test` does).
 const tmp = mkdtempSync(join(tmpdir(), "hd-group-a-"));
 function bundleFile(name: string, s: Scenario): string {
   const f = join(tmp, name);
@@ -140,7 +139,7 @@ function bundleFile(name: string, s: Scenario): string {
   return f;
 }
 
-describe.skipIf(!existsSync(BIN))("CLI end to end", () => {
+describe("CLI end to end", () => {
   it("a release stuck in pending-upgrade (Helm 4 record format): JSON report, --fail-on critical exits 4", async () => {
     const s = pendingUpgrade({ helm4: true });
     // It really is a Helm 4 record: zero times omitted, apply_method set.

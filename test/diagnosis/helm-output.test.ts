@@ -5,9 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diagnose } from "../../src/diagnosis/diagnose.js";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
-import { buildSnapshot } from "../../src/snapshot/build.js";
 import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
 import type { Obj, Scenario } from "../support/scenario.js";
@@ -18,21 +16,12 @@ import {
   ownershipFromOutput,
 } from "../support/scenarios/causes.js";
 import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
-import { codes, evidenceText, only, summaries } from "./support.js";
+import { codes, diagnoseScenario, evidenceText, only, summaries } from "./support.js";
 
 const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
 
 function run(s: Scenario, helmOutput: string, extra: Obj[] = [], now = CAUSES_NOW): Diagnosis {
-  return diagnose(
-    buildSnapshot({
-      release: s.release,
-      namespace: s.namespace,
-      objects: [...(s.bundle().items as KubeObject[]), ...(extra as KubeObject[])],
-      now: new Date(now),
-      source: "test",
-      helmOutput,
-    }),
-  );
+  return diagnoseScenario(s, now, { helmOutput, extra: extra as KubeObject[] });
 }
 
 describe("failures only the helm output shows", () => {
@@ -69,13 +58,55 @@ describe("failures only the helm output shows", () => {
       "ConfigMap web-settings belongs to release search, so web's upgrade cannot take it over",
     );
     expect(f.explanation).toMatch(/its latest revision 1 is deployed/);
+    expect(f.explanation).not.toMatch(/no longer exists/);
   });
 
-  it("near miss: the owner named on the object has no records here (a release of that name lives elsewhere)", () => {
-    const d = run(ownershipFromOutput({ owner: "search" }), OUT, neighbourRecords("search", "other"));
-    expect(only(d, "resource-ownership-conflict").explanation).toMatch(
-      /no records of that release are in this namespace/,
+  it("an object kept from an uninstalled release (no records of it here): nobody's, with the adoption commands", () => {
+    const d = run(ownershipFromOutput({ owner: "search", keep: true }), OUT);
+    expect(codes(d)).toEqual(["resource-ownership-conflict"]);
+    const f = d.findings[0]!;
+    expect(f.severity).toBe("critical");
+    expect(f.title).toBe(
+      "ConfigMap web-settings was left behind by release search, which no longer exists, so the upgrade to revision 2 cannot adopt it",
     );
+    expect(f.explanation).toMatch(
+      /no records of release search are in namespace shop: that release no longer exists/,
+    );
+    expect(f.explanation).toMatch(/`helm.sh\/resource-policy: keep`.*and this one carries that annotation/);
+    expect(f.explanation).not.toMatch(/belongs to release search/);
+    const fix = summaries(f, "manual");
+    expect(fix).toContain(
+      "`kubectl label configmap web-settings -n shop app.kubernetes.io/managed-by=Helm --overwrite` and `kubectl annotate configmap web-settings -n shop meta.helm.sh/release-name=web meta.helm.sh/release-namespace=shop --overwrite`",
+    );
+    expect(fix).toMatch(/Helm ≥ 3.17: `helm upgrade --take-ownership`/);
+    expect(evidenceText(f)).toMatch(
+      /live cluster: ConfigMap shop\/web-settings carries release search's ownership .*helm.sh\/resource-policy: keep\), but no records of release search are in namespace shop/,
+    );
+  });
+
+  it("a release of that name in another namespace does not make the object anyone's here", () => {
+    const d = run(ownershipFromOutput({ owner: "search" }), OUT, neighbourRecords("search", "other"));
+    expect(only(d, "resource-ownership-conflict").title).toMatch(
+      /left behind by release search, which no longer exists/,
+    );
+  });
+
+  it("near miss: ownership that names a release of another namespace is that release's (its records are not read)", () => {
+    const d = run(ownershipFromOutput({ owner: "search", ownerNamespace: "other" }), OUT);
+    const f = only(d, "resource-ownership-conflict");
+    expect(f.title).toBe(
+      "ConfigMap web-settings belongs to release search, so web's upgrade cannot take it over",
+    );
+    expect(f.explanation).toMatch(/its records are in namespace other, which this diagnosis does not read/);
+  });
+
+  it("near miss: when the namespace's records could not all be read, a missing owner is not called gone", () => {
+    const d = diagnoseScenario(ownershipFromOutput({ owner: "search" }), CAUSES_NOW, {
+      gaps: [{ what: "configmaps", reason: "forbidden" }],
+      helmOutput: OUT,
+    });
+
+    expect(only(d, "resource-ownership-conflict").title).toMatch(/belongs to release search/);
   });
 
   it("a render error: release-failed quoting it, with the helm template hint", () => {
@@ -141,6 +172,22 @@ describe("helm-doctor diagnose --helm-output", () => {
     expect(JSON.parse(r.stdout).findings[0].code).toBe("resource-ownership-conflict");
   });
 
+  it("an object kept from an uninstalled release, from a file and from standard input", async () => {
+    const kept = join(dir, "kept.json");
+    writeFileSync(kept, JSON.stringify(ownershipFromOutput({ owner: "search", keep: true }).bundle()));
+    const base = ["diagnose", "shop/web", "--bundle", kept, "--now", CAUSES_NOW, "-o", "json"];
+    for (const r of [
+      await runMain([...base, "--helm-output", log]),
+      await runMain([...base, "--helm-output", "-"], {}, { stdin: OUT }),
+    ]) {
+      expect(r.code).toBe(0);
+      const first = JSON.parse(r.stdout).findings[0];
+      expect(first.code).toBe("resource-ownership-conflict");
+      expect(first.title).toMatch(/left behind by release search, which no longer exists/);
+      expect(first.remediations[0].summary).toMatch(/--take-ownership/);
+    }
+  });
+
   it("a failed first install that stored nothing is still diagnosed (no 'release not found')", async () => {
     const empty = join(dir, "empty.json");
     const s = ownershipFromOutput({ owner: "kubectl" });
@@ -169,13 +216,5 @@ describe("helm-doctor diagnose --helm-output", () => {
     const first = JSON.parse(r.stdout).findings[0];
     expect(first.code).toBe("resource-ownership-conflict");
     expect(first.title).toMatch(/the install to revision 1 cannot adopt it/);
-  });
-
-  it("a file without a helm error is a usage error", async () => {
-    const none = join(dir, "none.log");
-    writeFileSync(none, 'Release "web" has been upgraded. Happy Helming!\n');
-    const r = await runMain([...args, "--helm-output", none]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/holds no helm error/);
   });
 });

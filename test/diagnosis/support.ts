@@ -10,12 +10,16 @@ import type { Scenario } from "../support/scenario.js";
 export interface RunOptions {
   /** Leave objects out of the snapshot (as if they did not exist, or could not be read). */
   drop?: (o: KubeObject) => boolean;
+  /** Objects the cluster holds besides the scenario's (another release's records). */
+  extra?: KubeObject[];
   gaps?: Gap[];
+  /** The failed helm command's output, given as evidence (`--helm-output`). */
+  helmOutput?: string;
 }
 
 /** Diagnose scenario `s` at `now`. No analyzer may throw (diagnose turns a throw into a gap). */
 export function diagnoseScenario(s: Scenario, now: string, o: RunOptions = {}): Diagnosis {
-  const items = (s.bundle().items as KubeObject[]).filter((x) => !o.drop?.(x));
+  const items = [...(s.bundle().items as KubeObject[]), ...(o.extra ?? [])].filter((x) => !o.drop?.(x));
   const d = diagnose(
     buildSnapshot({
       release: s.release,
@@ -24,6 +28,7 @@ export function diagnoseScenario(s: Scenario, now: string, o: RunOptions = {}): 
       now: new Date(now),
       gaps: o.gaps ?? [],
       source: "test",
+      ...(o.helmOutput !== undefined ? { helmOutput: o.helmOutput } : {}),
     }),
   );
   expect(d.gaps.filter((g) => g.what.startsWith("analyzer "))).toEqual([]);

@@ -247,6 +247,25 @@ describe("corrupt records give an error, never a throw", () => {
       /hooks\[0\]\.weight/,
     );
   });
+  it("names the exact field Go would fail on: an event that is not a string, a time that is not RFC 3339", () => {
+    const err = (rel: unknown) =>
+      decodeRecord(wrap(gzipSync(Buffer.from(JSON.stringify(rel))).toString("base64"))).error;
+    expect(err({ ...sample(), hooks: [{ name: "h", events: ["pre-install", 3] }] })).toBe(
+      "release field hooks[0].events[1]: want string, got number",
+    );
+    expect(err({ ...sample(), info: { status: "deployed", last_deployed: "yesterday" } })).toBe(
+      'release field info.last_deployed: "yesterday" is not an RFC3339 time',
+    );
+    // Near misses Go accepts: null (its zero value), "" for Helm 3's zero time, fields it does not know.
+    expect(
+      err({
+        ...sample(),
+        info: { status: "deployed", deleted: "", notes: null },
+        labels: { a: "b" },
+        hooks: null,
+      }),
+    ).toBeUndefined();
+  });
   it("a missing payload", () => {
     expect(
       decodeRecord({ kind: "Secret", metadata: { name: "sh.helm.release.v1.x.v1" }, data: {} }).error,

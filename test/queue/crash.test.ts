@@ -1,7 +1,12 @@
-// A worker process stopped or killed while it holds a diagnosis: SIGTERM hands the job back to the queue at once,
-// SIGKILL leaves it to the stalled-job check, whose timing comes from the environment. Either way the requester's
-// message ends in the report, delivered by another worker.
-import { fileURLToPath } from "node:url";
+// A worker process (the built CLI's `helm-doctor worker`) stopped or killed while it holds a diagnosis: SIGTERM
+// hands the job back to the queue at once, SIGKILL leaves it to the stalled-job check, whose timing comes from the
+// environment. Either way the requester's message ends in the report, delivered by another worker. The process's
+// diagnosis holds on a Kubernetes API server that accepts the request and never answers.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +19,11 @@ import { QUEUES } from "../../src/queue/schemas.js";
 import { Store } from "../../src/queue/store.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { spawnChild } from "../support/child.js";
+import { BIN, ROOT } from "../support/cli.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
-const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 let redis: TestRedis;
@@ -37,7 +42,44 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** A worker process (serve-process.ts) whose diagnoses hang, and everything needed to give it a job. */
+/** An API server that takes requests and never answers them; resolves `reached` on the first one. */
+async function silentApiServer() {
+  const held: IncomingMessage[] = [];
+  let reached!: () => void;
+  const first = new Promise<void>((r) => {
+    reached = r;
+  });
+  const server = createServer((req) => {
+    held.push(req);
+    reached();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), "hd-crash-")), "kubeconfig");
+  // client-node uses a plain-HTTP server only with insecure-skip-tls-verify.
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "c", cluster: { server: url, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "u", user: { token: "t" } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "default" } }],
+      "current-context": "c",
+    }),
+  );
+  return {
+    kubeconfig,
+    first,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A worker process whose diagnoses hang, and everything needed to give it a job. */
 async function setup(env: Record<string, string>, channel: string) {
   const prefix = uniquePrefix("crash");
   const fullEnv = {
@@ -45,13 +87,15 @@ async function setup(env: Record<string, string>, channel: string) {
     SLACK_API_URL: fake.apiUrl,
     REDIS_URL: redis.url,
     HELM_DOCTOR_QUEUE_PREFIX: prefix,
+    PORT: "0",
     ...env,
   };
-  const c = spawnChild(["--import", "tsx", SERVE_PROCESS, "worker"], {
-    ...process.env,
-    ...fullEnv,
-    HD_TEST_HANG: "1",
-  });
+  const api = await silentApiServer();
+  const c = spawnChild(
+    [BIN, "worker"],
+    { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: api.kubeconfig, ...fullEnv },
+    ROOT,
+  );
   const conn = producerConnection(redis.url, quiet);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
   const store = new Store(conn, prefix);
@@ -65,8 +109,9 @@ async function setup(env: Record<string, string>, channel: string) {
     await producer.close();
     await closeConnection(conn);
     await cleanPrefix(redis.url, prefix);
+    await api.close();
   });
-  await c.waitFor(/ready/);
+  await c.waitFor(/helm-doctor worker: waiting for jobs/);
   const { jobId } = await producer.enqueueDiagnose({
     release: "yahoo",
     namespace: "default",
@@ -76,7 +121,8 @@ async function setup(env: Record<string, string>, channel: string) {
   });
   const ts = fake.seedMessage(channel, { text: "queued…" });
   await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
-  await c.waitFor(new RegExp(`active ${jobId}`), 10_000);
+  // The worker took the job: its diagnosis is reading the cluster.
+  await api.first;
   return {
     ...c,
     jobId,

@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { webApi } from "@slack/bolt";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
@@ -214,27 +214,42 @@ describe("diagnose worker", () => {
     expect(text).toMatch(/out of memory|logs/);
   });
 
-  it("shows progress on a slow diagnosis, at most about one update per second", async () => {
+  it("shows progress on a slow diagnosis, at most one update per interval", async () => {
     const r = await rig();
-    await r.worker(async () => {
-      const inner = bundle();
-      return {
-        describe: () => inner.describe(),
-        releases: (ns) => inner.releases(ns),
-        load: async (rel, ns, now) => {
-          await new Promise((res) => setTimeout(res, 1500));
-          return inner.load(rel, ns, now);
-        },
-      };
-    });
-    const { channel, ts } = await r.request("C0WRK00006");
+    const channel = "C0WRK00006";
+    const progressShown = () =>
+      fake.waitFor(
+        (c) =>
+          c.method === "chat.update" &&
+          c.args.channel === channel &&
+          JSON.stringify(c.args).includes("reading release records"),
+        10_000,
+      );
+    await r.worker(
+      async () => {
+        const inner = bundle();
+        return {
+          describe: () => inner.describe(),
+          releases: (ns) => inner.releases(ns),
+          // The diagnosis goes on once its progress is on the message.
+          load: async (rel, ns, now) => {
+            await progressShown();
+            return inner.load(rel, ns, now);
+          },
+        };
+      },
+      { updateIntervalMs: 300 },
+    );
+    const { ts } = await r.request(channel);
     await finalText(channel, ts, /Roll back to revision 1/);
-    const history = fake.message(channel, ts)!.history;
-    const texts = history.map((h) => JSON.stringify(h.blocks ?? []));
-    expect(texts.some((t) => t.includes("reading release records"))).toBe(true);
-    // Updates of one message are throttled (the first entry is the post itself).
-    const times = history.slice(1).map((h) => h.time);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(900);
+    // Updates of one message are throttled (the first entry is the post itself; the exact intervals are the
+    // updater's unit test's business, these are arrival times at the fake Slack).
+    const times = fake
+      .message(channel, ts)!
+      .history.slice(1)
+      .map((h) => h.time);
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(150);
   });
 
   it("reports what could not be read (gaps) instead of failing", async () => {
@@ -287,6 +302,29 @@ describe("forbidden release records", () => {
     expect(text).toContain("cannot read the Helm release records in namespace");
     expect(text).toContain('resources=[\\"secrets\\"] verbs=[list] in namespace default');
     expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
+  });
+});
+
+describe("a release whose records were all deleted", () => {
+  it("Slack diagnoses it from the objects that carry its ownership, as the CLI does, instead of 'no such release'", async () => {
+    const api = await startFakeApiServer();
+    cleanups.push(() => api.close());
+    api.seed(
+      foundingCase()
+        .bundle()
+        .items.filter(
+          (o: { kind: string; type?: string }) => !(o.kind === "Secret" && o.type === "helm.sh/release.v1"),
+        ),
+    );
+    const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-wrk-")));
+    const r = await rig();
+    await r.worker(() => LiveSource.fromKubeconfig({ kubeconfig, env: {} }));
+    const { channel, ts } = await r.request("C0WRK00009");
+    const text = await finalText(channel, ts, /record/);
+    expect(text).not.toMatch(/There is no Helm release|no Helm releases/);
+    expect(text).toMatch(
+      /records? (?:of yahoo )?(?:are|is|were|was) (?:gone|deleted|missing)|release records/i,
+    );
   });
 });
 
@@ -386,35 +424,42 @@ describe("final delivery", () => {
 
 describe("message updates", () => {
   it("coalesce progress and keep at least the interval between chat.update calls", async () => {
-    const sent: { text: string; at: number }[] = [];
-    const client = {
-      chat: {
-        update: async (a: { text?: string }) => {
-          sent.push({ text: String(a.text), at: Date.now() });
-          return { ok: true };
+    vi.useFakeTimers();
+    try {
+      const sent: { text: string; at: number }[] = [];
+      const client = {
+        chat: {
+          update: async (a: { text?: string }) => {
+            sent.push({ text: String(a.text), at: Date.now() });
+            return { ok: true };
+          },
         },
-      },
-    } as unknown as SlackClient;
-    const u = new MessageUpdater(client, "C1", "1.1", quiet, 200, 0);
-    for (let i = 0; i < 20; i++) {
-      u.progress({ text: `step ${i}`, blocks: [] });
-      await new Promise((r) => setTimeout(r, 20));
+      } as unknown as SlackClient;
+      const u = new MessageUpdater(client, "C1", "1.1", quiet, 200, 0);
+      for (let i = 0; i < 20; i++) {
+        u.progress({ text: `step ${i}`, blocks: [] });
+        await vi.advanceTimersByTimeAsync(20);
+      }
+      const final = u.final({ text: "done", blocks: [] });
+      await vi.advanceTimersByTimeAsync(200);
+      await final;
+      // 400 ms of progress every 20 ms: the first at once, then the latest one every 200 ms, then the final one.
+      expect(sent.map((s) => s.text)).toEqual(["step 0", "step 9", "step 19", "done"]);
+      for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(200);
+      u.progress({ text: "late", blocks: [] });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(sent.at(-1)!.text).toBe("done");
+    } finally {
+      vi.useRealTimers();
     }
-    await u.final({ text: "done", blocks: [] });
-    expect(sent.length).toBeLessThanOrEqual(5);
-    expect(sent.at(-1)!.text).toBe("done");
-    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(190);
-    u.progress({ text: "late", blocks: [] });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(sent.at(-1)!.text).toBe("done");
   });
 });
 
 describe("producer", () => {
-  it("fails fast with QueueUnavailableError when Redis cannot be reached", async () => {
+  it("gives up after its timeout with QueueUnavailableError when Redis cannot be reached", async () => {
+    // Without the timeout the call would wait for a reconnect forever (and fail this test by its own timeout).
     const conn = producerConnection("redis://127.0.0.1:1", quiet);
-    const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 1500 });
-    const t0 = Date.now();
+    const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 200 });
     await expect(
       p.enqueueDiagnose({
         release: "yahoo",
@@ -424,7 +469,6 @@ describe("producer", () => {
         requestedAt: new Date().toISOString(),
       }),
     ).rejects.toThrow(/job queue \(Redis\) is unreachable/);
-    expect(Date.now() - t0).toBeLessThan(2500);
     await p.close();
     conn.disconnect();
   });

@@ -94,6 +94,27 @@ describe("rerun-upgrade on the in-memory pair", () => {
     );
   });
 
+  it("an Update failure re-saves the release it upgraded from, then fails the new one, as Helm's upgrade does", async () => {
+    const sc = foundingCase();
+    liveContainers(sc)[0]!.image = "nginx:drifted"; // the Update has a patch to send
+    const { items, kube, store } = memory(sc);
+    const failing = new FailingKubeClient(kube, {
+      patch: (ref) =>
+        ref.kind === "Deployment"
+          ? new KubeError('deployments.apps "yahoo-basic-app" is forbidden', 403, "Forbidden")
+          : undefined,
+    });
+    const r = await run(items, writerOf(failing, store), { action: "rerun-upgrade" });
+    expect(r.outcome).toBe("failed");
+    expect(store.writes).toEqual([
+      "create v3 pending-upgrade",
+      "update v3 pending-upgrade",
+      "update v2 deployed",
+      "update v3 failed",
+    ]);
+    expect((await store.get("yahoo", 2)).info.status).toBe("deployed");
+  });
+
   it("an unchanged Deployment with server defaults and webhook-injected env plans and sends no change", async () => {
     const sc = foundingCase();
     const live = sc.live.find((o) => o.kind === "Deployment")!;

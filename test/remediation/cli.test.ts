@@ -1,11 +1,10 @@
-// The remediation commands through the built CLI (npm run build first), with KUBECONFIG pointing at the fake
-// API server: what an on-call engineer without Slack runs. Each test has its own server so they run
-// concurrently (most of a CLI run is Node loading client-node).
+// The remediation commands through the CLI, with KUBECONFIG pointing at the fake API server: what an on-call
+// engineer without Slack runs. Each test has its own server.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, spawnCli } from "../support/cli.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { configMap, record, recordObj, revisions, writes } from "./support.js";
@@ -89,7 +88,8 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(dry.stdout).toContain("Dry run: nothing was changed.");
       // The plan ends with what is expected afterwards.
       expect(dry.stdout).toMatch(/ {2}After this: no findings\nDry run: nothing was changed\.\n$/);
-      const noYes = await runCli(["restore-hooks", "yahoo", "-n", "default"], env);
+      // The built binary, whose standard input is a pipe: nobody can answer.
+      const noYes = await spawnCli(["restore-hooks", "yahoo", "-n", "default"], env);
       expect(noYes.code).toBe(2);
       expect(noYes.stdout).toContain("Plan: Restore hook objects of default/yahoo (revision 2)");
       expect(noYes.stderr).toMatch(/stdin is not a terminal.*pass --yes/);
@@ -99,6 +99,25 @@ describe.concurrent("helm-doctor rerun / rollback / restore-hooks", () => {
       expect(writes(srv)).toEqual([]);
       expect(revisions(srv)).toEqual([1, 2]);
       expect(configMap(srv)).toBeUndefined();
+    }));
+
+  it("a revision the release does not have: one line naming the stored ones, exit 2, no audit line, nothing written", () =>
+    withCluster(async (srv, env) => {
+      for (const argv of [
+        ["rollback", "yahoo", "7", "--dry-run"],
+        ["rollback", "yahoo", "7", "--yes"],
+        ["rerun", "yahoo", "--revision", "9", "--yes"],
+        ["restore-hooks", "yahoo", "--revision", "9", "--dry-run"],
+      ]) {
+        const r = await runCli(argv, env);
+        const n = argv.includes("7") ? 7 : 9;
+        expect(r.code, argv.join(" ")).toBe(2);
+        expect(r.stdout, argv.join(" ")).toBe("");
+        expect(r.stderr.trim(), argv.join(" ")).toBe(
+          `helm-doctor: revision ${n} does not exist; stored revisions: 1–2`,
+        );
+      }
+      expect(writes(srv)).toEqual([]);
     }));
 
   it("honours HELM_MAX_HISTORY like helm, and --history-max over it", () =>

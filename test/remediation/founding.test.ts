@@ -195,7 +195,8 @@ describe("rollback to 1 on the founding case", () => {
     env = await setup(foundingCase().bundle().items);
     const r = await run(env, { action: "rollback", revision: 7 });
     expect(r.outcome).toBe("refused");
-    expect(r.errors).toEqual(["release has no 7 version"]);
+    expect(r.errors).toEqual(["revision 7 does not exist; stored revisions: 1–2"]);
+    expect(r.plan.refusalKind).toBe("no-such-revision");
   });
 });
 

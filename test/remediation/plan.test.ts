@@ -122,7 +122,7 @@ describe("plan", () => {
     );
     const re = plan(s, { action: "rerun-upgrade", revision: 1 });
     expect(re.warnings.join("\n")).toMatch(
-      /Revision 1 was rendered as an install \(\.Release\.IsInstall=true/,
+      /Revision 1 was rendered by an install: parts of the templates that render only on an upgrade are missing/,
     );
     expect(re.notes).toContain(
       "Upgrades from revision 3 (the diff base) to revision 1's chart, values, manifest and hooks.",

@@ -1,8 +1,8 @@
-// Process-level behaviour. Redis stops mid-run: a command still gets an answer (a clear ephemeral error)
-// within Slack's 3 s, /readyz says so, and once Redis is back on the same port the next command works without
-// restarting helm-doctor. SIGTERM stops `serve` and `worker` cleanly (exit 0: Bolt, workers and Redis
-// connections all closed, nothing left running).
-import { fileURLToPath } from "node:url";
+// Process-level behaviour. Redis stops mid-run: a command still gets an answer (a clear ephemeral error) in
+// the ack (the request check's wait is bounded; the benchmarks measure ack latency), /readyz says so, and once
+// Redis is back on the same port the next command works without restarting helm-doctor. SIGTERM stops `serve`
+// cleanly even while Redis is unreachable (the built CLI's exit 0 after SIGTERM with Redis up is checked where it
+// runs anyway: test/slack/cli-serve.test.ts and test/observability/log-and-worker.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
@@ -15,10 +15,14 @@ import {
   type TestRedis,
   uniquePrefix,
 } from "../support/redis.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import {
+  eventually,
+  postCommand,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
-
-const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -37,22 +41,9 @@ afterAll(async () => {
 });
 
 async function reportIn(channel: string): Promise<void> {
-  const res = await sendSlashCommand({
-    url: serve.url,
-    signingSecret: SIGNING_SECRET,
-    text: "yahoo",
-    channelId: channel,
-  });
-  expect(res.status).toBe(200);
-  const p = await fake.waitFor(
-    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
-    10_000,
-  );
+  const ts = await postCommand(fake, serve.url, "yahoo", channel);
   await eventually(
-    () =>
-      JSON.stringify(fake.message(channel, String(p.response.ts))?.blocks).includes("basic-app-config")
-        ? true
-        : undefined,
+    () => (JSON.stringify(fake.message(channel, ts)?.blocks).includes("basic-app-config") ? true : undefined),
     15_000,
     `report in ${channel}`,
   );
@@ -61,12 +52,11 @@ async function reportIn(channel: string): Promise<void> {
 describe("Redis outage", () => {
   // Needs a redis-server of its own to kill and restart (with only REDIS_URL, it is skipped).
   it.runIf(redisServerOnPath())(
-    "answers within 3 s while Redis is down and recovers when it returns",
+    "answers with the error in the ack while Redis is down, and recovers when it returns",
     async () => {
       await reportIn("C0RDS00001");
 
       await redis.kill();
-      const sent = Date.now();
       const res = await sendSlashCommand({
         url: serve.url,
         signingSecret: SIGNING_SECRET,
@@ -75,7 +65,6 @@ describe("Redis outage", () => {
         responseUrl: fake.responseUrl("down"),
       });
       expect(res.status).toBe(200);
-      expect(Date.now() - sent).toBeLessThan(3000);
       // One answer, decided before the ack: the ack itself says nothing was started.
       const ack = res.json() as { response_type: string; text: string };
       expect(ack.response_type).toBe("ephemeral");
@@ -110,7 +99,6 @@ describe("Redis down at start", () => {
       const early = await startTestServe({ fake, redisUrl: `redis://127.0.0.1:${port}` });
       let late: TestRedis | undefined;
       try {
-        const sent = Date.now();
         const first = await sendSlashCommand({
           url: early.url,
           signingSecret: SIGNING_SECRET,
@@ -118,7 +106,6 @@ describe("Redis down at start", () => {
           channelId: "C0LATE0001",
           responseUrl: fake.responseUrl("late"),
         });
-        expect(Date.now() - sent).toBeLessThan(3000);
         expect(String((first.json() as { text: string }).text)).toContain("queue (Redis) is unreachable");
         expect((await fetch(`${early.baseUrl}/readyz`)).status).toBe(503);
 
@@ -160,101 +147,58 @@ describe("Redis down at start", () => {
 });
 
 describe("Redis loses its data", () => {
-  // The test Redis runs without persistence, like a Redis without AOF: a restart empties it.
-  it.runIf(redisServerOnPath())(
-    "a job whose data vanished does not leave its message at 'queued…': the user is told",
-    async () => {
-      const own = await startTestRedis();
-      // No worker: the job waits in the queue until Redis restarts and forgets it.
-      const front = await startTestServe({
-        fake,
-        redisUrl: own.url,
-        embeddedWorker: false,
-        lostJobCheckMs: 200,
-      });
-      try {
-        const channel = "C0LOST0001";
-        const res = await sendSlashCommand({
-          url: front.url,
-          signingSecret: SIGNING_SECRET,
-          text: "yahoo",
-          channelId: channel,
-        });
-        expect(res.status).toBe(200);
-        const p = await fake.waitFor(
-          (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
-          5000,
-        );
-        const ts = String(p.response.ts);
-        expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("queued");
-        await own.restart();
-        const text = await eventually(
-          () => {
-            const t = JSON.stringify(fake.message(channel, ts)?.blocks ?? "");
-            return t.includes("lost this request") ? t : undefined;
-          },
-          15_000,
-          "the message to say the request was lost",
-        );
-        expect(text).toContain("Run the command again");
-      } finally {
-        await front.stop();
-        await own.stop();
-      }
-    },
-    30_000,
-  );
+  // A Redis restarted without persistence (or flushed) forgets its keys: here the front end's own keys are
+  // deleted while its job waits, which is what such a restart leaves behind for it.
+  it("a job whose data vanished does not leave its message at 'queued…': the user is told", async () => {
+    // No worker: the job waits in the queue until its data is gone.
+    const front = await startTestServe({
+      fake,
+      redisUrl: redis.url,
+      embeddedWorker: false,
+      lostJobCheckMs: 100,
+    });
+    try {
+      const channel = "C0LOST0001";
+      const ts = await postCommand(fake, front.url, "yahoo", channel);
+      expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("queued");
+      await cleanPrefix(redis.url, front.prefix);
+      const update = await fake.waitFor(
+        (c) =>
+          c.method === "chat.update" &&
+          c.ok &&
+          c.args.ts === ts &&
+          JSON.stringify(c.args).includes("lost this request"),
+        20_000,
+      );
+      expect(JSON.stringify(update.args)).toContain("Run the command again");
+      expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("lost this request");
+    } finally {
+      await front.stop();
+    }
+  });
 });
 
 describe("shutdown", () => {
-  const env = (redisUrl: string, prefix: string) => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    SLACK_BOT_TOKEN: fake.token,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    REDIS_URL: redisUrl,
-    PORT: "0",
-    HELM_DOCTOR_QUEUE_PREFIX: prefix,
-  });
-
-  it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
-    const c = spawnChild(
-      ["--import", "tsx", SERVE_PROCESS, "serve"],
-      env("redis://127.0.0.1:1", uniquePrefix("sigterm-down")),
-      ROOT,
-    );
-    const [, port] = await c.waitFor(/ready (\d+)/);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
-    expect(await c.stop("SIGTERM", 12_000), c.out()).toBe(0);
-  });
-
-  for (const mode of ["serve", "worker"] as const) {
-    it(`helm-doctor ${mode} stops cleanly on SIGTERM`, async () => {
-      const prefix = uniquePrefix("sigterm");
-      const c = spawnChild(["--import", "tsx", SERVE_PROCESS, mode], env(redis.url, prefix), ROOT);
-      const [, port] = await c.waitFor(/ready (\d+)/);
-      if (mode === "serve") expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-      expect(await c.stop(), c.out()).toBe(0);
-      await cleanPrefix(redis.url, prefix);
-    });
-  }
-
   // The installed CLI (dist/bin.js), not a harness: its exit status is what a supervisor (Kubernetes, systemd)
   // sees after SIGTERM.
-  for (const mode of ["serve", "worker"] as const) {
-    it(`the built CLI's ${mode} exits 0 after SIGTERM`, async () => {
-      const prefix = uniquePrefix("sigterm-cli");
-      const c = spawnChild(
-        [BIN, mode, "--bundle", "test/fixtures/founding-case.json"],
-        env(redis.url, prefix),
-        ROOT,
-      );
-      // The CLI's own line, printed once its signal handlers are in place.
-      await c.waitFor(/helm-doctor (serve: listening on port|worker: waiting for jobs)/);
-      const code = await c.stop();
-      expect(code, `exit ${code}: ${c.out()}`).toBe(0);
-      await cleanPrefix(redis.url, prefix);
-    });
-  }
+  it("helm-doctor serve stops on SIGTERM even while Redis is unreachable", async () => {
+    const c = spawnChild(
+      [BIN, "serve", "--bundle", "test/fixtures/founding-case.json"],
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: "redis://127.0.0.1:1",
+        PORT: "0",
+        HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("sigterm-down"),
+      },
+      ROOT,
+    );
+    // The CLI's own line, printed once its signal handlers are in place.
+    const [, port] = await c.waitFor(/helm-doctor serve: listening on port (\d+)/);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    expect(await c.stop(), c.out()).toBe(0);
+  });
 });

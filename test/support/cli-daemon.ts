@@ -17,7 +17,9 @@ export interface CliDaemon {
 }
 
 export interface CliDaemonOptions {
-  mode: "serve" | "worker";
+  mode: "serve" | "worker" | "watch";
+  /** Arguments after the mode (e.g. --watch). */
+  args?: string[];
   /** The environment (PATH and HOME are added; PORT is chosen). */
   env: Record<string, string>;
   /** A command that runs the CLI, e.g. unshare(1) with a setup script: `[...wrapper, node, bin, mode]`. */
@@ -28,7 +30,7 @@ export interface CliDaemonOptions {
 export async function startCliDaemon(o: CliDaemonOptions): Promise<CliDaemon> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const [cmd, ...args] = [...(o.wrapper ?? []), process.execPath, BIN, o.mode];
+  const [cmd, ...args] = [...(o.wrapper ?? []), process.execPath, BIN, o.mode, ...(o.args ?? [])];
   const child = spawn(cmd!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env, PORT: String(port) },

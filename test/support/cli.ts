@@ -1,4 +1,5 @@
-// Run the built CLI (dist/bin.js) as a user would, capturing output and exit code.
+// Run the CLI as a user would, capturing output and exit code: in this process (`runCli`, `main(argv, io)`) or as
+// the built binary (`spawnCli`, dist/bin.js) for what only a process shows (exit on signals, a real stdin, startup).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -11,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
@@ -28,14 +29,19 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
   });
 }
 
+/** `runMain` with the arguments of `spawnCli`: standard input given whole. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return runMain(args, env, input !== undefined ? { stdin: input } : {});
+}
+
 /**
  * Run the CLI in this process (`main(argv, io)`), as fast as a function call: for tests of what a command
- * prints and returns. `runCli` (a real process) stays for what only a process shows (signals, stdin, startup).
+ * prints and returns. `spawnCli` (a real process) stays for what only a process shows (signals, stdin, startup).
  */
 export async function runMain(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  o: { stdin?: string; stderrIsTTY?: boolean } = {},
+  o: { stdin?: string; stderrIsTTY?: boolean; now?: () => number } = {},
 ): Promise<CliResult> {
   const { main } = await import("../../src/cli.js");
   let stdout = "";
@@ -51,6 +57,7 @@ export async function runMain(
     stdoutIsTTY: false,
     stderrIsTTY: !!o.stderrIsTTY,
     ...(o.stdin !== undefined ? { stdin: async () => o.stdin! } : {}),
+    ...(o.now ? { now: o.now } : {}),
   });
   return { code, stdout, stderr };
 }

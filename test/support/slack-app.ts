@@ -1,16 +1,29 @@
 // Start helm-doctor's Slack front end + embedded worker against a FakeSlack and a test Redis, with a
 // BundleSource as the snapshot source (the lead wires LiveSource later).
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
+import type { SourceSpec } from "../../src/cluster/source-spec.js";
 import { loadConfig } from "../../src/config.js";
+import type { MakeWorker } from "../../src/queue/embedded.js";
 import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
 import type { Policy } from "../../src/slack/policy.js";
 import { type ServeHandle, startServe } from "../../src/slack/serve.js";
 import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "./redis.js";
+import { sendSlashCommand } from "./slack-request.js";
 
 export const FOUNDING_BUNDLE = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
+/** serve's worker thread from the TypeScript sources (the built CLI starts dist/worker-thread.js), through tsx. */
+const sourceThread: MakeWorker = (data) =>
+  new Worker(
+    `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(
+      new URL("../../src/queue/worker-thread.ts", import.meta.url).href,
+    )}));`,
+    { eval: true, workerData: data },
+  );
+
 export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 
 /** A source factory over a bundle file that counts loads (one load = one diagnosis run). */
@@ -56,6 +69,8 @@ export interface TestServeOptions {
   env?: Record<string, string>;
   tuning?: WorkerTuning;
   embeddedWorker?: boolean;
+  /** Run the embedded worker in a worker thread reading this source (as the CLI does) instead of sourceFactory. */
+  workerThread?: SourceSpec;
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
   lostJobCheckMs?: number;
 }
@@ -82,6 +97,9 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
     retryConfig: FAST_RETRY,
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.embeddedWorker === false ? { embeddedWorker: false } : {}),
+    ...(o.workerThread
+      ? { workerThread: { source: o.workerThread, env: process.env, makeWorker: sourceThread } }
+      : {}),
     tuning: { stalledInterval: 2000, lockDuration: 4000, ...o.tuning },
     producer: { backoffMs: 200, ...o.producer },
     ...(o.lostJobCheckMs ? { lostJobCheckMs: o.lostJobCheckMs } : {}),
@@ -98,6 +116,26 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
       await cleanPrefix(o.redisUrl, prefix);
     },
   };
+}
+
+/**
+ * Send a signed `/helm-doctor <text>` from `channel` to `url` (acknowledged with 200) and wait for the channel
+ * message it posts; resolves with that message's ts.
+ */
+export async function postCommand(
+  fake: FakeSlack,
+  url: string,
+  text: string,
+  channel: string,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, channelId: channel });
+  if (res.status !== 200) throw new Error(`/helm-doctor ${text}: HTTP ${res.status}`);
+  const posted = await fake.waitFor(
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+    timeoutMs,
+  );
+  return String(posted.response.ts);
 }
 
 /** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */

@@ -1,13 +1,15 @@
 // `--atomic` (Helm 4: `--rollback-on-failure`) rolls a failed upgrade back at once. History then shows
 // revision N failed (`Upgrade "x" failed: …`) and N+1 `Rollback to M`; the cluster looks healthy again and the
 // CLI printed only the first error. The cause is still in the records: N's description and its hooks'
-// last_run, and (for about an hour) N's ReplicaSet, left at 0 replicas, and its events.
+// last_run, and (for about an hour) N's ReplicaSet, left at 0 replicas, and its events. When another finding
+// explains N's error itself (the object Helm could not take over, the field it could not change), that is the
+// cause and the rollback folds under it.
 import { formatDuration } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { oneLine, ranIn } from "../history.js";
+import { oneLine, ranIn, revisionKey } from "../history.js";
 import { hookKeys, hookLine, hookLiveState, hookNamespace, podState } from "../hook-helpers.js";
 import type { Evidence, Remediation, Severity } from "../types.js";
 import { ago, describeEvent } from "../workloads.js";
@@ -278,6 +280,9 @@ const analyzer: Analyzer = {
         evidence,
         remediations,
         explains,
+        // A finding that explains why revision N failed (an ownership conflict, an immutable field, an admission
+        // webhook) is the cause; the rollback that hid it is then its evidence.
+        about: [revisionKey(ix, n)],
       },
     ];
   },

@@ -96,7 +96,7 @@ const analyzer: Analyzer = {
     const evidence: Evidence[] = [
       {
         source: `revision ${n} record`,
-        detail: `status ${rel.info.status}, description "${rel.info.description ?? ""}"${op === "dry-run" ? "" : ` (${op === "install" ? "an" : "a"} ${op})`}, updated ${rel.info.last_deployed || "(no time recorded)"}`,
+        detail: `status ${rel.info.status}, description "${rel.info.description ?? ""}"${op === "dry-run" ? "" : ` (${/^[aeiou]/.test(op) ? "an" : "a"} ${op})`}, updated ${rel.info.last_deployed || "(no time recorded)"}`,
       },
     ];
     for (const s of skipped) {

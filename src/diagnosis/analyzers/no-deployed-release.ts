@@ -53,7 +53,7 @@ const analyzer: Analyzer = {
       evidence.push({
         source: "live cluster",
         detail: left.length
-          ? `${left.length} of revision ${n}'s manifest objects still exist: ${left.slice(0, 8).join(", ")}${left.length > 8 ? ", …" : ""}`
+          ? `${left.length} of revision ${n}'s manifest objects still exist${left.length === 1 ? "s" : ""}: ${left.slice(0, 8).join(", ")}${left.length > 8 ? ", …" : ""}`
           : `none of revision ${n}'s manifest objects exist`,
       });
     }

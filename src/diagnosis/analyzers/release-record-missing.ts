@@ -3,8 +3,10 @@
 // removeLeastRecent) — or a revision is missing from the middle of the history, where pruning (oldest first,
 // keeping the last deployed one) cannot have made a hole. Someone deleted it by hand (the "delete the pending
 // record" workaround applied to the wrong one, a cleanup script), or a backup restore missed it. Live objects
-// that carry the release's ownership but are in no stored manifest are what that revision deployed.
+// that carry the release's ownership but are in no stored manifest are what that revision deployed. With no record
+// at all, objects that carry the release's ownership are the proof that it exists.
 import { kindKey } from "../../helm/keys.js";
+import { keptOnUninstall, ownedBy, provesInstalled } from "../../helm/ownership.js";
 import type { Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
@@ -41,10 +43,82 @@ function holes(releases: Release[]): number[] {
   return out;
 }
 
+/**
+ * No record of the release at all, while objects its uninstall would have deleted carry its ownership: every record
+ * was deleted (by hand, a cleanup script) or left behind in a storage move. Helm deletes records only when it
+ * uninstalls, and then deletes those objects too (pkg/action/uninstall.go).
+ */
+function allRecordsGone(ix: SnapshotIndex): Finding[] {
+  if (ix.snapshot.records.length > 0) return [];
+  const name = ix.snapshot.release;
+  const ns = ix.namespace;
+  const when = (o: KubeObject) => o.metadata?.creationTimestamp ?? "at an unknown time";
+  // The oldest first: the release has existed at least since then.
+  const proof = ix.snapshot.objects
+    .filter((o) => provesInstalled(o, name, ns))
+    .sort((a, b) => when(a).localeCompare(when(b)) || (a.kind ?? "").localeCompare(b.kind ?? ""));
+  if (proof.length === 0) return [];
+  const kept = ix.snapshot.objects.filter((o) => ownedBy(o, name, ns) && keptOnUninstall(o));
+  const first = proof[0]!;
+  const list = proof
+    .slice(0, 8)
+    .map((o) => `${o.kind} ${o.metadata?.name} (created ${when(o)})`)
+    .join(", ");
+  const evidence: Evidence[] = [
+    {
+      source: "release records",
+      detail: `no Secret or ConfigMap labelled owner=helm,name=${name} in namespace ${ns}: Helm has no revision of ${name} there`,
+    },
+    {
+      source: "live cluster",
+      detail: `${proof.length} object${proof.length === 1 ? "" : "s"} carry release ${name}'s ownership (app.kubernetes.io/managed-by=Helm, meta.helm.sh/release-name=${name}, meta.helm.sh/release-namespace=${ns}) and no helm.sh/resource-policy: keep: ${list}${proof.length > 8 ? ", …" : ""}`,
+    },
+  ];
+  if (kept.length)
+    evidence.push({
+      source: "live cluster",
+      detail: `${kept.length} more carry helm.sh/resource-policy: keep (an uninstall leaves those): ${kept
+        .slice(0, 4)
+        .map((o) => `${o.kind} ${o.metadata?.name}`)
+        .join(", ")}`,
+    });
+  const recs = `kubectl get secret -n ${ns} -l owner=helm,name=${name} -o yaml`;
+  return [
+    {
+      code: "release-record-missing",
+      severity: "warning",
+      role: "root",
+      title: `Release ${name} has no records, but ${proof.length} object${proof.length === 1 ? "" : "s"} in ${ns} carry its ownership: its records were deleted`,
+      explanation:
+        `Helm keeps a release's history in records (Secrets sh.helm.release.v1.${name}.v<revision>, labelled owner=helm and name=${name}, or ConfigMaps with the configmap driver); none are in namespace ${ns}. ` +
+        `Yet ${proof.length} live object${proof.length === 1 ? "" : "s"} carry release ${name}'s ownership, which Helm writes on every object it installs or upgrades — the oldest, ${first.kind} ${first.metadata?.name}, since ${when(first)}. ` +
+        `Helm deletes a release's records only when it uninstalls the release, and then deletes these objects too (all but those marked helm.sh/resource-policy: keep), so the release was not uninstalled: its records were deleted another way — by hand (\`kubectl delete secret -l owner=helm\`), by a cleanup script, or left behind when the storage moved (HELM_DRIVER changed, a namespace restored without them). ` +
+        `The workloads still run, but for Helm ${name} does not exist: \`helm list\` does not show it, \`helm upgrade ${name}\` fails with "has no deployed releases", and there is nothing to roll back to.`,
+      resources: proof.slice(0, 8).map((o) => ({
+        kind: o.kind ?? "",
+        name: o.metadata?.name ?? "",
+        namespace: o.metadata?.namespace ?? ns,
+      })),
+      revisions: [],
+      evidence,
+      remediations: [
+        {
+          action: "manual",
+          summary: `Restore the records from a backup if there is one (Velero, or a saved \`${recs}\`): \`kubectl apply\` them back unchanged, and \`helm history ${name} -n ${ns}\` is whole again. If they live in another storage (HELM_DRIVER=configmap or sql), point helm and helm-doctor (--driver) at it instead.`,
+        },
+        {
+          action: "manual",
+          summary: `Without a backup, install it again over what runs: \`helm upgrade --install ${name} <chart> -n ${ns}\` with the chart version and values it runs now. The objects carry ${name}'s ownership, so Helm adopts them and writes revision 1; objects that chart no longer renders stay behind — delete them after checking nothing uses them.`,
+        },
+      ],
+    },
+  ];
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
-    if (!latest) return [];
+    if (!latest) return allRecordsGone(ix);
     const name = latest.name || ix.snapshot.release;
     const ns = ix.namespace;
     const missingTop = latest.info.status === "superseded" ? latest.version + 1 : undefined;

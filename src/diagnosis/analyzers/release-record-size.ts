@@ -1,12 +1,15 @@
 // Each revision stores the whole chart (every file not in .helmignore), values, the rendered manifest
 // and hooks, gzipped and base64-encoded, in one Secret or ConfigMap. Kubernetes rejects one whose data is over
 // 1 MiB, and the upgrade then fails with `data: Too long: must have at most 1048576 bytes` without writing any
-// record, so `helm history` shows no trace of it. Warn while there is still room to act.
+// record, so `helm history` shows no trace of it. Warn while there is still room to act; when the failed command's
+// output shows the refusal, say so, with what the last stored record is made of.
 import { deflateRawSync } from "node:zlib";
+import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
+import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { recordFor, recordResource } from "../history.js";
-import type { Evidence, Finding, Severity } from "../types.js";
+import { outputFailure, outputKey, recordFor, recordResource } from "../history.js";
+import type { Evidence, Finding, Remediation, Severity } from "../types.js";
 
 /** The API server's limit on a Secret's (and a ConfigMap's) data. */
 export const RECORD_LIMIT = 1024 * 1024;
@@ -72,51 +75,153 @@ function parts(rel: Release): Part[] {
   return out.filter((p) => p.stored >= 0).sort((a, b) => b.stored - a.stored);
 }
 
+/** What a stored record is made of: its size against the limit, and the parts worth naming. */
+interface Stored {
+  rel: Release;
+  bytes: number;
+  pct: number;
+  evidence: Evidence[];
+  /** Chart files (not templates) big enough to name: what .helmignore can leave out. */
+  named: string[];
+  /** The biggest parts, files and templates alike, for a chart that grew past the limit. */
+  biggest: string[];
+}
+
+function stored(ix: SnapshotIndex, rel: Release): Stored | undefined {
+  const rec = recordFor(ix, rel);
+  if (!rec) return undefined;
+  const bytes = rec.encodedSize;
+  const pct = Math.round((bytes / RECORD_LIMIT) * 100);
+  const res = recordResource(ix, rel);
+  const n = rel.version;
+  // The parts that matter: at least 1% of the record, at most six.
+  const top = parts(rel)
+    .filter((p) => p.stored >= bytes / 100)
+    .slice(0, 6);
+  // Only chart files can go into .helmignore; templates are needed to render.
+  const files = top.filter((p) => p.what.startsWith("file ") && p.stored >= bytes / 50);
+  const evidence: Evidence[] = [
+    {
+      source: `revision ${n} record`,
+      detail: `${res.kind} ${res.name}: data.release is ${bytes} bytes (${kib(bytes)}), ${pct}% of the ${RECORD_LIMIT}-byte limit; warning above ${kib(RECORD_WARN)}, critical above ${kib(RECORD_CRITICAL)}`,
+    },
+    ...top.map((p) => ({
+      source: `revision ${n} payload`,
+      detail: `${p.what}: ${size(p.raw)} raw, about ${kib(p.stored)} of the stored record`,
+    })),
+  ];
+  const older = ix.releases
+    .filter((r) => r !== rel)
+    .map((r) => ({ r, s: recordFor(ix, r)?.encodedSize ?? 0 }))
+    .filter((x) => x.s > 0);
+  const prev = older[older.length - 1];
+  if (prev) {
+    evidence.push({
+      source: "history",
+      detail: `revision ${prev.r.version}'s record is ${kib(prev.s)} (${prev.s < bytes ? "growing" : "not growing"}); ${ix.releases.length} revisions are stored, each this size`,
+    });
+  }
+  const named = files.map((p) => p.what.replace(/^file [^/]+\//, ""));
+  const biggest = top
+    .filter((p) => p.what.startsWith("file ") || p.what.startsWith("template "))
+    .map((p) => p.what.replace(/^(?:file|template) [^/]+\//, ""));
+  return { rel, bytes, pct, evidence, named, biggest };
+}
+
+const STORE_ELSEWHERE: Remediation = {
+  action: "manual",
+  summary:
+    "If the chart cannot shrink, store releases elsewhere (HELM_DRIVER=sql). --history-max limits how many records are kept, not how big each one is.",
+};
+
+function shrink(named: string[], biggest: string[]): Remediation {
+  return {
+    action: "chart-fix",
+    summary: named.length
+      ? `Shrink the chart: list files the templates do not read in .helmignore (largest: ${named.slice(0, 3).join(", ")}); move big CRDs, dashboards and binaries out of the chart (a separate chart, or objects managed elsewhere).`
+      : biggest.length
+        ? `Shrink the chart: its largest parts are ${biggest.slice(0, 3).join(", ")} — move big dashboards, CRDs and binaries out of templates/ and files/ (a separate chart, or objects managed elsewhere), and list files the templates do not read in .helmignore.`
+        : "Shrink the chart: use .helmignore for files the templates do not read; move big CRDs and dashboards out of the chart.",
+  };
+}
+
+/**
+ * Helm printed that the API server refused the new record: nothing was stored and nothing changed. Helm writes the
+ * record before it touches a single object (pkg/action/install.go and upgrade.go create the pending revision first).
+ */
+function refused(ix: SnapshotIndex): Finding | undefined {
+  const out = outputFailure(ix);
+  const e = out && !out.recorded ? out.errors.find((x) => x.kind === "too-large") : undefined;
+  if (!out || !e) return undefined;
+  const name = ix.snapshot.release;
+  const latest = ix.latest();
+  const rev = Number(/\.v(\d+)$/.exec(e.object?.name ?? "")?.[1] ?? (latest?.version ?? 0) + 1);
+  const kind =
+    e.object?.kind ??
+    (latest ? recordResource(ix, latest).kind : /configmap/i.test(e.text) ? "ConfigMap" : "Secret");
+  const res: ResourceRef = {
+    kind,
+    name: e.object?.name ?? `sh.helm.release.v1.${name}.v${rev}`,
+    namespace: ix.namespace,
+  };
+  const base = latest ? stored(ix, latest) : undefined;
+  const op = out.op === "uninstall" ? "upgrade" : out.op;
+  const evidence: Evidence[] = [
+    { source: "helm output", detail: e.text },
+    {
+      source: "live cluster",
+      detail: `${res.kind} ${res.namespace}/${res.name} was never created: \`helm history\` ${latest ? `still ends at revision ${latest.version} (${latest.info.status})` : "has no revision"}`,
+    },
+    // The stored record's size, and its parts that a chart change can shrink (files and templates).
+    ...(base?.evidence ?? []).filter(
+      (x) => !x.source.endsWith(" payload") || /^(?:file|template) /.test(x.detail),
+    ),
+  ];
+  const grew = base
+    ? ` Revision ${base.rel.version}'s record is ${kib(base.bytes)} (${base.pct}% of the limit)${base.biggest.length ? `, its largest parts ${base.biggest.slice(0, 3).join(", ")}` : ""}; the new chart and values are bigger still.`
+    : "";
+  return {
+    code: "release-record-size",
+    severity: "critical",
+    role: "root",
+    title: `Helm could not store revision ${rev} of ${name}: its release record is over Kubernetes' 1 MiB limit, so the ${op} stopped before changing anything`,
+    explanation:
+      `Helm stores each revision in one ${kind} (${res.name}): the whole chart — every file not excluded by .helmignore, the templates, default values — plus the user values, the rendered manifest and the hooks, gzipped and base64-encoded. ` +
+      `The API server rejects a ${kind} whose data is over 1 MiB (1048576 bytes), and it rejected this one. Helm writes the record before it runs a hook or applies an object, so the ${op} stopped there: the cluster still runs ${latest ? `revision ${latest.version}` : "nothing of this release"}, and \`helm history\` shows nothing of the attempt.${grew} ` +
+      `The cause is the chart's size: large files in templates/ or files/ (dashboards, CRDs, binaries, test data) or files .helmignore should leave out (.git, docs, packaged .tgz files). \`helm package\` the chart and look at what is big in it.`,
+    resources: [res],
+    revisions: latest ? [latest.version] : [],
+    evidence,
+    remediations: [
+      shrink(base?.named ?? [], base?.biggest ?? []),
+      {
+        action: "manual",
+        summary: `Find the chart's largest files as Helm stores them (\`helm package <chart>\`, then \`tar -tvzf <chart>-<version>.tgz | sort -k3 -n | tail\`); shrink the chart, then run the same helm ${op} again.`,
+      },
+      STORE_ELSEWHERE,
+    ],
+    explains: [outputKey(ix), kindKey(res.kind, ix.namespace, res.name)],
+  };
+}
+
 const analyzer: Analyzer = {
   run(ix) {
+    const r = refused(ix);
+    if (r) return [r];
     const rel = ix.latest();
     if (!rel) return [];
-    const rec = recordFor(ix, rel);
-    if (!rec || rec.encodedSize <= RECORD_WARN) return [];
-    const bytes = rec.encodedSize;
-    const pct = Math.round((bytes / RECORD_LIMIT) * 100);
+    const st = stored(ix, rel);
+    if (!st || st.bytes <= RECORD_WARN) return [];
+    const { bytes, pct, evidence, named, biggest } = st;
     const severity: Severity = bytes > RECORD_CRITICAL ? "critical" : "warning";
     const res = recordResource(ix, rel);
     const n = rel.version;
-    // The parts that matter: at least 1% of the record, at most six.
-    const top = parts(rel)
-      .filter((p) => p.stored >= bytes / 100)
-      .slice(0, 6);
-    // Only chart files can go into .helmignore; templates are needed to render.
-    const files = top.filter((p) => p.what.startsWith("file ") && p.stored >= bytes / 50);
-    const evidence: Evidence[] = [
-      {
-        source: `revision ${n} record`,
-        detail: `${res.kind} ${res.name}: data.release is ${bytes} bytes (${kib(bytes)}), ${pct}% of the ${RECORD_LIMIT}-byte limit; warning above ${kib(RECORD_WARN)}, critical above ${kib(RECORD_CRITICAL)}`,
-      },
-      ...top.map((p) => ({
-        source: `revision ${n} payload`,
-        detail: `${p.what}: ${size(p.raw)} raw, about ${kib(p.stored)} of the stored record`,
-      })),
-    ];
-    const older = ix.releases
-      .filter((r) => r !== rel)
-      .map((r) => ({ r, s: recordFor(ix, r)?.encodedSize ?? 0 }))
-      .filter((x) => x.s > 0);
-    const prev = older[older.length - 1];
-    if (prev) {
-      evidence.push({
-        source: "history",
-        detail: `revision ${prev.r.version}'s record is ${kib(prev.s)} (${prev.s < bytes ? "growing" : "not growing"}); ${ix.releases.length} revisions are stored, each this size`,
-      });
-    }
-    const named = files.map((p) => p.what.replace(/^file [^/]+\//, ""));
     const title = `Release record for revision ${n} is ${kib(bytes)}, ${pct}% of Kubernetes' 1 MiB limit: ${severity === "critical" ? "the next upgrade will almost certainly fail to save" : "upgrades will soon fail"}`;
     const explanation =
       `Helm stores each revision in one ${res.kind} (${res.name}): the whole chart — every file not excluded by .helmignore, the templates, default values — plus the user values, ` +
       `the rendered manifest and the hooks, gzipped and base64-encoded. The API server rejects a ${res.kind} whose data is over 1 MiB (1048576 bytes). Revision ${n}'s record is already ${kib(bytes)}. ` +
       `When the next revision crosses the limit, \`helm upgrade\` fails with \`create: failed to create: ${res.kind} "sh.helm.release.v1.${rel.name}.v${n + 1}" is invalid: data: Too long: must have at most 1048576 bytes\` ` +
-      `(or HTTP 413), and because no record is written, \`helm history\` shows nothing of the attempt.` +
+      `(or HTTP 413), and because no record is written, \`helm history\` shows no trace of it.` +
       (named.length ? ` The largest contributors are ${named.slice(0, 3).join(", ")}.` : "");
     const finding: Finding = {
       code: "release-record-size",
@@ -127,19 +232,7 @@ const analyzer: Analyzer = {
       resources: [res],
       revisions: [n],
       evidence,
-      remediations: [
-        {
-          action: "chart-fix",
-          summary: named.length
-            ? `Shrink the chart: list files the templates do not read in .helmignore (largest: ${named.slice(0, 3).join(", ")}); move big CRDs, dashboards and binaries out of the chart (a separate chart, or objects managed elsewhere).`
-            : "Shrink the chart: use .helmignore for files the templates do not read; move big CRDs and dashboards out of the chart.",
-        },
-        {
-          action: "manual",
-          summary:
-            "If the chart cannot shrink, store releases elsewhere (HELM_DRIVER=sql). --history-max limits how many records are kept, not how big each one is.",
-        },
-      ],
+      remediations: [shrink(named, named.length ? [] : biggest), STORE_ELSEWHERE],
     };
     return [finding];
   },

@@ -65,7 +65,9 @@ const analyzer: Analyzer = {
       evidence.push({
         source: "live cluster",
         detail:
-          `${live.length} of ${docs.length} manifest objects still exist` +
+          (docs.length === 1
+            ? `the only manifest object ${live.length ? "still exists" : "is gone"}`
+            : `${live.length} of ${docs.length} manifest objects still exist${live.length === 1 ? "s" : ""}`) +
           (live.length
             ? `: ${live
                 .slice(0, 8)
@@ -105,7 +107,11 @@ const analyzer: Analyzer = {
     }
     const explanation =
       `\`helm uninstall ${name}\` marked revision ${n} "uninstalling" ("Deletion in progress (or silently failed)"). ${how}` +
-      `${live.length > 0 ? `${live.length} of the release's ${docs.length} objects still exist. ` : ""}` +
+      (live.length === 0
+        ? ""
+        : docs.length === 1
+          ? "The release's only object still exists. "
+          : `${live.length} of the release's ${docs.length} objects still exist${live.length === 1 ? "s" : ""}. `) +
       `In this state the release is hidden from \`helm ls\`, and \`helm upgrade\` (with or without --install) fails with "has no deployed releases".` +
       (rel.info.description && rel.info.description !== "Deletion in progress (or silently failed)"
         ? ` The record's description: ${oneLine(rel.info.description)}.`

@@ -24,6 +24,7 @@ import {
 } from "../history.js";
 import { hookSettings } from "../hook-helpers.js";
 import { classifyPod } from "../pods.js";
+import { podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podSpecOf, specUses, workloadsOf } from "../workloads.js";
 
@@ -114,15 +115,18 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     });
   } else {
     const owner = live ? ownerOf(live, name, ns) : undefined;
+    const kept = owner && isGone(ix, owner) ? live : undefined;
     evidence.push({
       source: "live cluster",
       detail: !live
         ? `${o.kind} ${objNs}/${o.name} does not exist now (deleted since): a retry may pass`
-        : owner!.who === "release"
-          ? `${o.kind} ${objNs}/${o.name} belongs to release ${owner!.release}${owner!.namespace ? ` (namespace ${owner!.namespace})` : ""}: meta.helm.sh/release-name=${owner!.release}`
-          : owner!.who === "this"
-            ? `${o.kind} ${objNs}/${o.name} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
-            : `${o.kind} ${objNs}/${o.name} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
+        : kept
+          ? `${o.kind} ${objNs}/${o.name} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
+          : owner!.who === "release"
+            ? `${o.kind} ${objNs}/${o.name} belongs to release ${owner!.release}${owner!.namespace ? ` (namespace ${owner!.namespace})` : ""}: meta.helm.sh/release-name=${owner!.release}`
+            : owner!.who === "this"
+              ? `${o.kind} ${objNs}/${o.name} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
+              : `${o.kind} ${objNs}/${o.name} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
     });
     const adopt = `\`kubectl label ${k} ${o.name} -n ${objNs} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name} -n ${objNs} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
     const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
@@ -134,10 +138,33 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
       title = `${o.kind} ${o.name} blocked revision ${at.version} (${op}); it has since been removed`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership. It no longer exists, so running the ${op} again should pass.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
+    } else if (kept) {
+      // Nobody's object: the release it names is gone, and only Helm's ownership check still sees it.
+      const adoptable = e.kind === "ownership";
+      title = `${o.kind} ${o.name} was left behind by release ${owner!.release}, which no longer exists, so the ${op} to revision ${at.version} cannot ${adoptable ? "adopt" : "create"} it`;
+      explanation =
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} renders ${o.kind} ${o.name}, which already exists with the ownership of release ${owner!.release} (meta.helm.sh/release-name=${owner!.release}), but no records of release ${owner!.release} are in namespace ${ns}: that release no longer exists. ` +
+        `It was uninstalled and the object stayed: Helm keeps an object annotated \`helm.sh/resource-policy: keep\` when it uninstalls the release (pkg/action/uninstall.go)${keepPolicy(live) ? ", and this one carries that annotation" : ""}. ` +
+        (adoptable
+          ? `Nobody owns it now, but Helm adopts an existing object only when its ownership metadata names this release (pkg/action/validate.go), so it refused${r ? ` and recorded revision ${r.version} failed` : " before storing a revision"}.`
+          : `Nobody owns it now, but a rollback has no adoption step at all: it fails on any live object the manifest it compares against lacks.`);
+      remediations.push(
+        adoptable
+          ? {
+              action: "manual",
+              summary: `Let the ${op} adopt it: ${adopt}, then run the ${op} again (Helm ≥ 3.17: \`helm upgrade --take-ownership\` does the same). Or delete it if nothing needs what it holds.`,
+              resources: [ref],
+            }
+          : {
+              action: "manual",
+              summary: `Delete the leftover (\`kubectl delete ${k} ${o.name} -n ${objNs}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
+              resources: [ref],
+            },
+      );
     } else if (owner!.who === "release") {
       title = `${o.kind} ${o.name} belongs to release ${owner!.release}, so ${name}'s ${op} cannot take it over`;
       explanation =
-        `${rev[0]!.toUpperCase()}${rev.slice(1)} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations)${neighbourLine(ix, owner!.release!)}. ` +
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations)${neighbourLine(ix, owner!.release!, owner!.namespace)}. ` +
         `Helm never takes an object from another release${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so the ${op} failed${r ? "" : " before Helm stored a revision"}. ` +
         `Two releases render the same object: one of them has to stop (rename it in one chart, or remove it from ${owner!.release} first).`;
       remediations.push({
@@ -167,6 +194,14 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
       });
     }
   }
+  // --atomic hid the failure behind a rollback: say so, the rollback is part of this story.
+  const undo = r
+    ? ix.releases.find((x) => x.version > r.version && /^Rollback to \d+/.test(x.info.description ?? ""))
+    : undefined;
+  if (undo)
+    explanation += ` Helm then rolled the release back (revision ${undo.version}, "${undo.info.description}"), as --atomic does, so it looks deployed while every ${op} with this chart fails the same way.`;
+  else if (out?.atomic)
+    explanation += ` --atomic ${out.atomic === "rolled back" ? "rolled the upgrade back" : "uninstalled the failed install"}, so helm's message led with that instead of this conflict.`;
   const rolledBack = !!r && r !== latest;
   const resolved =
     e.kind !== "ssa-conflict" &&
@@ -187,11 +222,33 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
 
 const CONFLICTS = new Set(["ownership", "not-in-original", "ssa-conflict"]);
 
-/** "(its latest revision 4 is deployed)" — what the neighbour's own records say, when the snapshot has them. */
-function neighbourLine(ix: SnapshotIndex, release: string): string {
-  const recs = (ix.snapshot.neighbours ?? []).filter(
+/** The namespace's records of another release, by payload or label. */
+function recordsOf(ix: SnapshotIndex, release: string) {
+  return (ix.snapshot.neighbours ?? []).filter(
     (x) => x.release?.name === release || x.labels.name === release,
   );
+}
+
+/**
+ * The release an object's ownership names is gone: it is in this namespace (whose records were read) and has no
+ * records here — uninstalled, with the object kept. A release of another namespace may well be alive.
+ */
+function isGone(ix: SnapshotIndex, owner: Owner): boolean {
+  if (owner.who !== "release" || !owner.release) return false;
+  if ((owner.namespace ?? ix.namespace) !== ix.namespace) return false;
+  if (ix.snapshot.gaps.some((g) => /secret|configmap|record/i.test(g.what))) return false;
+  return recordsOf(ix, owner.release).length === 0;
+}
+
+function keepPolicy(live: KubeObject | undefined): boolean {
+  return live?.metadata?.annotations?.["helm.sh/resource-policy"] === "keep";
+}
+
+/** "(its latest revision 4 is deployed)" — what the neighbour's own records say, when the snapshot has them. */
+function neighbourLine(ix: SnapshotIndex, release: string, namespace?: string): string {
+  if (namespace && namespace !== ix.namespace)
+    return `; its records are in namespace ${namespace}, which this diagnosis does not read`;
+  const recs = recordsOf(ix, release);
   if (recs.length === 0)
     return "; no records of that release are in this namespace (uninstalled, or elsewhere)";
   const top = recs.reduce((a, b) => ((b.release?.version ?? 0) > (a.release?.version ?? 0) ? b : a));
@@ -258,6 +315,21 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
             : `${h.kind} ${hns}/${h.name} does not exist`,
         },
       ];
+      // Our pods that read the neighbour's copy and are refused with it (its credentials are not ours), started
+      // after that copy was created.
+      const refused = deleted
+        ? []
+        : podsSaying(
+            ix,
+            users,
+            (sig) => sig.type === "auth",
+            Date.parse(live?.metadata?.creationTimestamp ?? ""),
+          );
+      if (refused.length)
+        evidence.push({
+          source: `pod ${refused[0]!.pod.metadata?.name}`,
+          detail: `${refused.length} pod${refused.length === 1 ? "" : "s"} of ${[...new Set(refused.map((m) => `${m.workload.kind} ${m.workload.name}`))].join(", ")}, started after release ${n.name}'s copy was created, ${refused.length === 1 ? "is" : "are"} refused: "${refused[0]!.signal.text}"`,
+        });
       if (failing.length)
         evidence.push({
           source: "live pods",
@@ -265,7 +337,7 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         });
       out.push({
         code: "resource-ownership-conflict",
-        severity: deleted && failing.length ? "critical" : "warning",
+        severity: (deleted && failing.length) || refused.length ? "critical" : "warning",
         role: "root",
         title: `${h.kind} ${h.name} of ${name} is also a hook of release ${n.name}: its ${h.events.join(",")} hook ${deleted ? (policies.includes("hook-succeeded") ? "deletes it after each run" : "deleted it") : "replaces it on every run"}`,
         explanation:
@@ -273,7 +345,9 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
           `Each time ${n.name}'s hook runs, Helm deletes the existing object (before-hook-creation) and creates ${n.name}'s copy, without ${name}'s ownership and with ${n.name}'s content${policies.includes("hook-succeeded") ? `; its hook-succeeded policy then deletes it altogether` : ""}. ` +
           (deleted
             ? `It is gone now${failing.length ? `, so ${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} cannot start new pods` : ""}. `
-            : "") +
+            : users.length
+              ? `${users.map((w) => `${w.kind} ${w.name}`).join(" and ")} use${users.length === 1 ? "s" : ""} it, so ${users.length === 1 ? "its" : "their"} pods now read ${n.name}'s ${h.kind === "Secret" ? "values (credentials meant for the other release)" : "content"}, not ${name}'s. `
+              : "") +
           `Neither release knows: hooks are not part of a release's manifest. The two charts must stop using the same name.`,
         resources: [ref],
         revisions: [latest.version],
@@ -296,6 +370,10 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
         explains: [
           key,
           ...failing.map((p) => kindKey("Pod", p.metadata?.namespace ?? ns, p.metadata?.name ?? "")),
+          ...refused.flatMap((m) => [
+            kindKey(m.workload.kind, m.workload.namespace, m.workload.name),
+            kindKey("Pod", m.pod.metadata?.namespace ?? ns, m.pod.metadata?.name ?? ""),
+          ]),
         ],
       });
     }

@@ -1,7 +1,13 @@
 // atomic-rollback-masked-failure: cluster states built with the scenario builders, diagnosed as the CLI does, and near misses that
 // must stay quiet.
 
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runMain } from "../../support/cli.js";
+import type { Scenario } from "../../support/scenario.js";
+import { ATOMIC_OWNERSHIP_OUTPUT, atomicOwnership, CAUSES_NOW } from "../../support/scenarios/causes.js";
 import {
   ATOMIC_NOW,
   atomicHookFailedRollbackStuck,
@@ -69,5 +75,73 @@ describe("atomic-rollback-masked-failure", () => {
     const s = atomicTimeout();
     s.releases[2]!.info.description = "Upgrade complete";
     expect(codes(run(s, ATOMIC_NOW))).not.toContain("atomic-rollback-masked-failure");
+  });
+});
+
+// --atomic hid an ownership conflict: the conflict, naming the release that owns the object, is the finding; the
+// rollback that hid it is its evidence.
+describe("an atomic rollback masking an ownership conflict", () => {
+  const out = ATOMIC_OWNERSHIP_OUTPUT("web", "cache");
+  const withOutput = (s: Scenario, helmOutput?: string) =>
+    run(s, CAUSES_NOW, helmOutput ? { helmOutput } : {});
+
+  it("stored (revision 2 failed, 3 'Rollback to 1') with helm's output: the conflict first, the rollback folded under it", () => {
+    const d = withOutput(atomicOwnership({ stored: true }), out);
+    expect(codes(d)).toEqual(["resource-ownership-conflict"]);
+    const f = d.findings[0]!;
+    expect(f.title).toBe(
+      "ConfigMap web-cache belongs to release cache, so web's upgrade cannot take it over",
+    );
+    expect(f.explanation).toMatch(/its latest revision 1 is deployed/);
+    expect(f.explanation).toMatch(
+      /rolled the release back \(revision 3, "Rollback to 1"\), as --atomic does/,
+    );
+    const ev = evidenceText(f);
+    expect(ev).toMatch(
+      /also \(atomic-rollback-masked-failure\): Upgrade to revision 2 failed and was rolled back/,
+    );
+    expect(ev).toMatch(/meta.helm.sh\/release-name=cache/);
+  });
+
+  it("stored, without the output: the same", () => {
+    const d = withOutput(atomicOwnership({ stored: true }));
+    expect(d.findings[0]!.code).toBe("resource-ownership-conflict");
+    expect(codes(d)).not.toContain("atomic-rollback-masked-failure");
+  });
+
+  it("only the output (Helm stored nothing): the conflict, saying --atomic led helm's message", () => {
+    const d = withOutput(atomicOwnership(), out);
+    expect(codes(d)).toEqual(["resource-ownership-conflict"]);
+    expect(d.findings[0]!.title).toMatch(/belongs to release cache/);
+    expect(d.findings[0]!.explanation).toMatch(/--atomic rolled the upgrade back/);
+    expect(evidenceText(d.findings[0]!)).not.toMatch(
+      /helm output: release web failed, and has been rolled back/,
+    );
+  });
+
+  it("near miss: an atomic rollback of a timeout has no other cause and stays the finding", () => {
+    expect(codes(run(atomicTimeout(), ATOMIC_NOW))[0]).toBe("atomic-rollback-masked-failure");
+  });
+
+  describe("through the CLI", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hd-atomic-owner-"));
+    const bundle = join(dir, "web.json");
+    writeFileSync(bundle, JSON.stringify(atomicOwnership({ stored: true }).bundle()));
+    const log = join(dir, "upgrade.log");
+    writeFileSync(log, `${out}\n`);
+    const args = ["diagnose", "shop/web", "--bundle", bundle, "--now", CAUSES_NOW, "-o", "json"];
+    for (const [how, extra, stdin] of [
+      ["from a file", [log], undefined],
+      ["from standard input", ["-"], out],
+    ] as const) {
+      it(how, async () => {
+        const r = await runMain([...args, "--helm-output", ...extra], {}, stdin ? { stdin } : {});
+        expect(r.code).toBe(0);
+        const [first, ...rest] = JSON.parse(r.stdout).findings;
+        expect(first.code).toBe("resource-ownership-conflict");
+        expect(first.title).toMatch(/belongs to release cache/);
+        expect(rest).toEqual([]);
+      });
+    }
   });
 });

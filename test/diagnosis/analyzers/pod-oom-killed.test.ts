@@ -19,6 +19,24 @@ describe("pod-oom-killed", () => {
     expect(codes(d)).not.toContain("pod-crash-loop");
   });
 
+  it("quotes Helm's failure when --wait gave up on these pods, and does not blame them for a hook's", () => {
+    const old = { oldPods: [] };
+    const waited = only(
+      run(
+        oomCase({ ...old, status: "failed", description: 'Upgrade "web" failed: context deadline exceeded' }),
+      ),
+      "pod-oom-killed",
+    );
+    expect(waited.explanation).toContain(
+      'Helm marked revision 3 failed: "Upgrade "web" failed: context deadline exceeded"',
+    );
+    const hook =
+      'Upgrade "web" failed: post-upgrade hooks failed: 1 error occurred:\n\t* job web-smoke failed: DeadlineExceeded';
+    const other = only(run(oomCase({ ...old, status: "failed", description: hook })), "pod-oom-killed");
+    expect(other.explanation).not.toContain("job web-smoke failed");
+    expect(other.explanation).toContain("not because of these pods");
+  });
+
   it("a warning when the killed containers run and are ready again", () => {
     expect(only(run(oomCase({ recovered: true })), "pod-oom-killed").severity).toBe("warning");
   });

@@ -1,6 +1,10 @@
 // resource-ownership-conflict: a failed revision whose error names an object that is not the release's to
 // change — another release's, nobody's, or fields another manager owns; near misses stay quiet.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runMain } from "../../support/cli.js";
 import { type Obj, Scenario } from "../../support/scenario.js";
 import {
   CAUSES_NOW,
@@ -87,6 +91,18 @@ describe("resource-ownership-conflict", () => {
     expect(summaries(f, "manual")).toMatch(/rename it in mail's chart, or drop it from mail-legacy/);
   });
 
+  it("a rollback that meets an object an uninstalled release left behind: nobody's, delete it and roll back again", () => {
+    const f = only(
+      run(rollbackHitsForeignObject({ legacyGone: true }), CAUSES_NOW),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "ConfigMap mail-settings was left behind by release mail-legacy, which no longer exists, so the rollback to revision 3 cannot create it",
+    );
+    expect(f.explanation).toMatch(/a rollback has no adoption step/);
+    expect(summaries(f, "manual")).toMatch(/kubectl delete configmap mail-settings -n shop/);
+  });
+
   it("a Helm 4 server-side apply conflict on replicas: the field manager, --force-conflicts, and the chart fix", () => {
     const f = only(run(ssaReplicasConflict(), CAUSES_NOW), "resource-ownership-conflict");
     expect(f.title).toBe(
@@ -127,6 +143,88 @@ describe("resource-ownership-conflict with the namespace's other releases", () =
       /release shop-jobs revision 2 hooks: ConfigMap app-config is a hook of release shop-jobs/,
     );
     expect(summaries(f, "chart-fix")).toMatch(/Give one of them another name/);
+  });
+
+  it("a neighbour's hook deleted our Secret: the same finding, naming the neighbour and its hook", () => {
+    const d = run(neighbourHookCollision({ kind: "Secret" }), CAUSES_NOW);
+    expect(codes(d)).toEqual(["resource-ownership-conflict"]);
+    const f = d.findings[0]!;
+    expect(f.severity).toBe("critical");
+    expect(f.title).toBe(
+      "Secret app-config of shop is also a hook of release shop-jobs: its pre-upgrade hook deletes it after each run",
+    );
+    const ev = evidenceText(f);
+    expect(ev).toMatch(
+      /release shop-jobs revision 2 hooks: Secret app-config is a hook of release shop-jobs \(shop-jobs\/templates\/hook.yaml\)/,
+    );
+    expect(ev).toMatch(/live pods: 1 pod of Deployment shop-web cannot start without it/);
+    expect(JSON.stringify(f)).not.toMatch(/s3cret|czNjcmV0/);
+  });
+
+  it("a neighbour's hook replaced our Secret: its copy is live, our pods read the other release's values", () => {
+    const f = only(
+      run(neighbourHookCollision({ kind: "Secret", replaced: true }), CAUSES_NOW),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "Secret app-config of shop is also a hook of release shop-jobs: its pre-upgrade hook replaces it on every run",
+    );
+    expect(f.explanation).toMatch(/Deployment shop-web uses it, so its pods now read shop-jobs's values/);
+    expect(evidenceText(f)).toMatch(
+      /Secret shop\/app-config exists .* without this release's ownership: release shop-jobs's hook copy/,
+    );
+  });
+
+  it("a neighbour's hook replaced our Secret and our pods are refused with its password: the cause first, the crash loop folded in", () => {
+    const d = run(neighbourHookCollision({ kind: "Secret", replaced: true, refused: true }), CAUSES_NOW);
+    expect(d.findings[0]).toMatchObject({ code: "resource-ownership-conflict", severity: "critical" });
+    expect(codes(d)).not.toContain("pod-crash-loop");
+    expect(evidenceText(d.findings[0]!)).toMatch(
+      /1 pod of Deployment shop-web, started after release shop-jobs's copy was created, is refused: "FATAL: password authentication failed/,
+    );
+    // Near miss: the same collision with healthy pods stays a warning.
+    const calm = only(
+      run(neighbourHookCollision({ kind: "Secret", replaced: true }), CAUSES_NOW),
+      "resource-ownership-conflict",
+    );
+    expect(calm.severity).toBe("warning");
+  });
+
+  it("through the CLI: the neighbour's hook is the first finding, and no Secret value is printed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hd-neighbour-secret-"));
+    const bundle = join(dir, "shop.json");
+    writeFileSync(bundle, JSON.stringify(neighbourHookCollision({ kind: "Secret" }).bundle()));
+    const r = await runMain([
+      "diagnose",
+      "shop/shop",
+      "--bundle",
+      bundle,
+      "--now",
+      CAUSES_NOW,
+      "--fail-on",
+      "critical",
+    ]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/CRITICAL Secret app-config of shop is also a hook of release shop-jobs/);
+    expect(r.stdout).not.toMatch(/s3cret|czNjcmV0/);
+  });
+
+  it("near miss: a neighbour's hook of the same name but another kind", () => {
+    expect(
+      codes(run(neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }), CAUSES_NOW)),
+    ).toEqual([]);
+  });
+
+  it("near miss: the release with that hook lives in another namespace (also when it has our release's name)", () => {
+    for (const neighbourRelease of ["shop-jobs", "shop"])
+      expect(
+        codes(
+          run(
+            neighbourHookCollision({ kind: "Secret", neighbourNamespace: "staging", neighbourRelease }),
+            CAUSES_NOW,
+          ),
+        ),
+      ).toEqual([]);
   });
 
   it("near miss: a neighbour's failed hook that touches nothing of ours", () => {

@@ -118,6 +118,7 @@ export class FakeApiServer {
   private rbacGrants: RbacGrant[] | undefined;
   private latency: number | ((r: RequestRecord) => number) = 0;
   private readonly watches = new Set<() => void>();
+  private readonly requestListeners = new Set<(r: RequestRecord) => void>();
 
   private constructor(server: http.Server, url: string, opts: FakeApiServerOptions, cluster: Cluster) {
     this.server = server;
@@ -278,6 +279,16 @@ export class FakeApiServer {
   }
 
   /**
+   * Ends every open watch stream (as an API server does at a watch's timeout, on restart or when a load balancer
+   * drops the connection); returns how many were open. Clients resume from their last resourceVersion.
+   */
+  endWatches(): number {
+    const open = [...this.watches];
+    for (const end of open) end();
+    return open.length;
+  }
+
+  /**
    * Freezes the controllers (job controller, garbage collector, namespace controller, pod termination)
    * until the returned function is called: the way to assert on an intermediate state without racing.
    */
@@ -418,6 +429,16 @@ export class FakeApiServer {
     return this.records.filter((r) => matchesRequest(match, r));
   }
 
+  /**
+   * Calls `listener` with every authenticated request to a known route, before it is served: build test
+   * actors that react to what the client does (a kubelet that finishes a Pod once someone watches it).
+   * Returns the unsubscribe function.
+   */
+  onRequest(listener: (r: RequestRecord) => void): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
+  }
+
   resetCounters(): void {
     this.records = [];
     this.seq = 0;
@@ -470,6 +491,7 @@ export class FakeApiServer {
       }
       if (req.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       if (!route) throw routeError;
+      for (const l of [...this.requestListeners]) l(record);
       const delay = typeof this.latency === "function" ? this.latency(record) : this.latency;
       if (delay > 0) await sleep(delay);
       const fault = this.takeFault(record);

@@ -1,12 +1,5 @@
 export { BLOCK_KIT_LIMITS, type Surface, validateBlocks, validateView } from "./block-kit.js";
-export {
-  type BoltTestApp,
-  type BoltTestOptions,
-  FAST_RETRY,
-  type LogEntry,
-  MemoryLogger,
-  startBoltApp,
-} from "./bolt-harness.js";
+export { FAST_RETRY, type LogEntry, MemoryLogger } from "./client-kit.js";
 export { FakeSlack, startFakeSlack } from "./server.js";
 export type {
   ChannelInfo,

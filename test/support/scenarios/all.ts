@@ -1,11 +1,11 @@
-// Every cluster state the scenario builders make — the catalogue's positive cases, their near misses and the
+// Every cluster state the scenario builders make — every failure mode's positive case, their near misses and the
 // cause-and-symptom cases — with the clock each is judged at: one list for tests that must hold on all of them
 // (a failed release is never "no problems", a report stays within its budgets, every fix is proven or explained).
 import { buildSnapshot } from "../../../src/snapshot/build.js";
 import type { KubeObject, Snapshot } from "../../../src/snapshot/types.js";
 import type { Scenario } from "../scenario.js";
-import { CATALOGUE } from "./catalogue.js";
 import * as C from "./causes.js";
+import { FAILURE_MODES } from "./failure-modes.js";
 import * as H from "./hooks.js";
 import * as R from "./release-state.js";
 import * as M from "./remediation.js";
@@ -123,6 +123,12 @@ const causes: ScenarioCase[] = [
     build: () => C.recordDeleted("pruned-deployed"),
     now: C.CAUSES_NOW,
   },
+  { name: "every record deleted", build: () => C.recordDeleted("all"), now: C.CAUSES_NOW },
+  {
+    name: "near miss: uninstalled, one object kept",
+    build: () => C.recordDeleted("uninstalled-kept"),
+    now: C.CAUSES_NOW,
+  },
   {
     name: "a neighbour's hook deletes our ConfigMap",
     build: () => C.neighbourHookCollision(),
@@ -131,6 +137,31 @@ const causes: ScenarioCase[] = [
   {
     name: "near miss: a neighbour's unrelated failed hook",
     build: () => C.neighbourHookCollision({ unrelated: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "a neighbour's hook deletes our Secret",
+    build: () => C.neighbourHookCollision({ kind: "Secret" }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "a neighbour's hook replaces our Secret",
+    build: () => C.neighbourHookCollision({ kind: "Secret", replaced: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "near miss: a neighbour's hook of that name but another kind",
+    build: () => C.neighbourHookCollision({ kind: "Secret", theirKind: "ConfigMap" }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "rollback hits an object an uninstalled release kept",
+    build: () => C.rollbackHitsForeignObject({ legacyGone: true }),
+    now: C.CAUSES_NOW,
+  },
+  {
+    name: "atomic rollback over an ownership conflict",
+    build: () => C.atomicOwnership({ stored: true }),
     now: C.CAUSES_NOW,
   },
   { name: "an object two releases render", build: () => C.sharedObject(), now: C.CAUSES_NOW },
@@ -254,7 +285,7 @@ const variants: ScenarioCase[] = [
   { name: "rollback with extras", build: () => M.rollbackWithExtras(), now: T.TRANSITIONS_NOW },
 ];
 
-export const ALL_SCENARIOS: ScenarioCase[] = [...CATALOGUE, ...variants, ...causes];
+export const ALL_SCENARIOS: ScenarioCase[] = [...FAILURE_MODES, ...variants, ...causes];
 
 /** The snapshot of a case, as a bundle of its objects is read, at its clock. */
 export function snapshotOf(c: ScenarioCase): Snapshot {

@@ -696,9 +696,10 @@ export function ssaReplicasConflict(): Scenario {
 /**
  * A rollback that fails because an object of the target revision exists live but belongs to another release
  * (`no ConfigMap with the name … found`): mail revision 3 is "Rollback to 1", failed; the ConfigMap mail-settings
- * is owned by release mail-legacy.
+ * is owned by release mail-legacy, whose records are in the namespace (`legacyGone`: it was uninstalled, the
+ * ConfigMap kept).
  */
-export function rollbackHitsForeignObject(): Scenario {
+export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "mail", namespace: "shop", chart: "mail" });
   const cm: Obj = {
     apiVersion: "v1",
@@ -738,6 +739,15 @@ export function rollbackHitsForeignObject(): Scenario {
     "meta.helm.sh/release-namespace": "shop",
   };
   s.add(foreign, 40);
+  if (!o.legacyGone) {
+    const legacy = new Scenario({ release: "mail-legacy", namespace: "shop", chart: "mail" });
+    legacy.revision({
+      status: "deployed",
+      at: 40,
+      templates: [{ path: "templates/configmap.yaml", object: cm }],
+    });
+    for (const r of foreignRecords(legacy)) s.add(r, 40);
+  }
   liveDeployment(s, d("1.1.0"), { newPods: [{ state: "running" }], newAt: 30 });
   return s;
 }
@@ -823,6 +833,20 @@ export function preRollbackHookFailed(o: { completed?: boolean } = {}): Scenario
   return s;
 }
 
+/**
+ * Another release's records, with uids of their own: the builder numbers every release's records alike, and a
+ * cluster (and the live source, which drops repeated uids) never has two objects with one uid.
+ */
+export function foreignRecords(n: Scenario): Obj[] {
+  let h = 0;
+  for (const c of n.release) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const prefix = h.toString(16).padStart(8, "0").slice(-8);
+  return n.records().map((r) => {
+    (r.metadata as Obj).uid = String((r.metadata as Obj).uid).replace(/^[0-9a-f]{8}/, prefix);
+    return r;
+  });
+}
+
 // ---- failures only the helm command's output shows ----
 
 export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release: string) =>
@@ -831,9 +855,13 @@ export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release
 /**
  * web revision 1 (deployed) has ConfigMap web-settings as a pre-install hook; its copy is live, without
  * ownership. `owner` sets who the live ConfigMap says it belongs to: "hook" (our leftover hook copy, the default),
- * "kubectl" (created by hand), or the name of another release whose records are in the namespace (`neighbour`).
+ * "kubectl" (created by hand), or the name of another release (add its records with `neighbourRecords`; without
+ * them it was uninstalled). `ownerNamespace`: the namespace the ownership names (default shop); `keep`: the object
+ * carries `helm.sh/resource-policy: keep`, as one kept by an uninstall does.
  */
-export function ownershipFromOutput(o: { owner?: "hook" | "kubectl" | string } = {}): Scenario {
+export function ownershipFromOutput(
+  o: { owner?: "hook" | "kubectl" | string; ownerNamespace?: string; keep?: boolean } = {},
+): Scenario {
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
   const owner = o.owner ?? "hook";
   const settings: Obj = {
@@ -869,7 +897,8 @@ export function ownershipFromOutput(o: { owner?: "hook" | "kubectl" | string } =
     live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
     live.metadata.annotations = {
       "meta.helm.sh/release-name": owner,
-      "meta.helm.sh/release-namespace": "shop",
+      "meta.helm.sh/release-namespace": o.ownerNamespace ?? "shop",
+      ...(o.keep ? { "helm.sh/resource-policy": "keep" } : {}),
     };
   }
   s.add(live, 0);
@@ -894,7 +923,53 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
       },
     ],
   });
-  return n.records();
+  return foreignRecords(n);
+}
+
+/** What `helm upgrade --atomic` prints when the ownership check fails and the upgrade is rolled back. */
+export const ATOMIC_OWNERSHIP_OUTPUT = (release: string, owner: string) =>
+  `Error: UPGRADE FAILED: release ${release} failed, and has been rolled back due to atomic being set: Unable to continue with update: ConfigMap "web-cache" in namespace "shop" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key "meta.helm.sh/release-name" must equal "${release}": current value is "${owner}"`;
+
+/**
+ * web's chart 0.2.0 adds ConfigMap web-cache, which release `owner` (records in the namespace, rendering it)
+ * already owns; `helm upgrade --atomic` failed on it. `stored`: the history shows revision 2 failed with the
+ * ownership error and revision 3 "Rollback to 1" (as an atomic rollback writes them); otherwise nothing was stored
+ * and revision 1 is still the deployed one.
+ */
+export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): Scenario {
+  const owner = o.owner ?? "cache";
+  const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
+  const cache: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "web-cache" },
+    data: { size: "1Gi" },
+  };
+  const d = appDeployment("web", { image: "nginx:1.26" });
+  const r1 = { path: "templates/deployment.yaml", object: d };
+  s.revision({ status: o.stored ? "superseded" : "deployed", at: 0, templates: [r1] });
+  if (o.stored) {
+    s.revision({
+      status: "failed",
+      at: 60,
+      chartVersion: "0.2.0",
+      description: `Upgrade "web" failed: ${ATOMIC_OWNERSHIP_OUTPUT("web", owner).replace(/^.*being set: /, "")}`,
+      templates: [r1, { path: "templates/cache.yaml", object: cache }],
+    });
+    s.revision({ status: "deployed", at: 61, description: "Rollback to 1", templates: [r1] });
+  }
+  liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
+  const live = structuredClone(cache);
+  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  live.metadata.annotations = {
+    "meta.helm.sh/release-name": owner,
+    "meta.helm.sh/release-namespace": "shop",
+  };
+  s.add(live, 30);
+  const n = new Scenario({ release: owner, namespace: "shop", chart: owner });
+  n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/cache.yaml", object: cache }] });
+  for (const r of foreignRecords(n)) s.add(r, 30);
+  return s;
 }
 
 // ---- a record deleted by hand ----
@@ -903,9 +978,14 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
  * notify revisions 1–4 were deployed in turn; revision 4's record was deleted by hand. `variant`: "top" (the
  * default: revisions 1–3 stored, 3 superseded), "hole" (1, 2 and 4 stored: 3 deleted), "pruned" (near miss:
  * revisions 1–2 pruned by --history-max, 3–4 stored), "pruned-deployed" (near miss: 1 deployed is kept, 2 pruned,
- * 3–4 failed).
+ * 3–4 failed), "all" (every record deleted: only the live objects' ownership says the release exists),
+ * "uninstalled-kept" (near miss: `helm uninstall` deleted the records and every object but one annotated
+ * helm.sh/resource-policy: keep), "label-only" (near miss: no records, objects that carry only the chart's own
+ * app.kubernetes.io/instance label, not Helm's ownership).
  */
-export function recordDeleted(variant: "top" | "hole" | "pruned" | "pruned-deployed" = "top"): Scenario {
+export function recordDeleted(
+  variant: "top" | "hole" | "pruned" | "pruned-deployed" | "all" | "uninstalled-kept" | "label-only" = "top",
+): Scenario {
   const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
   const d = (tag: string) => appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
   const extra: Obj = {
@@ -930,10 +1010,38 @@ export function recordDeleted(variant: "top" | "hole" | "pruned" | "pruned-deplo
         ...(i === 3 ? [{ path: "templates/templates-configmap.yaml", object: extra }] : []),
       ],
     });
-  const drop = variant === "top" ? [4] : variant === "hole" ? [3] : variant === "pruned" ? [1, 2] : [2];
+  const drop =
+    variant === "top"
+      ? [4]
+      : variant === "hole"
+        ? [3]
+        : variant === "pruned"
+          ? [1, 2]
+          : variant === "pruned-deployed"
+            ? [2]
+            : [1, 2, 3, 4];
   s.releases.splice(0, s.releases.length, ...s.releases.filter((r) => !drop.includes(r.version)));
+  if (variant === "uninstalled-kept") {
+    const keep = s.owned(extra);
+    keep.metadata.annotations["helm.sh/resource-policy"] = "keep";
+    s.add(keep, 60);
+    return s;
+  }
   const liveTag = variant === "pruned-deployed" ? "1.0.0" : "1.3.0";
-  liveDeployment(s, d(liveTag), { newPods: [{ state: "running" }], newAt: 60 });
+  const live = liveDeployment(s, d(liveTag), { newPods: [{ state: "running" }], newAt: 60 });
+  if (variant === "label-only") {
+    // What a chart's own labels look like without Helm's ownership (applied with `helm template | kubectl apply`).
+    delete live.deploy.metadata.annotations;
+    live.deploy.metadata.labels = { "app.kubernetes.io/instance": "notify" };
+    s.add(
+      {
+        ...structuredClone(extra),
+        metadata: { ...extra.metadata, labels: { "app.kubernetes.io/instance": "notify" } },
+      },
+      60,
+    );
+    return s;
+  }
   if (variant !== "pruned-deployed") s.add(s.owned(extra), 60);
   return s;
 }
@@ -1019,33 +1127,63 @@ export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string }
 // ---- neighbours: other releases of the namespace ----
 
 /**
- * shop renders ConfigMap app-config (mounted by Deployment shop-web). Release shop-jobs in the same namespace
- * renders a `pre-upgrade` hook ConfigMap with the same name and `before-hook-creation,hook-succeeded`: its last
- * upgrade deleted shop's copy, created its own and deleted that too. `unrelated`: the near miss where shop-jobs'
- * failed hook is a Job of another name.
+ * shop renders `kind` app-config (default a ConfigMap; a Secret holds the database password), mounted by Deployment
+ * shop-web. Release shop-jobs in the same namespace renders a `pre-upgrade` hook of the same name with
+ * `before-hook-creation,hook-succeeded`: its last upgrade deleted shop's copy, created its own and deleted that too.
+ * `replaced`: the hook has only before-hook-creation, so its copy (shop-jobs' content, no ownership of shop's)
+ * replaced shop's and stays. Near misses: `unrelated` (shop-jobs' failed hook is a Job of another name),
+ * `theirKind` (their hook has the same name but another kind), `neighbourNamespace` (the release with that hook
+ * lives in another namespace; `neighbourRelease` names it, e.g. "shop" for a same-named release).
  */
-export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenario {
+export function neighbourHookCollision(
+  o: {
+    unrelated?: boolean;
+    kind?: "ConfigMap" | "Secret";
+    replaced?: boolean;
+    /** With `replaced`: the new pods read the neighbour's password and crash-loop, refused by the database. */
+    refused?: boolean;
+    theirKind?: "ConfigMap" | "Secret";
+    neighbourNamespace?: string;
+    neighbourRelease?: string;
+  } = {},
+): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
-  const cfg: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "app-config" },
-    data: { mode: "prod" },
-  };
+  const kind = o.kind ?? "ConfigMap";
+  const secret = (k: string) => k === "Secret";
+  const object = (k: string): Obj =>
+    secret(k)
+      ? {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "app-config" },
+          type: "Opaque",
+          data: { "db-password": Buffer.from("s3cret-shop").toString("base64") },
+        }
+      : { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-config" }, data: { mode: "prod" } };
+  const cfg = object(kind);
   const web = appDeployment("shop-web", {
     image: "registry.example.com/shop-web:2.0.0",
-    volumes: [{ name: "config", configMap: { name: "app-config" } }],
+    volumes: [
+      secret(kind)
+        ? { name: "config", secret: { secretName: "app-config" } }
+        : { name: "config", configMap: { name: "app-config" } },
+    ],
     volumeMounts: [{ name: "config", mountPath: "/etc/shop" }],
   });
   s.revision({
     status: "deployed",
     at: 0,
     templates: [
-      { path: "templates/configmap.yaml", object: cfg },
+      { path: `templates/${kind.toLowerCase()}.yaml`, object: cfg },
       { path: "templates/deployment.yaml", object: web },
     ],
   });
-  const n = new Scenario({ release: "shop-jobs", namespace: "shop", chart: "shop-jobs" });
+  const nns = o.neighbourNamespace ?? "shop";
+  const n = new Scenario({ release: o.neighbourRelease ?? "shop-jobs", namespace: nns, chart: "shop-jobs" });
+  const theirObject = object(o.theirKind ?? kind);
+  if (secret(o.theirKind ?? kind))
+    theirObject.data = { "db-password": Buffer.from("s3cret-jobs").toString("base64") };
+  else theirObject.data = { mode: "migrate" };
   const theirs = o.unrelated
     ? hook(
         {
@@ -1058,7 +1196,11 @@ export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenari
         },
         "pre-upgrade",
       )
-    : hook(cfg, "pre-upgrade", { "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded" });
+    : hook(theirObject, "pre-upgrade", {
+        "helm.sh/hook-delete-policy": o.replaced
+          ? "before-hook-creation"
+          : "before-hook-creation,hook-succeeded",
+      });
   n.revision({ status: "superseded", at: 10, templates: [{ path: "templates/hook.yaml", object: theirs }] });
   n.revision({
     status: o.unrelated ? "failed" : "deployed",
@@ -1074,22 +1216,32 @@ export function neighbourHookCollision(o: { unrelated?: boolean } = {}): Scenari
       [theirs.metadata.name]: { phase: o.unrelated ? "Failed" : "Succeeded", startedAt: 70, completedAt: 71 },
     },
   });
-  for (const r of n.records()) s.add(r as Obj, 70);
-  if (o.unrelated) s.add(s.owned(cfg), 0);
+  for (const r of foreignRecords(n)) s.add(r, 70);
+  // What the hook's last run left: nothing of ours (deleted), or its own copy (replaced). Its copy in another
+  // namespace, or a hook of another kind or name, leaves ours alone.
+  const collides = !o.unrelated && nns === "shop" && (o.theirKind ?? kind) === kind;
+  if (!collides) s.add(s.owned(cfg), 0);
+  else if (o.replaced) s.add(structuredClone(theirObject), 70);
+  const broken = collides && !o.replaced;
   const live = liveDeployment(s, web, {
     oldTemplate: web,
     oldPods: [{ state: "running" }],
-    newPods: o.unrelated ? [{ state: "running" }] : [{ state: "container-creating" }],
+    newPods: broken
+      ? [{ state: "container-creating" }]
+      : o.refused
+        ? [{ state: "crash-loop", restarts: 6 }]
+        : [{ state: "running" }],
     oldAt: 0,
     newAt: 80,
   });
-  if (!o.unrelated)
+  if (o.refused) lastWords(live.newPods, AUTH_FAILED);
+  if (broken)
     for (const p of live.newPods)
       s.event(
         p,
         "Warning",
         "FailedMount",
-        'MountVolume.SetUp failed for volume "config" : configmap "app-config" not found',
+        `MountVolume.SetUp failed for volume "config" : ${kind.toLowerCase()} "app-config" not found`,
         20,
         81,
         NOW - 1,
@@ -1120,7 +1272,7 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
   if (!o.legacyGone) {
     const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
     n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
-    for (const r of n.records()) s.add(r as Obj, 30);
+    for (const r of foreignRecords(n)) s.add(r, 30);
   }
   return s;
 }

@@ -542,12 +542,17 @@ export function noise(bytes: number, seed = 0x9e3779b9): Buffer {
   return b;
 }
 
+/** What helm prints when the storage driver's create of revision `rev`'s record is refused as too large. */
+export const RECORD_TOO_LARGE = (kind: "Secret" | "ConfigMap", release: string, rev: number) =>
+  `Error: UPGRADE FAILED: create: failed to create: ${kind} "sh.helm.release.v1.${release}.v${rev}" is invalid: ${kind === "Secret" ? "data" : "[]"}: Too long: must have at most 1048576 bytes`;
+
 /**
  * A chart that ships a large binary file and a big dashboard JSON (no .helmignore): revision 2's record
- * grows with `binaryKiB` of incompressible data.
+ * grows with `binaryKiB` of incompressible data. `driver`: where the records are stored (default Secrets).
  */
-export function bigChart(binaryKiB: number): Scenario {
+export function bigChart(binaryKiB: number, o: { driver?: "secret" | "configmap" } = {}): Scenario {
   const s = newScenario("grafana-stack", "grafana-stack");
+  if (o.driver) s.driver = o.driver;
   const templates = [{ path: "templates/deployment.yaml", object: apiDeployment("2.4.0") }];
   const dashboard = JSON.stringify({
     panels: Array.from({ length: 400 }, (_, i) => ({

@@ -1,4 +1,4 @@
-// Every positive cluster state of the failure catalogue, with the clock it is judged at: one list so tests can
+// A positive cluster state of every failure mode helm-doctor recognises, with the clock it is judged at: one list so tests can
 // run them all through each source (bundle and live cluster).
 import type { Scenario } from "../scenario.js";
 import { FOUNDING_NOW, foundingCase } from "./founding.js";
@@ -6,13 +6,13 @@ import * as H from "./hooks.js";
 import * as R from "./release-state.js";
 import * as T from "./transitions.js";
 
-export interface CatalogueCase {
+export interface FailureModeCase {
   name: string;
   build: () => Scenario;
   now: string;
 }
 
-export const CATALOGUE: CatalogueCase[] = [
+export const FAILURE_MODES: FailureModeCase[] = [
   { name: "founding case (secret driver)", build: () => foundingCase(), now: FOUNDING_NOW },
   {
     name: "founding case (configmap driver)",

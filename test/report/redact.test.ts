@@ -1,0 +1,62 @@
+// Redaction of secrets in text and structured values: sensitive keys in the usual notations, and known values.
+import { describe, expect, it } from "vitest";
+import { isSensitiveKey, REDACTED, Redactor, redact } from "../../src/report/redact.js";
+
+describe("redact()", () => {
+  it("redacts values of sensitive keys in the usual notations", () => {
+    expect(redact("password=hunter2 user=ana")).toBe(`password=${REDACTED} user=ana`);
+    expect(redact('{"dbPassword": "s3cret", "user": "ana"}')).toBe(
+      `{"dbPassword": "${REDACTED}", "user": "ana"}`,
+    );
+    expect(redact("API_KEY: abc123def")).toBe(`API_KEY: ${REDACTED}`);
+    expect(redact("client_secret='xyz789'")).toBe(`client_secret='${REDACTED}'`);
+    expect(redact("auth-token=qwerty1234")).toBe(`auth-token=${REDACTED}`);
+  });
+
+  it("keeps references to secrets and ordinary words", () => {
+    expect(redact("secretName: db-credentials")).toBe("secretName: db-credentials");
+    expect(redact("existingSecret: db-credentials")).toBe("existingSecret: db-credentials");
+    expect(redact('configmap "basic-app-config" not found')).toBe('configmap "basic-app-config" not found');
+    expect(redact("hook-delete-policy: before-hook-creation")).toBe(
+      "hook-delete-policy: before-hook-creation",
+    );
+    const digest = `image nginx@sha256:${"ab12".repeat(16)}`;
+    expect(redact(digest)).toBe(digest);
+    expect(redact("author: ana")).toBe("author: ana");
+    expect(isSensitiveKey("password")).toBe(true);
+    expect(isSensitiveKey("passwordSecretRef")).toBe(false);
+  });
+
+  it("redacts credentials in URLs, bearer tokens, well-known tokens, private keys and opaque blobs", () => {
+    expect(redact("postgres://app:pa55w0rd@db:5432/app")).toBe(`postgres://app:${REDACTED}@db:5432/app`);
+    expect(redact("Authorization: Bearer abcdefghijklmnop")).not.toContain("abcdefghijklmnop");
+    expect(redact("token xoxb-1234567890-abcdefghij")).not.toContain("xoxb-1234567890");
+    expect(redact("key AKIAABCDEFGHIJKLMNOP here")).toBe(`key ${REDACTED} here`);
+    expect(redact("jwt eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0NTY3.SflKxwRJSMeKKF2QT4fw")).toBe(`jwt ${REDACTED}`);
+    const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----";
+    expect(redact(`key:\n${pem}\nrest`)).toBe("key:\n[redacted private key]\nrest");
+    expect(redact("data c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g9PQ== end")).toBe(`data ${REDACTED} end`);
+  });
+});
+
+describe("Redactor", () => {
+  it("redacts known literals anywhere, longest first, then patterns", () => {
+    const r = new Redactor([
+      "hunter2-Sup3r",
+      "hunter2",
+      "true",
+      "ab",
+      "line one of a cert\nline two of a cert",
+    ]);
+    expect(r.text("pw is hunter2-Sup3r, or hunter2")).toBe(`pw is ${REDACTED}, or ${REDACTED}`);
+    expect(r.text("enabled: true")).toBe("enabled: true");
+    expect(r.text("ab cd")).toBe("ab cd");
+    expect(r.text("got line two of a cert")).toBe(`got ${REDACTED}`);
+  });
+
+  it("deep() redacts every string value of a structure, keeping keys", () => {
+    const r = new Redactor(["s3cr3t-value"]);
+    const out = r.deep({ a: ["x s3cr3t-value"], b: { "s3cr3t-value": 1, c: "password=abc" }, n: 2 });
+    expect(out).toEqual({ a: [`x ${REDACTED}`], b: { "s3cr3t-value": 1, c: `password=${REDACTED}` }, n: 2 });
+  });
+});

@@ -1,0 +1,105 @@
+// `helm-doctor worker --watch` and `helm-doctor watch` as processes, configured by the environment only (as in a
+// container): the agent of a cluster watches its release records through the fake API server and posts the
+// report of a release that turned failed in the alert channel, unasked; SIGTERM stops it cleanly.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
+import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { eventually } from "../support/slack-app.js";
+import { releaseHistory, replaceObject } from "../support/watch-rig.js";
+
+let redis: TestRedis;
+let fake: FakeSlack;
+let api: FakeApiServer;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+  api = await startFakeApiServer();
+  dir = mkdtempSync(join(tmpdir(), "hd-watch-cli-"));
+});
+afterAll(async () => {
+  await api?.close();
+  await fake?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("helm-doctor worker --watch", () => {
+  const prefix = uniquePrefix("watchcli");
+  let agent: CliDaemon;
+  const shop = releaseHistory("shop", "web");
+
+  afterAll(async () => {
+    await agent?.stop();
+    await cleanPrefix(redis.url, prefix);
+  });
+
+  it("posts the report of a release that turned failed, unasked, and stops on SIGTERM", async () => {
+    api.seed([
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
+      shop.revision("deployed", 0),
+      shop.live("1"),
+    ]);
+    agent = await startCliDaemon({
+      mode: "worker",
+      args: ["--watch"],
+      env: {
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: redis.url,
+        HELM_DOCTOR_QUEUE_PREFIX: prefix,
+        KUBECONFIG: api.writeKubeconfig(dir, "web"),
+        HELM_DOCTOR_WATCH_NAMESPACES: "web",
+        HELM_DOCTOR_ALERT_CHANNEL: "C0WATCHCLI",
+        LOG_FORMAT: "json",
+      },
+    });
+    // Watching: the list, then the watch from its resourceVersion.
+    await eventually(
+      () =>
+        api.requestsMatching({ verb: "watch", resource: "secrets", namespace: "web" }).length > 0
+          ? true
+          : undefined,
+      10_000,
+      "the watch request",
+    );
+    api.seed(shop.revision("pending-upgrade", 1));
+    replaceObject(api, shop.set(2, "failed", 'Upgrade "shop" failed: timed out waiting for the condition'));
+    const post = await fake.waitFor(
+      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0WATCHCLI" && !c.args.thread_ts,
+      20_000,
+    );
+    expect(String(post.args.text)).toContain("web/shop");
+    expect(JSON.stringify(post.args.blocks)).toContain(
+      "posted by helm-doctor watch: revision 2 turned failed",
+    );
+    expect(await agent.stop()).toBe(0);
+    expect(agent.stderr()).toContain("helm-doctor worker: stopped");
+  });
+});
+
+describe("helm-doctor watch configuration", () => {
+  it("refuses to start without the namespaces to watch and a channel, naming both", async () => {
+    const r = await runCli(["watch"], {
+      SLACK_BOT_TOKEN: "xoxb-test",
+      REDIS_URL: redis.url,
+      KUBECONFIG: api.writeKubeconfig(dir, "web"),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("HELM_DOCTOR_WATCH_NAMESPACES is not set");
+    expect(r.stderr).toContain("HELM_DOCTOR_ALERT_CHANNEL is not set");
+  });
+
+  it("rejects --watch with --bundle", async () => {
+    const r = await runCli(["worker", "--watch", "--bundle", "x.json"], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--watch");
+  });
+});
