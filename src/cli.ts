@@ -49,10 +49,11 @@ Usage:
   helm-doctor rerun <release> [-n ns] [--revision N] [--dry-run] [--yes]
   helm-doctor rollback <release> <revision> [-n ns] [--dry-run] [--yes]
   helm-doctor restore-hooks <release> [-n ns] [--revision N] [--dry-run] [--yes]
-  helm-doctor serve [--bundle FILE]     Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, KUBECONFIG, …)
+  helm-doctor serve [--bundle FILE] [--no-worker]   Slack front end + a diagnosis worker (env: SLACK_*, REDIS_URL, …)
+                                        (--no-worker: the front end only, of clusters whose agents run \`worker\`)
   helm-doctor worker [--bundle FILE] [--watch]   diagnosis workers only, to scale out (--watch: and the watcher)
   helm-doctor watch                     post reports unasked when releases go wrong (env: HELM_DOCTOR_WATCH_NAMESPACES, …)
-  helm-doctor rbac -n NS[,NS…] [--remediation]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
+  helm-doctor rbac -n NS[,NS…] [--remediation] [--watch]   Role/RoleBinding YAML with exactly the rules helm-doctor uses
   helm-doctor help
 
 Options:
@@ -105,6 +106,7 @@ const optionSpec = {
   quiet: { type: "boolean", short: "q" },
   driver: { type: "string" },
   watch: { type: "boolean" },
+  "no-worker": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -117,7 +119,7 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   history: [...SOURCE_OPTIONS, "output", "quiet"],
   list: [...SOURCE_OPTIONS, "all-namespaces", "output", "quiet"],
   capture: ["namespace", "kubeconfig", "context", "driver", "quiet", "help"],
-  serve: ["bundle", "kubeconfig", "context", "driver", "help"],
+  serve: ["bundle", "kubeconfig", "context", "driver", "no-worker", "help"],
   worker: ["bundle", "kubeconfig", "context", "driver", "watch", "help"],
   watch: ["kubeconfig", "context", "driver", "help"],
 };
@@ -471,6 +473,8 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       const { startServe } = await import("./slack/serve.js");
       const h = await startServe(config, {
         sourceFactory,
+        // --no-worker: the multi-cluster front end; every cluster's agent runs its own jobs.
+        ...(values["no-worker"] ? { embeddedWorker: false } : {}),
         workerThread: { source: sourceSpec, env: io.env },
         logger: obs.boltLogger,
         handleSignals: false,

@@ -33,7 +33,14 @@ import {
 import type { Snapshot } from "../snapshot/types.js";
 import { MessageUpdater, type SlackClient } from "./delivery.js";
 import type { Log } from "./redis.js";
-import { JOBS, QUEUES, type RemediateJob, remediateJobSchema, type StoredPlan } from "./schemas.js";
+import {
+  DEFAULT_CLUSTER,
+  JOBS,
+  QUEUES,
+  type RemediateJob,
+  remediateJobSchema,
+  type StoredPlan,
+} from "./schemas.js";
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, type Store } from "./store.js";
 
@@ -172,7 +179,7 @@ export class RemediationProcessor {
   // ---------------------------------------------------------------- plan
 
   private async plan(data: RemediateJob): Promise<unknown> {
-    const rel = `${data.namespace}/${data.release}`;
+    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
     const what = label(data);
     let plan: Plan;
     let snapshot: Snapshot | undefined;
@@ -250,7 +257,8 @@ export class RemediationProcessor {
 
     const id = newDiagnosisId();
     const created = this.now();
-    const head = renderPlanHead(shown, { requester: data.user.id });
+    const named = data.cluster && data.cluster !== DEFAULT_CLUSTER ? { cluster: data.cluster } : {};
+    const head = renderPlanHead(shown, { requester: data.user.id, ...named });
     const stored: StoredPlan = {
       id,
       diagnosisId: data.diagnosisId,
@@ -268,6 +276,7 @@ export class RemediationProcessor {
       reportTs: data.messageTs,
       head,
       executable,
+      ...named,
       createdAt: created.toISOString(),
       expiresAt: new Date(Date.now() + this.store.planTtlSeconds * 1000).toISOString(),
     };
@@ -300,7 +309,7 @@ export class RemediationProcessor {
   private async execute(job: Job, data: RemediateJob): Promise<unknown> {
     const planId = data.planId!;
     const planTs = data.planTs!;
-    const rel = `${data.namespace}/${data.release}`;
+    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
     const stored = await this.store.getPlan(planId).catch(() => undefined);
     const head: SlackMessage = stored?.head ?? {
       text: `Plan: ${label(data)}`,
@@ -456,7 +465,7 @@ export class RemediationProcessor {
     const parsed = remediateJobSchema.safeParse(job.data);
     if (!parsed.success) return;
     const data = parsed.data;
-    const rel = `${data.namespace}/${data.release}`;
+    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
     await this.thread(
       data.channel,
       data.messageTs,

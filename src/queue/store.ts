@@ -1,6 +1,7 @@
 // helm-doctor's own Redis keys, next to BullMQ's under the same prefix:
 //   <prefix>:hd:diagnosis:<id>                 stored diagnosis a report's buttons refer to (TTL)
-//   <prefix>:hd:last:<ns>/<release>           the release's latest report (TTL as diagnoses): "/helm-doctor last"
+//   <prefix>:hd:last:[<cluster>/]<ns>/<release>  the release's latest report (TTL as diagnoses): "/helm-doctor last"
+//                                              (the cluster is left out for the default cluster)
 //   <prefix>:hd:seen:<signature>               a Slack request signature seen in the last 5 minutes (replays)
 //   <prefix>:hd:plan:<id>                      a plan posted in a report's thread, its buttons refer to it (TTL)
 //   <prefix>:hd:plan:<id>:claim                "confirmed/cancelled by whom": set once (SET NX), so a plan runs once
@@ -14,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Redis } from "ioredis";
 import {
+  DEFAULT_CLUSTER,
   type JobResult,
   jobResultSchema,
   type PendingShortcut,
@@ -90,18 +92,23 @@ export class Store {
     return parsed.success ? parsed.data : undefined;
   }
 
+  private lastKey(namespace: string, release: string, cluster?: string): string {
+    const c = cluster && cluster !== DEFAULT_CLUSTER ? `${cluster}/` : "";
+    return `${this.base}:last:${c}${namespace}/${release}`;
+  }
+
   /** The latest report of a release, kept as long as its buttons work (`/helm-doctor last`). */
-  async saveLast(namespace: string, release: string, result: JobResult): Promise<void> {
+  async saveLast(namespace: string, release: string, result: JobResult, cluster?: string): Promise<void> {
     await this.redis.set(
-      `${this.base}:last:${namespace}/${release}`,
+      this.lastKey(namespace, release, cluster),
       JSON.stringify(result),
       "EX",
       this.diagnosisTtlSeconds,
     );
   }
 
-  async getLast(namespace: string, release: string): Promise<JobResult | undefined> {
-    const raw = await this.redis.get(`${this.base}:last:${namespace}/${release}`);
+  async getLast(namespace: string, release: string, cluster?: string): Promise<JobResult | undefined> {
+    const raw = await this.redis.get(this.lastKey(namespace, release, cluster));
     if (raw === null) return undefined;
     const p = jobResultSchema.safeParse(JSON.parse(raw));
     return p.success ? p.data : undefined;

@@ -6,11 +6,13 @@ import type { Queue } from "bullmq";
 import { renderError, type Target } from "../report/blockkit.js";
 import { type DeliveryRetry, deliverResult, type SlackClient } from "./delivery.js";
 import type { Log } from "./redis.js";
-import type { Subscriber } from "./schemas.js";
+import { QUEUES, type Subscriber } from "./schemas.js";
 import type { Store } from "./store.js";
 
 interface Pending {
   jobId: string;
+  /** The job's queue (a cluster's own), when not the default one. */
+  queue?: Queue;
   sub: Subscriber;
   target: Target;
   since: number;
@@ -40,8 +42,15 @@ export class LostJobWatch {
     private readonly opts: LostJobWatchOptions = {},
   ) {}
 
-  add(jobId: string, sub: Subscriber, target: Target): void {
-    this.pending.set(`${sub.channel}/${sub.ts}`, { jobId, sub, target, since: Date.now() });
+  /** Watch a message; `queue` is the job's queue when it is another cluster's (its jobs live there). */
+  add(jobId: string, sub: Subscriber, target: Target, queue?: Queue): void {
+    this.pending.set(`${sub.channel}/${sub.ts}`, {
+      jobId,
+      sub,
+      target,
+      since: Date.now(),
+      ...(queue ? { queue } : {}),
+    });
   }
 
   start(): void {
@@ -63,13 +72,13 @@ export class LostJobWatch {
     const maxAge = this.opts.maxAgeMs ?? 2 * 3600_000;
     for (const [key, p] of this.pending) {
       try {
-        const result = await this.store.getResult(this.queue.name, p.jobId);
+        const result = await this.store.getResult(QUEUES.diagnose, p.jobId);
         if (result) {
           // Ended: make sure this message got it (a no-op when the worker delivered it).
           await deliverResult(
             this.client,
             this.store,
-            this.queue.name,
+            QUEUES.diagnose,
             p.jobId,
             p.sub,
             result,
@@ -80,7 +89,7 @@ export class LostJobWatch {
           this.pending.delete(key);
           continue;
         }
-        if (await this.queue.getJob(p.jobId)) {
+        if (await (p.queue ?? this.queue).getJob(p.jobId)) {
           if (Date.now() - p.since > maxAge) this.pending.delete(key);
           continue;
         }
@@ -92,7 +101,7 @@ export class LostJobWatch {
         await deliverResult(
           this.client,
           this.store,
-          this.queue.name,
+          QUEUES.diagnose,
           p.jobId,
           p.sub,
           { kind: "error", main: renderError(p.target, LOST_JOB_TEXT, "Run the command again."), thread: [] },

@@ -40,7 +40,15 @@ import {
   type SourceFactory,
   type WriterFactory,
 } from "./remediation.js";
-import { diagnoseJobSchema, JOBS, type JobResult, listJobSchema, QUEUES, queueName } from "./schemas.js";
+import {
+  DEFAULT_CLUSTER,
+  diagnoseJobSchema,
+  JOBS,
+  type JobResult,
+  listJobSchema,
+  QUEUES,
+  queueName,
+} from "./schemas.js";
 import { snapshotRedactor } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
@@ -98,8 +106,11 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-function targetOf(data: { release?: string; namespace: string }): Target {
-  return data.release ? { release: data.release, namespace: data.namespace } : { namespace: data.namespace };
+function targetOf(data: { release?: string; namespace: string; cluster?: string }): Target {
+  const named = data.cluster && data.cluster !== DEFAULT_CLUSTER ? { cluster: data.cluster } : {};
+  return data.release
+    ? { release: data.release, namespace: data.namespace, ...named }
+    : { namespace: data.namespace, ...named };
 }
 
 export function notFoundMessage(release: string, namespace: string, listing: ReleaseListing[]): string {
@@ -152,6 +163,8 @@ export class DiagnoseProcessor {
     private readonly deliveryRetry: DeliveryRetry = DELIVERY_RETRY,
     /** Restarts after a stopped worker before the job fails (WorkerStoppedError). */
     private readonly maxStalls = 2,
+    /** This agent's cluster: its reports, stored diagnoses and buttons name it. */
+    private readonly cluster: string = DEFAULT_CLUSTER,
   ) {}
 
   /** Jobs running here and their lock tokens: what a shutdown hands back to the queue. */
@@ -235,8 +248,10 @@ export class DiagnoseProcessor {
       command?: string;
       requestedBy: string;
       helmOutput?: string;
+      cluster?: string;
     };
-    const target = targetOf(data);
+    const target = targetOf({ ...data, cluster: this.cluster });
+    const named = target.cluster ? { cluster: target.cluster } : {};
     const msgs = this.messages(job);
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
@@ -251,13 +266,18 @@ export class DiagnoseProcessor {
     try {
       // A stall (the worker died holding the job) counts like a failed attempt, up to its own bound.
       if (restarts > this.maxStalls) throw new WorkerStoppedError(restarts);
+      // A job on this cluster's queue is this cluster's; one naming another cluster was misrouted.
+      if ((data.cluster ?? DEFAULT_CLUSTER) !== this.cluster)
+        throw new UnrecoverableError(
+          `this job is for cluster ${data.cluster ?? DEFAULT_CLUSTER}, but this worker serves cluster ${this.cluster}`,
+        );
       await msgs.progress((users) => renderProgress(target, step("reading release records…"), users));
       const source = await this.sourceFactory(target.namespace);
       if (!target.release) {
         const listing = await source.releases(target.namespace);
         await msgs.finish({
           kind: "list",
-          main: renderReleaseList(target.namespace, listing, data.command ?? "/helm-doctor"),
+          main: renderReleaseList(target.namespace, listing, data.command ?? "/helm-doctor", target.cluster),
           thread: [],
         });
         return { releases: listing.length };
@@ -300,6 +320,7 @@ export class DiagnoseProcessor {
       const report = renderReport(d, {
         ...(latest === null ? {} : { diagnosisId: id }),
         requestedBy: data.requestedBy,
+        ...named,
       });
       await this.store.saveDiagnosis({
         id,
@@ -310,6 +331,7 @@ export class DiagnoseProcessor {
         remediations: latest === null ? [] : remediationOptions(d),
         createdAt: new Date().toISOString(),
         jobId: job.id,
+        ...named,
         report: report.main,
       });
       const result: JobResult = {
@@ -317,10 +339,10 @@ export class DiagnoseProcessor {
         diagnosisId: id,
         main: report.main,
         thread: report.thread,
-        retrieve: `${data.command ?? "/helm-doctor"} last ${d.namespace}/${d.release}`,
+        retrieve: `${data.command ?? "/helm-doctor"} last ${target.cluster ? `${target.cluster}/` : ""}${d.namespace}/${d.release}`,
       };
       // Kept before delivery, so a requester told "delivery failed" can fetch it.
-      await this.store.saveLast(d.namespace, d.release, result);
+      await this.store.saveLast(d.namespace, d.release, result, this.cluster);
       const stored = await msgs.finish(result);
       return {
         diagnosisId: stored.diagnosisId ?? id,
@@ -414,6 +436,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
     tuning.updateIntervalMs ?? 1000,
     tuning.deliveryRetry,
     maxStalls,
+    config.cluster,
   );
 
   // A dead worker's job is restarted once its lock expires (at most lockDuration after its last renewal) and the
@@ -482,7 +505,11 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
         void processor
           .finishWithError(
             job,
-            targetOf({ namespace: data.namespace, ...(data.release ? { release: data.release } : {}) }),
+            targetOf({
+              namespace: data.namespace,
+              ...(data.release ? { release: data.release } : {}),
+              cluster: config.cluster,
+            }),
             new WorkerStoppedError(job.stalledCounter),
             job.attemptsMade,
           )

@@ -271,21 +271,37 @@ const CONFIRM_WORD: Record<RemediationOption["action"], string> = {
 };
 const DANGER = new Set<string>(["rollback", "delete-leftover-hook"]);
 
-/** The opaque button value: a stored diagnosis id and the option's index. Never a command. */
-export function buttonValue(diagnosisId: string, index: number): string {
-  return clipPlain(`${diagnosisId}.${index}`, SLACK_LIMITS.buttonValue);
+/**
+ * The opaque button value: a stored diagnosis id and the option's index, and the cluster when the install names
+ * clusters (only that cluster's agent runs what the button starts). Never a command.
+ */
+export function buttonValue(diagnosisId: string, index: number, cluster?: string): string {
+  return clipPlain(`${diagnosisId}.${index}${cluster ? `.${cluster}` : ""}`, SLACK_LIMITS.buttonValue);
 }
 
-export function parseButtonValue(v: string): { diagnosisId: string; index: number } | undefined {
-  const m = /^([A-Za-z0-9_-]{8,128})\.(\d{1,2})$/.exec(v);
+export function parseButtonValue(
+  v: string,
+): { diagnosisId: string; index: number; cluster?: string } | undefined {
+  const m = /^([A-Za-z0-9_-]{8,128})\.(\d{1,2})(?:\.([a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?))?$/.exec(v);
   if (!m) return undefined;
-  return { diagnosisId: m[1]!, index: Number(m[2]) };
+  return { diagnosisId: m[1]!, index: Number(m[2]), ...(m[3] ? { cluster: m[3] } : {}) };
+}
+
+/** "prod · " before what a message is about, when the install names clusters (never for `default`). */
+export function clusterLabel(cluster: string | undefined): string {
+  return cluster && cluster !== "default" ? `${cluster} · ` : "";
 }
 
 export const REMEDIATE_ACTION_RE = /^remediate-(\d{1,2})$/;
 
-function button(d: Diagnosis, o: RemediationOption, i: number, diagnosisId: string): Button {
-  const rel = `${d.namespace}/${d.release}`;
+function button(
+  d: Diagnosis,
+  o: RemediationOption,
+  i: number,
+  diagnosisId: string,
+  cluster: string | undefined,
+): Button {
+  const rel = `${clusterLabel(cluster)}${d.namespace}/${d.release}`;
   const title =
     o.action === "rollback"
       ? `Roll back ${rel} to revision ${o.revision ?? "?"}?`
@@ -296,7 +312,7 @@ function button(d: Diagnosis, o: RemediationOption, i: number, diagnosisId: stri
     type: "button",
     action_id: `remediate-${i}`,
     text: { type: "plain_text", text: clip(o.label, CHANNEL_BUTTON_TEXT), emoji: true },
-    value: buttonValue(diagnosisId, i),
+    value: buttonValue(diagnosisId, i, clusterLabel(cluster) ? cluster : undefined),
     // The first is the one to try (recommended, else the least invasive); the others that destroy say so.
     ...(i === 0 ? { style: "primary" as const } : DANGER.has(o.action) ? { style: "danger" as const } : {}),
     confirm: {
@@ -316,6 +332,8 @@ export interface ReportOptions {
   diagnosisId?: string;
   /** Who asked (Slack user id), named in the channel message's context line. */
   requestedBy?: string;
+  /** The release's cluster: named in the header and carried by the buttons (unless it is `default`). */
+  cluster?: string;
 }
 
 export interface RenderedReport {
@@ -392,12 +410,12 @@ export function visibleText(blocks: Block[]): string {
  */
 export function renderReport(raw: Diagnosis, o: ReportOptions = {}): RenderedReport {
   const d = present(raw);
-  const rel = `${d.namespace}/${d.release}`;
+  const rel = `${clusterLabel(o.cluster)}${d.namespace}/${d.release}`;
   const { icon, line } = verdict(d);
   const blocks: Block[] = [header(`${icon} ${rel}: ${line}`)];
 
   const options = o.diagnosisId ? remediationOptions(raw) : [];
-  const buttons = options.map((opt, i) => button(d, opt, i, o.diagnosisId!));
+  const buttons = options.map((opt, i) => button(d, opt, i, o.diagnosisId!, o.cluster));
   const ctx: string[] = [];
   const facts =
     d.revision !== undefined
@@ -511,15 +529,17 @@ export function renderDetails(raw: Diagnosis): SlackMessage[] {
 export interface Target {
   release?: string;
   namespace: string;
+  /** The cluster, named in messages unless it is `default`. */
+  cluster?: string;
 }
 
 function targetName(t: Target): string {
-  return t.release ? `${t.namespace}/${t.release}` : t.namespace;
+  return `${clusterLabel(t.cluster)}${t.release ? `${t.namespace}/${t.release}` : t.namespace}`;
 }
 
 /** The channel message while a job runs. */
 export function renderProgress(t: Target, step: string, requesters: string[] = []): SlackMessage {
-  const what = t.release ? `Diagnosing ${targetName(t)}` : `Listing Helm releases in ${t.namespace}`;
+  const what = t.release ? `Diagnosing ${targetName(t)}` : `Listing Helm releases in ${targetName(t)}`;
   const blocks: Block[] = [section(`:hourglass_flowing_sand: *${esc(what)}…*\n${esc(clip(step, 500))}`)];
   const users = [...new Set(requesters)].filter((u) => /^[UW][A-Z0-9]+$/.test(u));
   if (users.length > 0) {
@@ -535,7 +555,7 @@ export function renderProgress(t: Target, step: string, requesters: string[] = [
 export function renderError(t: Target, problem: string, hint?: string): SlackMessage {
   const what = t.release
     ? `Could not diagnose ${targetName(t)}`
-    : `Could not list releases in ${t.namespace}`;
+    : `Could not list releases in ${targetName(t)}`;
   const blocks: Block[] = [section(`:x: *${esc(what)}*\n${esc(clip(problem, 2000))}`)];
   if (hint) blocks.push(context(esc(clip(hint, 1000))));
   return msg(`${what}: ${problem}`, blocks);
@@ -546,11 +566,12 @@ export function renderReleaseList(
   namespace: string,
   listings: ReleaseListing[],
   command = "/helm-doctor",
+  cluster?: string,
 ): SlackMessage {
   const sorted = triage(listings);
   const bad = sorted.filter(needsAttention);
   const b = new Blocks();
-  b.add(header(`:clipboard: Helm releases in ${namespace}`));
+  b.add(header(`:clipboard: Helm releases in ${clusterLabel(cluster)}${namespace}`));
   if (sorted.length === 0) {
     b.add(section(`There are no Helm releases in namespace \`${esc(namespace)}\`.`));
     return msg(`No Helm releases in ${namespace}`, b.list);
@@ -583,11 +604,13 @@ export function renderHelp(command = "/helm-doctor", defaultNamespace = "default
     `• \`${c} &lt;namespace&gt;/&lt;release&gt;\` the same`,
     `• \`${c} list [-n &lt;namespace&gt;]\` every release with its status, the ones needing attention first`,
     `• \`${c} last &lt;release&gt; [-n &lt;namespace&gt;]\` post the release's latest report again`,
+    `• \`${c} &lt;cluster&gt;/&lt;namespace&gt;/&lt;release&gt;\` or \`--cluster &lt;cluster&gt;\` address another cluster (one helm-doctor for many)`,
+    `• \`${c} clusters\` the clusters whose agents are alive, and when each was last seen`,
     `• \`${c} help\` this help`,
     "The report appears in the channel and is updated while it runs; buttons offer the remediations you are allowed to run (each asks for confirmation first).",
   ].join("\n");
   return msg(
-    `${command} <release> [-n namespace] | <namespace>/<release> | list [-n namespace] | last <release> | help`,
+    `${command} <release> [-n namespace] | <namespace>/<release> | <cluster>/<namespace>/<release> | list [-n namespace] | last <release> | clusters | help`,
     [section(text)],
   );
 }

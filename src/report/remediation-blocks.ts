@@ -12,6 +12,7 @@ import {
   Blocks,
   type Button,
   clip,
+  clusterLabel,
   context,
   esc,
   msg,
@@ -83,6 +84,8 @@ const OP_HEADINGS: { op: Plan["changes"][number]["op"]; title: string }[] = [
 export interface PlanHeadOptions {
   /** The Slack user who pressed the report button. */
   requester: string;
+  /** The release's cluster, named in the plan's title unless it is `default`. */
+  cluster?: string;
   /** Objects listed at most (default 40), hooks at most (default 25). */
   maxObjects?: number;
   maxHooks?: number;
@@ -108,7 +111,7 @@ export function renderPlanHead(p: Plan, o: PlanHeadOptions): SlackMessage {
   let hidden = 0;
   b.add(
     section(
-      `:clipboard: *Plan: ${esc(title)}*\nRequested by <@${o.requester}> · made against revision ${p.expectedRevision}, the latest${DRY_RUN_NOTE}`,
+      `:clipboard: *Plan: ${esc(clusterLabel(o.cluster))}${esc(title)}*\nRequested by <@${o.requester}> · made against revision ${p.expectedRevision}, the latest${DRY_RUN_NOTE}`,
     ),
   );
 
@@ -227,6 +230,8 @@ export interface PlanView {
   expiresAt: string;
   /** For the confirm dialog. */
   dialog?: string;
+  /** The release's cluster (named in the confirm dialog unless it is `default`). */
+  cluster?: string;
 }
 
 function utcTime(iso: string): string {
@@ -245,7 +250,10 @@ export function renderPlanMessage(v: PlanView): SlackMessage {
       value: v.id,
       style: "primary",
       confirm: {
-        title: { type: "plain_text", text: clip(`${RUN_WORD[v.action]} ${v.namespace}/${v.release}?`, 100) },
+        title: {
+          type: "plain_text",
+          text: clip(`${RUN_WORD[v.action]} ${clusterLabel(v.cluster)}${v.namespace}/${v.release}?`, 100),
+        },
         text: {
           type: "plain_text",
           text: clip(v.dialog ?? `Runs this plan now.`, SLACK_LIMITS.confirmText),

@@ -1,12 +1,14 @@
 // Bolt listeners, kept thin: parse, authorize, ack (within Slack's 3 s, before any other I/O), then — once no
-// other request waits for its ack (./ack-first.ts) — enqueue and post the channel message that follows the job. Remediation buttons (./remediation.ts): a report button makes a
-// plan (a dry-run job), the plan's Confirm runs it, its Cancel closes it; each re-authorizes on click.
+// other request waits for its ack (./ack-first.ts) — check that the addressed cluster has a live worker, enqueue
+// on that cluster's queue and post the channel message that follows the job. Remediation buttons
+// (./remediation.ts): a report button makes a plan (a dry-run job), the plan's Confirm runs it, its Cancel closes
+// it; each re-authorizes on click and runs in the report's cluster.
 import type { App, SlashCommand } from "@slack/bolt";
 import type { Config } from "../config.js";
 import { type DeliveryRetry, followJob, type SlackClient, slackRetry } from "../queue/delivery.js";
 import { type Producer, QueueUnavailableError } from "../queue/producer.js";
 import { type Log, withTimeout } from "../queue/redis.js";
-import { type JobResult, QUEUES } from "../queue/schemas.js";
+import { DEFAULT_CLUSTER, type JobResult, QUEUES } from "../queue/schemas.js";
 import type { Store } from "../queue/store.js";
 import type { LostJobWatch } from "../queue/watch.js";
 import {
@@ -20,6 +22,7 @@ import {
   type Target,
 } from "../report/blockkit.js";
 import type { AckFirst } from "./ack-first.js";
+import { type ClusterContext, clustersText, noLiveWorkerText } from "./clusters.js";
 import { parseCommand } from "./commands.js";
 import { QUEUE_REACHABLE } from "./guard.js";
 import type { Authorizer } from "./policy.js";
@@ -29,7 +32,10 @@ import { registerShortcutHandlers } from "./shortcut.js";
 
 export interface HandlerContext {
   config: Pick<Config, "defaultNamespace" | "diagnosisTtlSeconds">;
+  /** The producer of the front end's own cluster (HELM_DOCTOR_CLUSTER). */
   producer: Producer;
+  /** Producers per cluster, a channel's default cluster, live agents (default: only `producer`'s cluster). */
+  clusters?: ClusterContext;
   /** The front end's store (a fail-fast connection). */
   store: Store;
   authorizer: Authorizer;
@@ -102,7 +108,7 @@ export async function postAndFollow(
       timeout,
       "Redis did not answer",
     );
-    ctx.watch?.add(jobId, sub, target);
+    ctx.watch?.add(jobId, sub, target, producerOf(ctx, target.cluster).diagnose);
   } catch (e) {
     ctx.log.warn(`following job ${jobId}: ${(e as Error).message}`);
     await client.chat
@@ -119,19 +125,29 @@ export async function postAndFollow(
   }
 }
 
+/** The producer of `cluster`'s queues (the front end's own without a cluster context). */
+export function producerOf(ctx: HandlerContext, cluster: string | undefined): Producer {
+  return cluster !== undefined && ctx.clusters ? ctx.clusters.producer(cluster) : ctx.producer;
+}
+
+/** "prod/shop/yahoo" for a named cluster, "shop/yahoo" for the default one. */
+export function releaseRef(t: { cluster?: string; namespace: string; release: string }): string {
+  return `${t.cluster && t.cluster !== DEFAULT_CLUSTER ? `${t.cluster}/` : ""}${t.namespace}/${t.release}`;
+}
+
 /** `last <release>`: post the release's stored report in the channel again (with its thread and buttons). */
 async function postLast(
   ctx: HandlerContext,
   client: SlackClient,
   cmd: SlashCommand,
-  t: { release: string; namespace: string },
+  t: { release: string; namespace: string; cluster: string },
   tell: (mrkdwn: string) => Promise<void>,
 ): Promise<void> {
-  const rel = `${t.namespace}/${t.release}`;
+  const rel = releaseRef(t);
   let stored: JobResult | undefined;
   try {
     stored = await withTimeout(
-      ctx.store.getLast(t.namespace, t.release),
+      ctx.store.getLast(t.namespace, t.release, t.cluster),
       ctx.redisTimeoutMs ?? 1500,
       "Redis did not answer",
     );
@@ -193,9 +209,31 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       });
       return;
     }
+    if (parsed.kind === "clusters") {
+      await ack({ response_type: "ephemeral", text: ":satellite_antenna: Looking up the clusters…" });
+      await followUp(async () => {
+        let text: string;
+        try {
+          const clusters = ctx.clusters ? await ctx.clusters.agents() : [];
+          text = clustersText(clusters, Date.now());
+        } catch (e) {
+          log.warn(`listing clusters: ${(e as Error).message}`);
+          text = QUEUE_DOWN;
+        }
+        await respond({
+          response_type: "ephemeral",
+          replace_original: false,
+          ...renderNotice(":satellite_antenna:", text),
+        }).catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`));
+      });
+      return;
+    }
+    // The cluster: named in the command, else the channel's default (routing file), else the front end's own.
+    const cluster =
+      ctx.clusters?.clusterFor(command.channel_id, parsed.cluster) ?? parsed.cluster ?? DEFAULT_CLUSTER;
     // Decided before the ack only from what is known without a remote call (the policy, cached group
     // membership); a group not read yet is asked after the ack, and a refusal then follows it.
-    const who = { user: command.user_id, channel: command.channel_id, namespace: parsed.namespace };
+    const who = { user: command.user_id, channel: command.channel_id, namespace: parsed.namespace, cluster };
     const decision = ctx.authorizer.canDiagnoseNow(who);
     if (decision && !decision.allowed) {
       await ack({ response_type: "ephemeral", ...renderNotice(":no_entry:", `Refused: ${decision.reason}`) });
@@ -215,7 +253,7 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       return;
     }
     if (parsed.kind === "last") {
-      const rel = `${parsed.namespace}/${parsed.release}`;
+      const rel = releaseRef({ ...parsed, cluster });
       await ack({ response_type: "ephemeral", text: `:mag: Looking up the latest report of ${esc(rel)}…` });
       const answer = (icon: string) => (m: string) =>
         respond({ response_type: "ephemeral", replace_original: false, ...renderNotice(icon, m) })
@@ -223,18 +261,20 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
           .catch((e: unknown) => log.warn(`could not answer ${command.user_id}: ${slackError(e)}`));
       await followUp(async () => {
         if (!(await allowedAfterAck(answer(":no_entry:")))) return;
-        await postLast(ctx, client, command, parsed, answer(":information_source:"));
+        await postLast(ctx, client, command, { ...parsed, cluster }, answer(":information_source:"));
       });
       return;
     }
+    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
     const target: Target =
       parsed.kind === "diagnose"
-        ? { release: parsed.release, namespace: parsed.namespace }
-        : { namespace: parsed.namespace };
+        ? { release: parsed.release, namespace: parsed.namespace, ...named }
+        : { namespace: parsed.namespace, ...named };
+    const where = named.cluster ? `${named.cluster}/` : "";
     const what =
       parsed.kind === "diagnose"
-        ? `Diagnosing ${target.namespace}/${target.release}`
-        : `Listing releases in ${target.namespace}`;
+        ? `Diagnosing ${where}${target.namespace}/${target.release}`
+        : `Listing releases in ${where}${target.namespace}`;
     await ack({
       response_type: "ephemeral",
       text: `:stethoscope: ${esc(what)}… the result will appear in this channel.`,
@@ -261,15 +301,31 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       channel: command.channel_id,
       requestedAt: new Date().toISOString(),
       command: command.command.slice(0, 64),
+      ...named,
     };
     await followUp(async () => {
       if (!(await allowedAfterAck(tellWith(":no_entry:")))) return;
+      // A named cluster whose worker is not alive: say so now, rather than leave the message at "queued…".
+      if (ctx.clusters) {
+        try {
+          const live = await ctx.clusters.liveness(cluster);
+          if (!live.ok) {
+            await tellWith(":electric_plug:")(noLiveWorkerText(cluster, live.clusters, Date.now()));
+            return;
+          }
+        } catch (e) {
+          log.warn(`reading the agents: ${(e as Error).message}`);
+          await tell(QUEUE_DOWN);
+          return;
+        }
+      }
+      const producer = producerOf(ctx, cluster);
       let enq: { jobId: string; joined: boolean };
       try {
         enq =
           parsed.kind === "diagnose"
-            ? await ctx.producer.enqueueDiagnose({ ...base, release: parsed.release })
-            : await ctx.producer.enqueueList(base);
+            ? await producer.enqueueDiagnose({ ...base, release: parsed.release })
+            : await producer.enqueueList(base);
       } catch (e) {
         log.warn(`enqueue failed: ${(e as Error).message}`);
         await tell(

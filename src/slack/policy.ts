@@ -1,5 +1,6 @@
 // Authorization policy (HELM_DOCTOR_POLICY, YAML): who may diagnose (channels, users, user groups,
-// namespaces) and who may press which remediation in which namespaces. Secure default without a file: anyone
+// namespaces, clusters) and who may press which remediation in which namespaces of which clusters (a rule or
+// grant without `clusters` applies to every cluster). Secure default without a file: anyone
 // in a channel with the bot may diagnose; nobody may remediate until granted. An invalid file refuses to start
 // with the file, the path inside it, the line and what is wrong.
 import { readFile } from "node:fs/promises";
@@ -13,6 +14,8 @@ const USER_RE = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_RE = /^[CGD][A-Z0-9]{2,}$/;
 const GROUP_RE = /^S[A-Z0-9]{2,}$/;
 const NS_PATTERN_RE = /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9][-a-z0-9]*\*)$/;
+/** A cluster name (as HELM_DOCTOR_CLUSTER), "*", or a prefix pattern such as "prod-*". */
+const CLUSTER_PATTERN_RE = /^(\*|[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?|[a-z0-9][-a-z0-9]{0,38}\*)$/;
 
 const userId = z.string().refine((v) => v === "*" || USER_RE.test(v), {
   message: 'is not a Slack user ID (U… or W…, from the profile\'s "Copy member ID"; or "*" for anyone)',
@@ -25,6 +28,9 @@ const groupId = z.string().regex(GROUP_RE, { message: "is not a Slack user group
 const nsPattern = z.string().regex(NS_PATTERN_RE, {
   message: 'is not a namespace, "*" or a prefix pattern such as "team-*"',
 });
+const clusterPattern = z.string().regex(CLUSTER_PATTERN_RE, {
+  message: 'is not a cluster name, "*" or a prefix pattern such as "prod-*"',
+});
 const action = z.string().refine((v) => v === "*" || isExecutableAction(v), {
   message: `is not a remediation (one of ${EXECUTABLE_ACTIONS.join(", ")}, or "*")`,
 });
@@ -34,6 +40,7 @@ const diagnoseSchema = z.strictObject({
   users: z.array(userId).optional(),
   usergroups: z.array(groupId).optional(),
   namespaces: z.array(nsPattern).optional(),
+  clusters: z.array(clusterPattern).optional(),
 });
 
 const grantSchema = z
@@ -43,6 +50,10 @@ const grantSchema = z
     actions: z.array(action).min(1, { message: "needs at least one action" }),
     namespaces: z.array(nsPattern).min(1, { message: 'needs at least one namespace (or "*")' }),
     channels: z.array(channelId).optional(),
+    clusters: z
+      .array(clusterPattern)
+      .min(1, { message: "needs at least one cluster (or leave it out for all)" })
+      .optional(),
   })
   .refine((g) => (g.users?.length ?? 0) + (g.usergroups?.length ?? 0) > 0, {
     message: "grants to nobody: give users or usergroups",
@@ -59,6 +70,8 @@ export interface DiagnoseRule {
   users?: string[];
   usergroups?: string[];
   namespaces?: string[];
+  /** Clusters whose releases may be diagnosed (all when absent). */
+  clusters?: string[];
 }
 
 export interface Grant {
@@ -67,6 +80,8 @@ export interface Grant {
   actions: (ExecutableAction | "*")[];
   namespaces: string[];
   channels?: string[];
+  /** Clusters the grant covers (all when absent). */
+  clusters?: string[];
 }
 
 export interface Policy {
@@ -156,8 +171,8 @@ export function parsePolicy(text: string, file: string): Policy {
           issue.path.length === 0
             ? "version, diagnose, remediate"
             : issue.path[0] === "diagnose"
-              ? "channels, users, usergroups, namespaces"
-              : "users, usergroups, actions, namespaces, channels";
+              ? "channels, users, usergroups, namespaces, clusters"
+              : "users, usergroups, actions, namespaces, channels, clusters";
         message = `unknown key${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(", ")}` : ` "${keys[0]}"`} (expected: ${expected})`;
       } else {
         const v = path.reduce<unknown>(
@@ -199,6 +214,7 @@ export function parsePolicy(text: string, file: string): Policy {
       actions: g.actions as Grant["actions"],
       namespaces: g.namespaces,
       ...(g.channels ? { channels: g.channels } : {}),
+      ...(g.clusters ? { clusters: g.clusters } : {}),
     })),
   };
 }
@@ -316,8 +332,21 @@ export function policyGroups(policy: Policy): string[] {
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+export interface DiagnoseRequest {
+  user: string;
+  channel: string;
+  namespace: string;
+  /** The addressed cluster (absent: the default cluster). */
+  cluster?: string;
+}
+
 export function namespaceMatches(patterns: string[], ns: string): boolean {
   return patterns.some((p) => p === "*" || p === ns || (p.endsWith("*") && ns.startsWith(p.slice(0, -1))));
+}
+
+/** Does a rule's `clusters` cover `cluster`? No list covers every cluster; no cluster named is `default`. */
+export function clusterMatches(patterns: string[] | undefined, cluster: string | undefined): boolean {
+  return patterns === undefined || namespaceMatches(patterns, cluster ?? "default");
 }
 
 const mentionUser = (u: string) => (u === "*" ? "anyone" : `<@${u}>`);
@@ -357,7 +386,7 @@ export class Authorizer {
    * The diagnose decision from what is known without a remote call (the policy, cached group membership), or
    * undefined when a user group's members are not known yet: then only canDiagnose can decide.
    */
-  canDiagnoseNow(req: { user: string; channel: string; namespace: string }): Decision | undefined {
+  canDiagnoseNow(req: DiagnoseRequest): Decision | undefined {
     const rule = this.policy.diagnose;
     if (rule.users || rule.usergroups) {
       const users = rule.users ?? [];
@@ -378,7 +407,7 @@ export class Authorizer {
     });
   }
 
-  async canDiagnose(req: { user: string; channel: string; namespace: string }): Promise<Decision> {
+  async canDiagnose(req: DiagnoseRequest): Promise<Decision> {
     const known = this.canDiagnoseNow(req);
     if (known) return known;
     const rule = this.policy.diagnose;
@@ -398,7 +427,7 @@ export class Authorizer {
   }
 
   private diagnoseDecision(
-    req: { user: string; channel: string; namespace: string },
+    req: DiagnoseRequest,
     member: (users: string[], groups: string[]) => { ok: boolean; lookupErrors: string[] },
   ): Decision {
     const rule = this.policy.diagnose;
@@ -421,6 +450,12 @@ export class Authorizer {
         reason: `namespace \`${req.namespace}\` may not be diagnosed from Slack: ${src} allows ${rule.namespaces.map((n) => `\`${n}\``).join(", ")}.`,
       };
     }
+    if (!clusterMatches(rule.clusters, req.cluster)) {
+      return {
+        allowed: false,
+        reason: `cluster \`${req.cluster ?? "default"}\` may not be diagnosed from Slack: ${src} allows ${(rule.clusters ?? []).map((c) => `\`${c}\``).join(", ")}.`,
+      };
+    }
     return { allowed: true };
   }
 
@@ -429,6 +464,8 @@ export class Authorizer {
     channel: string;
     action: string;
     namespace: string;
+    /** The release's cluster (absent: the default cluster). */
+    cluster?: string;
   }): Promise<Decision> {
     const grants = this.policy.remediate;
     if (grants.length === 0) {
@@ -456,17 +493,19 @@ export class Authorizer {
       const actionOk = g.actions.includes("*") || (g.actions as string[]).includes(req.action);
       const nsOk = namespaceMatches(g.namespaces, req.namespace);
       const chOk = !g.channels || g.channels.includes(req.channel);
-      if (actionOk && nsOk && chOk) return { allowed: true };
+      const clusterOk = clusterMatches(g.clusters, req.cluster);
+      if (actionOk && nsOk && chOk && clusterOk) return { allowed: true };
     }
     const allowed = mine
       .map(
         (g) =>
-          `${g.actions.join(", ")} in ${g.namespaces.map((n) => `\`${n}\``).join(", ")}${g.channels ? ` (only in ${g.channels.map(mentionChannel).join(", ")})` : ""}`,
+          `${g.actions.join(", ")} in ${g.namespaces.map((n) => `\`${n}\``).join(", ")}${g.clusters ? ` of cluster ${g.clusters.map((c) => `\`${c}\``).join(", ")}` : ""}${g.channels ? ` (only in ${g.channels.map(mentionChannel).join(", ")})` : ""}`,
       )
       .join("; ");
+    const inCluster = req.cluster && mine.some((g) => g.clusters) ? ` of cluster \`${req.cluster}\`` : "";
     return {
       allowed: false,
-      reason: `your grants do not cover ${req.action} in namespace \`${req.namespace}\`${mine.some((g) => g.channels) ? " from this channel" : ""}. You may run: ${allowed}.`,
+      reason: `your grants do not cover ${req.action} in namespace \`${req.namespace}\`${inCluster}${mine.some((g) => g.channels) ? " from this channel" : ""}. You may run: ${allowed}.`,
     };
   }
 }

@@ -5,13 +5,14 @@
 //   again, the plan is claimed once (SET NX: a double click or a second user cannot run it twice), and an
 //   `execute` job runs it. When the job cannot be queued the claim is released, so the plan stays usable.
 // - Cancel (`plan-cancel`): the requester, or anyone who may run the action, closes the plan.
-// Every refusal is an ephemeral message saying why; every decision is an audit line.
+// Every refusal is an ephemeral message saying why; every decision is an audit line. Plans and executions are
+// queued on the report's cluster's `remediate.<cluster>` queue: only that cluster's agent runs them.
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import { auditEvent } from "../observability/log.js";
 import type { SlackClient } from "../queue/delivery.js";
 import type { RemediateEnqueued } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
-import { OPAQUE_ID_RE, type RemediateJobInput, type StoredPlan } from "../queue/schemas.js";
+import { DEFAULT_CLUSTER, OPAQUE_ID_RE, type RemediateJobInput, type StoredPlan } from "../queue/schemas.js";
 import { esc, parseButtonValue, REMEDIATE_ACTION_RE, renderNotice, section } from "../report/blockkit.js";
 import {
   PLAN_CANCEL_ACTION,
@@ -19,7 +20,8 @@ import {
   renderPlanCancelled,
   renderPlanConfirmed,
 } from "../report/remediation-blocks.js";
-import type { HandlerContext } from "./handlers.js";
+import { noLiveWorkerText } from "./clusters.js";
+import { type HandlerContext, producerOf, releaseRef } from "./handlers.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
 
 /** Where a button press happened. */
@@ -62,9 +64,32 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
   const timeout = ctx.redisTimeoutMs ?? 1500;
   const audit = (entry: Record<string, unknown>) => log.info(auditEvent(entry));
 
-  /** May the one who pressed run `action` in `namespace`? A failing check refuses (decide). */
-  const mayRun = (p: Press, action: string, namespace: string) =>
-    decide(ctx.authorizer.canRemediate({ user: p.user, channel: p.channel, action, namespace }), log);
+  /** May the one who pressed run `action` in `namespace` of `cluster`? A failing check refuses (decide). */
+  const mayRun = (p: Press, action: string, namespace: string, cluster: string) =>
+    decide(
+      ctx.authorizer.canRemediate({
+        user: p.user,
+        channel: p.channel,
+        action,
+        namespace,
+        ...(cluster === DEFAULT_CLUSTER ? {} : { cluster }),
+      }),
+      log,
+    );
+
+  /** False (and the presser told) when the cluster's worker is not alive: nobody would run the job. */
+  async function clusterAlive(cluster: string, tell: (icon: string, m: string) => Promise<void>) {
+    if (!ctx.clusters) return true;
+    try {
+      const live = await ctx.clusters.liveness(cluster);
+      if (live.ok) return true;
+      await tell(":electric_plug:", noLiveWorkerText(cluster, live.clusters, Date.now()));
+    } catch (e) {
+      log.warn(`reading the agents: ${(e as Error).message}`);
+      await tell(":warning:", QUEUE_DOWN);
+    }
+    return false;
+  }
 
   function teller(client: SlackClient, p: Press) {
     return (icon: string, mrkdwn: string) =>
@@ -115,12 +140,14 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       return;
     }
     const opt = rec.remediations[ref.index];
-    if (!opt || rec.revision === null) {
+    const cluster = rec.cluster ?? DEFAULT_CLUSTER;
+    if (!opt || rec.revision === null || (ref.cluster ?? DEFAULT_CLUSTER) !== cluster) {
       await tell(":warning:", "This button does not match its report. Run the diagnosis again.");
       return;
     }
-    const rel = `${rec.namespace}/${rec.release}`;
-    const decision = await mayRun(p, opt.action, rec.namespace);
+    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
+    const rel = releaseRef({ ...rec, ...named });
+    const decision = await mayRun(p, opt.action, rec.namespace, cluster);
     const entry = {
       event: "remediation-request",
       user: p.user,
@@ -130,6 +157,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       namespace: rec.namespace,
       expectedRevision: rec.revision,
       diagnosisId: rec.id,
+      ...named,
     };
     if (!decision.allowed) {
       audit({ ...entry, outcome: "refused", reason: decision.reason });
@@ -151,10 +179,12 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       requestedAt: new Date().toISOString(),
       buttonIndex: ref.index,
       label: opt.label,
+      ...named,
     };
+    if (!(await clusterAlive(cluster, tell))) return;
     let r: RemediateEnqueued;
     try {
-      r = await ctx.producer.enqueueRemediate(payload, ref.index);
+      r = await producerOf(ctx, cluster).enqueueRemediate(payload, ref.index);
     } catch (e) {
       log.warn(`enqueue plan: ${(e as Error).message}`);
       await tell(":warning:", QUEUE_DOWN);
@@ -213,7 +243,9 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
     const tell = teller(client, p);
     const plan = await planOf(action.value, tell);
     if (!plan) return;
-    const rel = `${plan.namespace}/${plan.release}`;
+    const cluster = plan.cluster ?? DEFAULT_CLUSTER;
+    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
+    const rel = releaseRef(plan);
     const entry = {
       event: "remediation-confirm",
       user: p.user,
@@ -224,6 +256,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       namespace: plan.namespace,
       expectedRevision: plan.expectedRevision,
       planId: plan.id,
+      ...named,
     };
     if (!plan.executable) {
       await tell(
@@ -233,7 +266,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       return;
     }
     // Re-authorize the one who confirms: the plan may have been asked for by someone else.
-    const decision = await mayRun(p, plan.action, plan.namespace);
+    const decision = await mayRun(p, plan.action, plan.namespace, cluster);
     if (!decision.allowed) {
       audit({ ...entry, outcome: "refused", reason: decision.reason });
       await tell(
@@ -242,6 +275,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       );
       return;
     }
+    if (!(await clusterAlive(cluster, tell))) return;
     const claim = { state: "confirmed" as const, user: p.user, at: new Date().toISOString() };
     const claimed = await read(`plan claim ${plan.id}`, ctx.store.claimPlan(plan.id, claim), tell);
     if (!claimed.ok) return;
@@ -269,10 +303,12 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       planId: plan.id,
       planTs,
       ...(plan.requestedBy.id !== p.user ? { requester: plan.requestedBy } : {}),
+      ...named,
     };
     let r: RemediateEnqueued;
     try {
-      r = await ctx.producer.enqueueExecute(payload);
+      // The plan's cluster's queue: only that cluster's agent executes it.
+      r = await producerOf(ctx, cluster).enqueueExecute(payload);
     } catch (e) {
       log.warn(`enqueue remediation: ${(e as Error).message}`);
       await ctx.store.releasePlanClaim(plan.id).catch(() => undefined);
@@ -301,9 +337,9 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
     const tell = teller(client, p);
     const plan = await planOf(action.value, tell);
     if (!plan) return;
-    const rel = `${plan.namespace}/${plan.release}`;
+    const rel = releaseRef(plan);
     if (plan.requestedBy.id !== p.user) {
-      const decision = await mayRun(p, plan.action, plan.namespace);
+      const decision = await mayRun(p, plan.action, plan.namespace, plan.cluster ?? DEFAULT_CLUSTER);
       if (!decision.allowed) {
         await tell(
           ":no_entry:",

@@ -1,7 +1,10 @@
 // `helm-doctor serve`: the Slack front end (Bolt over HTTP at /slack/events with signature verification, or
 // Socket Mode when SLACK_APP_TOKEN is set), /healthz and /readyz on the same port, and an embedded worker
 // (diagnoses, plans and remediations) — in a worker thread when started from the command line, so a burst of
-// diagnoses never delays an ack. Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis connections.
+// diagnoses never delays an ack. Without the embedded worker (`serve --no-worker`) it is the front end of many
+// clusters: each cluster's agent (`worker`, `watch`) runs in that cluster and consumes its own queues; commands
+// are queued per cluster (./clusters.ts). Stops cleanly on SIGTERM: Bolt, the worker, the queues and Redis
+// connections.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
@@ -10,13 +13,15 @@ import type { Config } from "../config.js";
 import { metricsText, slackFetch } from "../observability/metrics.js";
 import { SLACK_RETRY_CONFIG } from "../queue/delivery.js";
 import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
-import { Producer } from "../queue/producer.js";
+import type { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
 import { Store } from "../queue/store.js";
 import { LostJobWatch } from "../queue/watch.js";
 // The in-thread worker is loaded only when used: it brings the Kubernetes client, which the front end never needs.
 import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
+import { loadRoutes, type Routes } from "../watch/routes.js";
 import { AckFirst, countUnanswered } from "./ack-first.js";
+import { ClusterContext } from "./clusters.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
 import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
@@ -26,6 +31,10 @@ export interface ServeDeps extends Omit<WorkerDeps, "slack" | "log" | "handleSig
   logger?: Logger;
   /** Already loaded policy; default: loaded from config.policyFile (an invalid file throws PolicyError). */
   policy?: Policy;
+  /** Already loaded routing file (channels' default clusters); default: loaded from config.routesFile. */
+  routes?: Routes;
+  /** How long a read of the agents' heartbeats is reused (default 1000 ms). */
+  agentsCacheMs?: number;
   /** Run a worker (diagnoses, plans, remediations) in this process (default true). */
   embeddedWorker?: boolean;
   /**
@@ -117,6 +126,8 @@ function logOf(logger: Logger): Log {
 /** Start the Slack front end and (by default) a worker in this process. */
 export async function startServe(config: Config, deps: ServeDeps): Promise<ServeHandle> {
   const policy = deps.policy ?? (await loadPolicy(config.policyFile));
+  // The routing file's `channels` give a channel's default cluster (an invalid file refuses to start).
+  const routes = deps.routes ?? (await loadRoutes(config.routesFile, config.alertChannel));
   const socketMode = config.slack.appToken !== undefined;
   if (!socketMode && !config.slack.signingSecret) {
     throw new StartupError("SLACK_SIGNING_SECRET is required for the HTTP endpoint (or set SLACK_APP_TOKEN)");
@@ -181,12 +192,16 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     throw new StartupError(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${code})`);
   }
 
-  const producer = new Producer(redis, {
+  const clusters = new ClusterContext(redis, {
     prefix: config.queuePrefix,
-    dedupWindowMs: config.dedupWindowMs,
+    defaultCluster: config.cluster,
+    channelClusters: routes.channelClusters,
+    producer: { dedupWindowMs: config.dedupWindowMs, log, ...deps.producer },
+    ...(deps.agentsCacheMs !== undefined ? { cacheMs: deps.agentsCacheMs } : {}),
     log,
-    ...deps.producer,
   });
+  // The front end's own cluster (HELM_DOCTOR_CLUSTER): its embedded worker consumes these queues.
+  const producer = clusters.producer(config.cluster);
   app.use(replayAndQueueCheck(store, log, REQUEST_CHECK_TIMEOUT_MS));
   const watch = new LostJobWatch(producer.diagnose, store, app.client, log, {
     ...(deps.lostJobCheckMs ? { intervalMs: deps.lostJobCheckMs } : {}),
@@ -199,6 +214,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   registerHandlers(app, {
     config,
     producer,
+    clusters,
     store,
     authorizer,
     log,
@@ -223,14 +239,14 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
     void watch.stop();
     await app.stop().catch(() => {});
     await abandonThread();
-    await producer.close();
+    await clusters.close();
     await closeConnection(redis);
     throw new StartupError(
       `cannot start the Slack ${socketMode ? "Socket Mode connection" : `HTTP receiver on port ${config.port}`}: ${(e as Error).message}`,
     );
   }
   log.info(
-    `helm-doctor serve: ${socketMode ? "Socket Mode" : `HTTP on :${port}/slack/events`}, policy: ${policy.source}`,
+    `helm-doctor serve: ${socketMode ? "Socket Mode" : `HTTP on :${port}/slack/events`}, policy: ${policy.source}${deps.embeddedWorker === false ? ", front end only (no worker: each cluster's agent runs its jobs)" : ""}`,
   );
 
   let worker: WorkerHandle | undefined;
@@ -252,7 +268,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
       void watch.stop();
       server?.closeAllConnections();
       await app.stop().catch(() => {});
-      await producer.close();
+      await clusters.close();
       await closeConnection(redis);
       throw e;
     }
@@ -277,7 +293,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
           embedded.close(),
           (deps.tuning?.shutdownGraceMs ?? config.shutdownGraceMs) + 5000,
         );
-      await bounded("the job queues", producer.close(), 2000);
+      await bounded("the job queues", clusters.close(), 2000);
       await closeConnection(redis);
       if (deps.handleSignals !== false) {
         process.off("SIGTERM", onSignal);

@@ -10,11 +10,11 @@ import { HELM_ERROR_START, HELM_FAILURE_SENTENCE } from "../helm/output.js";
 import type { SlackClient } from "../queue/delivery.js";
 import { QueueUnavailableError } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
-import { HELM_OUTPUT_MAX_BYTES, OPAQUE_ID_RE } from "../queue/schemas.js";
+import { DEFAULT_CLUSTER, HELM_OUTPUT_MAX_BYTES, OPAQUE_ID_RE } from "../queue/schemas.js";
 import { newDiagnosisId } from "../queue/store.js";
 import { esc, renderNotice } from "../report/blockkit.js";
 import { QUEUE_REACHABLE } from "./guard.js";
-import { type HandlerContext, postAndFollow } from "./handlers.js";
+import { type HandlerContext, postAndFollow, producerOf } from "./handlers.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
 
 export const SHORTCUT_CALLBACK_ID = "diagnose_message";
@@ -545,15 +545,19 @@ export function registerShortcutHandlers(app: App, ctx: HandlerContext): void {
   /** Queue the diagnosis with the output and follow it in the message's thread. */
   async function start(client: SlackClient, s: Start, tell: (icon: string, m: string) => Promise<void>) {
     const rel = `${s.namespace}/${s.release}`;
+    // The channel's cluster (routing file), else the front end's own.
+    const cluster = ctx.clusters?.clusterFor(s.channel);
+    const named = cluster && cluster !== DEFAULT_CLUSTER ? { cluster } : {};
     let enq: { jobId: string; joined: boolean };
     try {
-      enq = await ctx.producer.enqueueDiagnose({
+      enq = await producerOf(ctx, cluster).enqueueDiagnose({
         release: s.release,
         namespace: s.namespace,
         requestedBy: s.user,
         channel: s.channel,
         requestedAt: new Date().toISOString(),
         helmOutput: s.helmOutput,
+        ...named,
       });
     } catch (e) {
       log.warn(`enqueue (message shortcut) failed: ${(e as Error).message}`);
@@ -573,7 +577,7 @@ export function registerShortcutHandlers(app: App, ctx: HandlerContext): void {
       ctx,
       client,
       enq.jobId,
-      { release: s.release, namespace: s.namespace },
+      { release: s.release, namespace: s.namespace, ...named },
       place,
       enq.joined,
       (m) => tell(":warning:", m),

@@ -57,4 +57,47 @@ describe("command grammar", () => {
     expect(problem("help me")).toBe('"help" takes no arguments');
     expect(problem("yahoo -n a -n b")).toBe("the namespace is given twice");
   });
+
+  it("a cluster: <cluster>/<namespace>/<release>, --cluster, and clusters", () => {
+    expect(p("prod/shop/yahoo")).toEqual({
+      kind: "diagnose",
+      release: "yahoo",
+      namespace: "shop",
+      cluster: "prod",
+    });
+    expect(p("yahoo --cluster prod")).toEqual({
+      kind: "diagnose",
+      release: "yahoo",
+      namespace: "apps",
+      cluster: "prod",
+    });
+    expect(p("--cluster=prod shop/yahoo")).toEqual({
+      kind: "diagnose",
+      release: "yahoo",
+      namespace: "shop",
+      cluster: "prod",
+    });
+    expect(p("list --cluster prod -n shop")).toEqual({ kind: "list", namespace: "shop", cluster: "prod" });
+    expect(p("last prod/shop/yahoo")).toEqual({
+      kind: "last",
+      release: "yahoo",
+      namespace: "shop",
+      cluster: "prod",
+    });
+    expect(p("clusters")).toEqual({ kind: "clusters" });
+    // Near misses: no cluster unless one is named.
+    expect(p("shop/yahoo")).not.toHaveProperty("cluster");
+    const problem = (t: string) => {
+      const c = p(t);
+      return c.kind === "usage" ? c.problem : `not a usage error: ${JSON.stringify(c)}`;
+    };
+    expect(problem("Prod/shop/yahoo")).toContain('invalid cluster name "Prod"');
+    expect(problem("yahoo --cluster")).toBe("--cluster needs a cluster name");
+    expect(problem("prod/shop/yahoo --cluster dev")).toBe(
+      '"prod/shop/yahoo" names cluster prod but --cluster says dev',
+    );
+    expect(problem("a/b/c/d")).toContain('too many "/"');
+    expect(problem("clusters prod")).toBe('"clusters" takes no arguments');
+    expect(problem("yahoo --clustr prod")).toBe('unknown option "--clustr" (did you mean --cluster?)');
+  });
 });

@@ -65,7 +65,7 @@ describe("policy file", () => {
 
   it("rejects unknown keys, channel names, grants to nobody, bad YAML and empty files precisely", () => {
     expect(policyError("diagnose:\n  channel: [C0HELMOPS1]\n")).toBe(
-      'HELM_DOCTOR_POLICY /etc/helm-doctor/policy.yaml:2: diagnose.channel: unknown key "channel" (expected: channels, users, usergroups, namespaces)',
+      'HELM_DOCTOR_POLICY /etc/helm-doctor/policy.yaml:2: diagnose.channel: unknown key "channel" (expected: channels, users, usergroups, namespaces, clusters)',
     );
     expect(policyError("remediation: []\n")).toContain(':1: remediation: unknown key "remediation"');
     expect(policyError("diagnose:\n  channels: ['#helm-ops']\n")).toContain(
@@ -185,6 +185,72 @@ describe("decisions", () => {
     const r = await a.canRemediate({ user: "U0X", channel: "C1", action: "rollback", namespace: "x" });
     expect(r.allowed === false && r.reason).toContain(
       "could not read user group <!subteam^S0BROKEN01>: missing_scope",
+    );
+  });
+});
+
+describe("per-cluster grants", () => {
+  const p = parsePolicy(
+    `diagnose:
+  clusters: [prod, "staging-*"]
+remediate:
+  - users: [U0ANA00001]
+    actions: [rollback]
+    namespaces: [shop]
+    clusters: ["staging-*"]
+  - users: [U0BOB00002]
+    actions: [rollback]
+    namespaces: [shop]
+`,
+    "policy.yaml",
+  );
+  const auth = new Authorizer(p, groups({}));
+  const rollback = (user: string, cluster?: string) =>
+    auth.canRemediate({
+      user,
+      channel: "C1",
+      action: "rollback",
+      namespace: "shop",
+      ...(cluster ? { cluster } : {}),
+    });
+
+  it("a grant naming clusters covers only those (prefix patterns too); a grant without clusters covers all", async () => {
+    expect(p.remediate[0]?.clusters).toEqual(["staging-*"]);
+    expect(await rollback("U0ANA00001", "staging-eu")).toEqual({ allowed: true });
+    const refused = await rollback("U0ANA00001", "prod");
+    expect(refused.allowed).toBe(false);
+    expect(refused.allowed === false && refused.reason).toContain("of cluster `prod`");
+    expect(refused.allowed === false && refused.reason).toContain(
+      "rollback in `shop` of cluster `staging-*`",
+    );
+    // Near miss: a name that only starts like the pattern's prefix without its dash.
+    expect((await rollback("U0ANA00001", "stagingx")).allowed).toBe(false);
+    // The default cluster is not `staging-*` either.
+    expect((await rollback("U0ANA00001")).allowed).toBe(false);
+    expect(await rollback("U0BOB00002", "prod")).toEqual({ allowed: true });
+    expect(await rollback("U0BOB00002")).toEqual({ allowed: true });
+  });
+
+  it("diagnose rules may name clusters", async () => {
+    expect(await auth.canDiagnose({ user: "U1", channel: "C1", namespace: "x", cluster: "prod" })).toEqual({
+      allowed: true,
+    });
+    const r = await auth.canDiagnose({ user: "U1", channel: "C1", namespace: "x", cluster: "dev" });
+    expect(r.allowed === false && r.reason).toContain("cluster `dev` may not be diagnosed from Slack");
+  });
+
+  it("rejects a bad cluster pattern and names the keys a grant takes", () => {
+    expect(
+      policyError(
+        "remediate:\n  - users: [U0ANA00001]\n    actions: [rollback]\n    namespaces: [shop]\n    clusters: [Prod]\n",
+      ),
+    ).toContain(':5: remediate[0].clusters[0]: "Prod" is not a cluster name');
+    expect(
+      policyError(
+        "remediate:\n  - users: [U0ANA00001]\n    actions: [rollback]\n    namespaces: [shop]\n    cluster: prod\n",
+      ),
+    ).toContain(
+      'unknown key "cluster" (expected: users, usergroups, actions, namespaces, channels, clusters)',
     );
   });
 });
