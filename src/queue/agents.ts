@@ -1,7 +1,7 @@
 // Agents (a `worker` or `watch` running in a cluster, or `serve` with its embedded worker) announce themselves in
 // Redis: one hash field per agent, `<cluster>/<id>` → what it runs and when it was last seen, refreshed several
-// times per heartbeat interval and removed when it stops. An agent not seen within its interval is not alive (it
-// was killed, or lost Redis). The front end reads this to list clusters and to refuse at once a command for a
+// times per heartbeat interval and marked stopped when it stops (so the cluster is still listed, with when its
+// agent was last seen). An agent not seen within its interval is not alive (it was killed, or lost Redis). The front end reads this to list clusters and to refuse at once a command for a
 // cluster whose jobs nobody would run.
 //   <prefix>:hd:agents   HASH  <cluster>/<id> → AgentInfo (JSON)
 import { randomBytes } from "node:crypto";
@@ -21,6 +21,8 @@ const agentSchema = z.object({
   startedAt: z.number(),
   lastSeen: z.number(),
   intervalMs: z.number(),
+  /** Set when the agent stopped cleanly (it is then not alive at once). */
+  stoppedAt: z.number().optional(),
 });
 export type AgentInfo = z.infer<typeof agentSchema>;
 
@@ -89,11 +91,13 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  /** Stop beating and remove the entry: the agent is gone at once, not after its interval. */
+  /** Stop beating and mark the entry stopped: the agent is not alive at once, not only after its interval. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.redis.hdel(agentsKey(this.prefix), this.field).catch(() => 0);
+    const now = this.now();
+    this.info = { ...this.info, lastSeen: now, stoppedAt: now };
+    await this.redis.hset(agentsKey(this.prefix), this.field, JSON.stringify(this.info)).catch(() => 0);
   }
 }
 
@@ -108,7 +112,7 @@ export interface ClusterAgents {
 }
 
 export function isAlive(a: AgentInfo, now: number): boolean {
-  return now - a.lastSeen <= a.intervalMs;
+  return a.stoppedAt === undefined && now - a.lastSeen <= a.intervalMs;
 }
 
 /** Every cluster with an agent seen in the last week, alive ones first, then by name. */

@@ -114,12 +114,19 @@ function roles(c: ClusterAgents): string {
   return [...all].sort().join(" + ");
 }
 
+function lastGone(c: ClusterAgents) {
+  return c.gone.reduce<(typeof c.gone)[number] | undefined>(
+    (a, b) => (a === undefined || b.lastSeen > a.lastSeen ? b : a),
+    undefined,
+  );
+}
+
 /** One line per cluster, alive ones first (as listAgents orders them); mrkdwn. */
 export function clusterLines(clusters: ClusterAgents[], now: number): string[] {
   return clusters.map((c) =>
     c.alive.length > 0
       ? `• :large_green_circle: \`${c.cluster}\`: alive (${c.alive.length} agent${c.alive.length === 1 ? "" : "s"}: ${roles(c)}), last seen ${ago(now - c.lastSeen)}`
-      : `• :red_circle: \`${c.cluster}\`: not alive, last seen ${ago(now - c.lastSeen)} (${new Date(c.lastSeen).toISOString().slice(0, 16).replace("T", " ")} UTC)`,
+      : `• :red_circle: \`${c.cluster}\`: not alive (${lastGone(c)?.stoppedAt !== undefined ? "its agent stopped" : "no heartbeat"}), last seen ${ago(now - c.lastSeen)} (${new Date(c.lastSeen).toISOString().slice(0, 16).replace("T", " ")} UTC)`,
   );
 }
 
