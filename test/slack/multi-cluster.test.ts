@@ -125,7 +125,7 @@ afterAll(async () => {
 });
 
 const last = () => fake.calls.at(-1)?.seq ?? 0;
-const after = (seq: number, pred: (c: RecordedCall) => boolean, timeoutMs = 15_000) =>
+const callAfter = (seq: number, pred: (c: RecordedCall) => boolean, timeoutMs = 15_000) =>
   fake.waitFor((c) => c.seq > seq && pred(c), timeoutMs);
 const reads = (api: FakeApiServer) => api.requests.filter((r) => r.method === "GET").length;
 const writes = (api: FakeApiServer) => api.requests.filter((r) => r.method !== "GET").length;
@@ -161,7 +161,7 @@ async function command(text: string, channel = OPS): Promise<string> {
 async function report(text: string, channel = OPS): Promise<{ ts: string; blocks: string; raw: unknown }> {
   const seq = last();
   await command(text, channel);
-  const posted = await after(
+  const posted = await callAfter(
     seq,
     (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
   );
@@ -245,7 +245,7 @@ describe("one front end, two clusters", () => {
 
     let seq = last();
     await press(r.ts, rollback);
-    const plan = await after(
+    const plan = await callAfter(
       seq,
       (c) =>
         c.method === "chat.postMessage" && c.args.thread_ts === r.ts && /^Plan: /.test(String(c.args.text)),
@@ -258,7 +258,7 @@ describe("one front end, two clusters", () => {
 
     seq = last();
     await press(String(plan.response.ts), confirm, r.ts);
-    await after(
+    await callAfter(
       seq,
       (c) =>
         c.method === "chat.postMessage" &&
@@ -282,7 +282,7 @@ describe("one front end, two clusters", () => {
     expect(rollback.value).toMatch(/\.staging$/);
     const seq = last();
     await press(s.ts, rollback);
-    const refused = await after(seq, (c) => c.method === "chat.postEphemeral" && c.args.user === ANA);
+    const refused = await callAfter(seq, (c) => c.method === "chat.postEphemeral" && c.args.user === ANA);
     expect(String(refused.args.text)).toContain("of cluster `staging`");
     expect(writes(stagingApi)).toBe(0);
   });
