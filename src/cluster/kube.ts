@@ -271,7 +271,7 @@ export class KubeReader {
    * release records. All namespaces when `namespace` is undefined.
    */
   async listMetadata(
-    kind: "Secret" | "ConfigMap",
+    kind: string,
     namespace: string | undefined,
     labelSelector: string,
   ): Promise<KubeObject[] | undefined> {
@@ -283,7 +283,7 @@ export class KubeReader {
     if (!res) return undefined;
     return (res.items ?? []).map((o) => {
       o.kind = kind; // PartialObjectMetadata items, named by the kind we asked for
-      o.apiVersion = "v1";
+      o.apiVersion = k.apiVersion;
       return o;
     });
   }

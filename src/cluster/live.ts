@@ -32,6 +32,9 @@ export interface LoadOptions extends LoadHints {
 /** Kinds a chart ships among those the reader knows (pods and ReplicaSets belong to their workloads). */
 const OWNED_KINDS = Object.keys(KINDS).filter((k) => !["Event", "Pod", "ReplicaSet"].includes(k));
 
+/** Kinds a new chart version most often adds, searched for objects of a revision whose record is gone. */
+const ADDED_KINDS = ["ConfigMap", "Secret", "Service"];
+
 /** How many other releases' latest records a diagnosis reads, at most. */
 const NEIGHBOURS = 20;
 
@@ -284,6 +287,8 @@ export class LiveSource implements SnapshotSource {
           named.set(kindKey(o.kind, namespace, o.name), { kind: o.kind, name: o.name });
     const live: KubeObject[] = [];
     const byKind = new Map<string, string[]>();
+    /** Kinds read with one list of the whole namespace, and what it returned. */
+    const listed = new Map<string, KubeObject[]>();
     for (const { kind, name } of named.values()) {
       if (!KINDS[kind] || kind === "Event") continue;
       byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
@@ -296,13 +301,47 @@ export class LiveSource implements SnapshotSource {
           for (const o of await Promise.all(names.map((n) => r.get(kind, namespace, n)))) if (o) live.push(o);
         } else {
           const wanted = new Set(names);
-          for (const o of (await r.list(kind, namespace)) ?? [])
-            if (wanted.has(o.metadata?.name ?? "")) live.push(o);
+          const all = (await r.list(kind, namespace)) ?? [];
+          listed.set(kind, all);
+          for (const o of all) if (wanted.has(o.metadata?.name ?? "")) live.push(o);
         }
       }),
     );
 
-    // 3a. No records at all: the objects that carry the release's ownership are the only trace of it (records
+    // 3a. Objects that carry the release's ownership but that no revision read names: what a revision whose record
+    // was deleted applied (release-record-missing). One metadata-only list, by Helm's managed-by label, per kind
+    // the read revisions ship and the kinds a new chart version most often adds (a kind already listed in full
+    // above is searched there); only ours are read in full.
+    if (heads.length > 0) {
+      const have = new Set(live.map((o) => o.metadata?.uid));
+      const kinds = [...new Set([...byKind.keys(), ...ADDED_KINDS])].filter((k) => OWNED_KINDS.includes(k));
+      const found = await Promise.all(
+        kinds.map(
+          async (k) =>
+            ((byKind.get(k)?.length ?? 0) > 2
+              ? listed.get(k)
+              : await r.listMetadata(k, namespace, "app.kubernetes.io/managed-by=Helm")) ?? [],
+        ),
+      );
+      const more = found
+        .flat()
+        .filter(
+          (o) =>
+            ownedBy(o, release, namespace) &&
+            !have.has(o.metadata?.uid) &&
+            !named.has(kindKey(o.kind ?? "", namespace, o.metadata?.name ?? "")),
+        );
+      const full = await Promise.all(
+        more
+          .slice(0, 20)
+          .map((o) =>
+            listed.has(o.kind ?? "") ? o : r.get(o.kind ?? "", namespace, o.metadata?.name ?? ""),
+          ),
+      );
+      for (const o of full) if (o) live.push(o);
+    }
+
+    // 3b. No records at all: the objects that carry the release's ownership are the only trace of it (records
     // deleted by hand, lost in a storage move). Helm labels every object it applies app.kubernetes.io/managed-by=Helm,
     // so one list per kind a chart ships, by that label, finds them.
     if (heads.length === 0) {
@@ -315,7 +354,7 @@ export class LiveSource implements SnapshotSource {
           live.push(o);
     }
 
-    // 3b. Releases our objects' ownership annotations name, beyond the most recent neighbours: whether such a
+    // 3c. Releases our objects' ownership annotations name, beyond the most recent neighbours: whether such a
     // release still has records decides whose the object is.
     const readNames = new Set(neighbourRecords.map((o) => o.metadata?.labels?.name));
     const named2 = new Set<string>();

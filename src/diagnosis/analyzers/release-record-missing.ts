@@ -7,33 +7,111 @@
 // at all, objects that carry the release's ownership are the proof that it exists.
 import { kindKey } from "../../helm/keys.js";
 import { keptOnUninstall, ownedBy, provesInstalled } from "../../helm/ownership.js";
-import type { Release } from "../../helm/types.js";
+import { chartRef, type Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { recordResource } from "../history.js";
+import { recordFor, recordResource } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 
-/** Live objects that say they belong to this release but that no stored revision renders. */
-function orphans(ix: SnapshotIndex): KubeObject[] {
+/**
+ * Live objects Helm applied for this release (its ownership label and annotations) that no stored revision renders
+ * (manifest or hook). Not: objects kept by `helm.sh/resource-policy: keep` (an uninstall leaves those), objects being
+ * deleted, and objects a controller made (a Deployment's ReplicaSets inherit its annotations). With `after`, only
+ * those created later than that (server) time.
+ */
+function orphans(ix: SnapshotIndex, after?: number): KubeObject[] {
   const stored = new Set<string>();
   for (const r of ix.releases) {
     for (const d of ix.manifest(r)) stored.add(d.key);
+    for (const h of r.hooks ?? []) stored.add(kindKey(h.kind, r.namespace || ix.namespace, h.name));
   }
+  const name = ix.snapshot.release;
   return ix.snapshot.objects.filter((o) => {
-    const a = o.metadata?.annotations ?? {};
-    if (a["meta.helm.sh/release-name"] !== ix.snapshot.release) return false;
-    if ((a["meta.helm.sh/release-namespace"] ?? ix.namespace) !== ix.namespace) return false;
-    return !stored.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? ix.namespace, o.metadata?.name ?? ""));
+    if (!provesInstalled(o, name, ix.namespace) || (o.metadata?.ownerReferences ?? []).length > 0)
+      return false;
+    if (stored.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? ix.namespace, o.metadata?.name ?? "")))
+      return false;
+    if (after === undefined) return true;
+    const at = Date.parse(o.metadata?.creationTimestamp ?? "");
+    return Number.isFinite(at) && at > after;
   });
 }
 
+const CHART_LABEL = "helm.sh/chart";
+
+/** `name-1.2.3` (Helm's `{{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}` convention) split in two. */
+function splitChartLabel(label: string): { name: string; version: number[]; pre: string } | undefined {
+  const m = /^(.+?)-v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:[_+][0-9A-Za-z.-]+)?$/.exec(label);
+  if (!m) return undefined;
+  return { name: m[1]!, version: [Number(m[2]), Number(m[3]), Number(m[4])], pre: m[5] ?? "" };
+}
+
+/** SemVer precedence of two chart labels of the same chart: > 0 when `a` is the later version. */
+function laterThan(a: string, b: string): boolean {
+  const x = splitChartLabel(a);
+  const y = splitChartLabel(b);
+  if (!x || !y || x.name !== y.name) return false;
+  for (let i = 0; i < 3; i++) if (x.version[i] !== y.version[i]) return x.version[i]! > y.version[i]!;
+  // A release is later than its pre-releases; two pre-releases compare as text (enough for 'rc.1' < 'rc.2').
+  if (x.pre === y.pre) return false;
+  if (!x.pre) return true;
+  if (!y.pre) return false;
+  return x.pre.localeCompare(y.pre, "en", { numeric: true }) > 0;
+}
+
+/** Did only kubectl write the object's chart label (`helm template | kubectl apply`, `kubectl label`)? */
+function labelWrittenByKubectl(o: KubeObject): boolean {
+  const mf = (o.metadata?.managedFields ?? []) as { manager?: string; fieldsV1?: Record<string, unknown> }[];
+  const owners = mf.filter((e) => {
+    const labels = (e.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined)?.["f:labels"] as
+      | Record<string, unknown>
+      | undefined;
+    return labels?.[`f:${CHART_LABEL}`] !== undefined;
+  });
+  return owners.length > 0 && owners.every((e) => /^kubectl/.test(e.manager ?? ""));
+}
+
+interface LaterChart {
+  object: KubeObject;
+  live: string;
+  stored: string;
+}
+
+/**
+ * Objects of the latest stored revision whose live chart label is a later version of the same chart than that
+ * revision rendered for them, and than any stored revision did: a later upgrade applied them. Charts that set no
+ * `helm.sh/chart` label, labels that are not `name-version`, and labels only kubectl wrote say nothing.
+ */
+function laterCharts(ix: SnapshotIndex, latest: Release): LaterChart[] {
+  const name = ix.snapshot.release;
+  const out: LaterChart[] = [];
+  for (const d of ix.manifest(latest)) {
+    const o = ix.get(d.kind, d.namespace, d.name);
+    const live = o?.metadata?.labels?.[CHART_LABEL];
+    if (!o || !live || !ownedBy(o, name, ix.namespace) || o.metadata?.deletionTimestamp) continue;
+    const stored =
+      (d.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL] ?? chartRef(latest);
+    const rendered = new Set<string>();
+    for (const r of ix.releases)
+      for (const e of ix.manifest(r)) {
+        const l = (e.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL];
+        if (e.key === d.key && l) rendered.add(l);
+      }
+    if (rendered.has(live) || !laterThan(live, stored) || labelWrittenByKubectl(o)) continue;
+    out.push({ object: o, live, stored });
+  }
+  return out;
+}
+
 /** Revisions missing between stored ones that pruning cannot explain (an older non-deployed one survived). */
-function holes(releases: Release[]): number[] {
+function holes(releases: Release[], unread: ReadonlySet<number>): number[] {
   const out: number[] = [];
   for (let i = 1; i < releases.length; i++) {
     const prev = releases[i - 1]!;
     const cur = releases[i]!;
     for (let v = prev.version + 1; v < cur.version; v++) {
+      // A live read fetches only the revisions the analysis needs: the others are stored, known by their labels.
+      if (unread.has(v)) continue;
       // Pruning deletes the oldest first but never the latest deployed: a hole above a survivor that is not
       // that deployed revision cannot come from pruning.
       const survivors = releases.filter((r) => r.version < v);
@@ -115,17 +193,40 @@ function allRecordsGone(ix: SnapshotIndex): Finding[] {
   ];
 }
 
+/** What a later upgrade left on the cluster although the newest record predates it. */
+interface LaterEvidence {
+  charts: LaterChart[];
+  created: KubeObject[];
+}
+
+function laterWrites(ix: SnapshotIndex, latest: Release): LaterEvidence | undefined {
+  // A record being written, uninstalled or about to be is another story (release-pending-stuck, uninstall).
+  if (!["deployed", "superseded", "failed"].includes(latest.info.status)) return undefined;
+  // The record's own creation time is the cluster's; last_deployed (the Helm client's clock) when it is unknown.
+  // Helm creates the record before it applies the revision's objects, so they are created after it too — but
+  // they are in its manifest.
+  const since = Date.parse(recordFor(ix, latest)?.creationTimestamp ?? latest.info.last_deployed ?? "");
+  const charts = laterCharts(ix, latest);
+  const created = Number.isFinite(since) ? orphans(ix, since) : [];
+  return charts.length || created.length ? { charts, created } : undefined;
+}
+
+const label = (o: KubeObject) => `${o.kind} ${o.metadata?.name}`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 const analyzer: Analyzer = {
   run(ix) {
     const latest = ix.latest();
     if (!latest) return allRecordsGone(ix);
     const name = latest.name || ix.snapshot.release;
     const ns = ix.namespace;
-    const missingTop = latest.info.status === "superseded" ? latest.version + 1 : undefined;
-    const gaps = holes(ix.releases);
+    const later = latest.info.status === "superseded" ? undefined : laterWrites(ix, latest);
+    const missingTop = latest.info.status === "superseded" || later ? latest.version + 1 : undefined;
+    const unread = new Set((ix.snapshot.unread ?? []).map((u) => u.revision));
+    const gaps = holes(ix.releases, unread);
     const missing = [...gaps, ...(missingTop ? [missingTop] : [])];
     if (missing.length === 0) return [];
-    const extra = orphans(ix);
+    const extra = later ? later.created : orphans(ix);
     const deployed = ix.lastDeployed();
     const evidence: Evidence[] = [
       {
@@ -133,10 +234,15 @@ const analyzer: Analyzer = {
         detail: `stored revisions ${ix.releases.map((r) => `${r.version} ${r.info.status}`).join(", ")}; no record for revision ${missing.join(", ")}`,
       },
     ];
-    if (missingTop)
+    if (missingTop && !later)
       evidence.push({
         source: `revision ${latest.version}`,
         detail: `the highest stored revision is "superseded": Helm marks a revision superseded only when a newer one is deployed, and pruning never deletes the latest`,
+      });
+    for (const c of later?.charts.slice(0, 6) ?? [])
+      evidence.push({
+        source: `${label(c.object)}`,
+        detail: `label ${CHART_LABEL}=${c.live} on the live object; revision ${latest.version} (${latest.info.status}, the newest record) rendered ${c.stored}, and no stored revision rendered ${c.live}: a later upgrade applied it`,
       });
     if (!deployed)
       evidence.push({
@@ -146,13 +252,26 @@ const analyzer: Analyzer = {
     if (extra.length)
       evidence.push({
         source: "live cluster",
-        detail: `${extra.length} object${extra.length === 1 ? "" : "s"} carry release ${name}'s ownership but are in no stored manifest — what the missing revision deployed: ${extra
+        detail: `${extra.length} object${extra.length === 1 ? "" : "s"} carry release ${name}'s ownership but are in no stored manifest${later ? `, created after revision ${latest.version}'s record` : ""} — what the missing revision deployed: ${extra
           .slice(0, 6)
-          .map((o) => `${o.kind} ${o.metadata?.name}`)
+          .map(
+            (o) =>
+              `${o.kind} ${o.metadata?.name}${later ? ` (created ${o.metadata?.creationTimestamp})` : ""}`,
+          )
           .join(", ")}${extra.length > 6 ? ", …" : ""}`,
       });
     const rec = recordResource(ix, latest);
     const recName = (v: number) => rec.name.replace(/\.v\d+$/, `.v${v}`);
+    const runs = later?.charts[0]?.live;
+    const runsVersion = runs ? /-v?(\d+\.\d+\.\d+\S*)$/.exec(runs)?.[1]?.replace(/_/g, "+") : undefined;
+    const leftBehind = extra.length
+      ? `objects only the lost revision created (${extra
+          .slice(0, 4)
+          .map(label)
+          .join(
+            ", ",
+          )}${extra.length > 4 ? ", …" : ""}) are in no manifest Helm compares with, so no upgrade or rollback deletes them — delete them after checking nothing uses them`
+      : "check that the cluster matches what you deploy";
     const remediations: Remediation[] = [
       {
         action: "manual",
@@ -160,26 +279,57 @@ const analyzer: Analyzer = {
       },
       {
         action: "manual",
-        summary: missingTop
-          ? `Without a backup, the next \`helm upgrade\` works from revision ${latest.version} (Helm takes a superseded latest as its base) and writes revision ${missingTop} again; ${extra.length ? "objects only the lost revision had stay behind — delete them after checking nothing uses them" : "check that the cluster matches what you deploy"}.`
-          : `Without a backup, nothing blocks Helm: the hole only makes \`helm history\` and rollbacks to revision ${missing.join(", ")} impossible.`,
+        summary: later
+          ? `Without a backup, upgrade again to write a new record: \`helm upgrade ${name} <chart> -n ${ns}${runsVersion ? ` --version ${runsVersion}` : ""}\` with the values it runs now. Helm works from revision ${deployed?.version ?? latest.version}, ${deployed ? "the last deployed one" : "the newest record"}, and writes revision ${missingTop} again; ${leftBehind}.`
+          : missingTop
+            ? `Without a backup, the next \`helm upgrade\` works from revision ${latest.version} (Helm takes a superseded latest as its base) and writes revision ${missingTop} again; ${extra.length ? "objects only the lost revision had stay behind — delete them after checking nothing uses them" : "check that the cluster matches what you deploy"}.`
+            : `Without a backup, nothing blocks Helm: the hole only makes \`helm history\` and rollbacks to revision ${missing.join(", ")} impossible.`,
       },
     ];
+    const first = later?.charts[0];
+    const laterTitle = first
+      ? `${label(first.object)} carries chart ${first.live}, later than revision ${latest.version}'s ${first.stored}`
+      : later
+        ? `${plural(later.created.length, "object")} with its ownership ${later.created.length === 1 ? "was" : "were"} created after revision ${latest.version} and ${later.created.length === 1 ? "is" : "are"} in no stored revision`
+        : "";
     const finding: Finding = {
       code: "release-record-missing",
       severity: "warning",
       role: "root",
-      title: `Revision ${missing.join(", ")} of ${name} has no record: ${missingTop ? `revision ${latest.version} is superseded by a revision that is gone` : "it was deleted from the middle of the history"}`,
+      title: `Revision ${missing.join(", ")} of ${name} has no record: ${
+        later
+          ? laterTitle
+          : missingTop
+            ? `revision ${latest.version} is superseded by a revision that is gone`
+            : "it was deleted from the middle of the history"
+      }`,
       explanation:
         `Helm writes one record per revision and deletes records only when it prunes history (--history-max), oldest first, never the latest deployed one. ` +
-        (missingTop
-          ? `Revision ${latest.version}, the newest record left, says "superseded" — so Helm wrote and deployed revision ${missingTop} after it, and that record was deleted by hand or lost in a restore. `
-          : `Revision${gaps.length > 1 ? "s" : ""} ${gaps.join(", ")} ${gaps.length > 1 ? "are" : "is"} missing while older revisions remain, which pruning cannot do. `) +
-        `\`helm history\` no longer shows what is deployed${deployed ? "" : ", and no stored revision is deployed"}.` +
-        (extra.length
-          ? ` The cluster still runs what the missing revision deployed: ${extra.length} object${extra.length === 1 ? "" : "s"} owned by ${name} that no stored manifest has.`
-          : ""),
-      resources: [rec],
+        (later
+          ? `Revision ${latest.version}, the newest record left, says "${latest.info.status}", yet the cluster holds what a later upgrade applied: ` +
+            (later.charts.length
+              ? `Helm applies every object of a revision with the labels its chart renders, and ${plural(later.charts.length, "object")} of this release carr${later.charts.length === 1 ? "ies" : "y"} ${CHART_LABEL}=${first!.live}, a chart version no stored revision rendered (revision ${latest.version} rendered ${first!.stored})${later.created.length ? "; " : ". "}`
+              : "") +
+            (later.created.length
+              ? `${plural(later.created.length, "object")} that carr${later.created.length === 1 ? "ies" : "y"} ${name}'s ownership (Helm writes it on every object it applies) ${later.created.length === 1 ? "was" : "were"} created after revision ${latest.version}'s record and ${later.created.length === 1 ? "is" : "are"} in no stored revision. `
+              : "") +
+            `So Helm stored at least one more revision, ${missingTop}, after revision ${latest.version} — when it deploys one, it marks the previous one superseded (pkg/action/upgrade.go), so revision ${missingTop} was the one deployed or was a failed attempt — and that record was deleted: by hand (the "delete the failed or pending record" workaround), by a cleanup script, or lost in a restore. ` +
+            `\`helm history\` shows revision ${latest.version} as ${latest.info.status} while the cluster runs something else, and Helm's next upgrade or rollback computes its changes against revision ${deployed?.version ?? latest.version}'s manifest.`
+          : (missingTop
+              ? `Revision ${latest.version}, the newest record left, says "superseded" — so Helm wrote and deployed revision ${missingTop} after it, and that record was deleted by hand or lost in a restore. `
+              : `Revision${gaps.length > 1 ? "s" : ""} ${gaps.join(", ")} ${gaps.length > 1 ? "are" : "is"} missing while older revisions remain, which pruning cannot do. `) +
+            `\`helm history\` no longer shows what is deployed${deployed ? "" : ", and no stored revision is deployed"}.` +
+            (extra.length
+              ? ` The cluster still runs what the missing revision deployed: ${extra.length} object${extra.length === 1 ? "" : "s"} owned by ${name} that no stored manifest has.`
+              : "")),
+      resources: [
+        rec,
+        ...(later?.charts ?? []).slice(0, 6).map((c) => ({
+          kind: c.object.kind ?? "",
+          name: c.object.metadata?.name ?? "",
+          namespace: c.object.metadata?.namespace ?? ns,
+        })),
+      ],
       revisions: missing,
       evidence,
       remediations,

@@ -1046,6 +1046,153 @@ export function recordDeleted(
   return s;
 }
 
+/** How `laterRecordDeleted` varies the cluster: the finding, or a near miss that must stay quiet. */
+export type LaterRecordVariant =
+  | "chart"
+  | "created-only"
+  | "kubectl-edit"
+  | "same-chart"
+  | "other-namespace"
+  | "kept-from-uninstall"
+  | "pending-upgrade"
+  | "no-chart-label"
+  | "kubectl-apply"
+  | "subchart"
+  | "rollout-restart"
+  | "pruned-leftover";
+
+/**
+ * notify's records: revision 1 (chart notify-1.1.0, superseded) and revision 2 (notify-1.2.0, deployed). Revision 3
+ * (notify-1.3.0, which added ConfigMap notify-templates and marked revision 2 superseded) was deployed at minute 60 and
+ * its record then deleted by hand — whereupon revision 2's record was set back to deployed, as the usual "delete the
+ * newest record" advice goes. The live Deployment carries notify-1.3.0's labels; the near misses change that.
+ */
+export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scenario {
+  const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
+  const label =
+    variant === "no-chart-label" ? () => ({}) : (v: string) => ({ "helm.sh/chart": `notify-${v}` });
+  const d = (tag: string, chart: string) => {
+    const o = appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
+    o.metadata.labels = { ...o.metadata.labels, ...label(chart) };
+    return o;
+  };
+  const templates: Obj = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "notify-templates", labels: label("1.3.0") },
+    data: { welcome: "Hello {{name}}" },
+  };
+  const redis = (): Obj => {
+    const o = appDeployment("notify-redis", { image: "redis:7.2" });
+    o.metadata.labels = { ...o.metadata.labels, "helm.sh/chart": "redis-17.0.0" };
+    return o;
+  };
+  const sub =
+    variant === "subchart" ? [{ path: "charts/redis/templates/deployment.yaml", object: redis() }] : [];
+  s.revision({
+    status: "superseded",
+    at: 0,
+    chartVersion: "1.1.0",
+    templates: [{ path: "templates/deployment.yaml", object: d("1.1.0", "1.1.0") }, ...sub],
+  });
+  s.revision({
+    status: "deployed",
+    at: 20,
+    chartVersion: "1.2.0",
+    templates: [{ path: "templates/deployment.yaml", object: d("1.2.0", "1.2.0") }, ...sub],
+  });
+  if (variant === "pending-upgrade")
+    s.revision({
+      status: "pending-upgrade",
+      at: 115,
+      chartVersion: "1.3.0",
+      templates: [
+        { path: "templates/deployment.yaml", object: d("1.3.0", "1.3.0") },
+        { path: "templates/templates-configmap.yaml", object: templates },
+      ],
+    });
+  // What the cluster runs.
+  const liveChart =
+    variant === "created-only" ||
+    variant === "kubectl-edit" ||
+    variant === "same-chart" ||
+    variant === "other-namespace" ||
+    variant === "kept-from-uninstall" ||
+    variant === "subchart" ||
+    variant === "rollout-restart" ||
+    variant === "pruned-leftover"
+      ? "1.2.0"
+      : "1.3.0";
+  const running = d(variant === "kubectl-edit" ? "1.2.1-hotfix" : liveChart, liveChart);
+  if (variant === "kubectl-edit") running.spec.replicas = 5;
+  const live = liveDeployment(s, running, { newPods: [{ state: "running" }], newAt: 60 });
+  if (variant === "kubectl-apply")
+    // `helm template … | kubectl apply -f -` of chart 1.3.0 over Helm's objects: kubectl wrote the label.
+    live.deploy.metadata.managedFields = [
+      {
+        manager: "helm",
+        operation: "Update",
+        apiVersion: "apps/v1",
+        time: s.time(20),
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:metadata": { "f:annotations": { "f:meta.helm.sh/release-name": {} } } },
+      },
+      {
+        manager: "kubectl-client-side-apply",
+        operation: "Update",
+        apiVersion: "apps/v1",
+        time: s.time(60),
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:metadata": { "f:labels": { "f:helm.sh/chart": {} } } },
+      },
+    ];
+  if (variant === "subchart") {
+    const r = s.add(s.owned(redis()), 0);
+    r.status = { replicas: 1, readyReplicas: 1, updatedReplicas: 1 };
+  }
+  if (variant === "chart" || variant === "created-only" || variant === "no-chart-label")
+    s.add(s.owned(templates), 60);
+  if (variant === "kept-from-uninstall") {
+    // An earlier install of notify, uninstalled before revision 1, left this behind (resource-policy: keep).
+    const kept = s.owned({ ...templates, metadata: { ...templates.metadata, labels: label("0.9.0") } });
+    kept.metadata.annotations["helm.sh/resource-policy"] = "keep";
+    s.add(kept, 60);
+  }
+  if (variant === "pruned-leftover")
+    // Left by an upgrade that failed before revision 2, whose record --history-max pruned: older than revision 2.
+    s.add(s.owned(templates), 10);
+  if (variant === "rollout-restart") {
+    // `kubectl rollout restart`: a new ReplicaSet, which inherits the Deployment's annotations (and Helm's labels
+    // when the pod template carries them).
+    const rs = s.live.find((o) => o.kind === "ReplicaSet")!;
+    const again = structuredClone(rs);
+    again.metadata.name = "notify-7d4b9c6f5";
+    again.metadata.uid = s.uid();
+    again.metadata.creationTimestamp = s.time(90);
+    again.metadata.labels = { ...again.metadata.labels, "app.kubernetes.io/managed-by": "Helm" };
+    again.metadata.annotations = { ...again.metadata.annotations, ...live.deploy.metadata.annotations };
+    s.live.push(again);
+  }
+  if (variant === "other-namespace") {
+    // notify in staging is at revision 3 (notify-1.3.0): its records and objects are another namespace's.
+    const other = new Scenario({ release: "notify", namespace: "staging", chart: "notify" });
+    for (const [i, v] of ["1.1.0", "1.2.0", "1.3.0"].entries())
+      other.revision({
+        status: i === 2 ? "deployed" : "superseded",
+        at: i * 30,
+        chartVersion: v,
+        templates: [
+          { path: "templates/deployment.yaml", object: d(v, v) },
+          ...(i === 2 ? [{ path: "templates/templates-configmap.yaml", object: templates }] : []),
+        ],
+      });
+    other.add(other.owned(d("1.3.0", "1.3.0")), 60);
+    other.add(other.owned(templates), 60);
+    s.live.push(...other.records(), ...other.live);
+  }
+  return s;
+}
+
 // ---- CRDs an upgrade never touched ----
 
 function certificateCrdFile(versions: string[]): { name: string; data: string } {
