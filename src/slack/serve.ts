@@ -7,8 +7,7 @@ import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
 import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
-import { metricsText, slackFetch } from "../observability/metrics.js";
-import { SLACK_RETRY_CONFIG } from "../queue/delivery.js";
+import { metricsText } from "../observability/metrics.js";
 import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
@@ -17,6 +16,7 @@ import { LostJobWatch } from "../queue/watch.js";
 // The in-thread worker is loaded only when used: it brings the Kubernetes client, which the front end never needs.
 import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
 import { AckFirst, countUnanswered } from "./ack-first.js";
+import { slackClientOptions } from "./client.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
 import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
@@ -124,11 +124,8 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
 
   let closing = false;
   let store: Store | undefined;
-  const clientOptions = {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
-    fetch: slackFetch(),
-  };
+  // Every Web API call and response_url post of the app goes out through the redacting fetch.
+  const clientOptions = slackClientOptions(config, deps.retryConfig);
   const customRoutes = healthRoutes(
     () => store,
     () => closing,
