@@ -295,12 +295,14 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   const d = diagnoseVerified(snapshot);
   if (common.output === "json") io.out(`${JSON.stringify(diagnosisJson(d), null, 2)}\n`);
   else if (common.output === "slack") {
-    // What the Slack channel message and its thread would show (redacted the same way), to paste into Block
-    // Kit Builder; the buttons carry a placeholder id.
-    const { snapshotRedactor } = await import("./queue/secrets.js");
+    // What the Slack channel message and its thread would show, redacted as Slack requests are (the rendered
+    // message, with the snapshot's secrets), to paste into Block Kit Builder; the buttons carry a placeholder id.
+    const { snapshotSecrets } = await import("./queue/secrets.js");
+    const { Redactor } = await import("./report/redact.js");
     const { renderReport } = await import("./report/blockkit.js");
-    const r = renderReport(snapshotRedactor(snapshot).deep(d), { diagnosisId: "cli-preview" });
-    io.out(`${JSON.stringify({ ...r.main, thread: r.thread }, null, 2)}\n`);
+    const r = renderReport(d, { diagnosisId: "cli-preview" });
+    const shown = new Redactor(snapshotSecrets(snapshot)).deep({ ...r.main, thread: r.thread });
+    io.out(`${JSON.stringify(shown, null, 2)}\n`);
   } else if (values.brief) io.out(renderBrief(d));
   else io.out(renderText(d, makeStyle(colourWanted({ isTTY: io.stdoutIsTTY }, io.env))));
   if (failOn && d.findings.some((f) => SEVERITY_RANK[f.severity] <= SEVERITY_RANK[failOn as Severity]))

@@ -1,13 +1,13 @@
 // Logs: pino, JSON lines by default (containers), readable text on a terminal; LOG_FORMAT=json|text and
-// LOG_LEVEL choose. Every line is scrubbed before it is written: the configured secrets (Slack tokens, signing
-// secret, Redis password) wherever they appear, and secret-looking text in messages (report/redact.ts).
+// LOG_LEVEL choose. Every line passes one formatter before it is written: each string in it is redacted with the
+// process's secrets (the configured tokens, every snapshot's secrets) and patterns (report/redact.ts).
 // Audit entries are log events with fields, not text: `log.info(auditEvent({...}))`.
 import type { Writable } from "node:stream";
 import type { Logger as BoltLogger, LogLevel as BoltLogLevel } from "@slack/bolt";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { Log } from "../queue/redis.js";
-import { REDACTED, redact } from "../report/redact.js";
+import { secrets } from "../report/redact.js";
 
 export type LogFormat = "json" | "text";
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -21,7 +21,7 @@ export class LogConfigError extends Error {
 export class AuditEvent {
   readonly fields: Record<string, unknown>;
   constructor(fields: Record<string, unknown>) {
-    this.fields = redactDeep(fields) as Record<string, unknown>;
+    this.fields = fields;
   }
   /** Plain-text loggers (tests, the console) print it as one line. */
   toString(): string {
@@ -31,14 +31,6 @@ export class AuditEvent {
 
 export function auditEvent(fields: Record<string, unknown>): AuditEvent {
   return new AuditEvent(fields);
-}
-
-function redactDeep(v: unknown): unknown {
-  if (typeof v === "string") return redact(v);
-  if (Array.isArray(v)) return v.map(redactDeep);
-  if (v && typeof v === "object")
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactDeep(x)]));
-  return v;
 }
 
 /** The secret values of the environment that no log line may carry. */
@@ -60,16 +52,13 @@ export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(out)].sort((a, b) => b.length - a.length);
 }
 
-/** Replaces each secret, raw or as JSON escapes it, in a serialized line. */
-export function scrubber(secrets: string[]): (line: string) => string {
-  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].filter(
-    (s) => s.length >= 4,
-  );
-  return (line) => {
-    let out = line;
-    for (const s of forms) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
-  };
+/** A serialized line with every string in it redacted (keys and numbers kept); text when it is not JSON. */
+export function redactLine(line: string): string {
+  try {
+    return `${JSON.stringify(secrets.deep(JSON.parse(line) as unknown))}\n`;
+  } catch {
+    return secrets.text(line);
+  }
 }
 
 export interface LoggerOptions {
@@ -100,7 +89,7 @@ export function createLogger(o: LoggerOptions): Logger {
   const out = o.destination ?? process.stdout;
   const isTTY = o.isTTY ?? !!process.stdout.isTTY;
   const format = logFormat(o.env, isTTY);
-  const scrub = scrubber(secretsOf(o.env));
+  secrets.learn(secretsOf(o.env));
   const text =
     format === "text"
       ? pretty({
@@ -113,7 +102,7 @@ export function createLogger(o: LoggerOptions): Logger {
       : undefined;
   const sink = {
     write(line: string) {
-      const clean = scrub(line);
+      const clean = redactLine(line);
       if (text) text.write(clean);
       else out.write(clean);
     },
@@ -124,15 +113,6 @@ export function createLogger(o: LoggerOptions): Logger {
       base: o.name ? { component: o.name } : {},
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      // Messages may quote errors from Slack or the cluster: secret-looking text goes.
-      hooks: {
-        logMethod(args, method) {
-          const a = args as unknown[];
-          const i = typeof a[0] === "string" ? 0 : typeof a[1] === "string" ? 1 : -1;
-          if (i >= 0) a[i] = redact(a[i] as string);
-          return method.apply(this, a as Parameters<typeof method>);
-        },
-      },
     },
     sink,
   );

@@ -5,6 +5,7 @@
 // - worker connections wait (maxRetriesPerRequest: null, as BullMQ requires for blocking commands).
 // Both reconnect forever with a short backoff, so the process recovers when Redis returns.
 import { Redis } from "ioredis";
+import { secrets } from "../report/redact.js";
 import { withTimeout } from "../retry.js";
 
 export interface Log {
@@ -14,11 +15,14 @@ export interface Log {
   error(...msg: unknown[]): void;
 }
 
+/** The console, when no logger was given: its lines are redacted like pino's (src/observability/log.ts). */
+const consoleLine = (m: unknown[]) =>
+  secrets.text(m.map((x) => (x instanceof Error ? (x.stack ?? x.message) : String(x))).join(" "));
 export const consoleLog: Log = {
   debug: () => {},
-  info: (...m) => console.log(new Date().toISOString(), "[INFO]", ...m),
-  warn: (...m) => console.warn(new Date().toISOString(), "[WARN]", ...m),
-  error: (...m) => console.error(new Date().toISOString(), "[ERROR]", ...m),
+  info: (...m) => console.log(new Date().toISOString(), "[INFO]", consoleLine(m)),
+  warn: (...m) => console.warn(new Date().toISOString(), "[WARN]", consoleLine(m)),
+  error: (...m) => console.error(new Date().toISOString(), "[ERROR]", consoleLine(m)),
 };
 
 const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000);

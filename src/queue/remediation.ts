@@ -5,7 +5,8 @@
 // - `remediate` (the plan was confirmed): remediate() for real, with the plan id as operation id and the
 //   confirming Slack user as requestedBy; progress updates the plan message (throttled), then the plan message,
 //   a result reply in the thread and the report message say what was done. One audit line per execution.
-// Everything shown is redacted with the secrets of the snapshot the engine read (plus the patterns).
+// The engine reads through a source that teaches each snapshot's secrets to the redactor of Slack, Redis and the
+// log (src/report/redact.ts), so nothing here redacts.
 import { type Job, UnrecoverableError } from "bullmq";
 import { LiveSource } from "../cluster/live.js";
 import type { SnapshotSource } from "../cluster/source.js";
@@ -16,7 +17,6 @@ import { remediate } from "../remediation/remediate.js";
 import type { Plan, ProgressEvent, RemediationResult } from "../remediation/types.js";
 import { predictPlan } from "../remediation/verify.js";
 import type { SlackMessage } from "../report/blockkit.js";
-import { Redactor, redact } from "../report/redact.js";
 import {
   confirmDialogText,
   type OutcomeView,
@@ -30,7 +30,6 @@ import {
   renderReportRemediated,
   renderResultReply,
 } from "../report/remediation-blocks.js";
-import type { Snapshot } from "../snapshot/types.js";
 import { MessageUpdater, type SlackClient } from "./delivery.js";
 import type { Log } from "./redis.js";
 import {
@@ -41,7 +40,7 @@ import {
   remediateJobSchema,
   type StoredPlan,
 } from "./schemas.js";
-import { snapshotRedactor } from "./secrets.js";
+import { learningSecrets } from "./secrets.js";
 import { newDiagnosisId, type Store } from "./store.js";
 
 /** Where snapshots come from, per namespace (LiveSource in production, BundleSource in tests). */
@@ -83,27 +82,6 @@ function slackError(e: unknown): string {
 export function atName(u: { id: string; name?: string | undefined }): string {
   const name = u.name?.replace(/[^\w.-]/g, "");
   return `@${name || u.id}`;
-}
-
-/** A source that remembers the last snapshot it loaded (the redactor needs its secrets). */
-function capturing(inner: SnapshotSource): { source: SnapshotSource; last(): Snapshot | undefined } {
-  let last: Snapshot | undefined;
-  const source: SnapshotSource = {
-    describe: () => inner.describe(),
-    releases: (ns) => inner.releases(ns),
-    load: async (release, ns, now, opts) => {
-      last = await inner.load(release, ns, now, opts);
-      return last;
-    },
-  };
-  return { source, last: () => last };
-}
-
-/** Pattern redaction only (before a snapshot was read). */
-const PATTERNS = new Redactor();
-
-function redactorFor(snapshot: Snapshot | undefined): Redactor {
-  return snapshot ? snapshotRedactor(snapshot) : PATTERNS;
 }
 
 function label(data: RemediateJob): string {
@@ -182,7 +160,6 @@ export class RemediationProcessor {
     const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
     const what = label(data);
     let plan: Plan;
-    let snapshot: Snapshot | undefined;
     let executable = false;
     try {
       const source = await this.sourceFactory(data.namespace);
@@ -190,12 +167,12 @@ export class RemediationProcessor {
         this.log.warn(`no cluster writer for ${data.namespace}: ${errorText(e)}`);
         return undefined;
       });
-      const cap = capturing(source);
+      const learning = learningSecrets(source);
       const req = requestOf(data);
       if (writer) {
         const r = await remediate({
           ...req,
-          source: cap.source,
+          source: learning,
           writer,
           dryRun: true,
           now: this.now,
@@ -204,7 +181,7 @@ export class RemediationProcessor {
         executable = true;
       } else {
         // No writer (a bundle file): the pure planner on the same snapshot, shown without a Confirm button.
-        const snap = await cap.source.load(data.release, data.namespace, this.now());
+        const snap = await learning.load(data.release, data.namespace, this.now());
         plan = makePlan(
           snap,
           { action: req.action, revision: req.revision, resources: req.resources },
@@ -215,7 +192,6 @@ export class RemediationProcessor {
           if (prediction) plan.prediction = prediction;
         }
       }
-      snapshot = cap.last();
     } catch (e) {
       this.log.warn(`planning ${data.action} of ${rel}: ${errorText(e)}`);
       await this.thread(
@@ -224,14 +200,13 @@ export class RemediationProcessor {
         renderPlanProblem(
           ":x:",
           `Could not plan ${what} for ${rel}`,
-          `${redact(errorText(e)).slice(0, 1500)}\nNothing was changed. Try the button again in a minute.`,
+          `${errorText(e).slice(0, 1500)}\nNothing was changed. Try the button again in a minute.`,
         ),
       );
-      return { planned: false, error: redact(errorText(e)) };
+      return { planned: false, error: errorText(e) };
     }
 
-    const shown = redactorFor(snapshot).deep(plan);
-    if (shown.refusal) {
+    if (plan.refusal) {
       this.log.info(
         auditEvent({
           event: "remediation-plan",
@@ -240,7 +215,7 @@ export class RemediationProcessor {
           release: data.release,
           namespace: data.namespace,
           outcome: "refused",
-          reason: shown.refusal,
+          reason: plan.refusal,
         }),
       );
       await this.thread(
@@ -249,16 +224,16 @@ export class RemediationProcessor {
         renderPlanProblem(
           ":no_entry:",
           `Cannot ${what.charAt(0).toLowerCase()}${what.slice(1)} on ${rel}`,
-          refusalText(shown.refusal, data),
+          refusalText(plan.refusal, data),
         ),
       );
-      return { planned: false, refusal: shown.refusal };
+      return { planned: false, refusal: plan.refusal };
     }
 
     const id = newDiagnosisId();
     const created = this.now();
     const named = data.cluster && data.cluster !== DEFAULT_CLUSTER ? { cluster: data.cluster } : {};
-    const head = renderPlanHead(shown, { requester: data.user.id, ...named });
+    const head = renderPlanHead(plan, { requester: data.user.id, ...named });
     const stored: StoredPlan = {
       id,
       diagnosisId: data.diagnosisId,
@@ -269,8 +244,8 @@ export class RemediationProcessor {
       resources: data.resources,
       release: data.release,
       namespace: data.namespace,
-      expectedRevision: shown.expectedRevision,
-      ...(shown.newRevision !== undefined ? { newRevision: shown.newRevision } : {}),
+      expectedRevision: plan.expectedRevision,
+      ...(plan.newRevision !== undefined ? { newRevision: plan.newRevision } : {}),
       requestedBy: data.user,
       channel: data.channel,
       reportTs: data.messageTs,
@@ -285,7 +260,7 @@ export class RemediationProcessor {
     const ts = await this.thread(
       data.channel,
       data.messageTs,
-      renderPlanMessage({ ...stored, head, dialog: confirmDialogText(shown) }),
+      renderPlanMessage({ ...stored, head, dialog: confirmDialogText(plan) }),
     );
     if (ts) await this.store.savePlan({ ...stored, planTs: ts });
     this.log.info(
@@ -295,8 +270,8 @@ export class RemediationProcessor {
         action: data.action,
         release: data.release,
         namespace: data.namespace,
-        expectedRevision: shown.expectedRevision,
-        newRevision: shown.newRevision ?? null,
+        expectedRevision: plan.expectedRevision,
+        newRevision: plan.newRevision ?? null,
         planId: id,
         outcome: "planned",
       }),
@@ -328,14 +303,7 @@ export class RemediationProcessor {
       this.opts.updateIntervalMs ?? 1000,
     );
     const events: ProgressEvent[] = [];
-    let snapshot: Snapshot | undefined;
-    let redactor: Redactor | undefined;
-    const redactorNow = () => {
-      if (!redactor && snapshot) redactor = snapshotRedactor(snapshot);
-      return redactor ?? PATTERNS;
-    };
-    const progress = () =>
-      updater.progress(renderPlanRunning(head, data.user.id, redactorNow().deep(events)));
+    const progress = () => updater.progress(renderPlanRunning(head, data.user.id, events));
     progress();
 
     const requester = data.requester?.id ?? stored?.requestedBy.id;
@@ -354,18 +322,16 @@ export class RemediationProcessor {
       const writer = await this.writerFactory(source, data.namespace);
       if (!writer)
         throw new Error("this helm-doctor reads a snapshot file, not a cluster: it cannot change it");
-      const cap = capturing(source);
       result = await remediate({
         ...requestOf(data),
         // Stable across runs of this job: a run after a crash finds the revision it wrote (already-done) or
         // continues its pending one, instead of writing another.
         operationId: planId,
         onProgress: (e) => {
-          snapshot ??= cap.last();
           events.push(e);
           progress();
         },
-        source: cap.source,
+        source: learningSecrets(source),
         writer,
         hookTimeoutMs: this.opts.hookTimeoutMs,
         historyMax: this.opts.historyMax,
@@ -382,7 +348,6 @@ export class RemediationProcessor {
         },
         now: this.now,
       });
-      snapshot = cap.last();
     } catch (e) {
       failure = errorText(e);
       this.log.info(
@@ -402,7 +367,7 @@ export class RemediationProcessor {
       );
     }
 
-    const r = result ? redactorNow().deep(result) : undefined;
+    const r = result;
     const view: OutcomeView = {
       outcome: r?.outcome ?? "error",
       action: data.action,
@@ -412,7 +377,7 @@ export class RemediationProcessor {
       revision: r?.revision,
       status: r?.status,
       historyLine: r?.historyLine,
-      errors: r ? r.errors : [redactorNow().text(failure ?? "unknown error")],
+      errors: r ? r.errors : [failure ?? "unknown error"],
       warnings: r?.warnings ?? [],
       changes: r?.changes ?? [],
       durationMs: r?.durationMs,
@@ -474,7 +439,7 @@ export class RemediationProcessor {
         data.phase === "execute"
           ? `The remediation of ${rel} did not finish`
           : `Planning for ${rel} did not finish`,
-        `${redact(reason)}. ${data.phase === "execute" ? `Check \`helm history ${data.release} -n ${data.namespace}\` before trying again.` : "Press the button again."}`,
+        `${reason}. ${data.phase === "execute" ? `Check \`helm history ${data.release} -n ${data.namespace}\` before trying again.` : "Press the button again."}`,
       ),
     );
   }

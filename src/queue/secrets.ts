@@ -2,8 +2,10 @@
 // release's manifests and hooks, raw and base64), values under sensitive keys in the release's values (user
 // config and chart defaults), and `{name: DB_PASSWORD, value: …}` env pairs. Release values themselves are never
 // put into a Slack message; this catches them when an evidence line quotes them.
+
+import type { SnapshotSource } from "../cluster/source.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
-import { isSensitiveKey, Redactor } from "../report/redact.js";
+import { isSensitiveKey, secrets } from "../report/redact.js";
 import type { Snapshot } from "../snapshot/types.js";
 
 function decodeBase64(v: string): string | undefined {
@@ -93,6 +95,15 @@ export function snapshotSecrets(snapshot: Snapshot): Set<string> {
   return out;
 }
 
-export function snapshotRedactor(snapshot: Snapshot): Redactor {
-  return new Redactor(snapshotSecrets(snapshot));
+/** A source whose every snapshot teaches its secrets to the process's redactor as soon as it is read. */
+export function learningSecrets(inner: SnapshotSource): SnapshotSource {
+  return {
+    describe: () => inner.describe(),
+    releases: (ns) => inner.releases(ns),
+    load: async (release, ns, now, opts) => {
+      const snapshot = await inner.load(release, ns, now, opts);
+      secrets.learn(snapshotSecrets(snapshot));
+      return snapshot;
+    },
+  };
 }

@@ -9,11 +9,14 @@
 //   <prefix>:hd:<queue>:<jobId>:subs           channel messages following a job (every requester)
 //   <prefix>:hd:<queue>:<jobId>:result         the job's final message (late joiners get it too)
 //   <prefix>:hd:<queue>:<jobId>:sent:<ch>:<ts> "this message got the final result" (exactly-once delivery)
+// What a stored report, result or plan shows (its messages, labels and summaries) is redacted on the way in
+// (src/report/redact.ts), so a late joiner or "/helm-doctor last" gets the same redacted text Slack got.
 // A requester subscribes, then reads the result; the worker stores the result, then reads the subscribers: each
 // side sees the other, and the `sent` claim decides who updates a message.
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Redis } from "ioredis";
+import { secrets } from "../report/redact.js";
 import {
   DEFAULT_CLUSTER,
   type JobResult,
@@ -38,6 +41,16 @@ export const PLAN_TTL_SECONDS = 15 * 60;
 export const PENDING_SHORTCUT_TTL_SECONDS = 30 * 60;
 /** A claim outlives its plan, so a late click on a used plan still hears who used it. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
+
+/** A job result with its messages redacted (its kind and ids kept). */
+function shownResult(r: JobResult): JobResult {
+  return {
+    ...r,
+    main: secrets.deep(r.main),
+    thread: secrets.deep(r.thread),
+    ...(r.retrieve !== undefined ? { retrieve: secrets.text(r.retrieve) } : {}),
+  };
+}
 
 export function newDiagnosisId(): string {
   return randomBytes(12).toString("base64url");
@@ -82,7 +95,21 @@ export class Store {
   }
 
   async saveDiagnosis(d: StoredDiagnosis): Promise<void> {
-    await this.redis.set(`${this.base}:diagnosis:${d.id}`, JSON.stringify(d), "EX", this.diagnosisTtlSeconds);
+    const shown: StoredDiagnosis = {
+      ...d,
+      remediations: d.remediations.map((r) => ({
+        ...r,
+        summary: secrets.text(r.summary),
+        label: secrets.text(r.label),
+      })),
+      ...(d.report ? { report: secrets.deep(d.report) } : {}),
+    };
+    await this.redis.set(
+      `${this.base}:diagnosis:${d.id}`,
+      JSON.stringify(shown),
+      "EX",
+      this.diagnosisTtlSeconds,
+    );
   }
 
   async getDiagnosis(id: string): Promise<StoredDiagnosis | undefined> {
@@ -101,7 +128,7 @@ export class Store {
   async saveLast(namespace: string, release: string, result: JobResult, cluster?: string): Promise<void> {
     await this.redis.set(
       this.lastKey(namespace, release, cluster),
-      JSON.stringify(result),
+      JSON.stringify(shownResult(result)),
       "EX",
       this.diagnosisTtlSeconds,
     );
@@ -117,7 +144,8 @@ export class Store {
   /** Store a plan (its TTL counts from its `expiresAt`; at least a second). */
   async savePlan(p: StoredPlan): Promise<void> {
     const ttl = Math.max(1, Math.ceil((Date.parse(p.expiresAt) - Date.now()) / 1000));
-    await this.redis.set(`${this.base}:plan:${p.id}`, JSON.stringify(p), "EX", ttl);
+    const shown: StoredPlan = { ...p, label: secrets.text(p.label), head: secrets.deep(p.head) };
+    await this.redis.set(`${this.base}:plan:${p.id}`, JSON.stringify(shown), "EX", ttl);
   }
 
   /** The plan, or undefined when it expired (or never existed). */
@@ -194,9 +222,10 @@ export class Store {
   /** Store the job's result unless one is stored already; returns the stored one either way. */
   async setResult(queue: string, jobId: string, result: JobResult): Promise<JobResult> {
     const key = this.jobKey(queue, jobId, "result");
-    const ok = await this.redis.set(key, JSON.stringify(result), "EX", JOB_KEYS_TTL_SECONDS, "NX");
-    if (ok === "OK") return result;
-    return (await this.getResult(queue, jobId)) ?? result;
+    const shown = shownResult(result);
+    const ok = await this.redis.set(key, JSON.stringify(shown), "EX", JOB_KEYS_TTL_SECONDS, "NX");
+    if (ok === "OK") return shown;
+    return (await this.getResult(queue, jobId)) ?? shown;
   }
 
   async getResult(queue: string, jobId: string): Promise<JobResult | undefined> {

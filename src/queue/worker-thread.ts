@@ -13,6 +13,7 @@ import {
   observeRemediateWorker,
   threadMetricsJson,
 } from "../observability/metrics.js";
+import { secrets } from "../report/redact.js";
 import type { Log } from "./redis.js";
 import { startWorker, type WorkerTuning } from "./worker.js";
 
@@ -38,10 +39,11 @@ export type ToMain =
 
 export type ToThread = { type: "close" } | { type: "metrics"; id: number };
 
+/** Redacted here: the secrets of the snapshots this thread read are known to this thread only. */
 function logArg(m: unknown): LogArg {
-  if (m instanceof AuditEvent) return { audit: m.fields };
-  if (m instanceof Error) return { error: { name: m.name, message: m.message } };
-  return typeof m === "string" ? m : JSON.stringify(m);
+  if (m instanceof AuditEvent) return { audit: secrets.deep(m.fields) };
+  if (m instanceof Error) return { error: { name: m.name, message: secrets.text(m.message) } };
+  return secrets.text(typeof m === "string" ? m : JSON.stringify(m));
 }
 
 function forwardingLog(port: MessagePort): Log {

@@ -1,17 +1,16 @@
 // The worker: consumes the `diagnose` queue (job names `diagnose` and `list`), reads the snapshot through an
-// injected source factory, diagnoses, redacts, stores the diagnosis for the report's buttons and keeps every
+// injected source factory (each snapshot teaches its secrets to the redactor of Slack, Redis and the log),
+// diagnoses, stores the diagnosis for the report's buttons and keeps every
 // requester's channel message up to date. Transient failures are retried with backoff (the message says so);
 // a worker that dies mid-job loses its lock and the stalled-job check hands the job to another worker, so the
 // message still ends in a report or a clear error. It also consumes the `remediate` queue (plans and confirmed
 // remediations: ./remediation.ts), writing through the writer factory's ClusterWriter.
-import { webApi } from "@slack/bolt";
 import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
 import { closest } from "../didyoumean.js";
 import { provesInstalled } from "../helm/ownership.js";
-import { slackFetch } from "../observability/metrics.js";
 import { diagnoseVerified } from "../remediation/verify.js";
 import {
   remediationOptions,
@@ -21,17 +20,11 @@ import {
   renderReport,
   type Target,
 } from "../report/blockkit.js";
-import { redact } from "../report/redact.js";
+import { slackWebClient } from "../slack/client.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { problemCodes } from "../watch/alerts.js";
 import { Heartbeat } from "./agents.js";
-import {
-  DELIVERY_RETRY,
-  type DeliveryRetry,
-  JobMessages,
-  SLACK_RETRY_CONFIG,
-  type SlackClient,
-} from "./delivery.js";
+import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
 import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
@@ -49,7 +42,7 @@ import {
   QUEUES,
   queueName,
 } from "./schemas.js";
-import { snapshotRedactor } from "./secrets.js";
+import { learningSecrets } from "./secrets.js";
 import { newDiagnosisId, Store } from "./store.js";
 
 export { SLACK_RETRY_CONFIG } from "./delivery.js";
@@ -146,7 +139,7 @@ function isFinalAttempt(job: Job, e: unknown): boolean {
 }
 
 function errorText(e: unknown): string {
-  return redact((e as Error)?.message ?? String(e));
+  return (e as Error)?.message ?? String(e);
 }
 
 export class DiagnoseProcessor {
@@ -272,7 +265,8 @@ export class DiagnoseProcessor {
           `this job is for cluster ${data.cluster ?? DEFAULT_CLUSTER}, but this worker serves cluster ${this.cluster}`,
         );
       await msgs.progress((users) => renderProgress(target, step("reading release records…"), users));
-      const source = await this.sourceFactory(target.namespace);
+      // Before a diagnosis is shown, stored or logged, its snapshot's secrets are known to the redactor.
+      const source = learningSecrets(await this.sourceFactory(target.namespace));
       if (!target.release) {
         const listing = await source.releases(target.namespace);
         await msgs.finish({
@@ -313,8 +307,7 @@ export class DiagnoseProcessor {
           users,
         ),
       );
-      // Secrets of this snapshot (Secret data, sensitive values) are redacted from everything that is stored or shown.
-      const d = snapshotRedactor(snapshot).deep(diagnoseVerified(snapshot));
+      const d = diagnoseVerified(snapshot);
       const id = newDiagnosisId();
       const latest = d.revision ?? null;
       const report = renderReport(d, {
@@ -407,13 +400,9 @@ function clipLine(s: string): string {
 export async function startWorker(config: Config, deps: WorkerDeps): Promise<WorkerHandle> {
   const log = deps.log ?? consoleLog;
   const tuning = deps.tuning ?? {};
-  const slack: SlackClient =
-    deps.slack ??
-    new webApi.WebClient(config.slack.botToken, {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      retryConfig: SLACK_RETRY_CONFIG,
-      fetch: slackFetch(),
-    });
+  // An injected client must come from src/slack/client.ts too (serve passes its Bolt app's).
+  const slack: SlackClient = deps.slack ?? slackWebClient(config);
+
   const storeConn: Redis = workerConnection(config.redisUrl, log, "worker-store");
   const workerConn: Redis = workerConnection(config.redisUrl, log, "worker");
   const remediateConn: Redis = workerConnection(config.redisUrl, log, "remediate-worker");

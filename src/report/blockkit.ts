@@ -2,7 +2,8 @@
 // limits by construction (50 blocks, 3000 characters per section text, 150 per header, 75 per button text,
 // 2000 per button value, the confirm dialog's limits): texts are clipped by code points after mrkdwn escaping,
 // blocks are counted as they are added, and what does not fit in the channel message goes to thread replies.
-// Callers redact before rendering (src/report/redact.ts); nothing here reads release values.
+// Pure: redaction happens where a message leaves (src/slack/client.ts, the report store); a secret a clip cuts
+// short is still recognised there (report/redact.ts). Nothing here reads release values.
 import type { types } from "@slack/bolt";
 import type { Diagnosis, Finding, RemediationAction } from "../diagnosis/types.js";
 import type { ReleaseListing } from "../snapshot/build.js";

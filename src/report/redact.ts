@@ -1,7 +1,7 @@
-// Redaction of anything that looks like a secret, for text that leaves the cluster (Slack messages).
-// Two layers: known literals (the values of the release's Secrets and its sensitive values, handed in by the
-// caller) and patterns (key=value pairs with a sensitive key, credentials in URLs, bearer tokens, well-known
-// token formats, private keys, long opaque blobs). Pure; no I/O.
+// Redaction of anything that looks like a secret, for text that leaves helm-doctor (Slack, Redis, logs).
+// Two layers: known literals (the values of the release's Secrets and its sensitive values, configured tokens,
+// learned as they become known) and patterns (key=value pairs with a sensitive key, credentials in URLs, bearer
+// tokens, well-known token formats, private keys, long opaque blobs). No I/O: the boundaries call it.
 
 export const REDACTED = "[redacted]";
 
@@ -66,31 +66,101 @@ export function redact(text: string): string {
   return out;
 }
 
-/** Redacts known secret literals (longest first), then patterns. */
+/** The shortest start of a secret that is still redacted where a message was clipped ("hunter2-Sup…"). */
+const CLIPPED_MIN = 6;
+/** Literals a Redactor keeps; the oldest go first (a long-running worker reads many snapshots). */
+const MAX_LITERALS = 20_000;
+
+/** Slack mrkdwn escapes these three: a literal holding them appears escaped in a message. */
+function mrkdwnEscaped(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Redacts known secret literals (longest first, also mrkdwn-escaped and where a clip cut them short), then
+ * patterns. It learns literals as they become known (configured tokens, each snapshot's secrets).
+ */
 export class Redactor {
-  private readonly literals: string[];
+  private readonly literals = new Set<string>();
+  /** Literals by their first four characters, longest first (rebuilt after learning). */
+  private index: Map<string, string[]> | undefined;
 
   constructor(literals: Iterable<string> = []) {
-    const set = new Set<string>();
-    for (const l of literals) {
-      if (typeof l !== "string") continue;
-      if (redactableLiteral(l)) set.add(l);
-      // Multi-line values (certificates, config files): each meaningful line as well.
-      if (l.includes("\n")) {
-        for (const line of l.split(/\r?\n/)) if (line.trim().length >= 8) set.add(line.trim());
-      }
-    }
-    this.literals = [...set].sort((a, b) => b.length - a.length);
+    this.learn(literals);
   }
 
   get size(): number {
-    return this.literals.length;
+    return this.literals.size;
+  }
+
+  learn(literals: Iterable<string>): void {
+    const add = (l: string) => {
+      this.literals.delete(l); // re-learning makes it the newest
+      this.literals.add(l);
+      const e = mrkdwnEscaped(l);
+      if (e !== l) this.literals.add(e);
+    };
+    for (const l of literals) {
+      if (typeof l !== "string") continue;
+      if (redactableLiteral(l)) add(l);
+      // Multi-line values (certificates, config files): each meaningful line as well.
+      if (l.includes("\n")) {
+        for (const line of l.split(/\r?\n/)) if (line.trim().length >= 8) add(line.trim());
+      }
+    }
+    for (const l of this.literals) {
+      if (this.literals.size <= MAX_LITERALS) break;
+      this.literals.delete(l);
+    }
+    this.index = undefined;
+  }
+
+  private indexed(): Map<string, string[]> {
+    if (this.index) return this.index;
+    const idx = new Map<string, string[]>();
+    for (const l of this.literals) {
+      const k = l.slice(0, 4);
+      const list = idx.get(k);
+      if (list) list.push(l);
+      else idx.set(k, [l]);
+    }
+    for (const list of idx.values()) list.sort((a, b) => b.length - a.length);
+    this.index = idx;
+    return idx;
   }
 
   text(s: string): string {
-    let out = s;
-    for (const l of this.literals) if (out.includes(l)) out = out.split(l).join(REDACTED);
-    return redact(out);
+    if (this.literals.size === 0) return redact(s);
+    const idx = this.indexed();
+    let out = "";
+    let last = 0;
+    for (let i = 0; i + 4 <= s.length; ) {
+      const hit = idx.get(s.slice(i, i + 4))?.find((l) => s.startsWith(l, i));
+      if (hit) {
+        out += `${s.slice(last, i)}${REDACTED}`;
+        i += hit.length;
+        last = i;
+      } else i++;
+    }
+    out += s.slice(last);
+    return redact(out.includes("…") ? this.clipped(out, idx) : out);
+  }
+
+  /** A literal's beginning right before an ellipsis: a clip cut it short. */
+  private clipped(s: string, idx: Map<string, string[]>): string {
+    let out = "";
+    let last = 0;
+    for (let at = s.indexOf("…"); at >= 0; at = s.indexOf("…", at + 1)) {
+      let best = 0;
+      for (let k = CLIPPED_MIN; k <= Math.min(at - last, 400); k++) {
+        const tail = s.slice(at - k, at);
+        if (idx.get(tail.slice(0, 4))?.some((l) => l.length > k && l.startsWith(tail))) best = k;
+      }
+      if (best === 0) continue;
+      out += `${s.slice(last, at - best)}${REDACTED}`;
+      last = at;
+    }
+    return out + s.slice(last);
   }
 
   /** A copy of `v` with every string value redacted (object keys are kept). */
@@ -108,3 +178,11 @@ export class Redactor {
     return walk(v) as T;
   }
 }
+
+/**
+ * Every secret this process knows: the configured tokens and the secrets of each snapshot it read. The
+ * boundaries apply it to everything that leaves: Slack requests (src/slack/client.ts), the report store
+ * (src/queue/store.ts) and log lines (src/observability/log.ts). One book, so a secret learned while diagnosing
+ * is redacted from the log line about that diagnosis too.
+ */
+export const secrets = new Redactor();

@@ -4,8 +4,8 @@
 // - its later states (confirmed, running with progress, cancelled, done) re-use the plan's blocks ("head");
 // - the result reply (outcome, who, the new `helm history` line, errors) and the report message's update.
 // Every message stays within Slack's limits (the helpers in blockkit.ts clip and count); long plans are
-// truncated with a count and the CLI command that prints all of it. Callers redact before rendering: plans
-// carry object kinds and names, never Secret data or values.
+// truncated with a count and the CLI command that prints all of it. Redaction happens where a message leaves
+// (src/slack/client.ts, the report store); plans carry object kinds and names, never Secret data or values.
 import type { Plan, PredictionCheck, ProgressEvent, RemediationResult } from "../remediation/types.js";
 import {
   type Block,

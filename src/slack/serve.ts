@@ -10,8 +10,7 @@ import type { AddressInfo } from "node:net";
 import { App, type CustomRoute, HTTPReceiver, type Logger, LogLevel } from "@slack/bolt";
 import type { SourceSpec } from "../cluster/source-spec.js";
 import type { Config } from "../config.js";
-import { metricsText, slackFetch } from "../observability/metrics.js";
-import { SLACK_RETRY_CONFIG } from "../queue/delivery.js";
+import { metricsText } from "../observability/metrics.js";
 import { type MakeWorker, startWorkerThread, type WorkerThreadHandle } from "../queue/embedded.js";
 import type { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, producerConnection, withTimeout } from "../queue/redis.js";
@@ -21,6 +20,7 @@ import { LostJobWatch } from "../queue/watch.js";
 import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
 import { loadRoutes, type Routes } from "../watch/routes.js";
 import { AckFirst, countUnanswered } from "./ack-first.js";
+import { slackClientOptions } from "./client.js";
 import { ClusterContext } from "./clusters.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
@@ -135,11 +135,8 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
 
   let closing = false;
   let store: Store | undefined;
-  const clientOptions = {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    retryConfig: deps.retryConfig ?? SLACK_RETRY_CONFIG,
-    fetch: slackFetch(),
-  };
+  // Every Web API call and response_url post of the app goes out through the redacting fetch.
+  const clientOptions = slackClientOptions(config, deps.retryConfig);
   const customRoutes = healthRoutes(
     () => store,
     () => closing,

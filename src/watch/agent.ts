@@ -1,15 +1,13 @@
 // Starting the watcher from the configuration: the routing file, the cluster's kubeconfig (the same resolution as
 // every other command: --kubeconfig, KUBECONFIG, the in-cluster service account), the record driver to watch and
 // a Slack Web API client.
-import { webApi } from "@slack/bolt";
 import { LiveSource } from "../cluster/live.js";
 import type { RecordResource } from "../cluster/records-watch.js";
 import { SourceError } from "../cluster/source.js";
 import type { Config } from "../config.js";
-import { slackFetch } from "../observability/metrics.js";
 import type { Heartbeat } from "../queue/agents.js";
 import type { Log } from "../queue/redis.js";
-import { SLACK_RETRY_CONFIG } from "../queue/worker.js";
+import { slackWebClient } from "../slack/client.js";
 import { loadRoutes, RoutesError } from "./routes.js";
 import { Watcher } from "./watcher.js";
 
@@ -49,11 +47,7 @@ export async function startWatchAgent(config: Config, o: WatchAgentOptions): Pro
     context: o.context,
     env: o.env,
   });
-  const slack = new webApi.WebClient(config.slack.botToken, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    retryConfig: SLACK_RETRY_CONFIG,
-    fetch: slackFetch(),
-  });
+  const slack = slackWebClient(config);
   const watcher = new Watcher(config, {
     kubeConfig: source.kubeConfig,
     routes,
