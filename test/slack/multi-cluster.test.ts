@@ -163,7 +163,8 @@ async function report(text: string, channel = OPS): Promise<{ ts: string; blocks
   await command(text, channel);
   const posted = await callAfter(
     seq,
-    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+    // The channel message, not a late thread reply of an earlier report.
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel && !c.args.thread_ts,
   );
   const ts = String(posted.response.ts);
   return eventually(() => {
