@@ -1,19 +1,21 @@
-// `helm-doctor rbac -n ns1,ns2 [--remediation]`: the Role and RoleBinding YAML the Helm chart would create, for
+// `helm-doctor rbac -n ns1,ns2 [--remediation] [--watch]`: the Role and RoleBinding YAML the Helm chart would create, for
 // installs without the chart (`helm-doctor rbac -n shop | kubectl apply -f -`).
 import { parseOptions } from "../cli-options.js";
 import { namespaceProblem } from "../helm/names.js";
 import { chartRulesYaml, rbacYaml } from "./manifests.js";
 import { type ApiResource, parseApiResource } from "./rules.js";
 
-export const RBAC_HELP = `Usage: helm-doctor rbac -n NS[,NS…] [--remediation] [--extra-resource GROUP/RESOURCE]…
+export const RBAC_HELP = `Usage: helm-doctor rbac -n NS[,NS…] [--remediation] [--watch] [--extra-resource GROUP/RESOURCE]…
                         [--service-account NAME] [--service-account-namespace NS] [--name PREFIX]
 
 Prints the Role and RoleBinding (per namespace) that let helm-doctor's service account diagnose releases in
-those namespaces, and with --remediation a second Role with the writes of rerun, rollback and restore-hooks.
+those namespaces, with --remediation a second Role with the writes of rerun, rollback and restore-hooks, and with
+--watch a third with what \`helm-doctor watch\` reads (a list and a watch of the release records).
 -n '*' grants every namespace (ClusterRole and ClusterRoleBinding). No wildcard verbs or resources.
 
   -n, --namespace NS                  namespaces to diagnose, comma-separated or repeated (required)
       --remediation                   also grant the remediation writes
+      --watch                         also grant the watcher's list and watch of release records
       --extra-resource G/R            a kind your charts ship beyond the built-in ones, e.g.
                                       networking.k8s.io/ingresses (with --remediation; repeatable)
       --service-account NAME          default helm-doctor
@@ -61,6 +63,7 @@ export function rbacCommand(argv: string[]): string {
   return rbacYaml({
     namespaces,
     remediation: !!values.remediation,
+    watch: !!values.watch,
     name,
     serviceAccount: values["service-account"] ?? "helm-doctor",
     serviceAccountNamespace: values["service-account-namespace"] ?? "helm-doctor",
@@ -71,6 +74,7 @@ export function rbacCommand(argv: string[]): string {
 const OPTIONS = {
   namespace: { type: "string", short: "n", multiple: true },
   remediation: { type: "boolean" },
+  watch: { type: "boolean" },
   "extra-resource": { type: "string", multiple: true },
   "service-account": { type: "string" },
   "service-account-namespace": { type: "string" },

@@ -1,13 +1,15 @@
 // Role/RoleBinding objects (or ClusterRole/ClusterRoleBinding for every namespace) granting helm-doctor's service
 // account exactly the rules of ./rules.ts: a read Role per namespace, and a remediation Role only when asked.
 import { stringify } from "yaml";
-import { type ApiResource, type PolicyRule, readRules, writeRules } from "./rules.js";
+import { type ApiResource, type PolicyRule, readRules, watchRules, writeRules } from "./rules.js";
 
 export interface RbacOptions {
   /** Namespaces to diagnose; ["*"] means every namespace (ClusterRole + ClusterRoleBinding). */
   namespaces: string[];
   /** Also grant the writes of rerun, rollback and restore. */
   remediation: boolean;
+  /** Also grant what `helm-doctor watch` reads (a list and a watch of the release records). */
+  watch?: boolean;
   /** Name prefix of the roles and bindings (the chart's fullname). */
   name: string;
   serviceAccount: string;
@@ -32,6 +34,7 @@ export function rbacObjects(o: RbacOptions): RbacObject[] {
   const all = o.namespaces.includes("*");
   const roles: { suffix: string; rules: PolicyRule[] }[] = [{ suffix: "read", rules: readRules() }];
   if (o.remediation) roles.push({ suffix: "remediate", rules: writeRules(o.extraResources ?? []) });
+  if (o.watch) roles.push({ suffix: "watch", rules: watchRules() });
   const meta = (name: string, namespace?: string) => ({
     name,
     ...(namespace ? { namespace } : {}),
@@ -70,7 +73,7 @@ export function rbacYaml(o: RbacOptions): string {
 /** The chart's copy of the rules (deploy/chart/helm-doctor/rbac-rules.yaml), generated from rules.ts. */
 export function chartRulesYaml(): string {
   return `# Generated from src/rbac/rules.ts by \`helm-doctor rbac --chart-rules\`; a test checks it is current.\n${stringify(
-    { read: readRules(), remediate: writeRules() },
+    { read: readRules(), remediate: writeRules(), watch: watchRules() },
     { lineWidth: 0 },
   )}`;
 }

@@ -130,6 +130,22 @@ export function readRules(): PolicyRule[] {
   return toRules(readGrants());
 }
 
+/**
+ * `helm-doctor watch`: a metadata-only list of the release records (label selector owner=helm), then a watch from
+ * its resourceVersion (src/cluster/records-watch.ts), for either storage driver: Secrets (Helm's default) or
+ * ConfigMaps. Diagnoses run in the worker, under the read Role.
+ */
+export function watchGrants(): Map<string, Set<string>> {
+  return new Map([
+    [key({ group: "", resource: "secrets" }), new Set(["list", "watch"])],
+    [key({ group: "", resource: "configmaps" }), new Set(["list", "watch"])],
+  ]);
+}
+
+export function watchRules(): PolicyRule[] {
+  return toRules(watchGrants());
+}
+
 export function writeRules(extra: ApiResource[] = []): PolicyRule[] {
   return [...toRules(writeGrants()), ...extraRules(extra)];
 }

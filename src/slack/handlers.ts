@@ -125,9 +125,9 @@ export async function postAndFollow(
   }
 }
 
-/** The producer of `cluster`'s queues (the front end's own without a cluster context). */
+/** The producer of `cluster`'s queues (absent: the default cluster's); the front end's own without a cluster context. */
 export function producerOf(ctx: HandlerContext, cluster: string | undefined): Producer {
-  return cluster !== undefined && ctx.clusters ? ctx.clusters.producer(cluster) : ctx.producer;
+  return ctx.clusters ? ctx.clusters.producer(cluster ?? DEFAULT_CLUSTER) : ctx.producer;
 }
 
 /** "prod/shop/yahoo" for a named cluster, "shop/yahoo" for the default one. */

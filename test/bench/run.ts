@@ -6,6 +6,7 @@ import { benchFaults } from "./faults.js";
 import { benchLive } from "./live.js";
 import { benchSlack } from "./slack.js";
 import { benchVerify } from "./verify.js";
+import { benchWatch } from "./watch.js";
 
 function table(title: string, rows: string[][]): void {
   const w = Math.max(...rows.map((r) => r[0]!.length));
@@ -33,3 +34,5 @@ if (want("faults"))
     "Faults: worker SIGKILLs and final chat.update failures (production defaults)",
     (await benchFaults()).rows,
   );
+if (want("watch"))
+  table("helm-doctor watch: 20 namespaces, 500 releases (fake API server)", (await benchWatch()).rows);

@@ -22,9 +22,11 @@ interface Variant {
   name: string;
   values: Record<string, unknown>[];
   apiVersions?: string[];
-  /** `helm-doctor rbac` arguments that print the same Roles. */
-  rbacArgs: string[];
+  /** `helm-doctor rbac` arguments that print the same Roles; undefined: the variant has none. */
+  rbacArgs?: string[];
 }
+
+const SHARED_REDIS = "rediss://:s3cret@redis.shared.example:6380/0";
 
 const VARIANTS: Variant[] = [
   { name: "default values", values: [SLACK], rbacArgs: ["-n", "helm-doctor"] },
@@ -79,6 +81,40 @@ const VARIANTS: Variant[] = [
     ],
     apiVersions: ["monitoring.coreos.com/v1"],
     rbacArgs: ["-n", "*", "--remediation"],
+  },
+  {
+    name: "one cluster, watching",
+    values: [SLACK, { watch: { enabled: true, alertChannel: "C0ALERTS01" } }],
+    rbacArgs: ["-n", "helm-doctor", "--watch"],
+  },
+  {
+    name: "agent of a cluster (worker + watch)",
+    values: [
+      { slack: { existingSecret: "helm-doctor-slack" } },
+      {
+        role: "agent",
+        cluster: "prod",
+        redis: { url: SHARED_REDIS },
+        namespaces: ["shop", "team-a"],
+        remediation: { enabled: true },
+        watch: { enabled: true, alertChannel: "C0ALERTS01" },
+        routes: { version: 1, routes: [{ channel: "C0SHOPOPS1", namespaces: ["shop"] }] },
+      },
+    ],
+    rbacArgs: ["-n", "shop,team-a", "--remediation", "--watch"],
+  },
+  {
+    name: "front end of many clusters",
+    values: [
+      SLACK,
+      {
+        role: "frontend",
+        cluster: "prod",
+        redis: { url: SHARED_REDIS },
+        routes: { version: 1, channels: { C0STAGING1: { cluster: "staging" } } },
+        ingress: { enabled: true, host: "helm-doctor.example.com" },
+      },
+    ],
   },
 ];
 
@@ -161,7 +197,7 @@ describe.skipIf(!!unavailable)("Helm chart", () => {
       });
 
       it("every object is valid for its kind's schema, with no unknown field", async () => {
-        expect(objs.length).toBeGreaterThan(8);
+        expect(objs.length).toBeGreaterThan(6);
         for (const o of objs) {
           const problems = await validateObject(o);
           expect(problems, `${o.kind} ${o.metadata.name}`).toEqual([]);
@@ -210,7 +246,7 @@ describe.skipIf(!!unavailable)("Helm chart", () => {
 
       it("the Roles are exactly what `helm-doctor rbac` prints, with no wildcard", async () => {
         const chartRbac = objs.filter((o) => o.apiVersion.startsWith("rbac.authorization.k8s.io/"));
-        const cli = await cliRbac(v.rbacArgs);
+        const cli = v.rbacArgs ? await cliRbac(v.rbacArgs) : [];
         expect(chartRbac.map(rbacView)).toEqual(cli.map(rbacView));
         for (const o of chartRbac)
           for (const r of o.rules ?? []) {
@@ -305,7 +341,106 @@ describe.skipIf(!!unavailable)("Helm chart", () => {
     ).toBe(1);
   });
 
+  const envOf = (o: Manifest) =>
+    Object.fromEntries(o.spec.template.spec.containers[0].env.map((e: Manifest) => [e.name, e]));
+  const byName = (objs: Manifest[], kind: string, name: string) =>
+    objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+  it("one cluster, watching: serve, worker and watch installed together, the watch Role beside the read Role", () => {
+    const objs = render(VARIANTS[4]!);
+    expect(objs.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name)).toEqual([
+      "helm-doctor",
+      "helm-doctor-watch",
+      "helm-doctor-worker",
+    ]);
+    const watch = byName(objs, "Deployment", "helm-doctor-watch");
+    expect(watch.spec.template.spec.containers[0].args).toEqual(["watch"]);
+    const env = envOf(watch);
+    expect(env.HELM_DOCTOR_WATCH_NAMESPACES.value).toBe("helm-doctor");
+    expect(env.HELM_DOCTOR_ALERT_CHANNEL.value).toBe("C0ALERTS01");
+    expect(env.HELM_DOCTOR_UNREADY_MINUTES.value).toBe("10");
+    // A single-cluster install names no cluster: its queues keep their plain names.
+    expect(env.HELM_DOCTOR_CLUSTER).toBeUndefined();
+    expect(objs.filter((o) => o.kind === "Role").map((o) => o.metadata.name)).toEqual([
+      "helm-doctor-read",
+      "helm-doctor-watch",
+    ]);
+    // The network policy lets the watcher reach Redis and the API server like the others.
+    const np = byName(objs, "NetworkPolicy", "helm-doctor");
+    expect(JSON.stringify(np.spec.podSelector)).toContain("watch");
+    expect(JSON.stringify(byName(objs, "NetworkPolicy", "helm-doctor-redis").spec.ingress)).toContain(
+      "watch",
+    );
+  });
+
+  it("agent of a cluster: worker and watch with the cluster's name and Roles, no front end, no Redis of its own", () => {
+    const objs = render(VARIANTS[5]!);
+    expect(objs.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name)).toEqual([
+      "helm-doctor-watch",
+      "helm-doctor-worker",
+    ]);
+    for (const kind of ["StatefulSet", "Ingress", "ConfigMap/helm-doctor-policy"])
+      expect(kinds(objs).some((k) => k.startsWith(kind))).toBe(false);
+    // Only the workers' headless metrics Service: nothing is reached from outside.
+    expect(objs.filter((o) => o.kind === "Service").map((o) => o.metadata.name)).toEqual([
+      "helm-doctor-worker",
+    ]);
+    for (const name of ["helm-doctor-worker", "helm-doctor-watch"]) {
+      const env = envOf(byName(objs, "Deployment", name));
+      expect(env.HELM_DOCTOR_CLUSTER.value, name).toBe("prod");
+      expect(env.HELM_DOCTOR_HEARTBEAT_SECONDS.value, name).toBe("15");
+      expect(env.REDIS_URL.valueFrom.secretKeyRef.key, name).toBe("REDIS_URL");
+      expect(env.SLACK_SIGNING_SECRET, name).toBeUndefined();
+    }
+    const watch = byName(objs, "Deployment", "helm-doctor-watch");
+    expect(envOf(watch).HELM_DOCTOR_WATCH_NAMESPACES.value).toBe("shop,team-a");
+    expect(envOf(watch).HELM_DOCTOR_ROUTES.value).toBe("/etc/helm-doctor-routes/routes.yaml");
+    expect(watch.spec.template.spec.volumes.map((v: Manifest) => v.name)).toContain("routes");
+    expect(byName(objs, "ConfigMap", "helm-doctor-routes").data["routes.yaml"]).toContain("C0SHOPOPS1");
+    expect(
+      objs.filter((o) => o.kind === "Role").map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+    ).toEqual([
+      "shop/helm-doctor-read",
+      "shop/helm-doctor-remediate",
+      "shop/helm-doctor-watch",
+      "team-a/helm-doctor-read",
+      "team-a/helm-doctor-remediate",
+      "team-a/helm-doctor-watch",
+    ]);
+    expect(JSON.stringify(objs.filter((o) => o.kind !== "Secret"))).not.toContain("s3cret");
+  });
+
+  it("front end of many clusters: serve --no-worker, no worker, no Role, the channels' clusters mounted", () => {
+    const objs = render(VARIANTS[6]!);
+    expect(objs.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name)).toEqual(["helm-doctor"]);
+    const serve = byName(objs, "Deployment", "helm-doctor");
+    expect(serve.spec.template.spec.containers[0].args).toEqual(["serve", "--no-worker"]);
+    expect(envOf(serve).HELM_DOCTOR_CLUSTER.value).toBe("prod");
+    expect(envOf(serve).HELM_DOCTOR_ROUTES.value).toBe("/etc/helm-doctor-routes/routes.yaml");
+    expect(byName(objs, "ConfigMap", "helm-doctor-routes").data["routes.yaml"]).toContain("cluster: staging");
+    expect(objs.some((o) => o.apiVersion.startsWith("rbac.authorization.k8s.io/"))).toBe(false);
+    expect(objs.some((o) => o.kind === "Ingress")).toBe(true);
+  });
+
   it("a render fails with a clear message on missing or unknown values", () => {
+    const agentNoRedis = renderChart({ values: [SLACK, { role: "agent", cluster: "prod" }] });
+    expect(!agentNoRedis.ok && agentNoRedis.error).toMatch(
+      /role agent connects out to the front end's Redis/,
+    );
+    const agentNoName = renderChart({ values: [SLACK, { role: "agent", redis: { url: SHARED_REDIS } }] });
+    expect(!agentNoName.ok && agentNoName.error).toMatch(/role agent needs cluster/);
+    const watchNowhere = renderChart({ values: [SLACK, { watch: { enabled: true } }] });
+    expect(!watchNowhere.ok && watchNowhere.error).toMatch(/watch\.enabled needs watch\.alertChannel/);
+    const badRole = renderChart({ values: [SLACK, { role: "both" }] });
+    expect(badRole.ok).toBe(false);
+    // An agent needs no signing secret: it receives no request from Slack.
+    const agentToken = renderChart({
+      values: [
+        { slack: { botToken: "xoxb-test-bot-token" } },
+        { role: "agent", cluster: "prod", redis: { url: SHARED_REDIS } },
+      ],
+    });
+    expect(agentToken.ok).toBe(true);
     const noToken = renderChart({ values: [{ slack: { signingSecret: "x" } }] });
     expect(noToken).toMatchObject({ ok: false });
     expect(!noToken.ok && noToken.error).toMatch(/slack\.botToken \(xoxb-…\) is required/);

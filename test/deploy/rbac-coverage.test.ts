@@ -1,16 +1,18 @@
-// Least privilege, proven: the fake API server authorizes exactly the chart's rendered Roles (remediation on),
+// Least privilege, proven: the fake API server authorizes exactly the chart's rendered Roles (remediation and watch on),
 // then the scenario of every failure mode is diagnosed live and the remediations run (rerun with Job and Pod hooks and
 // history pruning, both storage drivers, restore, and a rollback that creates, patches and deletes every
 // writable kind). Every (verb, resource, namespace) helm-doctor asked for must be allowed — nothing was
-// forbidden — and every rule the chart grants must have been used.
+// forbidden — and every rule the chart grants must have been used. The watcher (`helm-doctor watch`) reaches the API
+// only through RecordWatch: it lists and watches the release records of both storage drivers.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KINDS } from "../../src/cluster/kube.js";
 import { LiveSource } from "../../src/cluster/live.js";
+import { type RecordResource, RecordWatch } from "../../src/cluster/records-watch.js";
 import { KubeWriter } from "../../src/cluster/writer.js";
-import { readRules, writableKinds, writeRules } from "../../src/rbac/rules.js";
+import { readRules, watchRules, writableKinds, writeRules } from "../../src/rbac/rules.js";
 import { remediate } from "../../src/remediation/remediate.js";
 import type { ExecutableAction } from "../../src/remediation/types.js";
 import {
@@ -115,6 +117,46 @@ const remediateFlow = (
   },
 });
 
+/** `helm-doctor watch` in one namespace: the first list, then a watch that sees a record change. */
+const watchFlow = (resource: RecordResource, sc: () => Scenario): Flow => ({
+  name: `watch the release records (${resource})`,
+  items: () => sc().bundle().items,
+  run: async (source, _writer, srv) => {
+    const s = sc();
+    const seen: string[] = [];
+    const w = new RecordWatch(source.kubeConfig, s.namespace, resource, {
+      synced: (records) => seen.push(`synced ${records.length}`),
+      changed: (type, r) => seen.push(`${type} ${r.name}`),
+    });
+    try {
+      await w.start();
+      expect(seen[0]).toBe("synced 2");
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error("no watch request")), 5000);
+        const look = setInterval(() => {
+          if (!srv.requests.some((r) => r.verb === "watch" && r.resource === resource)) return;
+          clearInterval(look);
+          clearTimeout(t);
+          resolve();
+        }, 20);
+      });
+      const name = s.records()[1]!.metadata.name as string;
+      srv.update(
+        { kind: resource === "secrets" ? "Secret" : "ConfigMap", namespace: s.namespace, name },
+        (o) => {
+          o.metadata.labels = { ...o.metadata.labels, seen: "yes" };
+        },
+      );
+      for (let i = 0; i < 100 && !seen.some((x) => x.startsWith("MODIFIED")); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toContain(`MODIFIED ${name}`);
+      expect(w.stats.errors).toBe(0);
+    } finally {
+      await w.close();
+    }
+  },
+});
+
 const readKinds = Object.keys(KINDS).filter((k) => k !== "Event");
 const writeKinds = Object.entries(KINDS)
   .filter(([, k]) => writableKinds().some((w) => w.resource === k.resource))
@@ -132,6 +174,8 @@ const FLOWS: Flow[] = [
     () => inventoryRelease("triple", INVENTORY_NS, readKinds, 3),
     "2026-11-20T11:00:00Z",
   ),
+  watchFlow("secrets", () => foundingCase()),
+  watchFlow("configmaps", () => foundingCase({ driver: "configmap" })),
   remediateFlow("rerun, secret driver, history pruned", () => foundingCase(), "rerun-upgrade", {
     historyMax: 2,
   }),
@@ -179,7 +223,11 @@ describe.skipIf(!!unavailable)(
       const r = renderChart({
         values: [
           { slack: { existingSecret: "helm-doctor-slack" } },
-          { namespaces: namespacesOf(), remediation: { enabled: true } },
+          {
+            namespaces: namespacesOf(),
+            remediation: { enabled: true },
+            watch: { enabled: true, alertChannel: "C0ALERTS01" },
+          },
         ],
       });
       if (!r.ok) throw new Error(r.error);
@@ -190,7 +238,7 @@ describe.skipIf(!!unavailable)(
       chartRoles = rbac
         .filter((o) => o.kind === "Role")
         .map((o) => ({ name: o.metadata.name, rules: o.rules }));
-      expect(grants.length).toBe(namespacesOf().length * 2);
+      expect(grants.length).toBe(namespacesOf().length * 3);
     });
 
     for (const f of FLOWS) {
@@ -255,6 +303,7 @@ describe.skipIf(!!unavailable)(
       for (const [roleName, expected] of [
         ["helm-doctor-read", readRules()],
         ["helm-doctor-remediate", writeRules()],
+        ["helm-doctor-watch", watchRules()],
       ] as const) {
         const role = chartRoles.find((r) => r.name === roleName)!;
         expect(role.rules).toEqual(expected);

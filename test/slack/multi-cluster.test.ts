@@ -235,6 +235,13 @@ describe("one front end, two clusters", () => {
     expect(p.blocks).toContain("prod · default/yahoo");
     expect(reads(prodApi)).toBeGreaterThan(prodReads);
     expect(reads(stagingApi)).toBe(stagingNow);
+
+    // Near miss: in the staging channel, a command naming prod goes to prod.
+    const prodNow = reads(prodApi);
+    const named = await report("prod/default/yahoo", STAGING_OPS);
+    expect(named.blocks).toContain("prod · default/yahoo");
+    expect(reads(prodApi)).toBeGreaterThan(prodNow);
+    expect(reads(stagingApi)).toBe(stagingNow);
   });
 
   it("a button press and its Confirm run only in the report's cluster", async () => {

@@ -50,7 +50,37 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-redis" (include "helm-doctor.fullname" .) }}
 {{- end }}
 
-{{/* Environment shared by serve and worker. */}}
+{{/* Does this install run the Slack front end (serve)? The agents (worker, watch) and the Roles? */}}
+{{- define "helm-doctor.frontend" -}}
+{{- if ne .Values.role "agent" }}true{{ end }}
+{{- end }}
+{{- define "helm-doctor.agent" -}}
+{{- if ne .Values.role "frontend" }}true{{ end }}
+{{- end }}
+
+{{/* Values that only make sense together; included by every install (serviceaccount.yaml). */}}
+{{- define "helm-doctor.validate" -}}
+{{- if eq .Values.role "agent" }}
+{{- if not .Values.redis.url }}
+{{- fail "role agent connects out to the front end's Redis: set redis.url (redis://… or rediss://…)" }}
+{{- end }}
+{{- if not .Values.cluster }}
+{{- fail "role agent needs cluster: this cluster's name (HELM_DOCTOR_CLUSTER), as commands address it" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.watch.enabled (include "helm-doctor.agent" .) }}
+{{- if not (or .Values.watch.alertChannel .Values.routes.default .Values.routes.routes) }}
+{{- fail "watch.enabled needs watch.alertChannel (a channel ID) or routes with a default or routes" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* HELM_DOCTOR_WATCH_NAMESPACES: the granted namespaces ("*" for all). */}}
+{{- define "helm-doctor.watchNamespaces" -}}
+{{- include "helm-doctor.namespaces" . | fromJsonArray | join "," }}
+{{- end }}
+
+{{/* Environment shared by serve, worker and watch. */}}
 {{- define "helm-doctor.env" -}}
 - name: REDIS_URL
 {{- if .Values.redis.url }}
@@ -80,6 +110,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - name: HELM_DOCTOR_POLICY
   value: /etc/helm-doctor/policy.yaml
 {{- end }}
+{{- with .Values.cluster }}
+- name: HELM_DOCTOR_CLUSTER
+  value: {{ . | quote }}
+{{- end }}
+- name: HELM_DOCTOR_HEARTBEAT_SECONDS
+  value: {{ .Values.heartbeatSeconds | quote }}
+{{- if .Values.routes }}
+- name: HELM_DOCTOR_ROUTES
+  value: /etc/helm-doctor-routes/routes.yaml
+{{- end }}
 {{- end }}
 
 {{- define "helm-doctor.defaultNamespace" -}}
@@ -98,6 +138,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   configMap:
     name: {{ printf "%s-policy" (include "helm-doctor.fullname" .) }}
 {{- end }}
+{{- if .Values.routes }}
+- name: routes
+  configMap:
+    name: {{ printf "%s-routes" (include "helm-doctor.fullname" .) }}
+{{- end }}
 {{- end }}
 
 {{- define "helm-doctor.volumeMounts" -}}
@@ -106,6 +151,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if .Values.policy }}
 - name: policy
   mountPath: /etc/helm-doctor
+  readOnly: true
+{{- end }}
+{{- if .Values.routes }}
+- name: routes
+  mountPath: /etc/helm-doctor-routes
   readOnly: true
 {{- end }}
 {{- end }}
