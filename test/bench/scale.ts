@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { followJob } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
 import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
@@ -36,8 +37,22 @@ export interface ScaleRun {
   perMinute: number;
   /** Workers' CPU time (user + system) per diagnosis, ms. */
   cpuMsPerJob: number;
+  /** CPU time per diagnosis of the rest: this process (fake API server, fake Slack) and redis-server, ms. */
+  harnessCpuMsPerJob: number;
   reports: number;
 }
+
+/** CPU time (user + system) redis-server has used so far, in ms (INFO cpu). */
+async function redisCpuMs(conn: Redis): Promise<number> {
+  const info = await conn.info("cpu");
+  const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (f("used_cpu_sys") + f("used_cpu_user")) * 1000;
+}
+
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** CPU time (user + system) a process has used so far, in ms. */
 export function cpuMs(pid: number): number {
@@ -122,6 +137,7 @@ async function run(
     for (let i = 0; i < processes; i++) workers.push(spawnChild(workerArgs(), env, ROOT));
     for (const w of workers) await w.waitFor(/waiting for jobs/, 60_000);
     const cpu0 = workers.map((w) => cpuMs(w.child.pid!));
+    const harness0 = ownCpuMs() + (await redisCpuMs(conn));
     const t0 = Date.now();
     await queue.resume();
     await eventually(
@@ -133,6 +149,7 @@ async function run(
       "the backlog to be diagnosed",
     );
     const cpu = workers.reduce((a, w, i) => a + cpuMs(w.child.pid!) - cpu0[i]!, 0);
+    const harness = ownCpuMs() + (await redisCpuMs(conn)) - harness0;
     const jobs = await queue.getJobs(["completed", "failed"], 0, -1);
     const failed = jobs.filter((j) => j.failedReason !== undefined && j.finishedOn && !j.returnvalue);
     if (failed.length > 0) throw new Error(`${failed.length} diagnoses failed: ${failed[0]!.failedReason}`);
@@ -150,10 +167,11 @@ async function run(
       concurrency,
       perMinute: (namespaces.length / (end - t0)) * 60_000,
       cpuMsPerJob: cpu / namespaces.length,
+      harnessCpuMsPerJob: harness / namespaces.length,
       reports,
     };
     console.error(
-      `  scale: ${processes} × concurrency ${concurrency}: ${r.perMinute.toFixed(0)}/min, ${(end - t0) / 1000} s, CPU ${r.cpuMsPerJob.toFixed(1)} ms/diagnosis, ${reports} reports; job p50 ${took[took.length >> 1]} ms, p90 ${took[Math.floor(took.length * 0.9)]} ms, ${busy.toFixed(1)} running on average`,
+      `  scale: ${processes} × concurrency ${concurrency}: ${r.perMinute.toFixed(0)}/min, ${(end - t0) / 1000} s, CPU ${r.cpuMsPerJob.toFixed(1)} ms/diagnosis (harness ${r.harnessCpuMsPerJob.toFixed(1)} ms), ${reports} reports; job p50 ${took[took.length >> 1]} ms, p90 ${took[Math.floor(took.length * 0.9)]} ms, ${busy.toFixed(1)} running on average`,
     );
     return r;
   } finally {
@@ -198,7 +216,7 @@ export async function benchScale(backlog = 400, latencyMs = 50): Promise<{ rows:
       const speedup = r.perMinute / one;
       rows.push([
         `${r.processes} worker process${r.processes === 1 ? "" : "es"}, concurrency ${r.concurrency}: diagnoses/min, speed-up${target ? ` (target ≥ ${target}×)` : ""}`,
-        `${r.perMinute.toFixed(0)}/min, ×${speedup.toFixed(2)}${target && speedup < target ? " — target missed" : ""}; CPU ${r.cpuMsPerJob.toFixed(1)} ms/diagnosis; ${r.reports} of ${backlog} reports`,
+        `${r.perMinute.toFixed(0)}/min, ×${speedup.toFixed(2)}${target && speedup < target ? " — target missed" : ""}; CPU per diagnosis: workers ${r.cpuMsPerJob.toFixed(1)} ms, fake cluster + Slack + Redis ${r.harnessCpuMsPerJob.toFixed(1)} ms; ${r.reports} of ${backlog} reports`,
       ]);
     }
     return { rows };
