@@ -3,6 +3,10 @@
 // makes its TLS or proxy agent (`applySecurityAuthentication`); the request itself is sent here, so an
 // AbortSignal cancels it (client-node's fetch takes none). Typed models are not used: they drop fields they do
 // not know and turn times into Date objects. Errors are client-node's ApiException, with the Status body.
+// Connections are reused: client-node makes a new agent (without keep-alive) on every call, which would cost a
+// TCP connection — and against a real cluster a TLS handshake — per request; its TLS options pick a keep-alive
+// agent shared by the process instead.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { ApiException, HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
@@ -81,6 +85,37 @@ export class KubeHttp {
   }
 }
 
+/** The TLS settings client-node puts on the agents it makes (KubeConfig.applySecurityAuthentication). */
+const AGENT_OPTIONS = ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const;
+const agents = new Map<string, http.Agent>();
+
+/**
+ * The process's keep-alive agent with the same TLS settings as `made`, the agent client-node made for one
+ * request. A proxy agent (another class) is used as it is.
+ */
+export function keepAliveAgent(made: http.Agent): http.Agent {
+  const Kind = made.constructor;
+  if (Kind !== http.Agent && Kind !== https.Agent) return made;
+  // Node keeps an agent's constructor options on it (not in its typings).
+  const o = (made as unknown as { options?: Record<string, unknown> }).options ?? {};
+  const hash = createHash("sha256").update(Kind === https.Agent ? "https" : "http");
+  for (const k of AGENT_OPTIONS) {
+    const v = o[k];
+    hash.update(`\0${k}=`).update(v === undefined ? "" : Buffer.isBuffer(v) ? v : String(v));
+  }
+  const key = hash.digest("hex");
+  let agent = agents.get(key);
+  if (!agent) {
+    // Idle connections stay until the server closes them (a reused one it closed meanwhile is an ECONNRESET,
+    // which KubeReader retries).
+    const options: https.AgentOptions = { keepAlive: true };
+    for (const k of AGENT_OPTIONS) if (o[k] !== undefined) Object.assign(options, { [k]: o[k] });
+    agent = Kind === https.Agent ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 interface RawResponse {
   status: number;
   headers: Record<string, string>;
@@ -91,13 +126,15 @@ function send(ctx: RequestContext, signal: AbortSignal | undefined): Promise<Raw
   const url = new URL(ctx.getUrl());
   const request = url.protocol === "https:" ? https.request : http.request;
   const body = ctx.getBody();
+  const made = ctx.getAgent() as http.Agent | undefined;
+  const agent = made ? keepAliveAgent(made) : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: ctx.getHttpMethod(),
         headers: ctx.getHeaders(),
-        ...(ctx.getAgent() ? { agent: ctx.getAgent() } : {}),
+        ...(agent ? { agent } : {}),
         ...(signal ? { signal } : {}),
       },
       (res) => {

@@ -1,6 +1,6 @@
 // Keeping the channel messages of a job up to date: progress with at most one chat.update per message per
 // `intervalMs` (latest state wins, intermediate states are dropped), then the final result exactly once per
-// message (Store.claimDelivery), with the details as thread replies. The final result is not given up lightly:
+// message (Store.claimDelivery) as soon as it is ready, with the details as thread replies. The final result is not given up lightly:
 // transient Slack errors are retried (Retry-After honoured), a message that is gone gets a new one, and when
 // nothing works the requester is told (ephemeral, else a direct message) how to get the stored report.
 import type { webApi } from "@slack/bolt";
@@ -167,8 +167,9 @@ export class MessageUpdater {
   }
 
   /**
-   * The last update: drops pending progress, waits out the interval, sends `m` with retries. Returns the failure
-   * when it could not be sent.
+   * The last update: drops pending progress, waits for an update in flight (not for the interval: holding a
+   * finished report back would only delay it, and keep the job's place among the worker's concurrent jobs), sends
+   * `m` with retries. Returns the failure when it could not be sent.
    */
   final(m: SlackMessage): Promise<SlackFailure | undefined> {
     this.finished = true;
@@ -176,8 +177,6 @@ export class MessageUpdater {
     this.timer = undefined;
     this.pending = undefined;
     const sent = this.chain.then(async () => {
-      const wait = this.lastSent + this.intervalMs - Date.now();
-      if (wait > 0) await sleep(wait);
       this.lastSent = Date.now();
       const r = await attempt(
         () => this.client.chat.update({ channel: this.channel, ts: this.ts, text: m.text, blocks: m.blocks }),

@@ -35,9 +35,12 @@ export interface LiveBench {
   calls: number;
 }
 
-export async function benchLive(revisions = 200, pods = 300, recordKb = 900): Promise<LiveBench> {
-  // The founding case, preceded by many healthy upgrades: revision N-1 → N is the broken transition.
-  const sc = foundingCase();
+/**
+ * The founding case, preceded by many healthy upgrades (revision N-1 → N is the broken transition), with chart
+ * files padded to `recordKb` per revision and `pods` more running pods: the objects to seed.
+ */
+export function longHistory(revisions = 200, pods = 300, recordKb = 900, namespace?: string): Obj[] {
+  const sc = foundingCase(namespace ? { namespace } : {});
   const [r1, r2] = sc.releases;
   const all: Release[] = [];
   for (let v = 1; v <= revisions; v++) {
@@ -62,7 +65,11 @@ export async function benchLive(revisions = 200, pods = 300, recordKb = 900): Pr
     Array.from({ length: pods }, () => ({ state: "running" })),
     60,
   );
-  const items = sc.bundle().items;
+  return sc.bundle().items;
+}
+
+export async function benchLive(revisions = 200, pods = 300, recordKb = 900): Promise<LiveBench> {
+  const items = longHistory(revisions, pods, recordKb);
 
   const srv = await startFakeApiServer();
   try {

@@ -4,6 +4,8 @@ import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
 import { benchFaults } from "./faults.js";
 import { benchLive } from "./live.js";
+import { benchMemory } from "./memory.js";
+import { benchScale } from "./scale.js";
 import { benchSlack } from "./slack.js";
 import { benchVerify } from "./verify.js";
 import { benchWatch } from "./watch.js";
@@ -29,6 +31,12 @@ if (want("slack"))
     "Slack front end (HTTP receiver, BullMQ on a local redis-server, fake Slack)",
     (await benchSlack()).rows,
   );
+if (want("scale"))
+  table(
+    "Scale-out: worker processes against a cluster 50 ms away (fake API server), backlog queued before they start",
+    (await benchScale()).rows,
+  );
+if (want("memory")) table("Memory: a diagnosis worker's peak RSS", (await benchMemory()).rows);
 if (want("faults"))
   table(
     "Faults: worker SIGKILLs and final chat.update failures (production defaults)",

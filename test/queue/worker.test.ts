@@ -214,7 +214,7 @@ describe("diagnose worker", () => {
     expect(text).toMatch(/out of memory|logs/);
   });
 
-  it("shows progress on a slow diagnosis, at most one update per interval", async () => {
+  it("shows progress on a slow diagnosis, at most one progress update per interval, the report at once", async () => {
     const r = await rig();
     const channel = "C0WRK00006";
     const progressShown = () =>
@@ -242,14 +242,15 @@ describe("diagnose worker", () => {
     );
     const { ts } = await r.request(channel);
     await finalText(channel, ts, /Roll back to revision 1/);
-    // Updates of one message are throttled (the first entry is the post itself; the exact intervals are the
-    // updater's unit test's business, these are arrival times at the fake Slack).
-    const times = fake
-      .message(channel, ts)!
-      .history.slice(1)
-      .map((h) => h.time);
-    expect(times.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(150);
+    // Progress updates of one message are throttled (the first entry is the post itself; the exact intervals are
+    // the updater's unit test's business, these are arrival times at the fake Slack); the report is the last one.
+    const updates = fake.message(channel, ts)!.history.slice(1);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(updates.at(-1)!.blocks)).toContain("Roll back to revision 1");
+    const progress = updates.slice(0, -1).map((h) => h.time);
+    expect(JSON.stringify(updates[0]!.blocks)).toContain("reading release records");
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]! - progress[i - 1]!).toBeGreaterThanOrEqual(150);
   });
 
   it("reports what could not be read (gaps) instead of failing", async () => {
@@ -423,7 +424,7 @@ describe("final delivery", () => {
 });
 
 describe("message updates", () => {
-  it("coalesce progress and keep at least the interval between chat.update calls", async () => {
+  it("coalesce progress and keep at least the interval between progress updates; the final one waits for none", async () => {
     vi.useFakeTimers();
     try {
       const sent: { text: string; at: number }[] = [];
@@ -440,12 +441,16 @@ describe("message updates", () => {
         u.progress({ text: `step ${i}`, blocks: [] });
         await vi.advanceTimersByTimeAsync(20);
       }
+      const finalAt = Date.now();
       const final = u.final({ text: "done", blocks: [] });
-      await vi.advanceTimersByTimeAsync(200);
+      await vi.advanceTimersByTimeAsync(0);
       await final;
-      // 400 ms of progress every 20 ms: the first at once, then the latest one every 200 ms, then the final one.
+      // 400 ms of progress every 20 ms: the first at once, then the latest one every 200 ms, then the final one at
+      // once, though the last update was less than 200 ms before.
       expect(sent.map((s) => s.text)).toEqual(["step 0", "step 9", "step 19", "done"]);
-      for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(200);
+      for (let i = 1; i < 3; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(200);
+      expect(sent[3]!.at).toBe(finalAt);
+      expect(sent[3]!.at - sent[2]!.at).toBeLessThan(200);
       u.progress({ text: "late", blocks: [] });
       await vi.advanceTimersByTimeAsync(1000);
       expect(sent.at(-1)!.text).toBe("done");

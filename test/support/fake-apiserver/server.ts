@@ -117,6 +117,8 @@ export class FakeApiServer {
   private forbids: ForbidRule[] = [];
   private rbacGrants: RbacGrant[] | undefined;
   private latency: number | ((r: RequestRecord) => number) = 0;
+  /** TCP connections accepted so far (a client that reuses connections opens few). */
+  connections = 0;
   private readonly watches = new Set<() => void>();
   private readonly requestListeners = new Set<(r: RequestRecord) => void>();
 
@@ -149,6 +151,9 @@ export class FakeApiServer {
     });
     const { port } = server.address() as AddressInfo;
     self = new FakeApiServer(server, `http://127.0.0.1:${port}`, opts, cluster);
+    server.on("connection", () => {
+      if (self) self.connections++;
+    });
     return self;
   }
 

@@ -82,12 +82,14 @@ export interface FoundingOptions {
   /** Leave the ConfigMap live (e.g. kept or recreated): the near miss. */
   configMapLive?: boolean;
   helm4?: boolean;
+  /** The release's namespace (default "default"): many distinct releases of the same case, one per namespace. */
+  namespace?: string;
 }
 
 export function foundingCase(o: FoundingOptions = {}): Scenario {
   const s = new Scenario({
     release: "yahoo",
-    namespace: "default",
+    namespace: o.namespace ?? "default",
     chart: "basic-app",
     driver: o.driver ?? "secret",
   });
@@ -162,7 +164,7 @@ export function foundingCase(o: FoundingOptions = {}): Scenario {
     pods[0]!,
     "Normal",
     "Scheduled",
-    `Successfully assigned default/${pods[0]!.metadata.name} to node-1`,
+    `Successfully assigned ${s.namespace}/${pods[0]!.metadata.name} to node-1`,
     1,
     60,
     60,
