@@ -11,6 +11,7 @@ import { runMain } from "../support/cli.js";
 import type { Obj, Scenario } from "../support/scenario.js";
 import {
   CAUSES_NOW,
+  laterRecordDeleted,
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
@@ -130,6 +131,23 @@ describe("failures only the helm output shows", () => {
     );
     expect(codes(d)).toContain("release-pending-stuck");
     expect(codes(d)).not.toContain("release-failed");
+  });
+
+  it("'another operation is in progress' when no revision is pending any more: a warning to run it again, no rollback", () => {
+    // The command collided with an upgrade that has since finished (revision 2 deployed, healthy).
+    const d = run(
+      laterRecordDeleted("same-chart"),
+      "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress",
+    );
+    expect(codes(d)).toEqual(["release-failed"]);
+    const f = d.findings[0]!;
+    expect(f.severity).toBe("warning");
+    expect(f.title).toBe(
+      "The helm upgrade of notify collided with another operation that has finished since: revision 2 is deployed now",
+    );
+    expect(f.explanation).toMatch(/Nothing is stuck and nothing needs clearing: run the upgrade again/);
+    expect(f.remediations.map((r) => r.action)).toEqual(["manual"]);
+    expect(summaries(f, "manual")).toMatch(/^Run the upgrade again: no revision holds the lock now/);
   });
 
   it("near miss: output of a failure the latest revision already records is not counted twice", () => {

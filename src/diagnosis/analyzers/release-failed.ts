@@ -16,6 +16,7 @@ import {
   outputKey,
   type Progress,
   progressOf,
+  recordFor,
   revisionEvidence,
   revisionKey,
 } from "../history.js";
@@ -110,6 +111,8 @@ function outputFinding(ix: SnapshotIndex): Finding | undefined {
   const name = ix.snapshot.release;
   const latest = ix.latest();
   const first = out.errors[0]!;
+  if (first.kind === "pending-lock" && latest && !isPending(latest.info.status))
+    return lockReleased(ix, out.op, first, latest);
   const cause = oneLine(stripPrefix(first.text), 140);
   const evidence: Evidence[] = out.errors.map((e) => ({ source: "helm output", detail: e.text }));
   for (const e of out.errors) {
@@ -141,6 +144,38 @@ function outputFinding(ix: SnapshotIndex): Finding | undefined {
         .filter((e) => e.object)
         .map((e) => kindKey(e.object!.kind, e.object!.namespace ?? ns, e.object!.name)),
     ],
+    lends: "warning",
+  };
+}
+
+/**
+ * "another operation … is in progress" while no revision is pending now: Helm refuses only while the latest
+ * record is pending (pkg/action/upgrade.go prepareUpgrade returns errPending when Last() is pending), so the
+ * operation that held the lock has finished since — the command collided with it and only needs running again.
+ */
+function lockReleased(ix: SnapshotIndex, op: string, e: HelmError, latest: Release): Finding {
+  const name = ix.snapshot.release;
+  const ns = ix.namespace;
+  const rec = recordFor(ix, latest);
+  const at = rec?.creationTimestamp ?? latest.info.last_deployed;
+  return {
+    code: "release-failed",
+    severity: "warning",
+    role: "symptom",
+    title: `The helm ${op} of ${name} collided with another operation that has finished since: revision ${latest.version} is ${latest.info.status} now`,
+    explanation:
+      `Helm refuses an operation while the release's latest revision is pending — its lock — and prints "another operation (install/upgrade/rollback) is in progress"; it stored nothing for this ${op}. ` +
+      `No revision is pending now: the latest is revision ${latest.version} (${latest.info.status}${at ? `, written ${at}` : ""}), so the operation that held the lock (another pipeline, a colleague, a GitOps controller) finished after your command was refused. Nothing is stuck and nothing needs clearing: run the ${op} again — and check first that it does not undo what revision ${latest.version} deployed.`,
+    resources: [],
+    revisions: [latest.version],
+    evidence: [{ source: "helm output", detail: e.text }, revisionEvidence(latest)],
+    remediations: [
+      {
+        action: "manual",
+        summary: `Run the ${op} again: no revision holds the lock now (\`helm history ${name} -n ${ns}\` ends at revision ${latest.version}, ${latest.info.status}).`,
+      },
+    ],
+    about: [outputKey(ix)],
     lends: "warning",
   };
 }
