@@ -89,11 +89,16 @@ function unready(ix: SnapshotIndex, rel: Release): string[] {
   return out;
 }
 
-function liveLine(o: KubeObject | undefined, e: HelmError): Evidence | undefined {
+function liveLine(o: KubeObject | undefined, e: HelmError, ns: string): Evidence | undefined {
   if (!e.object) return undefined;
   const what = `${e.object.kind} ${e.object.namespace ? `${e.object.namespace}/` : ""}${e.object.name}`;
   if (!o) return { source: "live cluster", detail: `${what} does not exist` };
-  const owner = o.metadata?.annotations?.["meta.helm.sh/release-name"];
+  const a = o.metadata?.annotations ?? {};
+  const ownerNs = a["meta.helm.sh/release-namespace"];
+  // A release of another namespace is named with it (the same name there is another release).
+  const owner = a["meta.helm.sh/release-name"]
+    ? `${ownerNs && ownerNs !== ns ? `${ownerNs}/` : ""}${a["meta.helm.sh/release-name"]}`
+    : undefined;
   return {
     source: "live cluster",
     detail: `${what} exists (created ${o.metadata?.creationTimestamp ?? "at an unknown time"})${owner ? `, owned by release ${owner}` : ", with no Helm ownership"}`,
@@ -117,7 +122,7 @@ function outputFinding(ix: SnapshotIndex): Finding | undefined {
   const evidence: Evidence[] = out.errors.map((e) => ({ source: "helm output", detail: e.text }));
   for (const e of out.errors) {
     if (!e.object) continue;
-    const l = liveLine(ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name), e);
+    const l = liveLine(ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name), e, ns);
     if (l) evidence.push(l);
   }
   if (latest) evidence.push(revisionEvidence(latest));
@@ -205,7 +210,7 @@ function latestFinding(ix: SnapshotIndex): Finding[] {
     for (const e of errors) {
       if (errors.length > 1) evidence.push({ source: "Helm's error", detail: e.text });
       const live = e.object ? ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name) : undefined;
-      const l = liveLine(live, e);
+      const l = liveLine(live, e, ix.namespace);
       if (l) evidence.push(l);
     }
     const timedOut = errors.some((e) => e.kind === "timeout");
