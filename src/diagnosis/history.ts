@@ -336,3 +336,28 @@ export function outputKeys(ix: SnapshotIndex, test: (e: HelmError) => boolean): 
   const f = outputFailure(ix);
   return f && !f.recorded && f.errors.some(test) ? [outputKey(ix)] : [];
 }
+
+/**
+ * How far the Helm client's clock was off when it wrote the record: the API server stamped the record object
+ * (creationTimestamp, server time) when Helm created it and labelled it createdAt (client time, Unix seconds)
+ * — and Helm sets last_deployed from the same clock moments before. Positive: the client's clock is behind.
+ */
+export function clientSkewMs(ix: SnapshotIndex, rel: Release): number {
+  const rec = recordFor(ix, rel);
+  const server = Date.parse(rec?.creationTimestamp ?? "");
+  const label = rec?.labels.createdAt;
+  const client =
+    label && /^\d+$/.test(label) && Number(label) > 1_000_000_000
+      ? Number(label) * 1000
+      : Date.parse(rel.info.last_deployed ?? "");
+  if (!Number.isFinite(server) || !Number.isFinite(client)) return 0;
+  const skew = server - client;
+  // Seconds of difference are the time between Helm's clock reading and the API call, not skew.
+  return Math.abs(skew) > 60_000 ? skew : 0;
+}
+
+/** A time the Helm client wrote into `rel` (last_deployed, hook runs), on the cluster's clock, in ms (NaN when unknown). */
+export function clusterTime(ix: SnapshotIndex, rel: Release, ts: string | undefined): number {
+  const t = Date.parse(ts ?? "");
+  return Number.isFinite(t) ? t + clientSkewMs(ix, rel) : Number.NaN;
+}

@@ -53,12 +53,18 @@ export function podKeys(ix: SnapshotIndex, pods: KubeObject[]): string[] {
  * "Job x (chart/templates/job.yaml): events pre-upgrade, weight -5, delete policy …, last run Failed after 5m
  * (started …)"; with the index, also how long before the snapshot it started.
  */
-export function hookLine(h: Hook, ix?: SnapshotIndex): string {
+export function hookLine(h: Hook, ix?: SnapshotIndex, skew = 0): string {
   const lr = h.last_run;
   let at = "";
   if (lr?.phase && lr.started_at) {
-    const age = ix ? ix.ageMs(lr.started_at) : Number.NaN;
-    at = ` (started ${lr.started_at}${Number.isFinite(age) ? `, ${ago(age)}` : ""})`;
+    // `skew`: how far the Helm client's clock (which wrote started_at) was behind the cluster's; the age is the
+    // cluster's.
+    const age = ix ? ix.ageMs(lr.started_at) - skew : Number.NaN;
+    const when =
+      skew !== 0 && Number.isFinite(Date.parse(lr.started_at))
+        ? `${lr.started_at} by the Helm client's clock, ${new Date(Date.parse(lr.started_at) + skew).toISOString()} by the cluster's`
+        : lr.started_at;
+    at = ` (started ${when}${Number.isFinite(age) ? `, ${ago(age)}` : ""})`;
   }
   return `${h.kind} ${h.name} (${h.path}): ${hookSettings(h)}, ${lastRun(h)}${at}`;
 }

@@ -3,6 +3,7 @@
 // objects the finding (and the symptoms folded into it) name.
 import { isPending } from "../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../snapshot/index.js";
+import { clusterTime } from "./history.js";
 import { isPodReady, rolloutOf } from "./pod-analyzer.js";
 import { classifyPod, type PodProblemCode, READY_GRACE_MS } from "./pods.js";
 import type { Finding } from "./types.js";
@@ -80,7 +81,8 @@ function releaseImpact(ix: SnapshotIndex, f: Finding): string | undefined {
   if (!latest || !f.revisions.includes(latest.version)) return undefined;
   const name = ix.snapshot.release;
   const s = latest.info.status;
-  const since = utc(latest.info.last_deployed);
+  // The cluster's clock: the record's time is the Helm client's, read forward or back by its measured skew.
+  const since = utc(clusterTime(ix, latest, latest.info.last_deployed));
   const at = since ? ` since ${since}` : "";
   if (isPending(s))
     return `every helm upgrade of ${name} fails while revision ${latest.version} stays ${s}${at}`;

@@ -11,6 +11,7 @@ import { runMain } from "../support/cli.js";
 import type { Obj, Scenario } from "../support/scenario.js";
 import {
   CAUSES_NOW,
+  laterRecordDeleted,
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
@@ -95,9 +96,44 @@ describe("failures only the helm output shows", () => {
     const d = run(ownershipFromOutput({ owner: "search", ownerNamespace: "other" }), OUT);
     const f = only(d, "resource-ownership-conflict");
     expect(f.title).toBe(
-      "ConfigMap web-settings belongs to release search, so web's upgrade cannot take it over",
+      "ConfigMap web-settings belongs to release other/search, so shop/web's upgrade cannot take it over",
     );
     expect(f.explanation).toMatch(/its records are in namespace other, which this diagnosis does not read/);
+  });
+
+  it("a cluster-scoped object owned by the release of the same name in another namespace: named with its namespace, commands without -n for the object", () => {
+    const role = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: {
+        name: "web-reader",
+        uid: "00000000-0000-4000-8000-00000000a7a7",
+        creationTimestamp: "2026-11-19T10:00:00Z",
+        labels: { "app.kubernetes.io/managed-by": "Helm" },
+        annotations: { "meta.helm.sh/release-name": "web", "meta.helm.sh/release-namespace": "staging" },
+      },
+      rules: [],
+    };
+    const out =
+      'Error: UPGRADE FAILED: Unable to continue with update: ClusterRole "web-reader" in namespace "" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key "meta.helm.sh/release-namespace" must equal "shop": current value is "staging"';
+    const f = only(
+      run(ownershipFromOutput({ owner: "kubectl" }), out, [role]),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "ClusterRole web-reader belongs to release staging/web, so shop/web's upgrade cannot take it over",
+    );
+    expect(f.resources).toEqual([{ kind: "ClusterRole", name: "web-reader" }]);
+    const ev = evidenceText(f);
+    expect(ev).toMatch(
+      /ClusterRole web-reader belongs to release staging\/web: .*meta.helm.sh\/release-namespace=staging/,
+    );
+    expect(ev).not.toMatch(/ClusterRole shop\//);
+    const fix = summaries(f, "manual");
+    expect(fix).toMatch(/drop it from staging\/web \(`helm upgrade web -n staging` without it/);
+    expect(fix).toMatch(
+      /`kubectl label clusterrole web-reader app.kubernetes.io\/managed-by=Helm --overwrite`/,
+    );
   });
 
   it("near miss: when the namespace's records could not all be read, a missing owner is not called gone", () => {
@@ -130,6 +166,23 @@ describe("failures only the helm output shows", () => {
     );
     expect(codes(d)).toContain("release-pending-stuck");
     expect(codes(d)).not.toContain("release-failed");
+  });
+
+  it("'another operation is in progress' when no revision is pending any more: a warning to run it again, no rollback", () => {
+    // The command collided with an upgrade that has since finished (revision 2 deployed, healthy).
+    const d = run(
+      laterRecordDeleted("same-chart"),
+      "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress",
+    );
+    expect(codes(d)).toEqual(["release-failed"]);
+    const f = d.findings[0]!;
+    expect(f.severity).toBe("warning");
+    expect(f.title).toBe(
+      "The helm upgrade of notify collided with another operation that has finished since: revision 2 is deployed now",
+    );
+    expect(f.explanation).toMatch(/Nothing is stuck and nothing needs clearing: run the upgrade again/);
+    expect(f.remediations.map((r) => r.action)).toEqual(["manual"]);
+    expect(summaries(f, "manual")).toMatch(/^Run the upgrade again: no revision holds the lock now/);
   });
 
   it("near miss: output of a failure the latest revision already records is not counted twice", () => {

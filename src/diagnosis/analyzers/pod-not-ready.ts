@@ -29,7 +29,7 @@ function why(g: PodGroup, ix: SnapshotIndex): string {
   const o = g.ctx.origin;
   const wl = `${g.workload.kind} ${g.workload.name}`;
   const parts = [
-    `${g.problems.length} pod${g.problems.length > 1 ? "s" : ""} of ${wl} are running but not Ready${p.events.length ? `: ${p.message}` : ""}, so Services send them no traffic and the Deployment does not count them as available.`,
+    `${g.problems.length} pod${g.problems.length > 1 ? "s" : ""} of ${wl} ${g.problems.length > 1 ? "are" : "is"} running but not Ready${p.events.length ? `: ${p.message}` : ""}, so Services send them no traffic and the Deployment does not count them as available.`,
   ];
   const rel = o.changes.filter((c) => (RELEVANT as readonly string[]).includes(c.field));
   if (o.introduced && o.before)
@@ -49,6 +49,16 @@ function why(g: PodGroup, ix: SnapshotIndex): string {
 
 function remediations(g: PodGroup, ix: SnapshotIndex): Remediation[] {
   const out: Remediation[] = [];
+  const until = rolloutInProgress(ix, g);
+  if (until) {
+    // Inside its deadline with the old pods serving: undoing it now would roll back a deploy that may yet finish.
+    const p = g.problems[0]!;
+    out.push({
+      action: "manual",
+      summary: `Wait: the rollout has until ${until.toISOString()} (its progressDeadlineSeconds) and nothing is down meanwhile. Watch it with \`kubectl rollout status ${g.workload.kind.toLowerCase()}/${g.workload.name} -n ${g.workload.namespace}\`; if the new pods are still not Ready then, diagnose again — a rollback is offered once the rollout has failed. Meanwhile \`kubectl describe pod -n ${g.workload.namespace} ${p.pod.metadata?.name}\` shows why the readiness check fails.`,
+    });
+    return out;
+  }
   const rb = rollbackToGood(
     ix,
     g,

@@ -16,6 +16,7 @@ import {
   outputKey,
   type Progress,
   progressOf,
+  recordFor,
   revisionEvidence,
   revisionKey,
 } from "../history.js";
@@ -88,11 +89,16 @@ function unready(ix: SnapshotIndex, rel: Release): string[] {
   return out;
 }
 
-function liveLine(o: KubeObject | undefined, e: HelmError): Evidence | undefined {
+function liveLine(o: KubeObject | undefined, e: HelmError, ns: string): Evidence | undefined {
   if (!e.object) return undefined;
   const what = `${e.object.kind} ${e.object.namespace ? `${e.object.namespace}/` : ""}${e.object.name}`;
   if (!o) return { source: "live cluster", detail: `${what} does not exist` };
-  const owner = o.metadata?.annotations?.["meta.helm.sh/release-name"];
+  const a = o.metadata?.annotations ?? {};
+  const ownerNs = a["meta.helm.sh/release-namespace"];
+  // A release of another namespace is named with it (the same name there is another release).
+  const owner = a["meta.helm.sh/release-name"]
+    ? `${ownerNs && ownerNs !== ns ? `${ownerNs}/` : ""}${a["meta.helm.sh/release-name"]}`
+    : undefined;
   return {
     source: "live cluster",
     detail: `${what} exists (created ${o.metadata?.creationTimestamp ?? "at an unknown time"})${owner ? `, owned by release ${owner}` : ", with no Helm ownership"}`,
@@ -110,11 +116,13 @@ function outputFinding(ix: SnapshotIndex): Finding | undefined {
   const name = ix.snapshot.release;
   const latest = ix.latest();
   const first = out.errors[0]!;
+  if (first.kind === "pending-lock" && latest && !isPending(latest.info.status))
+    return lockReleased(ix, out.op, first, latest);
   const cause = oneLine(stripPrefix(first.text), 140);
   const evidence: Evidence[] = out.errors.map((e) => ({ source: "helm output", detail: e.text }));
   for (const e of out.errors) {
     if (!e.object) continue;
-    const l = liveLine(ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name), e);
+    const l = liveLine(ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name), e, ns);
     if (l) evidence.push(l);
   }
   if (latest) evidence.push(revisionEvidence(latest));
@@ -145,6 +153,38 @@ function outputFinding(ix: SnapshotIndex): Finding | undefined {
   };
 }
 
+/**
+ * "another operation … is in progress" while no revision is pending now: Helm refuses only while the latest
+ * record is pending (pkg/action/upgrade.go prepareUpgrade returns errPending when Last() is pending), so the
+ * operation that held the lock has finished since — the command collided with it and only needs running again.
+ */
+function lockReleased(ix: SnapshotIndex, op: string, e: HelmError, latest: Release): Finding {
+  const name = ix.snapshot.release;
+  const ns = ix.namespace;
+  const rec = recordFor(ix, latest);
+  const at = rec?.creationTimestamp ?? latest.info.last_deployed;
+  return {
+    code: "release-failed",
+    severity: "warning",
+    role: "symptom",
+    title: `The helm ${op} of ${name} collided with another operation that has finished since: revision ${latest.version} is ${latest.info.status} now`,
+    explanation:
+      `Helm refuses an operation while the release's latest revision is pending — its lock — and prints "another operation (install/upgrade/rollback) is in progress"; it stored nothing for this ${op}. ` +
+      `No revision is pending now: the latest is revision ${latest.version} (${latest.info.status}${at ? `, written ${at}` : ""}), so the operation that held the lock (another pipeline, a colleague, a GitOps controller) finished after your command was refused. Nothing is stuck and nothing needs clearing: run the ${op} again — and check first that it does not undo what revision ${latest.version} deployed.`,
+    resources: [],
+    revisions: [latest.version],
+    evidence: [{ source: "helm output", detail: e.text }, revisionEvidence(latest)],
+    remediations: [
+      {
+        action: "manual",
+        summary: `Run the ${op} again: no revision holds the lock now (\`helm history ${name} -n ${ns}\` ends at revision ${latest.version}, ${latest.info.status}).`,
+      },
+    ],
+    about: [outputKey(ix)],
+    lends: "warning",
+  };
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const fromOutput = outputFinding(ix);
@@ -170,7 +210,7 @@ function latestFinding(ix: SnapshotIndex): Finding[] {
     for (const e of errors) {
       if (errors.length > 1) evidence.push({ source: "Helm's error", detail: e.text });
       const live = e.object ? ix.get(e.object.kind, e.object.namespace ?? ns, e.object.name) : undefined;
-      const l = liveLine(live, e);
+      const l = liveLine(live, e, ix.namespace);
       if (l) evidence.push(l);
     }
     const timedOut = errors.some((e) => e.kind === "timeout");

@@ -6,6 +6,7 @@ import { type Hook, isPending, type Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
+  clientSkewMs,
   failureKeys,
   hookEventsOf,
   type Operation,
@@ -30,27 +31,10 @@ export const LONG_TIMEOUT_MS = 30 * 60_000;
 
 // ---- the analyzer ----
 
+export { clientSkewMs };
+
 function operationOf(status: string): Operation {
   return status === "pending-install" ? "install" : status === "pending-rollback" ? "rollback" : "upgrade";
-}
-
-/**
- * How far the Helm client's clock was off when it wrote the record: the API server stamped the record object
- * (creationTimestamp, server time) when Helm created it and labelled it createdAt (client time, Unix seconds)
- * — and Helm sets last_deployed from the same clock moments before. Positive: the client's clock is behind.
- */
-export function clientSkewMs(ix: SnapshotIndex, rel: Release): number {
-  const rec = recordFor(ix, rel);
-  const server = Date.parse(rec?.creationTimestamp ?? "");
-  const label = rec?.labels.createdAt;
-  const client =
-    label && /^\d+$/.test(label) && Number(label) > 1_000_000_000
-      ? Number(label) * 1000
-      : Date.parse(rel.info.last_deployed ?? "");
-  if (!Number.isFinite(server) || !Number.isFinite(client)) return 0;
-  const skew = server - client;
-  // Seconds of difference are the time between Helm's clock reading and the API call, not skew.
-  return Math.abs(skew) > 60_000 ? skew : 0;
 }
 
 /**
@@ -211,7 +195,7 @@ const analyzer: Analyzer = {
     }
     const [pre, post] = hookEventsOf(op);
     const opHooks = (rel.hooks ?? []).filter((h) => h.events.includes(pre) || h.events.includes(post));
-    for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix) });
+    for (const h of opHooks) evidence.push({ source: `revision ${n} hooks`, detail: hookLine(h, ix, skew) });
     // A hook that failed is the cause (hook-failed's finding); this one is then about the stuck revision only.
     const hookFailure = failedUnfinishedHook(ix, rel, opHooks);
     const explains: string[] = [
@@ -307,7 +291,12 @@ const analyzer: Analyzer = {
       op === "install" && !target
         ? `Install of ${name} (revision ${n}) is stuck in ${status} ${since}: Helm stopped mid-install`
         : `Revision ${n} is stuck in ${status} ${since}: every helm upgrade fails with "another operation is in progress"`;
-    const started2 = rel.info.last_deployed ? ` at ${rel.info.last_deployed}` : "";
+    // Judged by the cluster's clock: the client's time only as evidence of its skew.
+    const started2 = rel.info.last_deployed
+      ? skew !== 0
+        ? ` at ${new Date(Date.parse(rel.info.last_deployed) + skew).toISOString()} by the cluster's clock (${rel.info.last_deployed} by the Helm client's, which was off)`
+        : ` at ${rel.info.last_deployed}`
+      : "";
     const explanation =
       `A helm ${opWord} of ${name} started${started2} and wrote revision ${n} as ${status} — Helm's lock for the release. ` +
       `It stopped ${stage}, and never wrote the final status (deployed or failed). ` +

@@ -252,7 +252,7 @@ const analyzer: Analyzer = {
     if (extra.length)
       evidence.push({
         source: "live cluster",
-        detail: `${extra.length} object${extra.length === 1 ? "" : "s"} carry release ${name}'s ownership but are in no stored manifest${later ? `, created after revision ${latest.version}'s record` : ""} — what the missing revision deployed: ${extra
+        detail: `${extra.length} object${extra.length === 1 ? " carries" : "s carry"} release ${name}'s ownership but ${extra.length === 1 ? "is" : "are"} in no stored manifest${later ? `, created after revision ${latest.version}'s record` : ""} — what the missing revision deployed: ${extra
           .slice(0, 6)
           .map(
             (o) =>
@@ -313,7 +313,9 @@ const analyzer: Analyzer = {
             (later.created.length
               ? `${plural(later.created.length, "object")} that carr${later.created.length === 1 ? "ies" : "y"} ${name}'s ownership (Helm writes it on every object it applies) ${later.created.length === 1 ? "was" : "were"} created after revision ${latest.version}'s record and ${later.created.length === 1 ? "is" : "are"} in no stored revision. `
               : "") +
-            `So Helm stored at least one more revision, ${missingTop}, after revision ${latest.version} — when it deploys one, it marks the previous one superseded (pkg/action/upgrade.go), so revision ${missingTop} was the one deployed or was a failed attempt — and that record was deleted: by hand (the "delete the failed or pending record" workaround), by a cleanup script, or lost in a restore. ` +
+            (latest.info.status === "deployed"
+              ? `So Helm stored at least one more revision, ${missingTop}, and applied it. Revision ${latest.version} still says deployed because Helm marks the previous revision superseded only at the very end of a successful upgrade (pkg/action/upgrade.go): revision ${missingTop} failed or was interrupted, and its record was deleted — most often the runbook fix for "another operation is in progress" (delete the pending record) after the upgrade had already applied its objects — or it succeeded and its record was deleted and revision ${latest.version}'s set back by hand. `
+              : `So Helm stored at least one more revision, ${missingTop}, after revision ${latest.version}, and applied it; that record was deleted by hand, by a cleanup script, or lost in a restore. `) +
             `\`helm history\` shows revision ${latest.version} as ${latest.info.status} while the cluster runs something else, and Helm's next upgrade or rollback computes its changes against revision ${deployed?.version ?? latest.version}'s manifest.`
           : (missingTop
               ? `Revision ${latest.version}, the newest record left, says "superseded" — so Helm wrote and deployed revision ${missingTop} after it, and that record was deleted by hand or lost in a restore. `

@@ -7,7 +7,7 @@
 // field manager. A hook copy of this release is resource-moved-out-of-hook's finding.
 
 import { effectiveDeletePolicies } from "../../helm/hooks.js";
-import { kindKey, type ResourceRef } from "../../helm/keys.js";
+import { isClusterScoped, kindKey, type ResourceRef } from "../../helm/keys.js";
 import { parseYamlObject } from "../../helm/manifest.js";
 import type { Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
@@ -67,8 +67,12 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
   const name = r?.name || ix.snapshot.release;
   const ns = r?.namespace || ix.namespace;
   const o = e.object!;
-  const objNs = o.namespace || ns;
+  const cluster = isClusterScoped(o.kind);
+  const objNs = cluster ? "" : o.namespace || ns;
   const key = kindKey(o.kind, objNs, o.name);
+  /** The object as kubectl names it: namespace/name, or name alone for a cluster-scoped kind. */
+  const shown = cluster ? o.name : `${objNs}/${o.name}`;
+  const nsFlag = cluster ? "" : ` -n ${objNs}`;
   const out = r ? undefined : outputFailure(ix);
   // The revision the command would have written.
   const at = r ?? ({ version: (latest?.version ?? 0) + 1 } as Release);
@@ -77,7 +81,7 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     return undefined;
   const live = ix.get(o.kind, objNs, o.name);
   const op = r ? operationOf(ix, r) : out!.op === "uninstall" ? "upgrade" : out!.op;
-  const ref: ResourceRef = { kind: o.kind, name: o.name, namespace: objNs };
+  const ref: ResourceRef = { kind: o.kind, name: o.name, ...(cluster ? {} : { namespace: objNs }) };
   const k = o.kind.toLowerCase();
   const evidence: Evidence[] = r ? [revisionEvidence(r)] : [{ source: "helm output", detail: e.text }];
   const rev = r ? `revision ${r.version}` : `revision ${at.version} (never stored)`;
@@ -91,8 +95,8 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     evidence.push({
       source: "live cluster",
       detail: live
-        ? `${o.kind} ${objNs}/${o.name}: field managers ${managers(live).join(", ") || "(none recorded)"}`
-        : `${o.kind} ${objNs}/${o.name} is not in the snapshot`,
+        ? `${o.kind} ${shown}: field managers ${managers(live).join(", ") || "(none recorded)"}`
+        : `${o.kind} ${shown} is not in the snapshot`,
     });
     const hpa = by === "kube-controller-manager" && /\.spec\.replicas/.test(fields);
     title = `${o.kind} ${o.name}: ${fields} belong${e.fields?.length === 1 ? "s" : ""} to ${by}, so Helm's server-side apply conflicts`;
@@ -119,16 +123,16 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     evidence.push({
       source: "live cluster",
       detail: !live
-        ? `${o.kind} ${objNs}/${o.name} does not exist now (deleted since): a retry may pass`
+        ? `${o.kind} ${shown} does not exist now (deleted since): a retry may pass`
         : kept
-          ? `${o.kind} ${objNs}/${o.name} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
+          ? `${o.kind} ${shown} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
           : owner!.who === "release"
-            ? `${o.kind} ${objNs}/${o.name} belongs to release ${owner!.release}${owner!.namespace ? ` (namespace ${owner!.namespace})` : ""}: meta.helm.sh/release-name=${owner!.release}`
+            ? `${o.kind} ${shown} belongs to release ${owner!.namespace && owner!.namespace !== ns ? `${owner!.namespace}/` : ""}${owner!.release}: meta.helm.sh/release-name=${owner!.release}${owner!.namespace ? `, meta.helm.sh/release-namespace=${owner!.namespace}` : ""}`
             : owner!.who === "this"
-              ? `${o.kind} ${objNs}/${o.name} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
-              : `${o.kind} ${objNs}/${o.name} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
+              ? `${o.kind} ${shown} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
+              : `${o.kind} ${shown} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
     });
-    const adopt = `\`kubectl label ${k} ${o.name} -n ${objNs} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name} -n ${objNs} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
+    const adopt = `\`kubectl label ${k} ${o.name}${nsFlag} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name}${nsFlag} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
     const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
     if (live && fixedSince) {
       title = `${o.kind} ${o.name} blocked the ${op} to revision ${at.version}; it now carries ${name}'s ownership, so a retry adopts it`;
@@ -157,19 +161,23 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
             }
           : {
               action: "manual",
-              summary: `Delete the leftover (\`kubectl delete ${k} ${o.name} -n ${objNs}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
+              summary: `Delete the leftover (\`kubectl delete ${k} ${o.name}${nsFlag}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
               resources: [ref],
             },
       );
     } else if (owner!.who === "release") {
-      title = `${o.kind} ${o.name} belongs to release ${owner!.release}, so ${name}'s ${op} cannot take it over`;
+      // Same release name in another namespace: say which one, everywhere.
+      const elsewhere = !!owner!.namespace && owner!.namespace !== ns;
+      const them = elsewhere ? `${owner!.namespace}/${owner!.release}` : owner!.release!;
+      const us = elsewhere ? `${ns}/${name}` : name;
+      title = `${o.kind} ${o.name} belongs to release ${them}, so ${us}'s ${op} cannot take it over`;
       explanation =
-        `${rev[0]!.toUpperCase()}${rev.slice(1)} of ${name} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` in namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations)${neighbourLine(ix, owner!.release!, owner!.namespace)}. ` +
-        `Helm never takes an object from another release${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so the ${op} failed${r ? "" : " before Helm stored a revision"}. ` +
-        `Two releases render the same object: one of them has to stop (rename it in one chart, or remove it from ${owner!.release} first).`;
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} of ${us} renders ${o.kind} ${o.name}, but the live object belongs to release ${owner!.release}${owner!.namespace ? ` of namespace ${owner!.namespace}` : ""} (its meta.helm.sh annotations)${neighbourLine(ix, owner!.release!, owner!.namespace)}. ` +
+        `Helm never takes an object from another release${elsewhere && owner!.release === name ? " — a release of the same name in another namespace is another release" : ""}${op === "rollback" ? "; a rollback, which has no adoption step at all, fails on any live object the manifest it compares against lacks" : ""}, so the ${op} failed${r ? "" : " before Helm stored a revision"}. ` +
+        `Two releases render the same object: one of them has to stop (rename it in one chart, or remove it from ${them} first).`;
       remediations.push({
         action: "manual",
-        summary: `Decide which release owns ${o.kind} ${o.name}: rename it in ${name}'s chart, or drop it from ${owner!.release} (\`helm upgrade ${owner!.release}\` without it, which deletes it), then run ${name}'s ${op} again. Taking it over by hand (${adopt}) makes ${owner!.release}'s next upgrade fail or delete it.`,
+        summary: `Decide which release owns ${o.kind} ${o.name}: rename it in ${us}'s chart, or drop it from ${them} (\`helm upgrade ${owner!.release}${elsewhere ? ` -n ${owner!.namespace}` : ""}\` without it, which deletes it), then run ${us}'s ${op} again. Taking it over by hand (${adopt}) makes ${them}'s next upgrade fail or delete it.`,
         resources: [ref],
       });
     } else if (owner!.who === "this") {
@@ -179,7 +187,7 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
         `Helm ${op === "rollback" ? "3's rollback has no adoption step and" : ""} fails on such an object, so the ${op} failed.`;
       remediations.push({
         action: "manual",
-        summary: `Delete the leftover (\`kubectl delete ${k} ${o.name} -n ${objNs}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
+        summary: `Delete the leftover (\`kubectl delete ${k} ${o.name}${nsFlag}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
         resources: [ref],
       });
     } else {

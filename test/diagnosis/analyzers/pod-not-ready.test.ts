@@ -34,9 +34,16 @@ describe("pod-not-ready inside the progress deadline", () => {
     expect(f.title).toMatch(/\(rollout in progress\)$/);
     expect(f.explanation).toMatch(/inside its progress deadline \(until 2026-11-20T12:06:00.000Z\)/);
     expect(f.explanation).toMatch(/nothing is down/);
+    // Waiting is the advice, not undoing a deploy that may yet finish.
+    expect(f.remediations.map((r) => r.action)).toEqual(["manual"]);
+    expect(f.remediations[0]!.summary).toMatch(
+      /^Wait: the rollout has until 2026-11-20T12:06:00.000Z .*kubectl rollout status deployment\//,
+    );
   });
 
-  it("near miss: past the deadline it is stuck — critical", () => {
-    expect(only(run(notReadyCase()), "pod-not-ready").severity).toBe("critical");
+  it("near miss: past the deadline it is stuck — critical, and the rollback is offered", () => {
+    const f = only(run(notReadyCase()), "pod-not-ready");
+    expect(f.severity).toBe("critical");
+    expect(f.remediations.map((r) => r.action)).toContain("rollback");
   });
 });

@@ -112,6 +112,22 @@ describe("release-pending-stuck judges by the cluster's clock", () => {
     expect(`${f.title}\n${f.explanation}\n${ev}`).not.toMatch(/\?|-\d+m|\b0s\b/);
   });
 
+  for (const minutes of [120, -45])
+    it(`a Helm client ${Math.abs(minutes)}m ${minutes > 0 ? "ahead" : "behind"}: title, impact, explanation and hook ages in cluster time, the client's time only beside it`, () => {
+      const f = only(run(pendingWithClientClockAhead(minutes), PENDING_NOW), "release-pending-stuck");
+      // The upgrade started at 11:00 by the cluster's clock (the record object's creationTimestamp).
+      expect(f.impact).toBe(
+        "every helm upgrade of shop-api fails while revision 2 stays pending-upgrade since 2026-11-20 11:00:00 UTC",
+      );
+      const client = new Date(Date.parse("2026-11-20T11:00:00Z") + minutes * 60_000).toISOString();
+      expect(f.explanation).toContain(
+        `started at 2026-11-20T11:00:00.000Z by the cluster's clock (${client} by the Helm client's, which was off)`,
+      );
+      expect(evidenceText(f)).toMatch(
+        /Job shop-api-migrate .*\(started \S+ by the Helm client's clock, 2026-11-20T11:00:00.000Z by the cluster's, 45m ago\)/,
+      );
+    });
+
   it("near miss: a correct client clock changes nothing", () => {
     const f = only(run(pendingWithClientClockAhead(0), PENDING_NOW), "release-pending-stuck");
     expect(f.severity).toBe("critical");

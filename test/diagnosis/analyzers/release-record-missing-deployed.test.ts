@@ -31,9 +31,11 @@ describe("release-record-missing: the newest record is deployed, the cluster run
       /Deployment notify: label helm.sh\/chart=notify-1.3.0 on the live object; revision 2 \(deployed, the newest record\) rendered notify-1.2.0, and no stored revision rendered notify-1.3.0/,
     );
     expect(ev).toMatch(
-      /1 object carry release notify's ownership but are in no stored manifest, created after revision 2's record — what the missing revision deployed: ConfigMap notify-templates \(created 2026-11-20T11:00:00.000Z\)/,
+      /1 object carries release notify's ownership but is in no stored manifest, created after revision 2's record — what the missing revision deployed: ConfigMap notify-templates \(created 2026-11-20T11:00:00.000Z\)/,
     );
-    expect(f.explanation).toMatch(/marks the previous one superseded \(pkg\/action\/upgrade.go\)/);
+    expect(f.explanation).toMatch(
+      /Revision 2 still says deployed because Helm marks the previous revision superseded only at the very end of a successful upgrade \(pkg\/action\/upgrade.go\): revision 3 failed or was interrupted/,
+    );
     const fixes = summaries(f, "manual");
     expect(fixes).toMatch(/kubectl get secret sh.helm.release.v1.notify.v3 -n shop -o yaml/);
     expect(fixes).toMatch(/`helm upgrade notify <chart> -n shop --version 1.3.0`/);

@@ -21,7 +21,7 @@ describe("release-record-missing", () => {
     const ev = evidenceText(f);
     expect(ev).toMatch(/stored revisions 1 superseded, 2 superseded, 3 superseded; no record for revision 4/);
     expect(ev).toMatch(
-      /1 object carry release notify's ownership but are in no stored manifest.*ConfigMap notify-templates/,
+      /1 object carries release notify's ownership but is in no stored manifest.*ConfigMap notify-templates/,
     );
     expect(summaries(f, "manual")).toMatch(/kubectl get secret sh.helm.release.v1.notify.v4 -n shop -o yaml/);
   });
