@@ -20,6 +20,7 @@ import {
   renderReport,
   type Target,
 } from "../report/blockkit.js";
+import { secrets } from "../report/redact.js";
 import { slackWebClient } from "../slack/client.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { problemCodes } from "../watch/alerts.js";
@@ -391,6 +392,19 @@ export class DiagnoseProcessor {
   }
 }
 
+/** BullMQ keeps a failed job's error in Redis (failedReason, stacktrace): it is stored redacted. */
+async function redactedFailure<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof Error) {
+      e.message = secrets.text(e.message);
+      if (e.stack) e.stack = secrets.text(e.stack);
+    }
+    throw e;
+  }
+}
+
 function clipLine(s: string): string {
   const line = s.split("\n")[0] ?? "";
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
@@ -430,16 +444,20 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
 
   // A dead worker's job is restarted once its lock expires (at most lockDuration after its last renewal) and the
   // next stalled-job check runs (every stalledInterval): with the defaults, within about 10 s.
-  const worker = new Worker(queues.diagnose, (job, token) => processor.process(job, token), {
-    connection: workerConn,
-    prefix: config.queuePrefix,
-    concurrency: tuning.concurrency ?? config.workerConcurrency,
-    lockDuration,
-    stalledInterval,
-    // One more than ours, so the processor's own bound (with its message) is what ends a job that keeps stalling.
-    maxStalledCount: maxStalls + 1,
-    runRetryDelay: tuning.runRetryDelay ?? 1000,
-  });
+  const worker = new Worker(
+    queues.diagnose,
+    (job, token) => redactedFailure(() => processor.process(job, token)),
+    {
+      connection: workerConn,
+      prefix: config.queuePrefix,
+      concurrency: tuning.concurrency ?? config.workerConcurrency,
+      lockDuration,
+      stalledInterval,
+      // One more than ours, so the processor's own bound (with its message) is what ends a job that keeps stalling.
+      maxStalledCount: maxStalls + 1,
+      runRetryDelay: tuning.runRetryDelay ?? 1000,
+    },
+  );
   worker.on("error", (e) => log.debug(`worker: ${e.message}`));
 
   // Diagnoses of a release that a remediation changed start afresh (no joining a report of the old state).
@@ -463,15 +481,19 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Wor
   );
   // Remediation jobs have attempts: 1. A job whose worker died is handed out once more by the stalled-job check
   // (maxStalledCount 1) only after its lock expired: the engine then finds the revision its operation id wrote.
-  const remediateWorker = new Worker(queues.remediate, (job) => remediation.process(job), {
-    connection: remediateConn,
-    prefix: config.queuePrefix,
-    concurrency: tuning.remediateConcurrency ?? 2,
-    lockDuration: tuning.lockDuration ?? 30_000,
-    stalledInterval: tuning.stalledInterval ?? 15_000,
-    maxStalledCount: 1,
-    runRetryDelay: tuning.runRetryDelay ?? 1000,
-  });
+  const remediateWorker = new Worker(
+    queues.remediate,
+    (job) => redactedFailure(() => remediation.process(job)),
+    {
+      connection: remediateConn,
+      prefix: config.queuePrefix,
+      concurrency: tuning.remediateConcurrency ?? 2,
+      lockDuration: tuning.lockDuration ?? 30_000,
+      stalledInterval: tuning.stalledInterval ?? 15_000,
+      maxStalledCount: 1,
+      runRetryDelay: tuning.runRetryDelay ?? 1000,
+    },
+  );
   remediateWorker.on("error", (e) => log.debug(`remediate worker: ${e.message}`));
   remediateWorker.on("stalled", (jobId) =>
     log.warn(`remediation job ${jobId} stalled (its worker stopped); it runs once more`),

@@ -3,26 +3,16 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { auditEvent, createLogger, toLog } from "../../src/observability/log.js";
 import { kubeRequestInfo } from "../../src/observability/metrics.js";
 import { spawnCli } from "../support/cli.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
+import { memorySink } from "../support/log-sink.js";
 import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 
-function sink(): Writable & { text: () => string } {
-  let buf = "";
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      buf += chunk;
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => buf;
-  return w;
-}
+const sink = memorySink;
 
 const TOKEN = "xoxb-111-222-abcdefABCDEF1234";
 

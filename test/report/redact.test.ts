@@ -60,3 +60,18 @@ describe("Redactor", () => {
     expect(out).toEqual({ a: [`x ${REDACTED}`], b: { "s3cr3t-value": 1, c: `password=${REDACTED}` }, n: 2 });
   });
 });
+
+describe("Redactor as the process's book of secrets", () => {
+  it("learns literals later; redacts them mrkdwn-escaped and where a clip cut them short", () => {
+    const r = new Redactor();
+    expect(r.text("pw a&b<c>-Sup3rSecret-42")).toBe("pw a&b<c>-Sup3rSecret-42");
+    r.learn(["a&b<c>-Sup3rSecret-42", "another-l0ng-secret-value"]);
+    expect(r.text("pw a&b<c>-Sup3rSecret-42")).toBe(`pw ${REDACTED}`);
+    expect(r.text("pw a&amp;b&lt;c&gt;-Sup3rSecret-42")).toBe(`pw ${REDACTED}`);
+    // A clip ("…") that cut a secret short still leaves nothing of it.
+    expect(r.text("tried another-l0ng-se…")).toBe(`tried ${REDACTED}…`);
+    // Near misses stay: a word that only starts like a secret, without a clip; a short start before a clip.
+    expect(r.text("another-l0ng day")).toBe("another-l0ng day");
+    expect(r.text("see anot…")).toBe("see anot…");
+  });
+});

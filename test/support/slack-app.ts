@@ -2,6 +2,7 @@
 // BundleSource as the snapshot source (the lead wires LiveSource later).
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Logger } from "@slack/bolt";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
 import type { SourceSpec } from "../../src/cluster/source-spec.js";
@@ -63,6 +64,8 @@ export interface TestServe {
 
 export interface TestServeOptions {
   fake: FakeSlack;
+  /** Bolt's (and helm-doctor's) logger; default a MemoryLogger (TestServe.logger). */
+  logger?: Logger;
   redisUrl: string;
   sourceFactory?: SourceFactory;
   policy?: Policy;
@@ -92,7 +95,7 @@ export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
   const logger = new MemoryLogger();
   const handle = await startServe(config, {
     sourceFactory: o.sourceFactory ?? countingBundleFactory(),
-    logger,
+    logger: o.logger ?? logger,
     handleSignals: false,
     retryConfig: FAST_RETRY,
     ...(o.policy ? { policy: o.policy } : {}),
