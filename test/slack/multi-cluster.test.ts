@@ -137,6 +137,7 @@ const last = () => fake.calls.at(-1)?.seq ?? 0;
 const callAfter = (seq: number, pred: (c: RecordedCall) => boolean, timeoutMs = 15_000) =>
   fake.waitFor((c) => c.seq > seq && pred(c), timeoutMs);
 const reads = (api: FakeApiServer) => api.requests.filter((r) => r.method === "GET").length;
+const api = (srv: FakeApiServer, verb: "list") => srv.requests.filter((r) => r.verb === verb).length;
 const writes = (api: FakeApiServer) => api.requests.filter((r) => r.method !== "GET").length;
 
 function buttonsOf(blocks: unknown): { action_id: string; value: string; text: string }[] {
@@ -228,6 +229,15 @@ describe("one front end, two clusters", () => {
     const s = await report("yahoo --cluster staging");
     expect(s.blocks).toContain("staging · default/yahoo");
     expect(reads(stagingApi)).toBeGreaterThan(stagingReads);
+  });
+
+  it("list --cluster lists that cluster's releases", async () => {
+    const before = api(stagingApi, "list");
+    const prodBefore = api(prodApi, "list");
+    const l = await report("list --cluster staging");
+    expect(l.blocks).toContain("Helm releases in staging · default");
+    expect(api(stagingApi, "list")).toBeGreaterThan(before);
+    expect(api(prodApi, "list")).toBe(prodBefore);
   });
 
   it("a channel's default cluster comes from the routing file; a command naming none elsewhere uses the front end's", async () => {
