@@ -173,7 +173,7 @@ async function report(text: string, channel = OPS): Promise<{ ts: string; blocks
   await command(text, channel);
   const posted = await callAfter(
     seq,
-    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel && !c.args.thread_ts,
   );
   const ts = String(posted.response.ts);
   return eventually(() => {
