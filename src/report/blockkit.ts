@@ -580,7 +580,7 @@ export function renderReleaseList(
   b.add(
     section(
       bad.length > 0
-        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled). Diagnose one with \`${esc(command)} ${esc(namespace)}/<release>\`.`
+        ? `*${bad.length} of ${sorted.length}* ${bad.length === 1 ? "is" : "are"} not deployed (failed, stuck or uninstalled). Diagnose one with \`${esc(command)} ${cluster && clusterLabel(cluster) ? `${esc(cluster)}/` : ""}${esc(namespace)}/<release>\`.`
         : `All ${sorted.length} releases are deployed by their release records; a diagnosis checks their hooks and pods.`,
     ),
   );
@@ -594,7 +594,7 @@ export function renderReleaseList(
   }
   if (shownLines < sorted.length) b.add(context(`…and ${sorted.length - shownLines} more not shown`));
   const summary = bad.length > 0 ? `${bad.length} of ${sorted.length} not deployed` : "all deployed";
-  return msg(`Helm releases in ${namespace}: ${summary}`, b.list);
+  return msg(`Helm releases in ${clusterLabel(cluster)}${namespace}: ${summary}`, b.list);
 }
 
 export function renderHelp(command = "/helm-doctor", defaultNamespace = "default"): SlackMessage {

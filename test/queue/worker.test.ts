@@ -214,7 +214,31 @@ describe("diagnose worker", () => {
     expect(text).toMatch(/out of memory|logs/);
   });
 
-  it("shows progress on a slow diagnosis, at most one progress update per interval, the report at once", async () => {
+  it("refuses a job naming another cluster without reading its own (a misrouted job never diagnoses the wrong cluster)", async () => {
+    const r = await rig();
+    let calls = 0;
+    await r.worker(async () => {
+      calls++;
+      return bundle();
+    });
+    // On this (default) cluster's queue, a payload addressed to staging, as a producer of another version might.
+    const job = await r.producer.diagnose.add("diagnose", {
+      release: "yahoo",
+      namespace: "default",
+      requestedBy: "U0ANA00001",
+      channel: "C0WRK00009",
+      requestedAt: new Date().toISOString(),
+      cluster: "staging",
+    });
+    const channel = "C0WRK00009";
+    const ts = fake.seedMessage(channel, { text: "queued…" });
+    await followJob(r.client, r.store, QUEUES.diagnose, job.id!, { channel, ts, user: "U0ANA00001" }, quiet);
+    const text = await finalText(channel, ts, /Could not diagnose/);
+    expect(text).toContain("this job is for cluster staging, but this worker serves cluster default");
+    expect(calls).toBe(0);
+  });
+
+    it("shows progress on a slow diagnosis, at most one progress update per interval, the report at once", async () => {
     const r = await rig();
     const channel = "C0WRK00006";
     const progressShown = () =>

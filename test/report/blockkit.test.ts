@@ -5,6 +5,7 @@ import { BundleSource } from "../../src/cluster/bundle.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import type { Diagnosis, Finding } from "../../src/diagnosis/types.js";
 import {
+  buttonValue,
   clipMrkdwn,
   confirmText,
   esc,
@@ -168,5 +169,39 @@ describe("Block Kit rendering", () => {
     valid(renderError({ namespace: "shop" }, huge, huge));
     valid(renderHelp());
     valid(renderUsageError(huge));
+  });
+
+  it("names a cluster in lists, progress, errors and buttons, except the default one", () => {
+    const failed = [
+      {
+        name: "yahoo",
+        namespace: "shop",
+        revisions: 2,
+        latestRevision: 2,
+        status: "failed",
+        driver: "secret",
+      },
+    ];
+    const prod = JSON.stringify(renderReleaseList("shop", failed, "/helm-doctor", "prod"));
+    expect(prod).toContain("Helm releases in prod · shop");
+    expect(prod).toContain("/helm-doctor prod/shop/<release>");
+    // Near miss: the default cluster of a single-cluster install is never named.
+    const plain = JSON.stringify(renderReleaseList("shop", failed, "/helm-doctor", "default"));
+    expect(plain).not.toContain("default ·");
+    expect(plain).toContain("/helm-doctor shop/<release>");
+    expect(renderProgress({ release: "yahoo", namespace: "shop", cluster: "prod" }, "reading").text).toMatch(
+      /^Diagnosing prod · shop\/yahoo/,
+    );
+    expect(renderError({ namespace: "shop", cluster: "prod" }, "boom").text).toMatch(
+      /^Could not list releases in prod · shop/,
+    );
+    expect(buttonValue("AbCdEfGh12", 1, "prod")).toBe("AbCdEfGh12.1.prod");
+    expect(parseButtonValue("AbCdEfGh12.1.prod")).toEqual({
+      diagnosisId: "AbCdEfGh12",
+      index: 1,
+      cluster: "prod",
+    });
+    expect(parseButtonValue("AbCdEfGh12.1")).toEqual({ diagnosisId: "AbCdEfGh12", index: 1 });
+    expect(parseButtonValue("AbCdEfGh12.1.Prod")).toBeUndefined();
   });
 });

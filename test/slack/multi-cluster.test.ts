@@ -1,4 +1,5 @@
-// One Slack front end for two clusters: `serve --no-worker` (the front end only) and one agent per cluster, each
+// One Slack front end for two clusters: the built CLI's `serve --no-worker` (the front end only, configured by the
+// environment) and one agent per cluster, each
 // with its own fake API server reached through client-node over HTTP, all on one Redis. The `prod` agent is a
 // worker in this process; the `staging` agent is the built CLI (`helm-doctor worker`), so it can be killed as a
 // pod is. Commands reach the cluster they address (by name, or by the channel's default from the routing file),
@@ -13,7 +14,6 @@ import { LiveSource } from "../../src/cluster/live.js";
 import { loadConfig } from "../../src/config.js";
 import { decodeRecord, type RecordObject, recordName } from "../../src/helm/codec.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
-import { parsePolicy } from "../../src/slack/policy.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import {
@@ -24,7 +24,7 @@ import {
 } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import { eventually, SIGNING_SECRET } from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
 import { quietLog } from "../support/watch-rig.js";
 
@@ -51,7 +51,8 @@ let prodApi: FakeApiServer;
 let stagingApi: FakeApiServer;
 let prodAgent: WorkerHandle;
 let stagingAgent: CliDaemon;
-let serve: TestServe;
+let serve: CliDaemon;
+let url: string;
 const dir = mkdtempSync(join(tmpdir(), "hd-multi-"));
 const prefix = uniquePrefix("multi");
 
@@ -96,20 +97,28 @@ beforeAll(async () => {
 
   const routes = join(dir, "routes.yaml");
   writeFileSync(routes, `version: 1\nchannels:\n  ${STAGING_OPS}: { cluster: staging }\n`);
-  serve = await startTestServe({
-    fake,
-    redisUrl: redis.url,
-    embeddedWorker: false,
-    policy: parsePolicy(POLICY, "policy.yaml"),
+  const policy = join(dir, "policy.yaml");
+  writeFileSync(policy, POLICY);
+  serve = await startCliDaemon({
+    mode: "serve",
+    args: ["--no-worker"],
     // The front end's own cluster is prod: commands naming none, in a channel without a default, go there. Every
-    // command reads its cluster afresh (no joining an earlier run of the same release).
+    // command reads its cluster afresh (no joining an earlier run of the same release). No KUBECONFIG: the front
+    // end never reads a cluster.
     env: {
+      SLACK_BOT_TOKEN: fake.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      REDIS_URL: redis.url,
       HELM_DOCTOR_QUEUE_PREFIX: prefix,
+      HELM_DOCTOR_POLICY: policy,
       HELM_DOCTOR_ROUTES: routes,
       HELM_DOCTOR_CLUSTER: "prod",
       HELM_DOCTOR_DEDUP_SECONDS: "0",
+      LOG_LEVEL: "warn",
     },
   });
+  url = `${serve.base}/slack/events`;
 }, 60_000);
 
 afterAll(async () => {
@@ -128,6 +137,7 @@ const last = () => fake.calls.at(-1)?.seq ?? 0;
 const callAfter = (seq: number, pred: (c: RecordedCall) => boolean, timeoutMs = 15_000) =>
   fake.waitFor((c) => c.seq > seq && pred(c), timeoutMs);
 const reads = (api: FakeApiServer) => api.requests.filter((r) => r.method === "GET").length;
+const api = (srv: FakeApiServer, verb: "list") => srv.requests.filter((r) => r.verb === verb).length;
 const writes = (api: FakeApiServer) => api.requests.filter((r) => r.method !== "GET").length;
 
 function buttonsOf(blocks: unknown): { action_id: string; value: string; text: string }[] {
@@ -146,7 +156,7 @@ let responses = 0;
 async function command(text: string, channel = OPS): Promise<string> {
   const id = `r${++responses}`;
   const res = await sendSlashCommand({
-    url: serve.url,
+    url,
     signingSecret: SIGNING_SECRET,
     text,
     channelId: channel,
@@ -178,7 +188,7 @@ async function report(text: string, channel = OPS): Promise<{ ts: string; blocks
 
 async function press(messageTs: string, b: { action_id: string; value: string }, threadTs?: string) {
   const res = await sendBlockAction({
-    url: serve.url,
+    url,
     signingSecret: SIGNING_SECRET,
     userId: ANA,
     userName: "ana",
@@ -220,6 +230,15 @@ describe("one front end, two clusters", () => {
     const s = await report("yahoo --cluster staging");
     expect(s.blocks).toContain("staging · default/yahoo");
     expect(reads(stagingApi)).toBeGreaterThan(stagingReads);
+  });
+
+  it("list --cluster lists that cluster's releases", async () => {
+    const before = api(stagingApi, "list");
+    const prodBefore = api(prodApi, "list");
+    const l = await report("list --cluster staging");
+    expect(l.blocks).toContain("Helm releases in staging · default");
+    expect(api(stagingApi, "list")).toBeGreaterThan(before);
+    expect(api(prodApi, "list")).toBe(prodBefore);
   });
 
   it("a channel's default cluster comes from the routing file; a command naming none elsewhere uses the front end's", async () => {
