@@ -238,7 +238,7 @@ describe("diagnose worker", () => {
     expect(calls).toBe(0);
   });
 
-    it("shows progress on a slow diagnosis, at most one progress update per interval, the report at once", async () => {
+  it("shows progress on a slow diagnosis, at most one progress update per interval, the report at once", async () => {
     const r = await rig();
     const channel = "C0WRK00006";
     const progressShown = () =>
