@@ -137,6 +137,8 @@ export async function floorVsServe(
     let round = 0;
     for (const [n, rounds] of bursts) {
       const lat = { floor: [] as number[], serve: [] as number[] };
+      /** Each round's p99, serve and floor side by side (outside load falls on one round, not on all). */
+      const roundP99 = { floor: [] as number[], serve: [] as number[] };
       let bad = 0;
       let messages = 0;
       for (let r = 0; r < rounds; r++) {
@@ -152,6 +154,7 @@ export async function floorVsServe(
           bad += res.status.filter((s) => s !== 200).length;
           const got = res.ms.filter((x) => Number.isFinite(x));
           lat[who].push(...got);
+          roundP99[who].push(pct(got, 99));
           console.error(
             `  slack: ${who} ${n} commands, round ${r + 1}: p50 ${ms(pct(got, 50))}, p99 ${ms(pct(got, 99))}, max ${ms(Math.max(...got))} (load average ${loadavg()[0]!.toFixed(1)})`,
           );
@@ -173,6 +176,11 @@ export async function floorVsServe(
       rows.push([
         `  ratio serve / floor: p50 / p99${n === 200 ? " (target p99 ≤ 1.5)" : ""}`,
         `${(s50 / f50).toFixed(2)} / ${ratio.toFixed(2)}${n === 200 && ratio > 1.5 ? " — target missed" : ""}`,
+      ]);
+      const perRound = roundP99.serve.map((x, i) => x / roundP99.floor[i]!);
+      rows.push([
+        "  p99 ratio of each round (serve / floor run side by side)",
+        perRound.map((x) => x.toFixed(2)).join(", "),
       ]);
       rows.push(["  answers other than 200 (both)", String(bad)]);
       rows.push(["  serve: commands that got their channel message", `${messages} of ${n * rounds}`]);
