@@ -2,14 +2,17 @@
 // job) has no deadline, but the ack has Slack's 3 s, and in one event loop every follow-up under way delays every
 // request still waiting for its ack. So follow-ups wait while requests are unanswered, and run a few at a time:
 // a burst of commands is acked at the pace of Bolt alone, then its follow-ups run. A follow-up never waits more
-// than `maxWaitMs` (a steady stream of requests must not starve them).
+// than `maxWaitMs` (a steady stream of requests must not starve them), but while requests still wait for their
+// ack the overdue follow-ups run one at a time: on a machine short of CPU a burst's acks can take longer than
+// `maxWaitMs`, and all of its follow-ups at once (and the diagnoses they queue) would then slow the remaining acks
+// further.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HTTPReceiver } from "@slack/bolt";
 
 export interface AckFirstOptions {
   /** Follow-ups running at once (default 16). */
   concurrency?: number;
-  /** The longest a follow-up waits for unanswered requests (default 1000 ms). */
+  /** The longest a follow-up waits for unanswered requests (default 1000 ms); then they run one at a time. */
   maxWaitMs?: number;
 }
 
@@ -61,8 +64,12 @@ export class AckFirst {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.waiting.length > 0) {
-      const first = this.waiting[0]!;
+    for (;;) {
+      const first = this.waiting[0];
+      if (!first) break;
+      // Requests waiting for their ack: follow-ups only once overdue, and then one at a time.
+      const limit = this.unanswered > 0 ? 1 : this.concurrency;
+      if (this.running >= limit) break;
       if (this.unanswered > 0 && this.now() - first.since < this.maxWaitMs) break;
       this.waiting.shift();
       this.running++;
@@ -71,7 +78,7 @@ export class AckFirst {
     clearTimeout(this.timer);
     this.timer = undefined;
     const first = this.waiting[0];
-    if (first && this.running < this.concurrency) {
+    if (first && this.running === 0 && this.unanswered > 0) {
       // Held back by unanswered requests: look again when the oldest has waited long enough.
       this.timer = setTimeout(() => this.pump(), Math.max(0, first.since + this.maxWaitMs - this.now()));
       this.timer.unref();

@@ -1,4 +1,5 @@
 // npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
+import { loadavg } from "node:os";
 import { benchColdStart } from "./coldstart.js";
 import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
@@ -10,9 +11,10 @@ import { benchSlack } from "./slack.js";
 import { benchVerify } from "./verify.js";
 import { benchWatch } from "./watch.js";
 
+// The machine is shared: each table says the load average (1 min) when it was printed.
 function table(title: string, rows: string[][]): void {
   const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log(`\n## ${title}`);
+  console.log(`\n## ${title} (load average ${loadavg()[0]!.toFixed(1)})`);
   for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
 }
 

@@ -8,6 +8,7 @@
 // Run alone: npx tsx test/bench/slack.ts (after npm run build)
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { Queue } from "bullmq";
@@ -80,7 +81,14 @@ export async function floorVsServe(
   };
   const floor = spawnChild(["--import", "tsx", FLOOR], { ...process.env, ...slackEnv });
   const serve = spawnChild(
-    [BIN, "serve", "--bundle", FOUNDING],
+    [
+      // Profiling serve: HD_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+      ...(process.env.HD_SERVE_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? []),
+      BIN,
+      "serve",
+      "--bundle",
+      FOUNDING,
+    ],
     {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -120,12 +128,17 @@ export async function floorVsServe(
       );
       return last;
     };
-    // Warm both up the same way: a few commands of the kind measured (first requests compile code paths).
-    for (const url of [floorUrl, serveUrl]) await burst(url, 20, "warm-{i} -n default", "C0WARM{i}");
+    // Warm both up the same way, with an unmeasured burst of the first size measured: the first requests compile
+    // code paths, and a burst exercises what a few commands do not (follow-ups held back while requests wait for
+    // their ack, then run a few at a time; the worker's concurrency). A running serve is warm.
+    for (const url of [floorUrl, serveUrl])
+      await burst(url, bursts[0]?.[0] ?? 20, "warm-{i} -n default", "C0WARM{i}");
     await idle("C0WARM");
     let round = 0;
     for (const [n, rounds] of bursts) {
       const lat = { floor: [] as number[], serve: [] as number[] };
+      /** Each round's p99, serve and floor side by side (outside load falls on one round, not on all). */
+      const roundP99 = { floor: [] as number[], serve: [] as number[] };
       let bad = 0;
       let messages = 0;
       for (let r = 0; r < rounds; r++) {
@@ -141,8 +154,9 @@ export async function floorVsServe(
           bad += res.status.filter((s) => s !== 200).length;
           const got = res.ms.filter((x) => Number.isFinite(x));
           lat[who].push(...got);
+          roundP99[who].push(pct(got, 99));
           console.error(
-            `  slack: ${who} ${n} commands, round ${r + 1}: p50 ${ms(pct(got, 50))}, p99 ${ms(pct(got, 99))}, max ${ms(Math.max(...got))}`,
+            `  slack: ${who} ${n} commands, round ${r + 1}: p50 ${ms(pct(got, 50))}, p99 ${ms(pct(got, 99))}, max ${ms(Math.max(...got))} (load average ${loadavg()[0]!.toFixed(1)})`,
           );
           if (who === "serve") messages += await idle(channels);
         }
@@ -162,6 +176,11 @@ export async function floorVsServe(
       rows.push([
         `  ratio serve / floor: p50 / p99${n === 200 ? " (target p99 ≤ 1.5)" : ""}`,
         `${(s50 / f50).toFixed(2)} / ${ratio.toFixed(2)}${n === 200 && ratio > 1.5 ? " — target missed" : ""}`,
+      ]);
+      const perRound = roundP99.serve.map((x, i) => x / roundP99.floor[i]!);
+      rows.push([
+        "  p99 ratio of each round (serve / floor run side by side)",
+        perRound.map((x) => x.toFixed(2)).join(", "),
       ]);
       rows.push(["  answers other than 200 (both)", String(bad)]);
       rows.push(["  serve: commands that got their channel message", `${messages} of ${n * rounds}`]);

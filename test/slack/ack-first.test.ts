@@ -1,5 +1,5 @@
 // Follow-ups (enqueue, channel message) wait while requests wait for their ack, run a few at a time, and never
-// wait longer than the bound.
+// wait longer than the bound (then, while requests still wait, one at a time).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AckFirst } from "../../src/slack/ack-first.js";
 
@@ -76,5 +76,41 @@ describe("AckFirst", () => {
     await vi.advanceTimersByTimeAsync(1);
     await p;
     expect(ran).toBe(true);
+  });
+
+  it("while requests still wait for their ack, overdue follow-ups run one at a time; all run once they are answered", async () => {
+    vi.useFakeTimers();
+    const gate = new AckFirst({ maxWaitMs: 1000, concurrency: 16 });
+    const answer = gate.requestArrived();
+    const release: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const all = Array.from({ length: 5 }, () =>
+      gate.followUp(
+        () =>
+          new Promise<void>((r) => {
+            running++;
+            most = Math.max(most, running);
+            release.push(() => {
+              running--;
+              r();
+            });
+          }),
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(running).toBe(1);
+    release.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    // The next overdue one starts when the previous ends, not all four.
+    expect(running).toBe(1);
+    expect(gate.queued).toBe(3);
+    answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(running).toBe(4);
+    expect(gate.queued).toBe(0);
+    for (const r of release.splice(0)) r();
+    await Promise.all(all);
+    expect(most).toBe(4);
   });
 });
