@@ -16,6 +16,7 @@ import {
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
 } from "../support/scenarios/causes.js";
+import { HOOKS_NOW, leftoverHook } from "../support/scenarios/hooks.js";
 import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
 import { codes, diagnoseScenario, evidenceText, only, summaries } from "./support.js";
 
@@ -239,6 +240,28 @@ describe("helm-doctor diagnose --helm-output", () => {
       expect(first.title).toMatch(/left behind by release search, which no longer exists/);
       expect(first.remediations[0].summary).toMatch(/--take-ownership/);
     }
+  });
+
+  it("the output is about the attempt before a fix: with it, the fixes are proven as without it", async () => {
+    // Helm 4's leftover hook Job refused by server-side apply; the failed upgrade's output says the same. Deleting the
+    // leftover and re-running is proven without the output, and Helm would not print that error after it.
+    const leftover = join(dir, "leftover.json");
+    writeFileSync(
+      leftover,
+      JSON.stringify(leftoverHook({ mode: "already-exists", helm4ssa: true }).bundle()),
+    );
+    const base = ["diagnose", "lakefs/example", "--bundle", leftover, "--now", HOOKS_NOW, "-o", "json"];
+    const ssa =
+      'Error: UPGRADE FAILED: pre-upgrade hooks failed: warning: Hook pre-upgrade lakefs/templates/job.yaml failed: server-side apply failed for object lakefs/example-lakefs-migrate batch/v1, Kind=Job: Job.batch "example-lakefs-migrate" is invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{}}: field is immutable\n';
+    const fixes = (stdout: string) =>
+      JSON.parse(stdout).findings[0].remediations.map(
+        (x: { action: string; verified?: boolean; recommended?: boolean }) =>
+          `${x.action} ${x.verified ? "verified" : "unproven"}${x.recommended ? " recommended" : ""}`,
+      );
+    const without = await runMain(base);
+    const withOutput = await runMain([...base, "--helm-output", "-"], {}, { stdin: ssa });
+    expect(fixes(without.stdout)).toContain("delete-leftover-hook verified recommended");
+    expect(fixes(withOutput.stdout)).toEqual(fixes(without.stdout));
   });
 
   it("a failed first install that stored nothing is still diagnosed (no 'release not found')", async () => {
