@@ -280,11 +280,14 @@ export class LiveSource implements SnapshotSource {
           named.set(kindKey(h.kind, namespace, h.name), { kind: h.kind, name: h.name });
       }
     }
-    // The objects a failed helm command's output names (a new chart's objects are in no stored manifest).
+    // The objects a failed helm command's output names (a new chart's objects are in no stored manifest); those of
+    // another namespace (a chart that sets one) are read there, one by one.
+    const away: { kind: string; name: string; namespace: string }[] = [];
     if (opts.helmOutput)
       for (const o of objectsNamedIn(opts.helmOutput, namespace))
         if (o.namespace === namespace)
           named.set(kindKey(o.kind, namespace, o.name), { kind: o.kind, name: o.name });
+        else if (KINDS[o.kind] && away.length < 5) away.push(o);
     const live: KubeObject[] = [];
     const byKind = new Map<string, string[]>();
     /** Kinds read with one list of the whole namespace, and what it returned. */
@@ -294,6 +297,8 @@ export class LiveSource implements SnapshotSource {
       byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
     }
     step(`reading ${named.size} object${named.size === 1 ? "" : "s"} the release names`);
+    for (const o of await Promise.all(away.map((a) => r.get(a.kind, a.namespace, a.name))))
+      if (o) live.push(o);
     await Promise.all(
       [...byKind].map(async ([kind, names]) => {
         // A few names: GET each; more: one list of the kind.

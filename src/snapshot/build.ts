@@ -119,6 +119,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const records: ReleaseRecord[] = [];
   const neighbours: ReleaseRecord[] = [];
   const others: KubeObject[] = [];
+  /** Objects of other namespaces: kept only when a revision or the helm output names them. */
+  const elsewhere: KubeObject[] = [];
   const eventObjs: KubeObject[] = [];
   for (const o of input.objects) {
     const ns = o.metadata?.namespace;
@@ -134,6 +136,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       continue;
     }
     if (ns === undefined || ns === namespace || isClusterScoped(o.kind ?? "")) others.push(o);
+    else elsewhere.push(o);
   }
 
   // Names the release's revisions mention (manifests and hooks), as kind/ns/name keys.
@@ -155,6 +158,10 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   if (input.helmOutput)
     for (const o of objectsNamedIn(input.helmOutput, namespace))
       named.add(kindKey(o.kind, o.namespace, o.name));
+
+  for (const o of elsewhere)
+    if (named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")))
+      others.push(o);
 
   // The named objects, then everything they own (Deployment → ReplicaSet → Pod, Job → Pod), transitively.
   const byOwnerUid = new Map<string, KubeObject[]>();

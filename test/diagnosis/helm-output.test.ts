@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
 import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
+import { startFakeApiServer } from "../support/fake-apiserver/index.js";
 import type { Obj, Scenario } from "../support/scenario.js";
 import {
   CAUSES_NOW,
@@ -167,6 +168,81 @@ describe("failures only the helm output shows", () => {
     );
     expect(codes(d)).toContain("release-pending-stuck");
     expect(codes(d)).not.toContain("release-failed");
+  });
+
+  describe("an object the chart puts in another namespace", () => {
+    const dns = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "web-dns",
+        namespace: "kube-system",
+        uid: "00000000-0000-4000-8000-0000000a10a1",
+        creationTimestamp: "2026-08-28T12:00:00Z",
+      },
+      data: { corefile: "." },
+    };
+    const out = OWNERSHIP_OUTPUT("ConfigMap", "web-dns", "kube-system", "web");
+
+    it("is read where Helm's message says it is: adoption commands with -n kube-system", () => {
+      const f = only(
+        run(ownershipFromOutput({ owner: "kubectl" }), out, [dns]),
+        "resource-ownership-conflict",
+      );
+      expect(f.title).toBe(
+        "ConfigMap web-dns exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+      );
+      expect(evidenceText(f)).toMatch(/ConfigMap kube-system\/web-dns has no Helm ownership/);
+      expect(summaries(f, "manual")).toMatch(
+        /`kubectl annotate configmap web-dns -n kube-system meta.helm.sh\/release-name=web meta.helm.sh\/release-namespace=shop --overwrite`/,
+      );
+    });
+
+    it("when it could not be read, that is said — never 'deleted since, a retry may pass'", () => {
+      const f = only(run(ownershipFromOutput({ owner: "kubectl" }), out), "resource-ownership-conflict");
+      expect(f.severity).toBe("critical");
+      expect(f.title).toBe(
+        "ConfigMap web-dns in namespace kube-system blocked the upgrade to revision 2; helm-doctor could not read it there",
+      );
+      expect(evidenceText(f)).toMatch(/namespace kube-system was not read/);
+      expect(evidenceText(f)).not.toMatch(/deleted since/);
+      expect(summaries(f, "manual")).toMatch(/kubectl get configmap web-dns -n kube-system -o yaml/);
+    });
+
+    it("through a live cluster: read in kube-system by the CLI", async () => {
+      const api = await startFakeApiServer();
+      try {
+        api.seed([...(ownershipFromOutput({ owner: "kubectl" }).bundle().items as Obj[]), dns]);
+        const dir = mkdtempSync(join(tmpdir(), "hd-other-ns-"));
+        const log = join(dir, "upgrade.log");
+        writeFileSync(log, `${out}\n`);
+        const env = { KUBECONFIG: api.writeKubeconfig(dir) };
+        const r = await runMain(
+          ["diagnose", "web", "-n", "shop", "--now", CAUSES_NOW, "-o", "json", "--helm-output", log],
+          env,
+        );
+        expect(r.stderr).toBe("");
+        const f = JSON.parse(r.stdout).findings[0];
+        expect(f.code).toBe("resource-ownership-conflict");
+        expect(f.title).toBe(
+          "ConfigMap web-dns exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+        );
+      } finally {
+        await api.close();
+      }
+    });
+
+    it("near miss: the same name in our namespace is not that object", () => {
+      const ours = {
+        ...dns,
+        metadata: { ...dns.metadata, namespace: "shop", uid: "00000000-0000-4000-8000-0000000a10a2" },
+      };
+      const f = only(
+        run(ownershipFromOutput({ owner: "kubectl" }), out, [ours]),
+        "resource-ownership-conflict",
+      );
+      expect(f.title).toMatch(/could not read it there/);
+    });
   });
 
   it("'another operation is in progress' when no revision is pending any more: a warning to run it again, no rollback", () => {

@@ -119,22 +119,36 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     });
   } else {
     const owner = live ? ownerOf(live, name, ns) : undefined;
+    // An object of another namespace that the snapshot lacks was not read there: never "deleted since".
+    const unread = !live && objNs !== "" && objNs !== ix.namespace;
     const kept = owner && isGone(ix, owner) ? live : undefined;
     evidence.push({
       source: "live cluster",
-      detail: !live
-        ? `${o.kind} ${shown} does not exist now (deleted since): a retry may pass`
-        : kept
-          ? `${o.kind} ${shown} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
-          : owner!.who === "release"
-            ? `${o.kind} ${shown} belongs to release ${owner!.namespace && owner!.namespace !== ns ? `${owner!.namespace}/` : ""}${owner!.release}: meta.helm.sh/release-name=${owner!.release}${owner!.namespace ? `, meta.helm.sh/release-namespace=${owner!.namespace}` : ""}`
-            : owner!.who === "this"
-              ? `${o.kind} ${shown} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
-              : `${o.kind} ${shown} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
+      detail: unread
+        ? `${o.kind} ${shown} is not in the snapshot: namespace ${objNs} was not read (or not readable), so whose it is cannot be told here`
+        : !live
+          ? `${o.kind} ${shown} does not exist now (deleted since): a retry may pass`
+          : kept
+            ? `${o.kind} ${shown} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
+            : owner!.who === "release"
+              ? `${o.kind} ${shown} belongs to release ${owner!.namespace && owner!.namespace !== ns ? `${owner!.namespace}/` : ""}${owner!.release}: meta.helm.sh/release-name=${owner!.release}${owner!.namespace ? `, meta.helm.sh/release-namespace=${owner!.namespace}` : ""}`
+              : owner!.who === "this"
+                ? `${o.kind} ${shown} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
+                : `${o.kind} ${shown} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
     });
     const adopt = `\`kubectl label ${k} ${o.name}${nsFlag} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name}${nsFlag} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
     const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
-    if (live && fixedSince) {
+    if (unread) {
+      title = `${o.kind} ${o.name} in namespace ${objNs} blocked the ${op} to revision ${at.version}; helm-doctor could not read it there`;
+      explanation =
+        `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${shown} exists without this release's ownership metadata (Helm's own message says so). ` +
+        `The chart puts it in namespace ${objNs}, which this diagnosis did not read, so who created it is unknown here. A retry fails the same way until it is adopted or removed.`;
+      remediations.push({
+        action: "manual",
+        summary: `Look at it (\`kubectl get ${k} ${o.name}${nsFlag} -o yaml\`): if nothing else owns it, let the ${op} adopt it: ${adopt}, then run the ${op} again (Helm ≥ 3.17: \`helm upgrade --take-ownership\`). If another release or tool owns it, rename it in the chart instead.`,
+        resources: [ref],
+      });
+    } else if (live && fixedSince) {
       title = `${o.kind} ${o.name} blocked the ${op} to revision ${at.version}; it now carries ${name}'s ownership, so a retry adopts it`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership metadata. It has been labelled and annotated since, so Helm adopts it when the ${op} runs again.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
@@ -213,7 +227,8 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
   const rolledBack = !!r && r !== latest;
   const resolved =
     e.kind !== "ssa-conflict" &&
-    (!live || (e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
+    ((!live && !(!isClusterScoped(o.kind) && objNs !== ix.namespace)) ||
+      (!!live && e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
   return {
     code: "resource-ownership-conflict",
     severity: rolledBack || resolved ? "warning" : "critical",
