@@ -9,7 +9,7 @@ import type { Diagnosis } from "../../src/diagnosis/types.js";
 import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
-import type { Obj, Scenario } from "../support/scenario.js";
+import { type Obj, Scenario } from "../support/scenario.js";
 import {
   CAUSES_NOW,
   laterRecordDeleted,
@@ -168,6 +168,70 @@ describe("failures only the helm output shows", () => {
     );
     expect(codes(d)).toContain("release-pending-stuck");
     expect(codes(d)).not.toContain("release-failed");
+  });
+
+  it("nobody's by its metadata but a neighbour release's hook by its name: that release is named, adoption is not offered", () => {
+    // Release migrator's pre-install,pre-upgrade hook ConfigMap web-settings (before-hook-creation) is what is live.
+    const m = new Scenario({ release: "migrator", namespace: "shop", chart: "db-migrator" });
+    const hookCm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "web-settings",
+        annotations: {
+          "helm.sh/hook": "pre-install,pre-upgrade",
+          "helm.sh/hook-delete-policy": "before-hook-creation",
+        },
+      },
+      data: { theme: "light" },
+    };
+    m.revision({
+      status: "deployed",
+      at: 30,
+      templates: [{ path: "templates/hook-config.yaml", object: hookCm }],
+      hookRuns: { "web-settings": { phase: "Succeeded", startedAt: 30, completedAt: 30 } },
+    });
+    const f = only(
+      run(ownershipFromOutput({ owner: "kubectl" }), OUT, m.records()),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "ConfigMap web-settings is release migrator's pre-install,pre-upgrade hook, so web's upgrade to revision 2 cannot take it",
+    );
+    expect(f.explanation).toMatch(
+      /its before-hook-creation policy deletes whatever ConfigMap web-settings exists — web's — and creates migrator's copy \(pkg\/action\/hooks.go\)/,
+    );
+    expect(evidenceText(f)).toMatch(
+      /ConfigMap web-settings is a hook of release migrator \(db-migrator\/templates\/hook-config.yaml\)/,
+    );
+    const fix = summaries(f, "manual");
+    expect(fix).toMatch(/^Rename ConfigMap web-settings in web's chart/);
+    expect(fix).not.toMatch(/kubectl annotate|Helm ≥ 3.17/);
+  });
+
+  it("near miss: a neighbour's hook of another name leaves the adoption advice as it is", () => {
+    const m = new Scenario({ release: "migrator", namespace: "shop", chart: "db-migrator" });
+    m.revision({
+      status: "deployed",
+      at: 30,
+      templates: [
+        {
+          path: "templates/hook-config.yaml",
+          object: {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "migrator-flags", annotations: { "helm.sh/hook": "pre-upgrade" } },
+            data: {},
+          },
+        },
+      ],
+    });
+    const f = only(
+      run(ownershipFromOutput({ owner: "kubectl" }), OUT, m.records()),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toMatch(/exists without Helm ownership/);
+    expect(summaries(f, "manual")).toMatch(/--take-ownership/);
   });
 
   describe("an object the chart puts in another namespace", () => {

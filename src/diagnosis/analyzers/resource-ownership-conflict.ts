@@ -119,6 +119,20 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     });
   } else {
     const owner = live ? ownerOf(live, name, ns) : undefined;
+    // Nobody's by its metadata, but a hook of another release of the namespace by its name.
+    const hookOf =
+      live && owner?.who === "nobody"
+        ? neighbourLatest(ix)
+            .flatMap((rel) => (rel.hooks ?? []).map((hook) => ({ rel, hook })))
+            .find(
+              ({ rel, hook }) =>
+                hook.kind === o.kind &&
+                hook.name === o.name &&
+                (isClusterScoped(o.kind) ||
+                  (parseYamlObject(hook.manifest).object?.metadata?.namespace || rel.namespace || ns) ===
+                    objNs),
+            )
+        : undefined;
     // An object of another namespace that the snapshot lacks was not read there: never "deleted since".
     const unread = !live && objNs !== "" && objNs !== ix.namespace;
     const kept = owner && isGone(ix, owner) ? live : undefined;
@@ -202,6 +216,24 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
       remediations.push({
         action: "manual",
         summary: `Delete the leftover (\`kubectl delete ${k} ${o.name}${nsFlag}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
+        resources: [ref],
+      });
+    } else if (hookOf) {
+      // A neighbour's hook copy: hooks never get ownership metadata (pkg/action/validate.go sets it on the manifest
+      // only), so it reads as nobody's — but that release re-creates it on every run of the hook.
+      const { rel: n, hook: h } = hookOf;
+      const bhc = effectiveDeletePolicies(h).includes("before-hook-creation");
+      evidence.push({
+        source: `release ${n.name} revision ${n.version} hooks`,
+        detail: `${h.kind} ${h.name} is a hook of release ${n.name} (${h.path}): ${hookSettings(h)}, ${h.last_run?.phase ? `last run ${h.last_run.phase}${h.last_run.started_at ? ` at ${h.last_run.started_at}` : ""}` : "never ran"}`,
+      });
+      title = `${o.kind} ${o.name} is release ${n.name}'s ${h.events.join(",")} hook, so ${name}'s ${op} to revision ${at.version} cannot take it`;
+      explanation =
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} renders ${o.kind} ${o.name}, and the live object is the hook copy of release ${n.name} (${h.path}, revision ${n.version}): Helm creates hooks without ownership metadata, so Helm's check sees an object nobody owns and refused${r ? ` (revision ${r.version} failed)` : " before storing a revision"}. ` +
+        `Adopting it is not a fix: the next ${n.name} ${h.events.some((e) => e.endsWith("upgrade")) ? "upgrade" : "operation"} runs that hook again${bhc ? `, and its before-hook-creation policy deletes whatever ${o.kind} ${o.name} exists — ${name}'s — and creates ${n.name}'s copy` : `, which fails on ${name}'s object ("already exists")`} (pkg/action/hooks.go). Two releases use one name: one of them has to rename it.`;
+      remediations.push({
+        action: "manual",
+        summary: `Rename ${o.kind} ${o.name} in ${name}'s chart (or the hook in ${n.name}'s chart, ${h.path}), then run the ${op} again. Do not adopt it with kubectl label/annotate or --take-ownership: ${n.name}'s hook takes it back.`,
         resources: [ref],
       });
     } else {
