@@ -234,6 +234,33 @@ describe("failures only the helm output shows", () => {
     expect(summaries(f, "manual")).toMatch(/--take-ownership/);
   });
 
+  it("values that break values.schema.json: the fix names the value, not the template", () => {
+    const f = only(
+      run(
+        laterRecordDeleted("same-chart"),
+        "Error: UPGRADE FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nnotify:\n- replicaCount: Invalid type. Expected: integer, given: string\n",
+      ),
+      "release-failed",
+    );
+    expect(f.remediations[0]!.summary).toBe(
+      "The values break the chart's values.schema.json: replicaCount (Invalid type, Expected: integer, given: string). Fix the value (--set, -f values file) and run the command again; `helm lint --values <file>` checks them without the cluster.",
+    );
+  });
+
+  it("objects that fail to build: nothing was applied, the field to fix is named (no --debug re-run)", () => {
+    const f = only(
+      run(
+        laterRecordDeleted("same-chart"),
+        'Error: UPGRADE FAILED: unable to build kubernetes objects from new release manifest: error validating "": error validating data: ValidationError(Deployment.spec.template.spec.containers[0]): unknown field "imagePullPolice" in io.k8s.api.core.v1.Container',
+      ),
+      "release-failed",
+    );
+    expect(f.remediations[0]!.summary).toMatch(
+      /^Helm could not build the chart's objects, so nothing was applied: Deployment.spec.template.spec.containers\[0\] — unknown field "imagePullPolice"\. Fix that field/,
+    );
+    expect(f.remediations[0]!.summary).not.toMatch(/--debug/);
+  });
+
   describe("an object the chart puts in another namespace", () => {
     const dns = {
       apiVersion: "v1",
