@@ -6,6 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { otherRelease } from "../helm/output.js";
 import { ownedBy } from "../helm/ownership.js";
 import type { Release } from "../helm/types.js";
 import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
@@ -283,7 +284,7 @@ export class LiveSource implements SnapshotSource {
     // The objects a failed helm command's output names (a new chart's objects are in no stored manifest); those of
     // another namespace (a chart that sets one) are read there, one by one.
     const away: { kind: string; name: string; namespace: string }[] = [];
-    if (opts.helmOutput)
+    if (opts.helmOutput && !otherRelease(opts.helmOutput, release, namespace))
       for (const o of objectsNamedIn(opts.helmOutput, namespace))
         if (o.namespace === namespace)
           named.set(kindKey(o.kind, namespace, o.name), { kind: o.kind, name: o.name });

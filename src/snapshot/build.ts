@@ -3,7 +3,7 @@
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
-import { helmErrorText } from "../helm/output.js";
+import { helmErrorText, otherRelease } from "../helm/output.js";
 import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
 import type { Gap, KubeEvent, KubeObject, Snapshot } from "./types.js";
@@ -155,9 +155,11 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     }
     for (const crd of chartCrdNames(rel)) named.add(kindKey("CustomResourceDefinition", namespace, crd));
   }
-  if (input.helmOutput)
-    for (const o of objectsNamedIn(input.helmOutput, namespace))
-      named.add(kindKey(o.kind, o.namespace, o.name));
+  // An error about another release (a helmfile or CI log of several) is no evidence about this one.
+  const foreign = input.helmOutput ? otherRelease(input.helmOutput, release, namespace) : undefined;
+  const helmOutput = foreign ? undefined : input.helmOutput;
+  if (helmOutput)
+    for (const o of objectsNamedIn(helmOutput, namespace)) named.add(kindKey(o.kind, o.namespace, o.name));
 
   for (const o of elsewhere)
     if (named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")))
@@ -214,7 +216,13 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const gaps = [...(input.gaps ?? [])];
   // Output without a Helm error (a successful upgrade's log, another tool's failure) is no evidence: say so.
-  if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
+  if (foreign)
+    gaps.push({
+      what: "helm output",
+      reason: "another release",
+      detail: `its Helm error is about release ${foreign}, not ${release} (Helm names the release it checks), so the cluster was diagnosed without it`,
+    });
+  else if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
     gaps.push({
       what: "helm output",
       reason: "no helm error",
@@ -232,6 +240,6 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     gaps,
     source: input.source,
     ...(neighbours.length ? { neighbours } : {}),
-    ...(input.helmOutput ? { helmOutput: input.helmOutput } : {}),
+    ...(helmOutput ? { helmOutput } : {}),
   };
 }

@@ -261,6 +261,74 @@ describe("failures only the helm output shows", () => {
     expect(f.remediations[0]!.summary).not.toMatch(/--debug/);
   });
 
+  describe("a log that holds another release's error (helmfile, a CI job of several releases)", () => {
+    const helmfile = [
+      "Upgrading release=web, chart=./charts/web",
+      'Release "web" has been upgraded. Happy Helming!',
+      "Upgrading release=api, chart=./charts/api",
+      "",
+      "UPDATED RELEASES:",
+      "NAME   CHART          VERSION",
+      "web    ./charts/web   1.2.0",
+      "",
+      "FAILED RELEASES:",
+      "NAME   CHART          VERSION",
+      "api    ./charts/api   0.4.0",
+      'in ./helmfile.yaml: failed processing release api: command "/usr/local/bin/helm" exited with non-zero status:',
+      "",
+      "STDERR:",
+      `  ${OWNERSHIP_OUTPUT("ConfigMap", "api-cfg", "shop", "api")}`,
+      "",
+    ].join("\n");
+
+    it("is not applied to the diagnosed release: no finding from it, a gap that names the release it is about", () => {
+      const d = run(ownershipFromOutput({ owner: "kubectl" }), helmfile);
+      expect(codes(d)).toEqual([]);
+      expect(d.gaps).toContainEqual({
+        what: "helm output",
+        reason: "another release",
+        detail:
+          "its Helm error is about release api, not web (Helm names the release it checks), so the cluster was diagnosed without it",
+      });
+    });
+
+    it("through the CLI: said on stderr, exit 0", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "hd-helmfile-"));
+      const bundle = join(dir, "web.json");
+      writeFileSync(bundle, JSON.stringify(ownershipFromOutput({ owner: "kubectl" }).bundle()));
+      const r = await runMain(
+        [
+          "diagnose",
+          "shop/web",
+          "--bundle",
+          bundle,
+          "--now",
+          CAUSES_NOW,
+          "-o",
+          "json",
+          "--helm-output",
+          "-",
+          "--fail-on",
+          "warning",
+        ],
+        {},
+        { stdin: helmfile },
+      );
+      expect(r.stderr).toBe(
+        "helm-doctor: the Helm error in --helm-output is about release api, not web; diagnosing the cluster without it\n",
+      );
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).findings).toEqual([]);
+    });
+
+    it("near miss: the same log's error about our own release is used", () => {
+      const ours = helmfile.replace(/"api"/g, '"web"').replace("api-cfg", "web-settings");
+      expect(codes(run(ownershipFromOutput({ owner: "kubectl" }), ours))[0]).toBe(
+        "resource-ownership-conflict",
+      );
+    });
+  });
+
   describe("an object the chart puts in another namespace", () => {
     const dns = {
       apiVersion: "v1",
@@ -273,7 +341,11 @@ describe("failures only the helm output shows", () => {
       },
       data: { corefile: "." },
     };
-    const out = OWNERSHIP_OUTPUT("ConfigMap", "web-dns", "kube-system", "web");
+    // Helm requires the release's namespace (shop) in the annotation, whatever namespace the object is in.
+    const out = OWNERSHIP_OUTPUT("ConfigMap", "web-dns", "kube-system", "web").replace(
+      'must be set to "kube-system"',
+      'must be set to "shop"',
+    );
 
     it("is read where Helm's message says it is: adoption commands with -n kube-system", () => {
       const f = only(
