@@ -9,7 +9,13 @@ import { parseManifest, parseYamlObject } from "../helm/manifest.js";
 import { otherRelease } from "../helm/output.js";
 import { ownedBy } from "../helm/ownership.js";
 import type { Release } from "../helm/types.js";
-import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
+import {
+  buildSnapshot,
+  chartCrdNames,
+  listReleases,
+  objectsNamedIn,
+  type ReleaseListing,
+} from "../snapshot/build.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
 import { DEFAULT_RETRY, KINDS, KubeReader, type RetryPolicy } from "./kube.js";
 import { type LoadHints, type SnapshotSource, SourceError } from "./source.js";
@@ -441,7 +447,7 @@ export class LiveSource implements SnapshotSource {
       namespace,
       objects,
       now,
-      gaps: r.gaps,
+      gaps: [...r.gaps, ...crdGap(releases)],
       source: this.describe(),
       ...(opts.helmOutput ? { helmOutput: opts.helmOutput } : {}),
     });
@@ -450,6 +456,22 @@ export class LiveSource implements SnapshotSource {
       .map((h) => ({ revision: h.revision, status: h.status, objectName: h.objectName }));
     return snap;
   }
+}
+
+/**
+ * A live read has no cluster-wide rights (its RBAC is namespaced), so it reads no CustomResourceDefinition: when the
+ * chart ships crds/, whether the cluster's CRDs match them is unknown, and the report says so rather than "missing".
+ */
+function crdGap(releases: Release[]): { what: string; reason: string; detail: string }[] {
+  const names = [...new Set(releases.flatMap((rel) => chartCrdNames(rel)))];
+  if (names.length === 0) return [];
+  return [
+    {
+      what: "customresourcedefinitions",
+      reason: "not read",
+      detail: `the chart ships ${names.slice(0, 4).join(", ")}${names.length > 4 ? ", …" : ""} in crds/; a live diagnosis does not read cluster-scoped CRDs, so whether the cluster's match is not checked (a bundle with them is: kubectl get crd <name> -o json)`,
+    },
+  ];
 }
 
 /** Keep a Secret's key names (a diagnosis may need "couldn't find key"), drop every value. */

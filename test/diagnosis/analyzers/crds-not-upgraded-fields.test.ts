@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runMain } from "../../support/cli.js";
-import { CAUSES_NOW, crdNewField, FIELD_ERROR } from "../../support/scenarios/causes.js";
+import { startFakeApiServer } from "../../support/fake-apiserver/index.js";
+import { CAUSES_NOW, crdNewField, crdsNotUpgraded, FIELD_ERROR } from "../../support/scenarios/causes.js";
 import { codes, evidenceText, only, diagnoseScenario as run, summaries } from "../support.js";
 
 describe("crds-not-upgraded: a field the live CRD lacks", () => {
@@ -74,5 +75,29 @@ describe("crds-not-upgraded: a field the live CRD lacks", () => {
     );
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout).findings.map((x: { code: string }) => x.code)).toEqual(["crds-not-upgraded"]);
+  });
+});
+
+describe("crds-not-upgraded through a live cluster", () => {
+  it("a live read does not read cluster-scoped CRDs: the crash loop still names the CRD, which is said to be unread, not missing", async () => {
+    const api = await startFakeApiServer();
+    try {
+      api.jobs.enabled = false;
+      api.seed(crdsNotUpgraded().bundle().items);
+      const dir = mkdtempSync(join(tmpdir(), "hd-crd-live-"));
+      const env = { KUBECONFIG: api.writeKubeconfig(dir) };
+      const r = await runMain(["diagnose", "acme", "-n", "certs", "--now", CAUSES_NOW, "-o", "json"], env);
+      expect(r.stderr).toBe("");
+      const j = JSON.parse(r.stdout);
+      expect(j.findings[0].code).toBe("crds-not-upgraded");
+      const ev = j.findings[0].evidence.map((e: { detail: string }) => e.detail).join("\n");
+      expect(ev).toMatch(/CustomResourceDefinition certificates.certs.acme.io could not be read \(not read/);
+      expect(ev).not.toMatch(/does not exist/);
+      expect(j.gaps.map((g: { what: string; reason: string }) => `${g.what} ${g.reason}`)).toEqual([
+        "customresourcedefinitions not read",
+      ]);
+    } finally {
+      await api.close();
+    }
   });
 });
