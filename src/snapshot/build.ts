@@ -183,7 +183,10 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     (o.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? namespace) === namespace;
   const queue: KubeObject[] = others.filter(
     (o) =>
-      named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")) || ours(o),
+      named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")) ||
+      ours(o) ||
+      // CRDs a bundle holds: a crash loop may name a kind whose CRD a subchart shipped (not in the stored chart).
+      o.kind === "CustomResourceDefinition",
   );
   while (queue.length > 0) {
     const o = queue.pop()!;

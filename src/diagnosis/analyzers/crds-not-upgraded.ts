@@ -302,6 +302,84 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
   return out;
 }
 
+/**
+ * The release's pods say a kind's version is not served, and a live CRD of that kind serves other versions: the
+ * CRD is older than what the running chart expects, though the stored chart does not ship it (a subchart's crds/ —
+ * the record does not keep dependencies' files — or CRDs installed separately).
+ */
+function podFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  const workloads = workloadsOf(ix, rel);
+  const matches = podsSaying(ix, workloads, (s) => s.type === "missing-kind" && !!s.kind && !!s.version);
+  for (const m of matches) {
+    const sig = m.signal as { kind: string; group?: string; version: string; text: string };
+    for (const live of liveCrdsOf(ix, sig.kind)) {
+      const name = live.metadata?.name ?? "";
+      // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+      const spec = live.spec as any;
+      if (done.has(name) || (sig.group && spec?.group !== sig.group)) continue;
+      const served: string[] = (spec?.versions ?? [])
+        .filter((v: { served?: boolean }) => v.served !== false)
+        .map((v: { name: string }) => v.name);
+      if (served.includes(sig.version)) continue;
+      done.add(name);
+      const crashing = matches.filter((x) => (x.signal as { kind?: string }).kind === sig.kind);
+      const who = [...new Set(crashing.map((x) => `${x.workload.kind} ${x.workload.name}`))];
+      const ref: ResourceRef = { kind: "CustomResourceDefinition", name };
+      const chartName = rel.chart?.metadata?.name ?? "<chart>";
+      const chartVersion = rel.chart?.metadata?.version ?? "";
+      const deps = (
+        (rel.chart?.metadata as { dependencies?: { name: string }[] } | undefined)?.dependencies ?? []
+      ).map((d) => d.name);
+      out.push({
+        code: "crds-not-upgraded",
+        severity: "critical",
+        role: "root",
+        title: `CustomResourceDefinition ${name} serves ${served.join(", ") || "no version"} but not ${sig.version}, which ${who.join(" and ")} need${who.length === 1 ? "s" : ""}: Helm does not upgrade CRDs`,
+        explanation:
+          `${who.join(" and ")} of revision ${rel.version} (${chartName} ${chartVersion}) fail${crashing.length === 1 ? "s" : ""}: "${sig.text}". The cluster has CustomResourceDefinition ${name} for kind ${sig.kind}, but it serves ${served.join(", ") || "no version"}, not ${sig.version}: it is older than the running software expects. ` +
+          `Helm installs CRDs from a chart's crds/ directories — its own and its subcharts' — on a release's first install only, never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step). ` +
+          `The stored chart does not ship ${name} itself${deps.length ? ` (its dependencies ${deps.join(", ")} are not kept in the release record, so a subchart's crds/ cannot be read from it)` : ""}: it comes from a subchart or was installed separately. A rollback of the workload only hides it; the next upgrade meets the same CRD.`,
+        resources: [ref],
+        revisions: [rel.version],
+        evidence: [
+          {
+            source: `pod ${crashing[0]!.pod.metadata?.name}`,
+            detail: `${crashing.length} pod${crashing.length === 1 ? "" : "s"} of ${who.join(", ")} fail${crashing.length === 1 ? "s" : ""}: "${sig.text}"`,
+          },
+          {
+            source: "live cluster",
+            detail: `CustomResourceDefinition ${name} (kind ${sig.kind}, group ${spec?.group ?? "?"}) serves ${served.join(", ") || "no version"}: ${sig.version} missing`,
+          },
+          {
+            source: `revision ${rel.version} chart`,
+            detail: `crds/ of ${chartName} ${chartVersion} as stored does not define ${name}`,
+          },
+        ],
+        remediations: [
+          {
+            action: "manual",
+            summary: `Apply the CRDs of the chart version that runs, its subcharts' included (\`helm pull <repo>/${chartName} --version ${chartVersion || "<version>"} --untar\`, then \`kubectl apply --server-side -f\` each crds/ directory under ${chartName}/ and ${chartName}/charts/*/), then \`kubectl rollout restart ${crashing[0]!.workload.kind.toLowerCase()}/${crashing[0]!.workload.name} -n ${crashing[0]!.workload.namespace}\`.`,
+            resources: [ref],
+          },
+          {
+            action: "chart-fix",
+            summary: `Make CRD upgrades part of the deployment: ship ${name} from a separate CRD chart (templates/, so upgrades update it), or apply the CRDs before every \`helm upgrade\` in the pipeline.`,
+          },
+        ],
+        explains: [
+          kindKey("CustomResourceDefinition", "", name),
+          ...crashing.flatMap((x) => [
+            kindKey(x.workload.kind, x.workload.namespace, x.workload.name),
+            podKey(x.pod, x.workload.namespace),
+          ]),
+        ],
+      });
+    }
+  }
+  return out;
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
@@ -310,7 +388,11 @@ const analyzer: Analyzer = {
       .map((c) => analyzeCrd(ix, rel, c))
       .filter((f): f is Finding => !!f);
     const done = new Set(found.map((f) => f.resources[0]!.name));
-    return [...found, ...fieldFindings(ix, rel, done)];
+    // Also the CRDs shipped with the chart's, whether or not a finding names them: a pod signal about those is
+    // analyzeCrd's.
+    for (const c of chartCrds(rel)) done.add(c.name);
+    const fields = fieldFindings(ix, rel, new Set(found.map((f) => f.resources[0]!.name)));
+    return [...found, ...fields, ...podFindings(ix, rel, done)];
   },
 };
 

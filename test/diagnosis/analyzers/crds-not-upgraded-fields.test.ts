@@ -101,3 +101,22 @@ describe("crds-not-upgraded through a live cluster", () => {
     }
   });
 });
+
+describe("crds-not-upgraded for a CRD the stored chart does not ship (a subchart's crds/)", () => {
+  it("the crash loop names a version the live CRD does not serve: the CRD, and the subcharts' crds/ to apply", () => {
+    const d = run(crdsNotUpgraded({ fromSubchart: true }), CAUSES_NOW);
+    expect(codes(d)).toEqual(["crds-not-upgraded"]);
+    const f = d.findings[0]!;
+    expect(f.severity).toBe("critical");
+    expect(f.title).toBe(
+      "CustomResourceDefinition certificates.certs.acme.io serves v1alpha1 but not v1, which Deployment acme-operator needs: Helm does not upgrade CRDs",
+    );
+    expect(f.resources[0]).toEqual({ kind: "CustomResourceDefinition", name: "certificates.certs.acme.io" });
+    expect(summaries(f, "manual")).toMatch(/acme-operator\/charts\/\*\//);
+  });
+
+  it("near miss: the live CRD serves the version (the crash has another cause): no CRD finding", () => {
+    const d = run(crdsNotUpgraded({ fromSubchart: true, liveVersions: ["v1alpha1", "v1"] }), CAUSES_NOW);
+    expect(codes(d)).not.toContain("crds-not-upgraded");
+  });
+});

@@ -1226,7 +1226,9 @@ function certificateCrdFile(versions: string[]): { name: string; data: string } 
  * serves only v1alpha1 and the new operator crash-loops. `liveVersions` sets what the live CRD serves (["v1alpha1",
  * "v1"]: applied by hand — the near miss); `message` replaces the operator's last words.
  */
-export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string } = {}): Scenario {
+export function crdsNotUpgraded(
+  o: { liveVersions?: string[]; message?: string; fromSubchart?: boolean } = {},
+): Scenario {
   const s = new Scenario({ release: "acme", namespace: "certs", chart: "acme-operator" });
   const d1 = appDeployment("acme-operator", {
     image: "registry.example.com/acme-operator:1.4.2",
@@ -1248,8 +1250,9 @@ export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string }
     chartVersion: "1.5.0",
     templates: [{ path: "templates/deployment.yaml", object: d2 }],
   });
-  r1.chart!.files = [certificateCrdFile(["v1alpha1"])];
-  r2.chart!.files = [certificateCrdFile(["v1alpha1", "v1"])];
+  // fromSubchart: the CRD comes with a dependency, whose files the release record does not keep.
+  r1.chart!.files = o.fromSubchart ? [] : [certificateCrdFile(["v1alpha1"])];
+  r2.chart!.files = o.fromSubchart ? [] : [certificateCrdFile(["v1alpha1", "v1"])];
   const crd = parseYaml(
     Buffer.from(certificateCrdFile(o.liveVersions ?? ["v1alpha1"]).data, "base64").toString(),
   );
