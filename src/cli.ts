@@ -7,7 +7,7 @@ import { type SnapshotSource, SourceError } from "./cluster/source.js";
 import { revisionSummaries } from "./diagnosis/diagnose.js";
 import { SEVERITY_RANK, type Severity } from "./diagnosis/types.js";
 import { closest } from "./didyoumean.js";
-import { helmErrorText } from "./helm/output.js";
+import { errorRelease, helmErrorText } from "./helm/output.js";
 import { provesInstalled } from "./helm/ownership.js";
 import { ask, localUser, parseDuration } from "./remediation/command.js";
 import type { ExecutableAction } from "./remediation/types.js";
@@ -284,10 +284,18 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
     io.err(
       `helm-doctor: no Helm error found in --helm-output ${values["helm-output"] === "-" ? "(standard input)" : values["helm-output"]} (no line such as "Error: UPGRADE FAILED: …"); diagnosing the cluster without it\n`,
     );
+  // A helmfile or CI log may hold another release's error: Helm names the release it checked.
+  const about = helmError ? errorRelease(helmErrorText(helmOutput!)!).release : undefined;
+  const foreign = about !== undefined && about !== common.release;
+  if (foreign)
+    io.err(
+      `helm-doctor: the Helm error in --helm-output is about release ${about}, not ${common.release}; diagnosing the cluster without it\n`,
+    );
   // A failed first install may have stored nothing: with its error, an empty history is still a diagnosis.
-  const ns = helmError
-    ? (common.namespace ?? "default")
-    : await resolveRelease(common, { ownedObjects: true });
+  const ns =
+    helmError && !foreign
+      ? (common.namespace ?? "default")
+      : await resolveRelease(common, { ownedObjects: true });
   const progress = stepper(io, !!values.quiet);
   const snapshot = await common.source
     .load(common.release, ns, now, { ...(helmOutput ? { helmOutput } : {}), onStep: progress.step })

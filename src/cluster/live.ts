@@ -6,9 +6,16 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { decodeRecord, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { otherRelease } from "../helm/output.js";
 import { ownedBy } from "../helm/ownership.js";
 import type { Release } from "../helm/types.js";
-import { buildSnapshot, listReleases, objectsNamedIn, type ReleaseListing } from "../snapshot/build.js";
+import {
+  buildSnapshot,
+  chartCrdNames,
+  listReleases,
+  objectsNamedIn,
+  type ReleaseListing,
+} from "../snapshot/build.js";
 import type { KubeObject, Snapshot } from "../snapshot/types.js";
 import { DEFAULT_RETRY, KINDS, KubeReader, type RetryPolicy } from "./kube.js";
 import { type LoadHints, type SnapshotSource, SourceError } from "./source.js";
@@ -280,11 +287,14 @@ export class LiveSource implements SnapshotSource {
           named.set(kindKey(h.kind, namespace, h.name), { kind: h.kind, name: h.name });
       }
     }
-    // The objects a failed helm command's output names (a new chart's objects are in no stored manifest).
-    if (opts.helmOutput)
+    // The objects a failed helm command's output names (a new chart's objects are in no stored manifest); those of
+    // another namespace (a chart that sets one) are read there, one by one.
+    const away: { kind: string; name: string; namespace: string }[] = [];
+    if (opts.helmOutput && !otherRelease(opts.helmOutput, release, namespace))
       for (const o of objectsNamedIn(opts.helmOutput, namespace))
         if (o.namespace === namespace)
           named.set(kindKey(o.kind, namespace, o.name), { kind: o.kind, name: o.name });
+        else if (KINDS[o.kind] && away.length < 5) away.push(o);
     const live: KubeObject[] = [];
     const byKind = new Map<string, string[]>();
     /** Kinds read with one list of the whole namespace, and what it returned. */
@@ -294,6 +304,8 @@ export class LiveSource implements SnapshotSource {
       byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
     }
     step(`reading ${named.size} object${named.size === 1 ? "" : "s"} the release names`);
+    for (const o of await Promise.all(away.map((a) => r.get(a.kind, a.namespace, a.name))))
+      if (o) live.push(o);
     await Promise.all(
       [...byKind].map(async ([kind, names]) => {
         // A few names: GET each; more: one list of the kind.
@@ -435,7 +447,7 @@ export class LiveSource implements SnapshotSource {
       namespace,
       objects,
       now,
-      gaps: r.gaps,
+      gaps: [...r.gaps, ...crdGap(releases)],
       source: this.describe(),
       ...(opts.helmOutput ? { helmOutput: opts.helmOutput } : {}),
     });
@@ -444,6 +456,22 @@ export class LiveSource implements SnapshotSource {
       .map((h) => ({ revision: h.revision, status: h.status, objectName: h.objectName }));
     return snap;
   }
+}
+
+/**
+ * A live read has no cluster-wide rights (its RBAC is namespaced), so it reads no CustomResourceDefinition: when the
+ * chart ships crds/, whether the cluster's CRDs match them is unknown, and the report says so rather than "missing".
+ */
+function crdGap(releases: Release[]): { what: string; reason: string; detail: string }[] {
+  const names = [...new Set(releases.flatMap((rel) => chartCrdNames(rel)))];
+  if (names.length === 0) return [];
+  return [
+    {
+      what: "customresourcedefinitions",
+      reason: "not read",
+      detail: `the chart ships ${names.slice(0, 4).join(", ")}${names.length > 4 ? ", …" : ""} in crds/; a live diagnosis does not read cluster-scoped CRDs, so whether the cluster's match is not checked (a bundle with them is: kubectl get crd <name> -o json)`,
+    },
+  ];
 }
 
 /** Keep a Secret's key names (a diagnosis may need "couldn't find key"), drop every value. */

@@ -115,3 +115,29 @@ export function helmErrorText(output: string): string | undefined {
   const err = out.join("\n").trim();
   return err === "" ? undefined : err;
 }
+
+/**
+ * The release (and namespace, when said) a Helm error is about, when it names one: the ownership check prints the
+ * values it requires (`must be set to "<release>"`, `must equal "<release>"`; pkg/action/validate.go requireValue),
+ * an upgrade of a release with no deployed revision names it. A helmfile or CI log can hold another release's error.
+ */
+export function errorRelease(error: string): { release?: string; namespace?: string } {
+  const name =
+    /"meta\.helm\.sh\/release-name":?[^"]*?(?:must be set to|must equal) "([^"]+)"/.exec(error)?.[1] ??
+    /(?:UPGRADE FAILED: )"([^"]+)" has no deployed releases/.exec(error)?.[1];
+  const namespace = /"meta\.helm\.sh\/release-namespace":?[^"]*?(?:must be set to|must equal) "([^"]*)"/.exec(
+    error,
+  )?.[1];
+  return { ...(name ? { release: name } : {}), ...(namespace ? { namespace } : {}) };
+}
+
+/** Is the Helm error in `output` about another release than `release` of `namespace`? Its name, when it says. */
+export function otherRelease(output: string, release: string, namespace: string): string | undefined {
+  const text = helmErrorText(output);
+  if (!text) return undefined;
+  const said = errorRelease(text);
+  if (said.release && said.release !== release) return said.release;
+  if (said.release && said.namespace && said.namespace !== namespace)
+    return `${said.namespace}/${said.release}`;
+  return undefined;
+}

@@ -696,8 +696,10 @@ export function simulate(plan: Plan, snapshot: Snapshot, index?: SnapshotIndex):
   }
   settleWorkloads(ix, w);
   const objects = [...w.objects.values()];
+  // A failed command's output is about the attempt before this plan: after it, Helm would not print it again.
+  const { helmOutput: _before, ...rest } = snapshot;
   const predicted: Snapshot = {
-    ...snapshot,
+    ...rest,
     records: recs.list,
     objects,
     gaps: [...snapshot.gaps],

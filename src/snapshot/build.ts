@@ -3,7 +3,7 @@
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
 import { parseManifest, parseYamlObject } from "../helm/manifest.js";
-import { helmErrorText } from "../helm/output.js";
+import { helmErrorText, otherRelease } from "../helm/output.js";
 import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
 import type { Gap, KubeEvent, KubeObject, Snapshot } from "./types.js";
@@ -119,6 +119,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const records: ReleaseRecord[] = [];
   const neighbours: ReleaseRecord[] = [];
   const others: KubeObject[] = [];
+  /** Objects of other namespaces: kept only when a revision or the helm output names them. */
+  const elsewhere: KubeObject[] = [];
   const eventObjs: KubeObject[] = [];
   for (const o of input.objects) {
     const ns = o.metadata?.namespace;
@@ -134,6 +136,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       continue;
     }
     if (ns === undefined || ns === namespace || isClusterScoped(o.kind ?? "")) others.push(o);
+    else elsewhere.push(o);
   }
 
   // Names the release's revisions mention (manifests and hooks), as kind/ns/name keys.
@@ -152,9 +155,15 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     }
     for (const crd of chartCrdNames(rel)) named.add(kindKey("CustomResourceDefinition", namespace, crd));
   }
-  if (input.helmOutput)
-    for (const o of objectsNamedIn(input.helmOutput, namespace))
-      named.add(kindKey(o.kind, o.namespace, o.name));
+  // An error about another release (a helmfile or CI log of several) is no evidence about this one.
+  const foreign = input.helmOutput ? otherRelease(input.helmOutput, release, namespace) : undefined;
+  const helmOutput = foreign ? undefined : input.helmOutput;
+  if (helmOutput)
+    for (const o of objectsNamedIn(helmOutput, namespace)) named.add(kindKey(o.kind, o.namespace, o.name));
+
+  for (const o of elsewhere)
+    if (named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")))
+      others.push(o);
 
   // The named objects, then everything they own (Deployment → ReplicaSet → Pod, Job → Pod), transitively.
   const byOwnerUid = new Map<string, KubeObject[]>();
@@ -174,7 +183,10 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     (o.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? namespace) === namespace;
   const queue: KubeObject[] = others.filter(
     (o) =>
-      named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")) || ours(o),
+      named.has(kindKey(o.kind ?? "", o.metadata?.namespace ?? namespace, o.metadata?.name ?? "")) ||
+      ours(o) ||
+      // CRDs a bundle holds: a crash loop may name a kind whose CRD a subchart shipped (not in the stored chart).
+      o.kind === "CustomResourceDefinition",
   );
   while (queue.length > 0) {
     const o = queue.pop()!;
@@ -207,7 +219,13 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const gaps = [...(input.gaps ?? [])];
   // Output without a Helm error (a successful upgrade's log, another tool's failure) is no evidence: say so.
-  if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
+  if (foreign)
+    gaps.push({
+      what: "helm output",
+      reason: "another release",
+      detail: `its Helm error is about release ${foreign}, not ${release} (Helm names the release it checks), so the cluster was diagnosed without it`,
+    });
+  else if (input.helmOutput !== undefined && !helmErrorText(input.helmOutput))
     gaps.push({
       what: "helm output",
       reason: "no helm error",
@@ -225,6 +243,6 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     gaps,
     source: input.source,
     ...(neighbours.length ? { neighbours } : {}),
-    ...(input.helmOutput ? { helmOutput: input.helmOutput } : {}),
+    ...(helmOutput ? { helmOutput } : {}),
   };
 }

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { Diagnosis } from "../../src/diagnosis/types.js";
 import type { KubeObject } from "../../src/snapshot/types.js";
 import { runMain } from "../support/cli.js";
-import type { Obj, Scenario } from "../support/scenario.js";
+import { startFakeApiServer } from "../support/fake-apiserver/index.js";
+import { type Obj, Scenario } from "../support/scenario.js";
 import {
   CAUSES_NOW,
   laterRecordDeleted,
@@ -16,6 +17,7 @@ import {
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
 } from "../support/scenarios/causes.js";
+import { HOOKS_NOW, leftoverHook } from "../support/scenarios/hooks.js";
 import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
 import { codes, diagnoseScenario, evidenceText, only, summaries } from "./support.js";
 
@@ -168,6 +170,244 @@ describe("failures only the helm output shows", () => {
     expect(codes(d)).not.toContain("release-failed");
   });
 
+  it("nobody's by its metadata but a neighbour release's hook by its name: that release is named, adoption is not offered", () => {
+    // Release migrator's pre-install,pre-upgrade hook ConfigMap web-settings (before-hook-creation) is what is live.
+    const m = new Scenario({ release: "migrator", namespace: "shop", chart: "db-migrator" });
+    const hookCm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "web-settings",
+        annotations: {
+          "helm.sh/hook": "pre-install,pre-upgrade",
+          "helm.sh/hook-delete-policy": "before-hook-creation",
+        },
+      },
+      data: { theme: "light" },
+    };
+    m.revision({
+      status: "deployed",
+      at: 30,
+      templates: [{ path: "templates/hook-config.yaml", object: hookCm }],
+      hookRuns: { "web-settings": { phase: "Succeeded", startedAt: 30, completedAt: 30 } },
+    });
+    const f = only(
+      run(ownershipFromOutput({ owner: "kubectl" }), OUT, m.records()),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toBe(
+      "ConfigMap web-settings is release migrator's pre-install,pre-upgrade hook, so web's upgrade to revision 2 cannot take it",
+    );
+    expect(f.explanation).toMatch(
+      /its before-hook-creation policy deletes whatever ConfigMap web-settings exists — web's — and creates migrator's copy \(pkg\/action\/hooks.go\)/,
+    );
+    expect(evidenceText(f)).toMatch(
+      /ConfigMap web-settings is a hook of release migrator \(db-migrator\/templates\/hook-config.yaml\)/,
+    );
+    const fix = summaries(f, "manual");
+    expect(fix).toMatch(/^Rename ConfigMap web-settings in web's chart/);
+    expect(fix).not.toMatch(/kubectl annotate|Helm ≥ 3.17/);
+  });
+
+  it("near miss: a neighbour's hook of another name leaves the adoption advice as it is", () => {
+    const m = new Scenario({ release: "migrator", namespace: "shop", chart: "db-migrator" });
+    m.revision({
+      status: "deployed",
+      at: 30,
+      templates: [
+        {
+          path: "templates/hook-config.yaml",
+          object: {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "migrator-flags", annotations: { "helm.sh/hook": "pre-upgrade" } },
+            data: {},
+          },
+        },
+      ],
+    });
+    const f = only(
+      run(ownershipFromOutput({ owner: "kubectl" }), OUT, m.records()),
+      "resource-ownership-conflict",
+    );
+    expect(f.title).toMatch(/exists without Helm ownership/);
+    expect(summaries(f, "manual")).toMatch(/--take-ownership/);
+  });
+
+  it("values that break values.schema.json: the fix names the value, not the template", () => {
+    const f = only(
+      run(
+        laterRecordDeleted("same-chart"),
+        "Error: UPGRADE FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nnotify:\n- replicaCount: Invalid type. Expected: integer, given: string\n",
+      ),
+      "release-failed",
+    );
+    expect(f.remediations[0]!.summary).toBe(
+      "The values break the chart's values.schema.json: replicaCount (Invalid type, Expected: integer, given: string). Fix the value (--set, -f values file) and run the command again; `helm lint --values <file>` checks them without the cluster.",
+    );
+  });
+
+  it("objects that fail to build: nothing was applied, the field to fix is named (no --debug re-run)", () => {
+    const f = only(
+      run(
+        laterRecordDeleted("same-chart"),
+        'Error: UPGRADE FAILED: unable to build kubernetes objects from new release manifest: error validating "": error validating data: ValidationError(Deployment.spec.template.spec.containers[0]): unknown field "imagePullPolice" in io.k8s.api.core.v1.Container',
+      ),
+      "release-failed",
+    );
+    expect(f.remediations[0]!.summary).toMatch(
+      /^Helm could not build the chart's objects, so nothing was applied: Deployment.spec.template.spec.containers\[0\] — unknown field "imagePullPolice"\. Fix that field/,
+    );
+    expect(f.remediations[0]!.summary).not.toMatch(/--debug/);
+  });
+
+  describe("a log that holds another release's error (helmfile, a CI job of several releases)", () => {
+    const helmfile = [
+      "Upgrading release=web, chart=./charts/web",
+      'Release "web" has been upgraded. Happy Helming!',
+      "Upgrading release=api, chart=./charts/api",
+      "",
+      "UPDATED RELEASES:",
+      "NAME   CHART          VERSION",
+      "web    ./charts/web   1.2.0",
+      "",
+      "FAILED RELEASES:",
+      "NAME   CHART          VERSION",
+      "api    ./charts/api   0.4.0",
+      'in ./helmfile.yaml: failed processing release api: command "/usr/local/bin/helm" exited with non-zero status:',
+      "",
+      "STDERR:",
+      `  ${OWNERSHIP_OUTPUT("ConfigMap", "api-cfg", "shop", "api")}`,
+      "",
+    ].join("\n");
+
+    it("is not applied to the diagnosed release: no finding from it, a gap that names the release it is about", () => {
+      const d = run(ownershipFromOutput({ owner: "kubectl" }), helmfile);
+      expect(codes(d)).toEqual([]);
+      expect(d.gaps).toContainEqual({
+        what: "helm output",
+        reason: "another release",
+        detail:
+          "its Helm error is about release api, not web (Helm names the release it checks), so the cluster was diagnosed without it",
+      });
+    });
+
+    it("through the CLI: said on stderr, exit 0", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "hd-helmfile-"));
+      const bundle = join(dir, "web.json");
+      writeFileSync(bundle, JSON.stringify(ownershipFromOutput({ owner: "kubectl" }).bundle()));
+      const r = await runMain(
+        [
+          "diagnose",
+          "shop/web",
+          "--bundle",
+          bundle,
+          "--now",
+          CAUSES_NOW,
+          "-o",
+          "json",
+          "--helm-output",
+          "-",
+          "--fail-on",
+          "warning",
+        ],
+        {},
+        { stdin: helmfile },
+      );
+      expect(r.stderr).toBe(
+        "helm-doctor: the Helm error in --helm-output is about release api, not web; diagnosing the cluster without it\n",
+      );
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).findings).toEqual([]);
+    });
+
+    it("near miss: the same log's error about our own release is used", () => {
+      const ours = helmfile.replace(/"api"/g, '"web"').replace("api-cfg", "web-settings");
+      expect(codes(run(ownershipFromOutput({ owner: "kubectl" }), ours))[0]).toBe(
+        "resource-ownership-conflict",
+      );
+    });
+  });
+
+  describe("an object the chart puts in another namespace", () => {
+    const dns = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "web-dns",
+        namespace: "kube-system",
+        uid: "00000000-0000-4000-8000-0000000a10a1",
+        creationTimestamp: "2026-08-28T12:00:00Z",
+      },
+      data: { corefile: "." },
+    };
+    // Helm requires the release's namespace (shop) in the annotation, whatever namespace the object is in.
+    const out = OWNERSHIP_OUTPUT("ConfigMap", "web-dns", "kube-system", "web").replace(
+      'must be set to "kube-system"',
+      'must be set to "shop"',
+    );
+
+    it("is read where Helm's message says it is: adoption commands with -n kube-system", () => {
+      const f = only(
+        run(ownershipFromOutput({ owner: "kubectl" }), out, [dns]),
+        "resource-ownership-conflict",
+      );
+      expect(f.title).toBe(
+        "ConfigMap web-dns exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+      );
+      expect(evidenceText(f)).toMatch(/ConfigMap kube-system\/web-dns has no Helm ownership/);
+      expect(summaries(f, "manual")).toMatch(
+        /`kubectl annotate configmap web-dns -n kube-system meta.helm.sh\/release-name=web meta.helm.sh\/release-namespace=shop --overwrite`/,
+      );
+    });
+
+    it("when it could not be read, that is said — never 'deleted since, a retry may pass'", () => {
+      const f = only(run(ownershipFromOutput({ owner: "kubectl" }), out), "resource-ownership-conflict");
+      expect(f.severity).toBe("critical");
+      expect(f.title).toBe(
+        "ConfigMap web-dns in namespace kube-system blocked the upgrade to revision 2; helm-doctor could not read it there",
+      );
+      expect(evidenceText(f)).toMatch(/namespace kube-system was not read/);
+      expect(evidenceText(f)).not.toMatch(/deleted since/);
+      expect(summaries(f, "manual")).toMatch(/kubectl get configmap web-dns -n kube-system -o yaml/);
+    });
+
+    it("through a live cluster: read in kube-system by the CLI", async () => {
+      const api = await startFakeApiServer();
+      try {
+        api.seed([...(ownershipFromOutput({ owner: "kubectl" }).bundle().items as Obj[]), dns]);
+        const dir = mkdtempSync(join(tmpdir(), "hd-other-ns-"));
+        const log = join(dir, "upgrade.log");
+        writeFileSync(log, `${out}\n`);
+        const env = { KUBECONFIG: api.writeKubeconfig(dir) };
+        const r = await runMain(
+          ["diagnose", "web", "-n", "shop", "--now", CAUSES_NOW, "-o", "json", "--helm-output", log],
+          env,
+        );
+        expect(r.stderr).toBe("");
+        const f = JSON.parse(r.stdout).findings[0];
+        expect(f.code).toBe("resource-ownership-conflict");
+        expect(f.title).toBe(
+          "ConfigMap web-dns exists without Helm ownership, so the upgrade to revision 2 cannot adopt it",
+        );
+      } finally {
+        await api.close();
+      }
+    });
+
+    it("near miss: the same name in our namespace is not that object", () => {
+      const ours = {
+        ...dns,
+        metadata: { ...dns.metadata, namespace: "shop", uid: "00000000-0000-4000-8000-0000000a10a2" },
+      };
+      const f = only(
+        run(ownershipFromOutput({ owner: "kubectl" }), out, [ours]),
+        "resource-ownership-conflict",
+      );
+      expect(f.title).toMatch(/could not read it there/);
+    });
+  });
+
   it("'another operation is in progress' when no revision is pending any more: a warning to run it again, no rollback", () => {
     // The command collided with an upgrade that has since finished (revision 2 deployed, healthy).
     const d = run(
@@ -239,6 +479,28 @@ describe("helm-doctor diagnose --helm-output", () => {
       expect(first.title).toMatch(/left behind by release search, which no longer exists/);
       expect(first.remediations[0].summary).toMatch(/--take-ownership/);
     }
+  });
+
+  it("the output is about the attempt before a fix: with it, the fixes are proven as without it", async () => {
+    // Helm 4's leftover hook Job refused by server-side apply; the failed upgrade's output says the same. Deleting the
+    // leftover and re-running is proven without the output, and Helm would not print that error after it.
+    const leftover = join(dir, "leftover.json");
+    writeFileSync(
+      leftover,
+      JSON.stringify(leftoverHook({ mode: "already-exists", helm4ssa: true }).bundle()),
+    );
+    const base = ["diagnose", "lakefs/example", "--bundle", leftover, "--now", HOOKS_NOW, "-o", "json"];
+    const ssa =
+      'Error: UPGRADE FAILED: pre-upgrade hooks failed: warning: Hook pre-upgrade lakefs/templates/job.yaml failed: server-side apply failed for object lakefs/example-lakefs-migrate batch/v1, Kind=Job: Job.batch "example-lakefs-migrate" is invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{}}: field is immutable\n';
+    const fixes = (stdout: string) =>
+      JSON.parse(stdout).findings[0].remediations.map(
+        (x: { action: string; verified?: boolean; recommended?: boolean }) =>
+          `${x.action} ${x.verified ? "verified" : "unproven"}${x.recommended ? " recommended" : ""}`,
+      );
+    const without = await runMain(base);
+    const withOutput = await runMain([...base, "--helm-output", "-"], {}, { stdin: ssa });
+    expect(fixes(without.stdout)).toContain("delete-leftover-hook verified recommended");
+    expect(fixes(withOutput.stdout)).toEqual(fixes(without.stdout));
   });
 
   it("a failed first install that stored nothing is still diagnosed (no 'release not found')", async () => {

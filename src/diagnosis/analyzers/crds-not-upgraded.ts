@@ -9,7 +9,7 @@ import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { classifyHelmError } from "../helm-errors.js";
-import { failureKeys, outputKeys, readGap } from "../history.js";
+import { failureKeys, outputFailure, outputKeys, readGap } from "../history.js";
 import { namesKind, podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podKey, workloadsOf } from "../workloads.js";
@@ -136,13 +136,263 @@ function analyzeCrd(ix: SnapshotIndex, rel: Release, crd: ChartCrd): Finding | u
   };
 }
 
+// A field of a custom resource the API server does not know: Helm 4's server-side apply (`failed to create typed
+// patch object (…; g/v, Kind=K): .spec.x: field not declared in schema`), Helm 3's client-side validation
+// (`ValidationError(K.spec): unknown field "x"`), or the API server's strict field validation
+// (`K.g "name" is invalid: … unknown field "spec.x"`).
+const FIELD_ERRORS: { re: RegExp; at: (m: RegExpExecArray) => { kind: string; path: string } }[] = [
+  {
+    re: /Kind=(\w+)\)?:\s*\.?([\w.[\]]+): field not declared in schema/g,
+    at: (m) => ({ kind: m[1]!, path: m[2]! }),
+  },
+  {
+    re: /ValidationError\((\w+)((?:\.[\w[\]]+)*)\): unknown field "([^"]+)"/g,
+    at: (m) => ({ kind: m[1]!, path: `${m[2]!.slice(1)}${m[2] ? "." : ""}${m[3]}` }),
+  },
+  {
+    re: /\b([A-Z]\w+)(?:\.[\w.-]+)? "[^"]+" is invalid:[^\n]*?unknown field "([\w.[\]]+)"/g,
+    at: (m) => ({ kind: m[1]!, path: m[2]! }),
+  },
+];
+
+function fieldErrors(text: string | undefined): { kind: string; path: string }[] {
+  if (!text) return [];
+  const out: { kind: string; path: string }[] = [];
+  for (const { re, at } of FIELD_ERRORS) for (const m of text.matchAll(re)) out.push(at(m));
+  return out;
+}
+
+/**
+ * Does an openAPIV3Schema list `path` (spec.shards, spec.items[0].name)? Only properties (and maps) count: the API
+ * server's own error says the field was refused, so a node that claims to preserve unknown fields proves nothing.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+function declares(schema: any, path: string): boolean {
+  let node = schema;
+  for (const seg of path
+    .replace(/\[\d*\]/g, ".[]")
+    .split(".")
+    .filter(Boolean)) {
+    if (!node || typeof node !== "object") return false;
+    if (seg === "[]") {
+      node = node.items;
+      continue;
+    }
+    const next = node.properties?.[seg];
+    if (next === undefined) {
+      if (node.additionalProperties === true || typeof node.additionalProperties === "object") return true;
+      return false;
+    }
+    node = next;
+  }
+  return !!node;
+}
+
+/** The live CRDs of the snapshot that serve `kind`, with the schema of each served version. */
+function liveCrdsOf(ix: SnapshotIndex, kind: string) {
+  return ix.objectsOfKind("CustomResourceDefinition").filter(
+    // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+    (o) => (o.spec as any)?.names?.kind === kind,
+  );
+}
+
+/**
+ * A revision or the failed command's output says a custom resource sets a field its live CRD does not declare:
+ * the chart that renders it expects a newer CRD than the one Helm installed with an older chart.
+ */
+function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  const failedDesc = rel.info.status === "failed" ? rel.info.description : undefined;
+  const outFail = outputFailure(ix);
+  const sources: { text: string | undefined; keys: () => string[] }[] = [
+    { text: failedDesc, keys: () => failureKeys(ix, rel) },
+    {
+      text: outFail && !outFail.recorded ? outFail.text : undefined,
+      keys: () => outputKeys(ix, () => true),
+    },
+  ];
+  for (const src of sources) {
+    for (const { kind, path } of fieldErrors(src.text)) {
+      for (const live of liveCrdsOf(ix, kind)) {
+        const name = live.metadata?.name ?? "";
+        if (done.has(name)) continue;
+        // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+        const served = ((live.spec as any)?.versions ?? []).filter((v: any) => v.served !== false);
+        if (
+          served.length === 0 ||
+          served.some((v: { schema?: { openAPIV3Schema?: unknown } }) =>
+            declares(v.schema?.openAPIV3Schema, path),
+          )
+        )
+          continue;
+        done.add(name);
+        const shipped = chartCrds(rel).find((c) => c.name === name);
+        const chartName = rel.chart?.metadata?.name ?? "<chart>";
+        const chartVersion = rel.chart?.metadata?.version ?? "";
+        // The stored chart is the one that failed (a failed revision), or the last one stored (the output's new
+        // chart was never stored): its crds/ file is the source only when it declares the field.
+        const fileDeclares = shipped
+          ? (() => {
+              const f = (rel.chart?.files ?? []).find((x) => x.name === shipped.file);
+              const { object } = parseYamlObject(
+                Buffer.from(String(f?.data ?? ""), "base64").toString("utf8"),
+              );
+              // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+              return ((object?.spec as any)?.versions ?? []).some((v: any) =>
+                declares(v.schema?.openAPIV3Schema, path),
+              );
+            })()
+          : false;
+        const fromRevision = src.text === failedDesc;
+        // The failing chart is stored and ships this CRD without the field: the template misspells it, or sets a
+        // field no version has — not a CRD Helm left behind.
+        if (fromRevision && shipped && !fileDeclares) continue;
+        const ref: ResourceRef = { kind: "CustomResourceDefinition", name };
+        const from = fromRevision ? `revision ${rel.version}` : "the failed command's output";
+        const where = fileDeclares ? ` (${shipped!.file} of ${chartName} ${chartVersion} declares it)` : "";
+        const versions = served.map((v: { name: string }) => v.name).join(", ");
+        const stored = fromRevision
+          ? "its CRDs come from elsewhere (a subchart or a separate install)"
+          : "the upgrade failed before it stored a revision";
+        out.push({
+          code: "crds-not-upgraded",
+          severity: "critical",
+          role: "root",
+          title: fileDeclares
+            ? `CustomResourceDefinition ${name} does not declare ${path}, which the chart's ${kind} sets: Helm does not upgrade a chart's crds/${where}`
+            : `The chart's ${kind} sets ${path}, which CustomResourceDefinition ${name} does not declare: a newer CRD the upgrade did not apply, or a misspelt field`,
+          explanation:
+            `The API server rejected the chart's ${kind} because its CustomResourceDefinition ${name} has no field ${path} in any served version (${versions}). ` +
+            (fileDeclares
+              ? `The chart's templates were written for a newer CRD: Helm installs a chart's crds/ directory on a release's first install only — never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step) — so the cluster still has the CRD of the chart that was installed first, while ${shipped!.file} of ${chartName} ${chartVersion} declares ${path}. Nothing else is wrong with the values or the template: apply the new CRDs and the same upgrade passes.`
+              : `Most often the new chart version's CRD adds that field: Helm installs a chart's crds/ directory on a release's first install only — never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step) — so the cluster keeps the CRD of the chart installed first. The new chart's CRD is not stored (${stored}): check that it declares ${path} (\`helm show crds\`); if it does not, the template misspells the field.`),
+          resources: [ref],
+          revisions: [rel.version],
+          evidence: [
+            { source: from, detail: (src.text ?? "").split("\n")[0]!.slice(0, 400) },
+            {
+              source: "live cluster",
+              detail: `CustomResourceDefinition ${name} (kind ${kind}) serves ${served.map((v: { name: string }) => v.name).join(", ")}; none of their schemas lists ${path}`,
+            },
+            ...(fileDeclares
+              ? [
+                  {
+                    source: `revision ${rel.version} chart`,
+                    detail: `${shipped!.file} declares ${path} for kind ${kind}`,
+                  },
+                ]
+              : []),
+          ],
+          remediations: [
+            {
+              action: "manual",
+              summary: `Apply the new chart's CRDs, then run the upgrade again: \`helm show crds <repo>/${chartName} --version ${fileDeclares ? chartVersion : "<the new version>"} | kubectl apply --server-side -f -\` (or \`kubectl apply --server-side -f <chart>/crds/\` from the unpacked chart).`,
+              resources: [ref],
+            },
+            {
+              action: "chart-fix",
+              summary: `Make CRD upgrades part of the deployment: ship ${name} from a separate CRD chart (templates/, so upgrades update it), or apply crds/ before every \`helm upgrade\` in the pipeline.`,
+            },
+          ],
+          explains: [kindKey("CustomResourceDefinition", "", name), ...src.keys()],
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The release's pods say a kind's version is not served, and a live CRD of that kind serves other versions: the
+ * CRD is older than what the running chart expects, though the stored chart does not ship it (a subchart's crds/ —
+ * the record does not keep dependencies' files — or CRDs installed separately).
+ */
+function podFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  const workloads = workloadsOf(ix, rel);
+  const matches = podsSaying(ix, workloads, (s) => s.type === "missing-kind" && !!s.kind && !!s.version);
+  for (const m of matches) {
+    const sig = m.signal as { kind: string; group?: string; version: string; text: string };
+    for (const live of liveCrdsOf(ix, sig.kind)) {
+      const name = live.metadata?.name ?? "";
+      // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+      const spec = live.spec as any;
+      if (done.has(name) || (sig.group && spec?.group !== sig.group)) continue;
+      const served: string[] = (spec?.versions ?? [])
+        .filter((v: { served?: boolean }) => v.served !== false)
+        .map((v: { name: string }) => v.name);
+      if (served.includes(sig.version)) continue;
+      done.add(name);
+      const crashing = matches.filter((x) => (x.signal as { kind?: string }).kind === sig.kind);
+      const who = [...new Set(crashing.map((x) => `${x.workload.kind} ${x.workload.name}`))];
+      const ref: ResourceRef = { kind: "CustomResourceDefinition", name };
+      const chartName = rel.chart?.metadata?.name ?? "<chart>";
+      const chartVersion = rel.chart?.metadata?.version ?? "";
+      const deps = (
+        (rel.chart?.metadata as { dependencies?: { name: string }[] } | undefined)?.dependencies ?? []
+      ).map((d) => d.name);
+      out.push({
+        code: "crds-not-upgraded",
+        severity: "critical",
+        role: "root",
+        title: `CustomResourceDefinition ${name} serves ${served.join(", ") || "no version"} but not ${sig.version}, which ${who.join(" and ")} need${who.length === 1 ? "s" : ""}: Helm does not upgrade CRDs`,
+        explanation:
+          `${who.join(" and ")} of revision ${rel.version} (${chartName} ${chartVersion}) fail${crashing.length === 1 ? "s" : ""}: "${sig.text}". The cluster has CustomResourceDefinition ${name} for kind ${sig.kind}, but it serves ${served.join(", ") || "no version"}, not ${sig.version}: it is older than the running software expects. ` +
+          `Helm installs CRDs from a chart's crds/ directories — its own and its subcharts' — on a release's first install only, never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step). ` +
+          `The stored chart does not ship ${name} itself${deps.length ? ` (its dependencies ${deps.join(", ")} are not kept in the release record, so a subchart's crds/ cannot be read from it)` : ""}: it comes from a subchart or was installed separately. A rollback of the workload only hides it; the next upgrade meets the same CRD.`,
+        resources: [ref],
+        revisions: [rel.version],
+        evidence: [
+          {
+            source: `pod ${crashing[0]!.pod.metadata?.name}`,
+            detail: `${crashing.length} pod${crashing.length === 1 ? "" : "s"} of ${who.join(", ")} fail${crashing.length === 1 ? "s" : ""}: "${sig.text}"`,
+          },
+          {
+            source: "live cluster",
+            detail: `CustomResourceDefinition ${name} (kind ${sig.kind}, group ${spec?.group ?? "?"}) serves ${served.join(", ") || "no version"}: ${sig.version} missing`,
+          },
+          {
+            source: `revision ${rel.version} chart`,
+            detail: `crds/ of ${chartName} ${chartVersion} as stored does not define ${name}`,
+          },
+        ],
+        remediations: [
+          {
+            action: "manual",
+            summary: `Apply the CRDs of the chart version that runs, its subcharts' included (\`helm pull <repo>/${chartName} --version ${chartVersion || "<version>"} --untar\`, then \`kubectl apply --server-side -f\` each crds/ directory under ${chartName}/ and ${chartName}/charts/*/), then \`kubectl rollout restart ${crashing[0]!.workload.kind.toLowerCase()}/${crashing[0]!.workload.name} -n ${crashing[0]!.workload.namespace}\`.`,
+            resources: [ref],
+          },
+          {
+            action: "chart-fix",
+            summary: `Make CRD upgrades part of the deployment: ship ${name} from a separate CRD chart (templates/, so upgrades update it), or apply the CRDs before every \`helm upgrade\` in the pipeline.`,
+          },
+        ],
+        explains: [
+          kindKey("CustomResourceDefinition", "", name),
+          ...crashing.flatMap((x) => [
+            kindKey(x.workload.kind, x.workload.namespace, x.workload.name),
+            podKey(x.pod, x.workload.namespace),
+          ]),
+        ],
+      });
+    }
+  }
+  return out;
+}
+
 const analyzer: Analyzer = {
   run(ix) {
     const rel = ix.latest();
     if (!rel) return [];
-    return chartCrds(rel)
+    const found = chartCrds(rel)
       .map((c) => analyzeCrd(ix, rel, c))
       .filter((f): f is Finding => !!f);
+    const done = new Set(found.map((f) => f.resources[0]!.name));
+    // Also the CRDs shipped with the chart's, whether or not a finding names them: a pod signal about those is
+    // analyzeCrd's.
+    for (const c of chartCrds(rel)) done.add(c.name);
+    const fields = fieldFindings(ix, rel, new Set(found.map((f) => f.resources[0]!.name)));
+    return [...found, ...fields, ...podFindings(ix, rel, done)];
   },
 };
 

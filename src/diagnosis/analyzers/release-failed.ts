@@ -47,6 +47,13 @@ function hint(e: HelmError): string {
     case "timeout":
       return "Helm waited for the release's resources (--wait, --atomic or a hook) and gave up: find the resource that never became ready.";
     case "render":
+      if (/values don't meet the specifications of the schema/.test(e.text)) {
+        // Helm validates the values against the chart's values.schema.json before it renders anything.
+        const bad = [...e.text.matchAll(/^\s*- ([^:\n]+): ([^\n]+)$/gm)].map(
+          (m) => `${m[1]!.trim()} (${m[2]!.trim().replace(/\.\s*/g, ", ").replace(/,\s*$/, "")})`,
+        );
+        return `The values break the chart's values.schema.json${bad.length ? `: ${bad.slice(0, 4).join("; ")}` : ""}. Fix the value${bad.length === 1 ? "" : "s"} (--set, -f values file) and run the command again; \`helm lint --values <file>\` checks them without the cluster.`;
+      }
       return "The chart did not render with these values: run `helm template` with the same values to see the error with its line.";
     case "kind-missing":
       return `The API server does not serve ${e.missingKind ? `kind ${e.missingKind.kind} in version ${e.missingKind.apiVersion}` : "a kind the chart uses"}: its CustomResourceDefinition is not installed, or that version was removed. Helm installs a chart's crds/ directory on first install only and never upgrades it: apply the CRDs first (\`kubectl apply --server-side -f <chart>/crds/\`), and check \`kubectl api-resources\`.`;
@@ -60,6 +67,16 @@ function hint(e: HelmError): string {
     case "too-large":
       return "The release record is larger than the API server accepts (1 MiB for a Secret): keep big files out of the chart (.helmignore) or use the SQL storage driver.";
     default:
+      if (/unable to build kubernetes objects/.test(e.text)) {
+        // Built (and validated against the API's schema) before anything is applied: nothing changed in the cluster.
+        const v =
+          /ValidationError\(([^)]+)\): (unknown field "[^"]+"|missing required field "[^"]+"|[^\n;]+)/.exec(
+            e.text,
+          );
+        return v
+          ? `Helm could not build the chart's objects, so nothing was applied: ${v[1]} — ${v[2]}. Fix that field in the template that renders it (\`helm template\` shows the rendered object), then run the command again.`
+          : "Helm could not build the chart's objects from the rendered manifest, so nothing was applied: the error names the object and field; fix the template that renders it (`helm template` shows the rendered object).";
+      }
       return "Run the same helm command again with --debug: it logs each object as Helm applies it, so the last one before the error is the one that failed.";
   }
 }

@@ -119,22 +119,50 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
     });
   } else {
     const owner = live ? ownerOf(live, name, ns) : undefined;
+    // Nobody's by its metadata, but a hook of another release of the namespace by its name.
+    const hookOf =
+      live && owner?.who === "nobody"
+        ? neighbourLatest(ix)
+            .flatMap((rel) => (rel.hooks ?? []).map((hook) => ({ rel, hook })))
+            .find(
+              ({ rel, hook }) =>
+                hook.kind === o.kind &&
+                hook.name === o.name &&
+                (isClusterScoped(o.kind) ||
+                  (parseYamlObject(hook.manifest).object?.metadata?.namespace || rel.namespace || ns) ===
+                    objNs),
+            )
+        : undefined;
+    // An object of another namespace that the snapshot lacks was not read there: never "deleted since".
+    const unread = !live && objNs !== "" && objNs !== ix.namespace;
     const kept = owner && isGone(ix, owner) ? live : undefined;
     evidence.push({
       source: "live cluster",
-      detail: !live
-        ? `${o.kind} ${shown} does not exist now (deleted since): a retry may pass`
-        : kept
-          ? `${o.kind} ${shown} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
-          : owner!.who === "release"
-            ? `${o.kind} ${shown} belongs to release ${owner!.namespace && owner!.namespace !== ns ? `${owner!.namespace}/` : ""}${owner!.release}: meta.helm.sh/release-name=${owner!.release}${owner!.namespace ? `, meta.helm.sh/release-namespace=${owner!.namespace}` : ""}`
-            : owner!.who === "this"
-              ? `${o.kind} ${shown} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
-              : `${o.kind} ${shown} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
+      detail: unread
+        ? `${o.kind} ${shown} is not in the snapshot: namespace ${objNs} was not read (or not readable), so whose it is cannot be told here`
+        : !live
+          ? `${o.kind} ${shown} does not exist now (deleted since): a retry may pass`
+          : kept
+            ? `${o.kind} ${shown} carries release ${owner!.release}'s ownership (meta.helm.sh/release-name=${owner!.release}, created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${keepPolicy(live) ? ", helm.sh/resource-policy: keep" : ""}), but no records of release ${owner!.release} are in namespace ${ns}`
+            : owner!.who === "release"
+              ? `${o.kind} ${shown} belongs to release ${owner!.namespace && owner!.namespace !== ns ? `${owner!.namespace}/` : ""}${owner!.release}: meta.helm.sh/release-name=${owner!.release}${owner!.namespace ? `, meta.helm.sh/release-namespace=${owner!.namespace}` : ""}`
+              : owner!.who === "this"
+                ? `${o.kind} ${shown} carries this release's ownership (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}), but no revision Helm compared against has it`
+                : `${o.kind} ${shown} has no Helm ownership: ${owner!.missing.join(", ")} missing (created ${live.metadata?.creationTimestamp ?? "at an unknown time"}${managers(live).length ? `, by ${managers(live).join(", ")}` : ""})`,
     });
     const adopt = `\`kubectl label ${k} ${o.name}${nsFlag} app.kubernetes.io/managed-by=Helm --overwrite\` and \`kubectl annotate ${k} ${o.name}${nsFlag} meta.helm.sh/release-name=${name} meta.helm.sh/release-namespace=${ns} --overwrite\``;
     const fixedSince = !live || (e.kind === "ownership" && owner!.who === "this");
-    if (live && fixedSince) {
+    if (unread) {
+      title = `${o.kind} ${o.name} in namespace ${objNs} blocked the ${op} to revision ${at.version}; helm-doctor could not read it there`;
+      explanation =
+        `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${shown} exists without this release's ownership metadata (Helm's own message says so). ` +
+        `The chart puts it in namespace ${objNs}, which this diagnosis did not read, so who created it is unknown here. A retry fails the same way until it is adopted or removed.`;
+      remediations.push({
+        action: "manual",
+        summary: `Look at it (\`kubectl get ${k} ${o.name}${nsFlag} -o yaml\`): if nothing else owns it, let the ${op} adopt it: ${adopt}, then run the ${op} again (Helm ≥ 3.17: \`helm upgrade --take-ownership\`). If another release or tool owns it, rename it in the chart instead.`,
+        resources: [ref],
+      });
+    } else if (live && fixedSince) {
       title = `${o.kind} ${o.name} blocked the ${op} to revision ${at.version}; it now carries ${name}'s ownership, so a retry adopts it`;
       explanation = `Helm refused to ${op === "rollback" ? "roll back" : op} because ${o.kind} ${o.name} existed without this release's ownership metadata. It has been labelled and annotated since, so Helm adopts it when the ${op} runs again.`;
       remediations.push({ action: "manual", summary: `Run the same helm ${op} again.`, resources: [ref] });
@@ -190,6 +218,24 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
         summary: `Delete the leftover (\`kubectl delete ${k} ${o.name}${nsFlag}\`; back it up first if it holds data), then run the ${op} again: Helm creates it from the revision's manifest.`,
         resources: [ref],
       });
+    } else if (hookOf) {
+      // A neighbour's hook copy: hooks never get ownership metadata (pkg/action/validate.go sets it on the manifest
+      // only), so it reads as nobody's — but that release re-creates it on every run of the hook.
+      const { rel: n, hook: h } = hookOf;
+      const bhc = effectiveDeletePolicies(h).includes("before-hook-creation");
+      evidence.push({
+        source: `release ${n.name} revision ${n.version} hooks`,
+        detail: `${h.kind} ${h.name} is a hook of release ${n.name} (${h.path}): ${hookSettings(h)}, ${h.last_run?.phase ? `last run ${h.last_run.phase}${h.last_run.started_at ? ` at ${h.last_run.started_at}` : ""}` : "never ran"}`,
+      });
+      title = `${o.kind} ${o.name} is release ${n.name}'s ${h.events.join(",")} hook, so ${name}'s ${op} to revision ${at.version} cannot take it`;
+      explanation =
+        `${rev[0]!.toUpperCase()}${rev.slice(1)} renders ${o.kind} ${o.name}, and the live object is the hook copy of release ${n.name} (${h.path}, revision ${n.version}): Helm creates hooks without ownership metadata, so Helm's check sees an object nobody owns and refused${r ? ` (revision ${r.version} failed)` : " before storing a revision"}. ` +
+        `Adopting it is not a fix: the next ${n.name} ${h.events.some((e) => e.endsWith("upgrade")) ? "upgrade" : "operation"} runs that hook again${bhc ? `, and its before-hook-creation policy deletes whatever ${o.kind} ${o.name} exists — ${name}'s — and creates ${n.name}'s copy` : `, which fails on ${name}'s object ("already exists")`} (pkg/action/hooks.go). Two releases use one name: one of them has to rename it.`;
+      remediations.push({
+        action: "manual",
+        summary: `Rename ${o.kind} ${o.name} in ${name}'s chart (or the hook in ${n.name}'s chart, ${h.path}), then run the ${op} again. Do not adopt it with kubectl label/annotate or --take-ownership: ${n.name}'s hook takes it back.`,
+        resources: [ref],
+      });
     } else {
       title = `${o.kind} ${o.name} exists without Helm ownership, so the ${op} to revision ${at.version} cannot adopt it`;
       explanation =
@@ -213,7 +259,8 @@ function finding(ix: SnapshotIndex, r: Release | undefined, e: HelmError): Findi
   const rolledBack = !!r && r !== latest;
   const resolved =
     e.kind !== "ssa-conflict" &&
-    (!live || (e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
+    ((!live && !(!isClusterScoped(o.kind) && objNs !== ix.namespace)) ||
+      (!!live && e.kind === "ownership" && ownerOf(live, name, ns).who === "this"));
   return {
     code: "resource-ownership-conflict",
     severity: rolledBack || resolved ? "warning" : "critical",

@@ -1226,7 +1226,9 @@ function certificateCrdFile(versions: string[]): { name: string; data: string } 
  * serves only v1alpha1 and the new operator crash-loops. `liveVersions` sets what the live CRD serves (["v1alpha1",
  * "v1"]: applied by hand — the near miss); `message` replaces the operator's last words.
  */
-export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string } = {}): Scenario {
+export function crdsNotUpgraded(
+  o: { liveVersions?: string[]; message?: string; fromSubchart?: boolean } = {},
+): Scenario {
   const s = new Scenario({ release: "acme", namespace: "certs", chart: "acme-operator" });
   const d1 = appDeployment("acme-operator", {
     image: "registry.example.com/acme-operator:1.4.2",
@@ -1248,8 +1250,9 @@ export function crdsNotUpgraded(o: { liveVersions?: string[]; message?: string }
     chartVersion: "1.5.0",
     templates: [{ path: "templates/deployment.yaml", object: d2 }],
   });
-  r1.chart!.files = [certificateCrdFile(["v1alpha1"])];
-  r2.chart!.files = [certificateCrdFile(["v1alpha1", "v1"])];
+  // fromSubchart: the CRD comes with a dependency, whose files the release record does not keep.
+  r1.chart!.files = o.fromSubchart ? [] : [certificateCrdFile(["v1alpha1"])];
+  r2.chart!.files = o.fromSubchart ? [] : [certificateCrdFile(["v1alpha1", "v1"])];
   const crd = parseYaml(
     Buffer.from(certificateCrdFile(o.liveVersions ?? ["v1alpha1"]).data, "base64").toString(),
   );
@@ -1447,5 +1450,97 @@ export function pendingWithClientClockAhead(minutes = 120): Scenario {
       if (it.metadata?.name === `sh.helm.release.v1.${s.release}.v2`) it.metadata.creationTimestamp = real;
     return b;
   };
+  return s;
+}
+
+// ---- a CRD field the new chart needs ----
+
+/** widgets.example.com, served as v1, with the given spec properties. */
+function widgetCrd(fields: string[]): Obj {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "widgets.example.com" },
+    spec: {
+      group: "example.com",
+      scope: "Namespaced",
+      names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: {
+                  type: "object",
+                  properties: Object.fromEntries(fields.map((f) => [f, { type: "integer" }])),
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The errors Helm prints for a custom resource field its CRD does not declare. */
+export const FIELD_ERROR = {
+  ssa: (field: string) =>
+    `Upgrade "widget-operator" failed: server-side apply failed for object shop/default example.com/v1, Kind=Widget: failed to create typed patch object (shop/default; example.com/v1, Kind=Widget): .spec.${field}: field not declared in schema`,
+  helm3: (field: string) =>
+    `Error: UPGRADE FAILED: unable to build kubernetes objects from new release manifest: error validating "": error validating data: ValidationError(Widget.spec): unknown field "${field}" in com.example.v1.Widget.spec`,
+};
+
+/**
+ * widget-operator 2.0.0 (revision 1, deployed) installed widgets.example.com with spec.size; chart 2.1.0 adds
+ * spec.shards to crds/widgets.yaml and sets it on its Widget. `failed`: revision 2 (2.1.0, Helm 4 server-side apply)
+ * is stored as failed; otherwise the upgrade failed before storing anything (give FIELD_ERROR.helm3 as output).
+ * `typo`: the template sets spec.shrads, which no CRD declares (a near miss); `liveFields`: what the live CRD has.
+ */
+export function crdNewField(o: { failed?: boolean; typo?: boolean; liveFields?: string[] } = {}): Scenario {
+  const s = new Scenario({ release: "widget-operator", namespace: "shop", chart: "widget-operator" });
+  const op = appDeployment("widget-operator", {
+    image: "registry.example.com/widget-operator:2.0.0",
+    replicas: 1,
+  });
+  const widget = (field: string): Obj => ({
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "default" },
+    spec: { size: 3, [field]: 2 },
+  });
+  const crdFile = (fields: string[]) => ({
+    name: "crds/widgets.yaml",
+    data: Buffer.from(stringify(widgetCrd(fields))).toString("base64"),
+  });
+  const r1 = s.revision({
+    status: o.failed ? "deployed" : "deployed",
+    at: 0,
+    chartVersion: "2.0.0",
+    templates: [{ path: "templates/deployment.yaml", object: op }],
+  });
+  r1.chart!.files = [crdFile(["size"])];
+  if (o.failed) {
+    const r2 = s.revision({
+      status: "failed",
+      at: 100,
+      chartVersion: "2.1.0",
+      helm4: true,
+      description: FIELD_ERROR.ssa(o.typo ? "shrads" : "shards"),
+      templates: [
+        { path: "templates/deployment.yaml", object: op },
+        { path: "templates/widget.yaml", object: widget(o.typo ? "shrads" : "shards") },
+      ],
+    });
+    r2.apply_method = "ssa";
+    r2.chart!.files = [crdFile(["size", "shards"])];
+  }
+  const crd = s.add(widgetCrd(o.liveFields ?? ["size"]), 0);
+  delete crd.metadata.namespace;
+  liveDeployment(s, op, { newPods: [{ state: "running" }], newAt: 0 });
   return s;
 }
