@@ -15,6 +15,11 @@ export interface Log {
   error(...msg: unknown[]): void;
 }
 
+/** An error's message (anything thrown: its text). */
+export function errorText(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
 /** The console, when no logger was given: its lines are redacted like pino's (src/observability/log.ts). */
 const consoleLine = (m: unknown[]) =>
   secrets.text(m.map((x) => (x instanceof Error ? (x.stack ?? x.message) : String(x))).join(" "));
