@@ -93,6 +93,9 @@ export class Heartbeat {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // Unreachable Redis: the entry goes stale by itself (an agent is alive only within its interval); a queued
+    // command would only hold the shutdown.
+    if (this.redis.status !== "ready") return;
     await this.redis.hdel(agentsKey(this.prefix), this.field).catch(() => 0);
   }
 }
