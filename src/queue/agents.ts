@@ -95,6 +95,9 @@ export class Heartbeat {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // Unreachable Redis: the entry goes stale by itself (an agent is alive only within its interval); a queued
+    // command would only hold the shutdown.
+    if (this.redis.status !== "ready") return;
     const now = this.now();
     this.info = { ...this.info, lastSeen: now, stoppedAt: now };
     await this.redis.hset(agentsKey(this.prefix), this.field, JSON.stringify(this.info)).catch(() => 0);

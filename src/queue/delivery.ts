@@ -107,7 +107,8 @@ async function attempt<T>(fn: () => Promise<T>, retry: DeliveryRetry): Promise<O
   }
 }
 
-function slackError(e: unknown): string {
+/** A failed Slack call in a few words: Slack's error code, else what failed. */
+export function slackError(e: unknown): string {
   return slackFailure(e).code;
 }
 
@@ -218,7 +219,8 @@ async function postThread(
   }
 }
 
-function firstLine(s: string): string {
+/** The first line, clipped to 300 characters (what a progress or notice line quotes of an error). */
+export function firstLine(s: string): string {
   const line = (s.split("\n")[0] ?? "").trim();
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }

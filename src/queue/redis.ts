@@ -15,6 +15,11 @@ export interface Log {
   error(...msg: unknown[]): void;
 }
 
+/** An error's message (anything thrown: its text). */
+export function errorText(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
 /** The console, when no logger was given: its lines are redacted like pino's (src/observability/log.ts). */
 const consoleLine = (m: unknown[]) =>
   secrets.text(m.map((x) => (x instanceof Error ? (x.stack ?? x.message) : String(x))).join(" "));
@@ -26,6 +31,12 @@ export const consoleLog: Log = {
 };
 
 const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000);
+/**
+ * How long a dropped connection's socket may take to close before it is destroyed. ioredis waits for a `close`
+ * that a socket whose connect was refused never emits again, so its default (2 s) held every shutdown while
+ * Redis was down for that long.
+ */
+const DISCONNECT_TIMEOUT_MS = 100;
 
 /** Log connection errors once per outage, not on every reconnect attempt. */
 function watch(r: Redis, name: string, log: Log): Redis {
@@ -47,6 +58,7 @@ export function producerConnection(url: string, log: Log, name = "producer"): Re
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       retryStrategy,
       connectionName: `helm-doctor-${name}`,
     }),
@@ -60,6 +72,7 @@ export function workerConnection(url: string, log: Log, name = "worker"): Redis 
     new Redis(url, {
       maxRetriesPerRequest: null,
       connectTimeout: 5000,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       retryStrategy,
       connectionName: `helm-doctor-${name}`,
     }),

@@ -12,10 +12,9 @@ import { LiveSource } from "../cluster/live.js";
 import type { SnapshotSource } from "../cluster/source.js";
 import { type ClusterWriter, KubeWriter } from "../cluster/writer.js";
 import { auditEvent } from "../observability/log.js";
-import { plan as makePlan } from "../remediation/plan.js";
 import { remediate } from "../remediation/remediate.js";
 import type { Plan, ProgressEvent, RemediationResult } from "../remediation/types.js";
-import { predictPlan } from "../remediation/verify.js";
+import { predictedPlan } from "../remediation/verify.js";
 import type { SlackMessage } from "../report/blockkit.js";
 import {
   confirmDialogText,
@@ -30,8 +29,8 @@ import {
   renderReportRemediated,
   renderResultReply,
 } from "../report/remediation-blocks.js";
-import { MessageUpdater, type SlackClient } from "./delivery.js";
-import type { Log } from "./redis.js";
+import { MessageUpdater, type SlackClient, slackError } from "./delivery.js";
+import { errorText, type Log } from "./redis.js";
 import {
   DEFAULT_CLUSTER,
   JOBS,
@@ -70,14 +69,6 @@ export interface RemediationOptions {
   historyMax?: number;
 }
 
-function errorText(e: unknown): string {
-  return (e as Error)?.message ?? String(e);
-}
-
-function slackError(e: unknown): string {
-  return (e as { data?: { error?: string } }).data?.error ?? errorText(e);
-}
-
 /** "@ana" as the release description names the Slack user; the user id when Slack gave no name. */
 export function atName(u: { id: string; name?: string | undefined }): string {
   const name = u.name?.replace(/[^\w.-]/g, "");
@@ -92,6 +83,17 @@ function label(data: RemediateJob): string {
     release: data.release,
     sourceRevision: data.revision,
   });
+}
+
+/** Who asked to plan what: the start of both audit entries of a plan (refused or planned). */
+function planAudit(data: RemediateJob) {
+  return {
+    event: "remediation-plan",
+    user: data.user.id,
+    action: data.action,
+    release: data.release,
+    namespace: data.namespace,
+  };
 }
 
 /** What plan and execution ask the engine alike: the job's release, action and the revision it saw. */
@@ -182,15 +184,11 @@ export class RemediationProcessor {
       } else {
         // No writer (a bundle file): the pure planner on the same snapshot, shown without a Confirm button.
         const snap = await learning.load(data.release, data.namespace, this.now());
-        plan = makePlan(
+        plan = predictedPlan(
           snap,
           { action: req.action, revision: req.revision, resources: req.resources },
           { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
         );
-        if (!plan.refusal) {
-          const prediction = predictPlan(plan, snap);
-          if (prediction) plan.prediction = prediction;
-        }
       }
     } catch (e) {
       this.log.warn(`planning ${data.action} of ${rel}: ${errorText(e)}`);
@@ -209,11 +207,7 @@ export class RemediationProcessor {
     if (plan.refusal) {
       this.log.info(
         auditEvent({
-          event: "remediation-plan",
-          user: data.user.id,
-          action: data.action,
-          release: data.release,
-          namespace: data.namespace,
+          ...planAudit(data),
           outcome: "refused",
           reason: plan.refusal,
         }),
@@ -265,11 +259,7 @@ export class RemediationProcessor {
     if (ts) await this.store.savePlan({ ...stored, planTs: ts });
     this.log.info(
       auditEvent({
-        event: "remediation-plan",
-        user: data.user.id,
-        action: data.action,
-        release: data.release,
-        namespace: data.namespace,
+        ...planAudit(data),
         expectedRevision: plan.expectedRevision,
         newRevision: plan.newRevision ?? null,
         planId: id,

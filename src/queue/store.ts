@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Redis } from "ioredis";
+import type { z } from "zod";
 import { secrets } from "../report/redact.js";
 import {
   DEFAULT_CLUSTER,
@@ -72,6 +73,14 @@ export class Store {
     return `${this.base}:${queue}:${jobId}:${part}`;
   }
 
+  /** The value at `key` as `schema` has it; undefined when absent or not of that shape (an older version's). */
+  private async read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const raw = await this.redis.get(key);
+    if (raw === null) return undefined;
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
   /**
    * While the connection is being made (a front end that just started), wait for it up to `waitMs`: a fail-fast
    * connection would otherwise refuse the command as if Redis were down.
@@ -113,10 +122,7 @@ export class Store {
   }
 
   async getDiagnosis(id: string): Promise<StoredDiagnosis | undefined> {
-    const raw = await this.redis.get(`${this.base}:diagnosis:${id}`);
-    if (raw === null) return undefined;
-    const parsed = storedDiagnosisSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
+    return this.read(`${this.base}:diagnosis:${id}`, storedDiagnosisSchema);
   }
 
   private lastKey(namespace: string, release: string, cluster?: string): string {
@@ -135,10 +141,7 @@ export class Store {
   }
 
   async getLast(namespace: string, release: string, cluster?: string): Promise<JobResult | undefined> {
-    const raw = await this.redis.get(this.lastKey(namespace, release, cluster));
-    if (raw === null) return undefined;
-    const p = jobResultSchema.safeParse(JSON.parse(raw));
-    return p.success ? p.data : undefined;
+    return this.read(this.lastKey(namespace, release, cluster), jobResultSchema);
   }
 
   /** Store a plan (its TTL counts from its `expiresAt`; at least a second). */
@@ -150,10 +153,7 @@ export class Store {
 
   /** The plan, or undefined when it expired (or never existed). */
   async getPlan(id: string): Promise<StoredPlan | undefined> {
-    const raw = await this.redis.get(`${this.base}:plan:${id}`);
-    if (raw === null) return undefined;
-    const parsed = storedPlanSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
+    return this.read(`${this.base}:plan:${id}`, storedPlanSchema);
   }
 
   /** Confirm or cancel a plan: true for exactly one caller; the others read the claim that won. */
@@ -169,10 +169,7 @@ export class Store {
   }
 
   async getPlanClaim(id: string): Promise<PlanClaim | undefined> {
-    const raw = await this.redis.get(`${this.base}:plan:${id}:claim`);
-    if (raw === null) return undefined;
-    const parsed = planClaimSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
+    return this.read(`${this.base}:plan:${id}:claim`, planClaimSchema);
   }
 
   /** Undo a claim that could not be acted on (the job could not be queued): the plan is open again. */
@@ -192,10 +189,7 @@ export class Store {
 
   /** The shortcut a form belongs to, or undefined when it expired (or never existed). */
   async getPendingShortcut(id: string): Promise<PendingShortcut | undefined> {
-    const raw = await this.redis.get(`${this.base}:shortcut:${id}`);
-    if (raw === null) return undefined;
-    const parsed = pendingShortcutSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
+    return this.read(`${this.base}:shortcut:${id}`, pendingShortcutSchema);
   }
 
   /** Add a message that follows the job; returns how many follow it now. */
@@ -229,10 +223,7 @@ export class Store {
   }
 
   async getResult(queue: string, jobId: string): Promise<JobResult | undefined> {
-    const raw = await this.redis.get(this.jobKey(queue, jobId, "result"));
-    if (raw === null) return undefined;
-    const p = jobResultSchema.safeParse(JSON.parse(raw));
-    return p.success ? p.data : undefined;
+    return this.read(this.jobKey(queue, jobId, "result"), jobResultSchema);
   }
 
   /** True for exactly one caller per (job, message): that caller delivers the final result. */

@@ -6,7 +6,7 @@ import type { Queue } from "bullmq";
 import { renderError, type Target } from "../report/blockkit.js";
 import { type DeliveryRetry, deliverResult, type SlackClient } from "./delivery.js";
 import type { Log } from "./redis.js";
-import { QUEUES, type Subscriber } from "./schemas.js";
+import { type JobResult, QUEUES, type Subscriber } from "./schemas.js";
 import type { Store } from "./store.js";
 
 interface Pending {
@@ -71,21 +71,23 @@ export class LostJobWatch {
   async check(): Promise<void> {
     const maxAge = this.opts.maxAgeMs ?? 2 * 3600_000;
     for (const [key, p] of this.pending) {
+      const deliver = (result: JobResult) =>
+        deliverResult(
+          this.client,
+          this.store,
+          QUEUES.diagnose,
+          p.jobId,
+          p.sub,
+          result,
+          this.log,
+          undefined,
+          this.opts.retry,
+        );
       try {
         const result = await this.store.getResult(QUEUES.diagnose, p.jobId);
         if (result) {
           // Ended: make sure this message got it (a no-op when the worker delivered it).
-          await deliverResult(
-            this.client,
-            this.store,
-            QUEUES.diagnose,
-            p.jobId,
-            p.sub,
-            result,
-            this.log,
-            undefined,
-            this.opts.retry,
-          );
+          await deliver(result);
           this.pending.delete(key);
           continue;
         }
@@ -98,17 +100,11 @@ export class LostJobWatch {
         this.log.warn(
           `job ${p.jobId} vanished from Redis without a result; telling ${p.sub.channel}/${p.sub.ts}`,
         );
-        await deliverResult(
-          this.client,
-          this.store,
-          QUEUES.diagnose,
-          p.jobId,
-          p.sub,
-          { kind: "error", main: renderError(p.target, LOST_JOB_TEXT, "Run the command again."), thread: [] },
-          this.log,
-          undefined,
-          this.opts.retry,
-        );
+        await deliver({
+          kind: "error",
+          main: renderError(p.target, LOST_JOB_TEXT, "Run the command again."),
+          thread: [],
+        });
       } catch (e) {
         this.log.debug(`lost-job watch: ${(e as Error).message}`);
       }

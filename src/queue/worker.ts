@@ -25,9 +25,9 @@ import { slackWebClient } from "../slack/client.js";
 import type { ReleaseListing } from "../snapshot/build.js";
 import { problemCodes } from "../watch/alerts.js";
 import { Heartbeat } from "./agents.js";
-import { DELIVERY_RETRY, type DeliveryRetry, JobMessages, type SlackClient } from "./delivery.js";
+import { DELIVERY_RETRY, type DeliveryRetry, firstLine, JobMessages, type SlackClient } from "./delivery.js";
 import { diagnoseDedupId } from "./producer.js";
-import { closeConnection, consoleLog, type Log, withTimeout, workerConnection } from "./redis.js";
+import { closeConnection, consoleLog, errorText, type Log, withTimeout, workerConnection } from "./redis.js";
 import {
   defaultWriterFactory,
   RemediationProcessor,
@@ -137,10 +137,6 @@ export class WorkerStoppedError extends UnrecoverableError {
 
 function isFinalAttempt(job: Job, e: unknown): boolean {
   return e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
-
-function errorText(e: unknown): string {
-  return (e as Error)?.message ?? String(e);
 }
 
 export class DiagnoseProcessor {
@@ -361,7 +357,7 @@ export class DiagnoseProcessor {
           .progress((users) =>
             renderProgress(
               target,
-              `attempt ${attempt} of ${attempts} failed (${clipLine(errorText(e))}); retrying shortly…`,
+              `attempt ${attempt} of ${attempts} failed (${firstLine(errorText(e))}); retrying shortly…`,
               users,
             ),
           )
@@ -403,11 +399,6 @@ async function redactedFailure<T>(run: () => Promise<T>): Promise<T> {
     }
     throw e;
   }
-}
-
-function clipLine(s: string): string {
-  const line = s.split("\n")[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 /** Start the workers (no Slack front end). Stops on SIGTERM unless `handleSignals: false`. */

@@ -11,7 +11,7 @@ import type { ResourceRef } from "../helm/keys.js";
 import { isPending } from "../helm/types.js";
 import type { Snapshot } from "../snapshot/types.js";
 import { execute } from "./execute.js";
-import { emptyPlan, plan as makePlan } from "./plan.js";
+import { emptyPlan } from "./plan.js";
 import { OPERATION_ANNOTATION } from "./records.js";
 import type {
   AuditEntry,
@@ -21,7 +21,7 @@ import type {
   ProgressEvent,
   RemediationResult,
 } from "./types.js";
-import { checkPrediction, predictPlan } from "./verify.js";
+import { checkPrediction, predictedPlan } from "./verify.js";
 
 export interface RemediateRequest {
   release: string;
@@ -140,16 +140,12 @@ export async function remediate(req: RemediateRequest): Promise<RemediationResul
     req.revision !== undefined ? { revisions: [req.revision] } : {};
   let snapshot = await source.load(req.release, req.namespace, now(), loadOpts);
   if (resuming) snapshot = without(snapshot, mine.revision);
-  const plan = makePlan(
+  // With what will be true afterwards: the plan carried out on the snapshot and diagnosed again.
+  const plan = predictedPlan(
     snapshot,
     { action: req.action, revision: req.revision, resources: req.resources },
     { expectedRevision: req.expectedRevision, requestedBy: req.requestedBy },
   );
-  // What will be true afterwards: the plan carried out on the snapshot and diagnosed again.
-  if (!plan.refusal) {
-    const prediction = predictPlan(plan, snapshot);
-    if (prediction) plan.prediction = prediction;
-  }
   const base = {
     action: req.action,
     release: req.release,

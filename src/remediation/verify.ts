@@ -229,6 +229,20 @@ export function predictPlan(plan: Plan, snapshot: Snapshot): PlanPrediction | un
   }
 }
 
+/** The plan of `action` on `snapshot` with what is expected after it (the dry run and a pure planner alike). */
+export function predictedPlan(
+  snapshot: Snapshot,
+  action: Parameters<typeof makePlan>[1],
+  opts: Parameters<typeof makePlan>[2],
+): Plan {
+  const plan = makePlan(snapshot, action, opts);
+  if (!plan.refusal) {
+    const prediction = predictPlan(plan, snapshot);
+    if (prediction) plan.prediction = prediction;
+  }
+  return plan;
+}
+
 function listed(fs: PredictedFinding[]): string {
   return fs.map((f) => `${f.code} (${f.severity}): ${f.title}`).join("; ");
 }

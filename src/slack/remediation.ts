@@ -227,25 +227,50 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
     return undefined;
   }
 
-  /** Tell who used the plan first, when a claim lost. */
-  async function lostClaim(id: string, tell: (icon: string, m: string) => Promise<void>): Promise<void> {
-    const c = await ctx.store.getPlanClaim(id).catch(() => undefined);
+  /** A Confirm/Cancel press: who pressed, how to tell them, and the plan its button names (else told why not). */
+  async function pressedPlan(
+    body: BlockAction<ButtonAction>,
+    value: string | undefined,
+    client: SlackClient,
+  ) {
+    const p = pressOf(body);
+    if (!p) return undefined;
+    const tell = teller(client, p);
+    const plan = await planOf(value, tell);
+    return plan ? { p, tell, plan, rel: releaseRef(plan) } : undefined;
+  }
+
+  /**
+   * Claim the plan as confirmed or cancelled: the claim for exactly one press, undefined for the others, which
+   * are told who won (after `lost`, e.g. their audit line).
+   */
+  async function claimPlan(
+    plan: StoredPlan,
+    state: "confirmed" | "cancelled",
+    user: string,
+    tell: (icon: string, m: string) => Promise<void>,
+    lost?: () => void,
+  ) {
+    const claim = { state, user, at: new Date().toISOString() };
+    const claimed = await read(`plan claim ${plan.id}`, ctx.store.claimPlan(plan.id, claim), tell);
+    if (!claimed.ok) return undefined;
+    if (claimed.value) return claim;
+    lost?.();
+    const c = await ctx.store.getPlanClaim(plan.id).catch(() => undefined);
     await tell(
       ":information_source:",
       c ? `This plan was already ${c.state} by <@${c.user}>.` : "This plan was already used.",
     );
+    return undefined;
   }
 
   app.action<BlockAction<ButtonAction>>(PLAN_CONFIRM_ACTION, async ({ ack, body, action, client }) => {
     await ack();
-    const p = pressOf(body);
-    if (!p) return;
-    const tell = teller(client, p);
-    const plan = await planOf(action.value, tell);
-    if (!plan) return;
+    const pressed = await pressedPlan(body, action.value, client);
+    if (!pressed) return;
+    const { p, tell, plan, rel } = pressed;
     const cluster = plan.cluster ?? DEFAULT_CLUSTER;
     const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
-    const rel = releaseRef(plan);
     const entry = {
       event: "remediation-confirm",
       user: p.user,
@@ -276,14 +301,10 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       return;
     }
     if (!(await clusterAlive(cluster, tell))) return;
-    const claim = { state: "confirmed" as const, user: p.user, at: new Date().toISOString() };
-    const claimed = await read(`plan claim ${plan.id}`, ctx.store.claimPlan(plan.id, claim), tell);
-    if (!claimed.ok) return;
-    if (!claimed.value) {
-      audit({ ...entry, outcome: "already-claimed" });
-      await lostClaim(plan.id, tell);
-      return;
-    }
+    const claim = await claimPlan(plan, "confirmed", p.user, tell, () =>
+      audit({ ...entry, outcome: "already-claimed" }),
+    );
+    if (!claim) return;
     const planTs = plan.planTs ?? p.messageTs;
     const payload: RemediateJobInput = {
       phase: "execute",
@@ -332,12 +353,9 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
 
   app.action<BlockAction<ButtonAction>>(PLAN_CANCEL_ACTION, async ({ ack, body, action, client }) => {
     await ack();
-    const p = pressOf(body);
-    if (!p) return;
-    const tell = teller(client, p);
-    const plan = await planOf(action.value, tell);
-    if (!plan) return;
-    const rel = releaseRef(plan);
+    const pressed = await pressedPlan(body, action.value, client);
+    if (!pressed) return;
+    const { p, tell, plan, rel } = pressed;
     if (plan.requestedBy.id !== p.user) {
       const decision = await mayRun(p, plan.action, plan.namespace, plan.cluster ?? DEFAULT_CLUSTER);
       if (!decision.allowed) {
@@ -348,13 +366,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
         return;
       }
     }
-    const claim = { state: "cancelled" as const, user: p.user, at: new Date().toISOString() };
-    const claimed = await read(`plan claim ${plan.id}`, ctx.store.claimPlan(plan.id, claim), tell);
-    if (!claimed.ok) return;
-    if (!claimed.value) {
-      await lostClaim(plan.id, tell);
-      return;
-    }
+    if (!(await claimPlan(plan, "cancelled", p.user, tell))) return;
     audit({
       event: "remediation-cancel",
       user: p.user,

@@ -6,9 +6,7 @@ import type { Decision } from "./policy.js";
 export const QUEUE_DOWN =
   "helm-doctor cannot queue this request: its job queue (Redis) is unreachable. Nothing was started. Try again in a minute; if it keeps failing, tell whoever runs helm-doctor.";
 
-export function slackError(e: unknown): string {
-  return (e as { data?: { error?: string } }).data?.error ?? (e as Error).message ?? String(e);
-}
+export { slackError } from "../queue/delivery.js";
 
 /** The policy's decision; an error while deciding (a user group lookup) refuses. */
 export async function decide(p: Promise<Decision>, log: Log): Promise<Decision> {

@@ -9,7 +9,7 @@ import { auditEvent, createLogger, toLog } from "../../src/observability/log.js"
 import { kubeRequestInfo } from "../../src/observability/metrics.js";
 import { spawnCli } from "../support/cli.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
-import { memorySink } from "../support/log-sink.js";
+import { memorySink } from "../support/log.js";
 import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 
 const sink = memorySink;

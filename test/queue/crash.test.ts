@@ -14,17 +14,16 @@ import { BundleSource } from "../../src/cluster/bundle.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
+import { closeConnection, producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
 import { Store } from "../../src/queue/store.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { quietLog } from "../support/log.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
-
-const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -96,7 +95,7 @@ async function setup(env: Record<string, string>, channel: string) {
     { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: api.kubeconfig, ...fullEnv },
     ROOT,
   );
-  const conn = producerConnection(redis.url, quiet);
+  const conn = producerConnection(redis.url, quietLog);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
   const store = new Store(conn, prefix);
   const queue = new Queue(QUEUES.diagnose, { connection: conn, prefix });
@@ -120,7 +119,7 @@ async function setup(env: Record<string, string>, channel: string) {
     requestedAt: new Date().toISOString(),
   });
   const ts = fake.seedMessage(channel, { text: "queued…" });
-  await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+  await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
   // The worker took the job: its diagnosis is reading the cluster.
   await api.first;
   return {
@@ -133,7 +132,7 @@ async function setup(env: Record<string, string>, channel: string) {
       const w = await startWorker(loadConfig(fullEnv, "worker"), {
         sourceFactory: async () => new BundleSource(FOUNDING_BUNDLE),
         slack: client,
-        log: quiet,
+        log: quietLog,
         handleSignals: false,
       });
       workers.push(w);

@@ -12,7 +12,7 @@ import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
+import { closeConnection, producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
 import { Store } from "../../src/queue/store.js";
 import {
@@ -23,11 +23,10 @@ import {
 } from "../../src/queue/worker.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { quietLog } from "../support/log.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
-
-const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -65,7 +64,7 @@ async function rig(): Promise<Rig> {
     },
     "worker",
   );
-  const conn = producerConnection(redis.url, quiet);
+  const conn = producerConnection(redis.url, quietLog);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
   const store = new Store(conn, prefix);
   const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
@@ -85,7 +84,7 @@ async function rig(): Promise<Rig> {
       const w = await startWorker(config, {
         sourceFactory: factory,
         slack: client,
-        log: quiet,
+        log: quietLog,
         handleSignals: false,
         tuning: {
           stalledInterval: 500,
@@ -106,7 +105,7 @@ async function rig(): Promise<Rig> {
         requestedAt: new Date().toISOString(),
       });
       const ts = fake.seedMessage(channel, { text: "queued…" });
-      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
       return { jobId, channel, ts };
     },
   };
@@ -167,7 +166,7 @@ describe("diagnose worker", () => {
       QUEUES.diagnose,
       jobId,
       { channel: "C0WRK00003", ts: ts2, user: "U0ANA00001" },
-      quiet,
+      quietLog,
     );
     const t2 = await finalText("C0WRK00003", ts2, /Could not list releases in prod/);
     expect(t2).toContain('kubeconfig context \\"prod\\" not found');
@@ -232,7 +231,14 @@ describe("diagnose worker", () => {
     });
     const channel = "C0WRK00009";
     const ts = fake.seedMessage(channel, { text: "queued…" });
-    await followJob(r.client, r.store, QUEUES.diagnose, job.id!, { channel, ts, user: "U0ANA00001" }, quiet);
+    await followJob(
+      r.client,
+      r.store,
+      QUEUES.diagnose,
+      job.id!,
+      { channel, ts, user: "U0ANA00001" },
+      quietLog,
+    );
     const text = await finalText(channel, ts, /Could not diagnose/);
     expect(text).toContain("this job is for cluster staging, but this worker serves cluster default");
     expect(calls).toBe(0);
@@ -401,7 +407,7 @@ describe("final delivery", () => {
       QUEUES.diagnose,
       jobId,
       { channel, ts: "1700009999.000100", user: "U0ANA00001" },
-      quiet,
+      quietLog,
     );
     const post = await fake.waitFor(
       (c) =>
@@ -460,7 +466,7 @@ describe("message updates", () => {
           },
         },
       } as unknown as SlackClient;
-      const u = new MessageUpdater(client, "C1", "1.1", quiet, 200, 0);
+      const u = new MessageUpdater(client, "C1", "1.1", quietLog, 200, 0);
       for (let i = 0; i < 20; i++) {
         u.progress({ text: `step ${i}`, blocks: [] });
         await vi.advanceTimersByTimeAsync(20);
@@ -487,7 +493,7 @@ describe("message updates", () => {
 describe("producer", () => {
   it("gives up after its timeout with QueueUnavailableError when Redis cannot be reached", async () => {
     // Without the timeout the call would wait for a reconnect forever (and fail this test by its own timeout).
-    const conn = producerConnection("redis://127.0.0.1:1", quiet);
+    const conn = producerConnection("redis://127.0.0.1:1", quietLog);
     const p = new Producer(conn, { prefix: uniquePrefix("down"), dedupWindowMs: 1000, timeoutMs: 200 });
     await expect(
       p.enqueueDiagnose({

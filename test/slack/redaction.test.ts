@@ -15,7 +15,7 @@ import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { createLogger, toBoltLogger } from "../../src/observability/log.js";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { memorySink } from "../support/log-sink.js";
+import { memorySink } from "../support/log.js";
 import { startTestRedis, type TestRedis } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";

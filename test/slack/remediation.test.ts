@@ -1,14 +1,5 @@
-// A remediation from Slack end to end, against a cluster: the founding case in the fake API server, helm-doctor
-// serve reading it through a LiveSource (and writing through the default KubeWriter), a signed slash command, a
-// report button press → a plan in the thread with Confirm / Cancel → Confirm → the cluster changed, a new
-// release record, the result and the `helm history` line in the thread, the report's buttons gone.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LiveSource } from "../../src/cluster/live.js";
 import { decodeRecord, type RecordObject, recordName } from "../../src/helm/codec.js";
-import type { SourceFactory } from "../../src/queue/worker.js";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
 import {
@@ -19,7 +10,13 @@ import {
 } from "../support/fake-slack/index.js";
 import { startTestRedis, type TestRedis } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import {
+  eventually,
+  fakeClusterFactory,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
 
 const POLICY = `
@@ -49,9 +46,7 @@ beforeAll(async () => {
   fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(foundingCase().bundle().items);
-  const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-slack-fix-")));
-  const sourceFactory: SourceFactory = () =>
-    LiveSource.fromKubeconfig({ kubeconfig, env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  const sourceFactory = fakeClusterFactory(api);
   serve = await startTestServe({
     fake,
     redisUrl: redis.url,

@@ -1,15 +1,6 @@
-// The message shortcut "Diagnose with helm-doctor" end to end: signed message_action and view_submission payloads
-// through Bolt's HTTP receiver, BullMQ on a real Redis, the embedded worker reading the fake API server through a
-// LiveSource, every Slack call recorded by the fake Slack. The cluster: release web in shop, whose next upgrade
-// failed before storing a revision because ConfigMap web-settings was created by kubectl.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LiveSource } from "../../src/cluster/live.js";
-import type { SourceFactory } from "../../src/queue/worker.js";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { SHORTCUT_CALLBACK_ID, TARGET_VIEW_CALLBACK_ID } from "../../src/slack/shortcut.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
@@ -21,7 +12,13 @@ import {
 } from "../support/fake-slack/index.js";
 import { startTestRedis, type TestRedis } from "../support/redis.js";
 import { OWNERSHIP_OUTPUT, ownershipFromOutput } from "../support/scenarios/causes.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import {
+  eventually,
+  fakeClusterFactory,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
 import { sendMessageShortcut, sendSlashCommand, sendViewSubmission } from "../support/slack-request.js";
 
 // Diagnoses only by ana, only in shop.
@@ -50,9 +47,7 @@ beforeAll(async () => {
   fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(ownershipFromOutput({ owner: "kubectl" }).bundle().items);
-  const kubeconfig = api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-shortcut-")));
-  const sourceFactory: SourceFactory = () =>
-    LiveSource.fromKubeconfig({ kubeconfig, env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  const sourceFactory = fakeClusterFactory(api);
   serve = await startTestServe({
     fake,
     redisUrl: redis.url,

@@ -1,9 +1,13 @@
 // Start helm-doctor's Slack front end + embedded worker against a FakeSlack and a test Redis, with a
 // BundleSource as the snapshot source (the lead wires LiveSource later).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "@slack/bolt";
 import { BundleSource } from "../../src/cluster/bundle.js";
+import { LiveSource } from "../../src/cluster/live.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
 import type { SourceSpec } from "../../src/cluster/source-spec.js";
 import { loadConfig } from "../../src/config.js";
@@ -11,6 +15,7 @@ import type { MakeWorker } from "../../src/queue/embedded.js";
 import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
 import type { Policy } from "../../src/slack/policy.js";
 import { type ServeHandle, startServe } from "../../src/slack/serve.js";
+import type { FakeApiServer } from "./fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "./redis.js";
 import { sendSlashCommand } from "./slack-request.js";
@@ -50,6 +55,16 @@ export function countingBundleFactory(
   Object.defineProperty(factory, "loads", { get: () => counter.loads });
   Object.defineProperty(factory, "lists", { get: () => counter.lists });
   return factory;
+}
+
+/**
+ * A source factory reading the fake API server through client-node, as a live worker reads a cluster (a
+ * kubeconfig for it, short retries).
+ */
+export function fakeClusterFactory(api: FakeApiServer, kubeconfig?: string): SourceFactory {
+  const file = kubeconfig ?? api.writeKubeconfig(mkdtempSync(join(tmpdir(), "hd-cluster-")));
+  return () =>
+    LiveSource.fromKubeconfig({ kubeconfig: file, env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
 }
 
 export interface TestServe {

@@ -8,15 +8,16 @@ import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { LiveSource } from "../../src/cluster/live.js";
 import { loadConfig } from "../../src/config.js";
-import type { Log } from "../../src/queue/redis.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { defaultRoutes, type Routes } from "../../src/watch/routes.js";
 import { Watcher, type WatcherTuning } from "../../src/watch/watcher.js";
 import { type FakeApiServer, startFakeApiServer } from "./fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack } from "./fake-slack/index.js";
+import { quietLog } from "./log.js";
 import { type Obj, Scenario } from "./scenario.js";
+import { fakeClusterFactory } from "./slack-app.js";
 
-export const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+export { quietLog };
 
 export interface Clock {
   now(): Date;
@@ -97,8 +98,7 @@ export async function clusterRig(o: {
     async startWorker() {
       const config = loadConfig(env, "worker");
       const w = await startWorker(config, {
-        sourceFactory: () =>
-          LiveSource.fromKubeconfig({ kubeconfig, env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } }),
+        sourceFactory: fakeClusterFactory(api, kubeconfig),
         slack: slack(),
         log: quietLog,
         handleSignals: false,

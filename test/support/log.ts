@@ -1,5 +1,9 @@
-// A log destination that keeps what is written, for tests that read a logger's lines.
+// Logs in tests: a destination that keeps what is written (tests that read a logger's lines), and a Log that
+// says nothing.
 import { Writable } from "node:stream";
+import type { Log } from "../../src/queue/redis.js";
+
+export const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 export function memorySink(): Writable & { text: () => string } {
   let buf = "";
