@@ -498,6 +498,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
       const { startWatchAgent } = await import("./watch/agent.js");
       const w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
+      obs.watchWatcher(w);
       handle = w;
       const port = await obs.serveOps(config.port, () => w.ready());
       io.err(
@@ -508,6 +509,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       const h = await startWorker(config, { sourceFactory, log: obs.log, handleSignals: false });
       obs.watchWorkers(h);
       handle = h;
+      let watcher: import("./watch/watcher.js").Watcher | undefined;
       if (values.watch) {
         const { startWatchAgent } = await import("./watch/agent.js");
         const w = await startWatchAgent(config, {
@@ -519,11 +521,13 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
           await h.close();
           throw e;
         });
+        watcher = w;
+        obs.watchWatcher(w);
         handle = { close: () => w.close().then(() => h.close()) };
       }
       const { withTimeout } = await import("./queue/redis.js");
       const port = await obs.serveOps(config.port, () =>
-        withTimeout(h.store.ping(), 1000, "no answer within 1 s"),
+        withTimeout(h.store.ping(), 1000, "no answer within 1 s").then(() => watcher?.assertAllowed()),
       );
       io.err(
         `helm-doctor worker: waiting for jobs${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,

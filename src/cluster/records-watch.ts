@@ -2,9 +2,11 @@
 // (PartialObjectMetadataList, paged) and then one watch connection from its resourceVersion, through
 // @kubernetes/client-node's `Watch`, asking for PartialObjectMetadata so no record payload (the whole chart and
 // values) crosses the wire. As an informer does: a watch that ends is resumed from the last resourceVersion seen;
-// `410 Gone` (the version was compacted) relists; other errors back off and resume. Only the labels the watcher
-// needs are kept (RecordMeta), not the objects.
+// `410 Gone` (the version was compacted) relists; other errors back off and resume. A 403 (the Role lacks `list`
+// or `watch`) will not heal by itself: it is reported once as the missing RBAC rule and retried at the longest
+// backoff until an operator grants it. Only the labels the watcher needs are kept (RecordMeta), not the objects.
 import { ApiException, CoreV1Api, type KubeConfig, setHeaderOptions, Watch } from "@kubernetes/client-node";
+import { backoffMs } from "../retry.js";
 import { type RecordMeta, recordMeta } from "../watch/triggers.js";
 import { METADATA_LIST } from "./kube.js";
 
@@ -17,8 +19,41 @@ export interface RecordWatchHandlers {
   synced(records: RecordMeta[]): void;
   /** A record added, changed or deleted (its metadata after the change; `observedAt` set). */
   changed(type: "ADDED" | "MODIFIED" | "DELETED", record: RecordMeta): void;
-  /** A list or watch failed (it is retried). */
+  /** A list or watch failed (it is retried). Not called for a 403: see `forbidden`. */
   error?(e: unknown, what: string): void;
+  /**
+   * The identity lacks a verb on the records (a 403 of the list or the watch: `rule` is the missing RBAC rule), or
+   * has it again (`undefined`). Called on a change only, not on every retry.
+   */
+  forbidden?(rule: Forbidden | undefined): void;
+}
+
+/** A read the identity may not make: what RBAC rule is missing. */
+export interface Forbidden {
+  group: string;
+  resource: RecordResource;
+  verb: "list" | "watch";
+  /** undefined: cluster-wide. */
+  namespace: string | undefined;
+  /** The rule in the form the diagnosis's gaps use: `missing RBAC rule: apiGroups=[""] resources=…`. */
+  rule: string;
+}
+
+function forbiddenRead(resource: RecordResource, verb: "list" | "watch", namespace?: string): Forbidden {
+  return {
+    group: "",
+    resource,
+    verb,
+    namespace,
+    rule: `missing RBAC rule: apiGroups=[""] resources=["${resource}"] verbs=[${verb}] in namespace ${namespace ?? "(all)"}`,
+  };
+}
+
+/** The HTTP status of a failed list (client-node's ApiException) or watch (its Error with statusCode). */
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof ApiException) return e.code;
+  const code = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === "number" ? code : undefined;
 }
 
 export interface RecordWatchStats {
@@ -51,6 +86,8 @@ export class RecordWatch {
   readonly stats: RecordWatchStats = { lists: 0, watches: 0, events: 0, expired: 0, errors: 0 };
   /** The last resourceVersion seen: where a resumed watch starts. */
   resourceVersion: string | undefined;
+  /** Set while the list or the watch is refused with 403. */
+  forbidden: Forbidden | undefined;
   private readonly core: CoreV1Api;
   private readonly watch: Watch;
   private readonly stop = new AbortController();
@@ -75,7 +112,10 @@ export class RecordWatch {
     });
   }
 
-  /** Start; resolves after the first list was delivered (or the watch was stopped). */
+  /**
+   * Start; resolves after the first list was delivered, or failed (it is retried: a Role without `list` must not
+   * hold up the watches of the other namespaces, nor the agent's start), or the watch was stopped.
+   */
   start(): Promise<void> {
     this.loop ??= this.run();
     return Promise.race([this.firstSync, this.loop]);
@@ -155,6 +195,8 @@ export class RecordWatch {
         )
         .then(
           (c) => {
+            // client-node resolves once the answer is in: a 200 is streaming (a refusal has called `done` already).
+            if (!c.signal.aborted) this.allowed();
             this.current = c;
             if (this.stop.signal.aborted) c.abort();
           },
@@ -169,11 +211,13 @@ export class RecordWatch {
       try {
         if (!this.resourceVersion) {
           await this.list();
+          this.allowed();
           this.markSynced();
         }
       } catch (e) {
         this.stats.errors++;
-        this.handlers.error?.(e, `list ${this.resource}${this.namespace ? ` in ${this.namespace}` : ""}`);
+        this.failed(e, "list");
+        this.markSynced();
         await sleep(this.delay(++failures, e), this.stop.signal);
         continue;
       }
@@ -190,24 +234,38 @@ export class RecordWatch {
       }
       if (r.error !== undefined) {
         this.stats.errors++;
-        this.handlers.error?.(
-          r.error,
-          `watch ${this.resource}${this.namespace ? ` in ${this.namespace}` : ""}`,
-        );
+        this.failed(r.error, "watch");
         await sleep(this.delay(++failures, r.error), this.stop.signal);
         continue;
       }
       failures = 0;
+      this.allowed();
       // A watch the server closed at once, with nothing in it: do not spin.
       if (r.events === 0 && Date.now() - started < 1000) await sleep(this.backoff.baseMs, this.stop.signal);
     }
     this.markSynced();
   }
 
+  private failed(e: unknown, verb: "list" | "watch"): void {
+    if (statusOf(e) !== 403) {
+      this.handlers.error?.(e, `${verb} ${this.resource}${this.namespace ? ` in ${this.namespace}` : ""}`);
+      return;
+    }
+    const f = forbiddenRead(this.resource, verb, this.namespace);
+    if (this.forbidden?.rule === f.rule) return;
+    this.forbidden = f;
+    this.handlers.forbidden?.(f);
+  }
+
+  private allowed(): void {
+    if (!this.forbidden) return;
+    this.forbidden = undefined;
+    this.handlers.forbidden?.(undefined);
+  }
+
   private delay(failures: number, e: unknown): number {
-    const ms = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(failures - 1, 10));
-    // A 403 will not fix itself quickly: wait the longest.
-    if (e instanceof ApiException && e.code === 403) return this.backoff.maxMs;
-    return ms / 2 + Math.random() * (ms / 2);
+    // A 403 will not fix itself quickly (someone must grant the rule): wait the longest from the first refusal.
+    const attempt = statusOf(e) === 403 ? Number.POSITIVE_INFINITY : Math.min(failures, 11);
+    return backoffMs(attempt, this.backoff.baseMs, this.backoff.maxMs);
   }
 }

@@ -17,6 +17,8 @@ import {
   observeHttp,
   observeQueueDepth,
   observeRemediateWorker,
+  observeWatchForbidden,
+  type WatchForbidden,
   type WorkerLike,
 } from "./metrics.js";
 
@@ -26,6 +28,8 @@ export interface Observability {
   boltLogger: BoltLogger;
   /** Count the jobs of these workers (diagnoses, remediations, waiting time). */
   watchWorkers(h: { worker: unknown; remediateWorker: unknown }): void;
+  /** Report the release-record reads this watcher is refused (helm_doctor_watch_forbidden). */
+  watchWatcher(w: { forbidden(): WatchForbidden[] }): void;
   /** /healthz, /readyz (ready() resolves) and /metrics on `port`; the port actually used. */
   serveOps(port: number, ready: () => Promise<unknown>): Promise<number | undefined>;
   close(): Promise<void>;
@@ -69,6 +73,9 @@ export function observability(
       observeDiagnoseWorker(h.worker as WorkerLike);
       observeRemediateWorker(h.remediateWorker as WorkerLike);
     },
+    watchWatcher(w) {
+      observeWatchForbidden(() => w.forbidden());
+    },
     async serveOps(port, ready) {
       const s = createServer((req, res) => {
         const path = (req.url ?? "").split("?")[0];
@@ -81,7 +88,14 @@ export function observability(
         if (path === "/readyz")
           return void ready().then(
             () => send(200, "ready\n"),
-            (e: unknown) => send(503, `redis unreachable: ${(e as Error).message}\n`),
+            // A NotReadyError says itself what is wrong (a watch refused by RBAC); anything else is Redis.
+            (e: unknown) =>
+              send(
+                503,
+                (e as Error).name === "NotReadyError"
+                  ? `${(e as Error).message}\n`
+                  : `redis unreachable: ${(e as Error).message}\n`,
+              ),
           );
         if (path === "/metrics")
           return void metricsText().then(

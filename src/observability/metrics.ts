@@ -312,6 +312,29 @@ export function observeQueueDepth(
   });
 }
 
+/** A read of release records the watcher is refused (a 403): the RBAC rule it lacks. */
+export interface WatchForbidden {
+  namespace: string | undefined;
+  resource: string;
+  verb: string;
+}
+
+/** 1 per release-record read `helm-doctor watch` is refused, read at scrape time (none: nothing is missing). */
+export function observeWatchForbidden(refused: () => WatchForbidden[]): void {
+  registry.removeSingleMetric("helm_doctor_watch_forbidden");
+  new Gauge({
+    name: "helm_doctor_watch_forbidden",
+    help: "Release-record reads helm-doctor watch is refused (403): 1 per missing RBAC rule; grant with `helm-doctor rbac --watch`",
+    labelNames: ["namespace", "resource", "verb"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const f of refused())
+        this.set({ namespace: f.namespace ?? "*", resource: f.resource, verb: f.verb }, 1);
+    },
+  });
+}
+
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Metrics kept in another thread of this process (serve's embedded worker), merged into every scrape. */

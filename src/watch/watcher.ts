@@ -6,7 +6,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Job, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { type RecordResource, RecordWatch } from "../cluster/records-watch.js";
+import { type Forbidden, type RecordResource, RecordWatch } from "../cluster/records-watch.js";
 import type { Config } from "../config.js";
 import { PENDING_STUCK_AFTER_MS } from "../diagnosis/analyzers/release-pending-stuck.js";
 import { Heartbeat } from "../queue/agents.js";
@@ -80,6 +80,16 @@ export interface WatcherStats {
 }
 
 type Book = Map<string, Map<string, RecordMeta>>;
+
+/** /readyz's answer when the watcher runs but cannot see some records: the message is the operator's to read. */
+export class NotReadyError extends Error {
+  override name = "NotReadyError";
+}
+
+/** The command printing the Role that grants a watch its reads (`-n '*'` for a cluster-wide watch). */
+export function rbacHint(namespace: string | undefined): string {
+  return `helm-doctor rbac -n ${namespace ?? "'*'"} --watch | kubectl apply -f -`;
+}
 
 const relKey = (ns: string, rel: string) => `${ns}/${rel}`;
 
@@ -236,6 +246,7 @@ export class Watcher {
             synced: (records) => this.synced(book, records),
             changed: (type, record) => this.changed(book, type, record),
             error: (e, what) => this.deps.log.warn(`watch: ${what}: ${(e as Error).message ?? String(e)}`),
+            forbidden: (f) => this.forbiddenChanged(res, ns, f),
           },
           () => this.now().getTime(),
           this.deps.tuning?.backoff,
@@ -244,6 +255,32 @@ export class Watcher {
       }
     await Promise.all(this.watches.map((x) => x.watch.start()));
     await this.sweep();
+  }
+
+  /** Said once per change: a refused read is retried at the longest backoff, quietly, until it is granted. */
+  private forbiddenChanged(res: RecordResource, ns: string | undefined, f: Forbidden | undefined): void {
+    const where = `${res} in ${ns ?? "all namespaces"}`;
+    if (f) {
+      const max = (this.deps.tuning?.backoff?.maxMs ?? 30_000) / 1000;
+      this.deps.log.error(
+        `watch: cannot ${f.verb} ${where}, so its releases are not reported: ${f.rule}; grant it with \`${rbacHint(ns)}\` (retrying every ${max / 2}–${max} s)`,
+      );
+    } else this.deps.log.info(`watch: ${where}: allowed now; watching`);
+  }
+
+  /** The RBAC rules the running watches lack (a standby watches nothing, so lacks none). */
+  forbidden(): Forbidden[] {
+    return this.watches.flatMap(({ watch }) => (watch.forbidden ? [watch.forbidden] : []));
+  }
+
+  /** Throws a NotReadyError naming the missing rules while a watch is refused. */
+  assertAllowed(): void {
+    const missing = this.forbidden();
+    if (missing.length === 0) return;
+    const hints = [...new Set(missing.map((f) => rbacHint(f.namespace)))];
+    throw new NotReadyError(
+      `watch refused (403): ${missing.map((f) => f.rule).join("; ")}; grant with: ${hints.join(" && ")}`,
+    );
   }
 
   private async stepDown(): Promise<void> {
@@ -632,9 +669,13 @@ export class Watcher {
     }
   }
 
-  /** /readyz: Redis answers (a standby is ready too: it takes over when the lease frees). */
+  /**
+   * /readyz: Redis answers (a standby is ready too: it takes over when the lease frees) and no watch is refused by
+   * RBAC (an agent that cannot see a namespace's records would never report on it).
+   */
   async ready(): Promise<void> {
     await withTimeout(this.redis.ping(), 1000, "no answer within 1 s");
+    this.assertAllowed();
   }
 
   /** What the watches cost: connections opened and lists made. */

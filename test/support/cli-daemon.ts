@@ -25,6 +25,8 @@ export interface CliDaemonOptions {
   /** A command that runs the CLI, e.g. unshare(1) with a setup script: `[...wrapper, node, bin, mode]`. */
   wrapper?: string[];
   readyTimeoutMs?: number;
+  /** Which /readyz status counts as started (default 200; a daemon expected to be unready answers 503). */
+  readyStatus?: number;
 }
 
 export async function startCliDaemon(o: CliDaemonOptions): Promise<CliDaemon> {
@@ -44,7 +46,8 @@ export async function startCliDaemon(o: CliDaemonOptions): Promise<CliDaemon> {
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`helm-doctor ${o.mode} exited ${child.exitCode}: ${err}`);
-      return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined;
+      const status = (await fetch(`${base}/readyz`).catch(() => undefined))?.status;
+      return status === (o.readyStatus ?? 200) ? true : undefined;
     },
     o.readyTimeoutMs ?? 20_000,
     `helm-doctor ${o.mode} ready`,

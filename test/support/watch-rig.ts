@@ -55,7 +55,7 @@ export interface ClusterRig {
   worker?: WorkerHandle;
   env: Record<string, string>;
   startWorker(): Promise<WorkerHandle>;
-  startWatcher(o?: { routes?: Routes; tuning?: WatcherTuning }): Promise<Watcher>;
+  startWatcher(o?: { routes?: Routes; tuning?: WatcherTuning; log?: Log }): Promise<Watcher>;
   /** Replace a stored object by a new version of it (a MODIFIED watch event), as Helm's driver Update does. */
   replace(o: Obj): void;
   close(): Promise<void>;
@@ -116,7 +116,7 @@ export async function clusterRig(o: {
         kubeConfig: source.kubeConfig,
         routes: opts.routes ?? defaultRoutes(config.alertChannel),
         slack: slack(),
-        log: quietLog,
+        log: opts.log ?? quietLog,
         now: o.clock.now,
         tuning: {
           leaseMs: 600,

@@ -5,9 +5,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { runCli } from "../support/cli.js";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
-import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import {
+  type FakeApiServer,
+  grantsFromObjects,
+  startFakeApiServer,
+} from "../support/fake-apiserver/index.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually } from "../support/slack-app.js";
@@ -82,6 +87,75 @@ describe("helm-doctor worker --watch", () => {
     );
     expect(await agent.stop()).toBe(0);
     expect(agent.stderr()).toContain("helm-doctor worker: stopped");
+  });
+});
+
+describe("helm-doctor watch whose Role lacks watch on the release records", () => {
+  const prefix = uniquePrefix("watchclirbac");
+  let agent: CliDaemon;
+  let lift = () => {};
+  const RULE = 'missing RBAC rule: apiGroups=[""] resources=["secrets"] verbs=[watch] in namespace shop';
+
+  afterAll(async () => {
+    await agent?.stop();
+    lift();
+    await cleanPrefix(redis.url, prefix);
+  });
+
+  it("answers /readyz 503 with the missing rule, exposes it as a metric, and logs it once", async () => {
+    api.seed([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } }]);
+    // The Roles of `helm-doctor rbac -n shop,web --remediation`, plus web's watch Role: shop lacks `watch`.
+    const roles = await runCli(["rbac", "-n", "shop,web", "--remediation"], {});
+    const webWatch = await runCli(["rbac", "-n", "web", "--watch"], {});
+    lift = api.authorize(
+      grantsFromObjects(
+        parseAllDocuments(roles.stdout + webWatch.stdout).map((d) => d.toJSON()),
+        "system:serviceaccount:helm-doctor:helm-doctor",
+      ),
+    );
+    agent = await startCliDaemon({
+      mode: "watch",
+      env: {
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: redis.url,
+        HELM_DOCTOR_QUEUE_PREFIX: prefix,
+        KUBECONFIG: api.writeKubeconfig(dir, "shop"),
+        HELM_DOCTOR_WATCH_NAMESPACES: "shop,web",
+        HELM_DOCTOR_ALERT_CHANNEL: "C0WATCHCLI",
+        LOG_FORMAT: "json",
+      },
+      readyStatus: 503,
+    });
+    const ready = await fetch(`${agent.base}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = await ready.text();
+    expect(body).toContain(RULE);
+    expect(body).toContain("helm-doctor rbac -n shop --watch");
+    expect(body).not.toContain("redis");
+    expect(body).not.toContain("namespace web");
+    const metrics = await (await fetch(`${agent.base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^helm_doctor_watch_forbidden\{namespace="shop",resource="secrets",verb="watch"\} 1$/m,
+    );
+    expect(metrics).not.toMatch(/^helm_doctor_watch_forbidden\{namespace="web"/m);
+    // The refused watch, logged as an error naming the rule (retried every 15–30 s, quietly).
+    await eventually(
+      () =>
+        api.requestsMatching({ verb: "watch", resource: "secrets", namespace: "shop" }).length > 0
+          ? true
+          : undefined,
+      10_000,
+      "the refused watch",
+    );
+    const lines = agent
+      .stdout()
+      .split("\n")
+      .filter((l) => l.includes("missing RBAC rule"));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "error" });
+    expect(JSON.parse(lines[0]!).msg).toContain(RULE);
+    expect(await agent.stop()).toBe(0);
   });
 });
 
