@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { LiveSource } from "../../src/cluster/live.js";
 import { loadConfig } from "../../src/config.js";
+import type { Log } from "../../src/queue/redis.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { defaultRoutes, type Routes } from "../../src/watch/routes.js";
 import { Watcher, type WatcherTuning } from "../../src/watch/watcher.js";
