@@ -16,7 +16,7 @@ import { LostJobWatch } from "../queue/watch.js";
 // The in-thread worker is loaded only when used: it brings the Kubernetes client, which the front end never needs.
 import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
 import { AckFirst, countUnanswered } from "./ack-first.js";
-import { slackClientOptions } from "./client.js";
+import { redactAcks, slackClientOptions } from "./client.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
 import { Authorizer, loadPolicy, type Policy, policyGroups, SlackDirectory } from "./policy.js";
@@ -154,6 +154,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   if (receiver) {
     refuseFutureRequests(receiver, log);
     countUnanswered(receiver, afterAck);
+    redactAcks(receiver);
   }
   // A worker thread loads its own modules and connects on its own: started now, it gets ready while Bolt does.
   const threadStarting =

@@ -25,7 +25,7 @@ import {
   startTestServe,
   type TestServe,
 } from "../support/slack-app.js";
-import { sendBlockAction } from "../support/slack-request.js";
+import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
 
 const VALUE_PASSWORD = "hunter2-Sup3rSecret";
 const VALUE_TOKEN = "tok-9f8e7d6c5b4a3";
@@ -256,6 +256,21 @@ describe("secrets in findings, evidence, plans and errors", () => {
 });
 
 describe("every kind of message a listener sends passes the boundary", () => {
+  it("the ack: Bolt's answer to Slack's request", async () => {
+    const res = await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: `yahoo -n password=${VALUE_PASSWORD}`,
+      channelId: "C0ACK00001",
+    });
+    expect(res.status).toBe(200);
+    const ack = JSON.stringify(res.json());
+    // The usage error quotes what it could not read, redacted.
+    expect(ack).toContain("[redacted]");
+    expect(ack).not.toContain(BEARER);
+    expect(ack).not.toContain(VALUE_PASSWORD);
+  });
+
   it("chat.postMessage / update / postEphemeral, views.open / push / update and respond()", async () => {
     const app: App = serve.handle.app;
     const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${fake.token}`;
