@@ -2,8 +2,10 @@
 // directory reads) and every response_url post goes through one fetch: Bolt 5 hands `clientOptions.fetch` to its
 // WebClients and to `respond()`, the worker and the watch agent make their WebClient here. That fetch redacts
 // the request body with the process's secrets (src/report/redact.ts) before it is sent, so no call site has to
-// remember to redact, and a message added later cannot forget to.
-import { webApi } from "@slack/bolt";
+// remember to redact, and a message added later cannot forget to. In HTTP mode the acks (the answers to Slack's
+// own requests, written by Bolt's receiver) are redacted too.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type HTTPReceiver, webApi } from "@slack/bolt";
 import type { Config } from "../config.js";
 import { secretsOf } from "../observability/log.js";
 import { slackFetch } from "../observability/metrics.js";
@@ -70,6 +72,7 @@ export function redactBody(body: string, contentType: string): string {
       return secrets.text(body);
     }
   }
+  if (!contentType.includes("x-www-form-urlencoded")) return secrets.text(body);
   const form = new URLSearchParams(body);
   const out = new URLSearchParams();
   for (const [k, v] of form) out.append(k, redactField(k, v));
@@ -86,6 +89,27 @@ export function redactingFetch(inner: Fetch = globalThis.fetch): Fetch {
   return (input, init) => {
     if (typeof init?.body !== "string") return inner(input, init);
     return inner(input, { ...init, body: redactBody(init.body, contentTypeOf(init.headers)) });
+  };
+}
+
+/**
+ * HTTP mode: the answer to Slack's own request (the ack: a notice, a refusal, a form's errors) is sent by Bolt's
+ * receiver, not through a WebClient; it passes the same redaction.
+ */
+export function redactAcks(receiver: HTTPReceiver): void {
+  const inner = receiver.requestListener;
+  receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === "POST") {
+      const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        const body =
+          typeof chunk === "string" && chunk !== ""
+            ? redactBody(chunk, String(res.getHeader("content-type") ?? "text/plain"))
+            : chunk;
+        return end(body, ...rest);
+      }) as typeof res.end;
+    }
+    return inner(req, res);
   };
 }
 

@@ -20,7 +20,7 @@ import { LostJobWatch } from "../queue/watch.js";
 import type { WorkerDeps, WorkerHandle, WorkerTuning } from "../queue/worker.js";
 import { loadRoutes, type Routes } from "../watch/routes.js";
 import { AckFirst, countUnanswered } from "./ack-first.js";
-import { slackClientOptions } from "./client.js";
+import { redactAcks, slackClientOptions } from "./client.js";
 import { ClusterContext } from "./clusters.js";
 import { refuseFutureRequests, replayAndQueueCheck, requestProperties } from "./guard.js";
 import { registerHandlers } from "./handlers.js";
@@ -165,6 +165,7 @@ export async function startServe(config: Config, deps: ServeDeps): Promise<Serve
   if (receiver) {
     refuseFutureRequests(receiver, log);
     countUnanswered(receiver, afterAck);
+    redactAcks(receiver);
   }
   // A worker thread loads its own modules and connects on its own: started now, it gets ready while Bolt does.
   const threadStarting =

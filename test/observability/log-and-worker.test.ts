@@ -17,7 +17,7 @@ const sink = memorySink;
 const TOKEN = "xoxb-111-222-abcdefABCDEF1234";
 
 describe("logger", () => {
-  it("JSON by default off a terminal: level, time, message, audit fields; configured secrets scrubbed", () => {
+  it("JSON by default off a terminal: level, time, message, audit fields; configured secrets redacted", () => {
     const out = sink();
     const log = toLog(
       createLogger({

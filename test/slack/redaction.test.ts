@@ -18,7 +18,13 @@ import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { memorySink } from "../support/log.js";
 import { startTestRedis, type TestRedis } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
-import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
+import {
+  eventually,
+  postCommand,
+  SIGNING_SECRET,
+  startTestServe,
+  type TestServe,
+} from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
 
 const VALUE_PASSWORD = "hunter2-Sup3rSecret";
@@ -158,18 +164,14 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("a report, its thread and /helm-doctor last reach Slack redacted; what the report names stays", async () => {
-    await sendSlashCommand({
-      url: serve.url,
-      signingSecret: SIGNING_SECRET,
-      text: "yahoo -n default",
-      channelId: "C0SEC00001",
-      responseUrl: fake.responseUrl("secrets"),
-    });
-    const p = await fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.args.channel === "C0SEC00001",
+    reportTs = await postCommand(
+      fake,
+      serve.url,
+      "yahoo -n default",
+      "C0SEC00001",
       5000,
+      fake.responseUrl("s"),
     );
-    reportTs = String(p.response.ts);
     await eventually(() =>
       fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === reportTs) ? true : undefined,
     );
@@ -187,19 +189,8 @@ describe("secrets in findings, evidence, plans and errors", () => {
     expect(thread).toContain("basic-app-config");
     expect(`${report}${thread}`).toContain("default/yahoo");
 
-    await sendSlashCommand({
-      url: serve.url,
-      signingSecret: SIGNING_SECRET,
-      text: "last default/yahoo",
-      channelId: "C0SEC00003",
-      responseUrl: fake.responseUrl("last"),
-    });
-    await eventually(
-      () =>
-        fake.okCallsTo("chat.postMessage").some((c) => c.args.channel === "C0SEC00003") ? true : undefined,
-      10_000,
-      "the stored report posted again",
-    );
+    // The stored report, posted again.
+    await postCommand(fake, serve.url, "last default/yahoo", "C0SEC00003", 10_000, fake.responseUrl("last"));
   });
 
   it("a plan made from the report's button reaches its thread redacted", async () => {
@@ -234,17 +225,7 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("a read that fails with credentials in its error is reported without them", async () => {
-    await sendSlashCommand({
-      url: serve.url,
-      signingSecret: SIGNING_SECRET,
-      text: "vault -n default",
-      channelId: "C0SEC00002",
-    });
-    const p = await fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.args.channel === "C0SEC00002",
-      5000,
-    );
-    const ts = String(p.response.ts);
+    const ts = await postCommand(fake, serve.url, "vault -n default", "C0SEC00002", 5000);
     const final = await eventually(
       () => {
         const m = JSON.stringify(fake.message("C0SEC00002", ts)?.blocks ?? "");
@@ -275,6 +256,21 @@ describe("secrets in findings, evidence, plans and errors", () => {
 });
 
 describe("every kind of message a listener sends passes the boundary", () => {
+  it("the ack: Bolt's answer to Slack's request", async () => {
+    const res = await sendSlashCommand({
+      url: serve.url,
+      signingSecret: SIGNING_SECRET,
+      text: `yahoo -n password=${VALUE_PASSWORD}`,
+      channelId: "C0ACK00001",
+    });
+    expect(res.status).toBe(200);
+    const ack = JSON.stringify(res.json());
+    // The usage error quotes what it could not read, redacted.
+    expect(ack).toContain("[redacted]");
+    expect(ack).not.toContain(BEARER);
+    expect(ack).not.toContain(VALUE_PASSWORD);
+  });
+
   it("chat.postMessage / update / postEphemeral, views.open / push / update and respond()", async () => {
     const app: App = serve.handle.app;
     const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${fake.token}`;

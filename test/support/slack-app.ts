@@ -146,8 +146,15 @@ export async function postCommand(
   text: string,
   channel: string,
   timeoutMs = 10_000,
+  responseUrl?: string,
 ): Promise<string> {
-  const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, channelId: channel });
+  const res = await sendSlashCommand({
+    url,
+    signingSecret: SIGNING_SECRET,
+    text,
+    channelId: channel,
+    ...(responseUrl ? { responseUrl } : {}),
+  });
   if (res.status !== 200) throw new Error(`/helm-doctor ${text}: HTTP ${res.status}`);
   const posted = await fake.waitFor(
     (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
