@@ -39,6 +39,9 @@ function orphans(ix: SnapshotIndex, after?: number): KubeObject[] {
 
 const CHART_LABEL = "helm.sh/chart";
 
+/** Field managers that apply rendered manifests without Helm's storage. */
+const NOT_HELM = /^(?:kubectl|argocd|kustomize|kapp|pulumi|terraform)/i;
+
 /** `name-1.2.3` (Helm's `{{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}` convention) split in two. */
 function splitChartLabel(label: string): { name: string; version: number[]; pre: string } | undefined {
   const m = /^(.+?)-v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:[_+][0-9A-Za-z.-]+)?$/.exec(label);
@@ -59,8 +62,12 @@ function laterThan(a: string, b: string): boolean {
   return x.pre.localeCompare(y.pre, "en", { numeric: true }) > 0;
 }
 
-/** Did only kubectl write the object's chart label (`helm template | kubectl apply`, `kubectl label`)? */
-function labelWrittenByKubectl(o: KubeObject): boolean {
+/**
+ * Did only a tool other than Helm write the object's chart label (`helm template | kubectl apply`, `kubectl label`,
+ * a GitOps controller applying rendered manifests)? Helm's own field manager is its binary's name ("helm", or the
+ * controller that embeds it), so only managers known not to be Helm count.
+ */
+function labelWrittenWithoutHelm(o: KubeObject): boolean {
   const mf = (o.metadata?.managedFields ?? []) as { manager?: string; fieldsV1?: Record<string, unknown> }[];
   const owners = mf.filter((e) => {
     const labels = (e.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined)?.["f:labels"] as
@@ -68,7 +75,7 @@ function labelWrittenByKubectl(o: KubeObject): boolean {
       | undefined;
     return labels?.[`f:${CHART_LABEL}`] !== undefined;
   });
-  return owners.length > 0 && owners.every((e) => /^kubectl/.test(e.manager ?? ""));
+  return owners.length > 0 && owners.every((e) => NOT_HELM.test(e.manager ?? ""));
 }
 
 interface LaterChart {
@@ -97,7 +104,7 @@ function laterCharts(ix: SnapshotIndex, latest: Release): LaterChart[] {
         const l = (e.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL];
         if (e.key === d.key && l) rendered.add(l);
       }
-    if (rendered.has(live) || !laterThan(live, stored) || labelWrittenByKubectl(o)) continue;
+    if (rendered.has(live) || !laterThan(live, stored) || labelWrittenWithoutHelm(o)) continue;
     out.push({ object: o, live, stored });
   }
   return out;

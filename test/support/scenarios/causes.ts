@@ -1057,6 +1057,7 @@ export type LaterRecordVariant =
   | "pending-upgrade"
   | "no-chart-label"
   | "kubectl-apply"
+  | "argocd-sync"
   | "subchart"
   | "rollout-restart"
   | "pruned-leftover";
@@ -1126,8 +1127,9 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
   const running = d(variant === "kubectl-edit" ? "1.2.1-hotfix" : liveChart, liveChart);
   if (variant === "kubectl-edit") running.spec.replicas = 5;
   const live = liveDeployment(s, running, { newPods: [{ state: "running" }], newAt: 60 });
-  if (variant === "kubectl-apply")
-    // `helm template … | kubectl apply -f -` of chart 1.3.0 over Helm's objects: kubectl wrote the label.
+  if (variant === "kubectl-apply" || variant === "argocd-sync")
+    // `helm template … | kubectl apply -f -` of chart 1.3.0 over Helm's objects (or Argo CD syncing the rendered
+    // chart): that tool, not Helm, wrote the label.
     live.deploy.metadata.managedFields = [
       {
         manager: "helm",
@@ -1138,8 +1140,8 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
         fieldsV1: { "f:metadata": { "f:annotations": { "f:meta.helm.sh/release-name": {} } } },
       },
       {
-        manager: "kubectl-client-side-apply",
-        operation: "Update",
+        manager: variant === "argocd-sync" ? "argocd-controller" : "kubectl-client-side-apply",
+        operation: variant === "argocd-sync" ? "Apply" : "Update",
         apiVersion: "apps/v1",
         time: s.time(60),
         fieldsType: "FieldsV1",
