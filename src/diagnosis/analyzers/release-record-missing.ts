@@ -33,7 +33,7 @@ function orphans(ix: SnapshotIndex, after?: number): KubeObject[] {
       return false;
     if (after === undefined) return true;
     const at = Date.parse(o.metadata?.creationTimestamp ?? "");
-    return Number.isFinite(at) && at > after;
+    return Number.isFinite(at) && at > after && !justNow(ix, at);
   });
 }
 
@@ -41,6 +41,14 @@ const CHART_LABEL = "helm.sh/chart";
 
 /** Field managers that apply rendered manifests without Helm's storage. */
 const NOT_HELM = /^(?:kubectl|argocd|kustomize|kapp|pulumi|terraform)/i;
+
+/**
+ * Written in the last two minutes: an upgrade may have started after the records were read (it creates its pending
+ * record first, then the objects), so such a write proves nothing yet.
+ */
+function justNow(ix: SnapshotIndex, at: number): boolean {
+  return ix.now.getTime() - at < 2 * 60_000;
+}
 
 /** `name-1.2.3` (Helm's `{{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}` convention) split in two. */
 function splitChartLabel(label: string): { name: string; version: number[]; pre: string } | undefined {
@@ -78,6 +86,22 @@ function labelWrittenWithoutHelm(o: KubeObject): boolean {
   return owners.length > 0 && owners.every((e) => NOT_HELM.test(e.manager ?? ""));
 }
 
+/** When the managers that own the object's chart label last wrote it (managedFields, the cluster's clock). */
+function labelWrittenAt(o: KubeObject): number[] {
+  const mf = (o.metadata?.managedFields ?? []) as { time?: string; fieldsV1?: Record<string, unknown> }[];
+  return mf
+    .filter(
+      (e) =>
+        (
+          (e.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined)?.["f:labels"] as
+            | Record<string, unknown>
+            | undefined
+        )?.[`f:${CHART_LABEL}`] !== undefined,
+    )
+    .map((e) => Date.parse(e.time ?? ""))
+    .filter(Number.isFinite);
+}
+
 interface LaterChart {
   object: KubeObject;
   live: string;
@@ -105,6 +129,7 @@ function laterCharts(ix: SnapshotIndex, latest: Release): LaterChart[] {
         if (e.key === d.key && l) rendered.add(l);
       }
     if (rendered.has(live) || !laterThan(live, stored) || labelWrittenWithoutHelm(o)) continue;
+    if (labelWrittenAt(o).some((t) => justNow(ix, t))) continue;
     out.push({ object: o, live, stored });
   }
   return out;

@@ -64,6 +64,10 @@ describe("release-record-missing: the newest record is deployed, the cluster run
     ["other-namespace", "notify in another namespace runs chart 1.3.0 with its own records"],
     ["kept-from-uninstall", "an object kept (resource-policy: keep) by an earlier uninstall"],
     ["kubectl-apply", "`helm template | kubectl apply` wrote the later label (managedFields: kubectl)"],
+    [
+      "in-flight",
+      "an upgrade that began after the records were read (label and object written a minute ago)",
+    ],
     ["argocd-sync", "Argo CD applied the rendered chart 1.3.0 (managedFields: argocd-controller)"],
     ["subchart", "a subchart's objects carry the subchart's own chart label"],
     ["rollout-restart", "a ReplicaSet `kubectl rollout restart` created inherits Helm's annotations"],

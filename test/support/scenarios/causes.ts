@@ -1058,6 +1058,7 @@ export type LaterRecordVariant =
   | "no-chart-label"
   | "kubectl-apply"
   | "argocd-sync"
+  | "in-flight"
   | "subchart"
   | "rollout-restart"
   | "pruned-leftover";
@@ -1154,6 +1155,21 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
   }
   if (variant === "chart" || variant === "created-only" || variant === "no-chart-label")
     s.add(s.owned(templates), 60);
+  if (variant === "in-flight") {
+    // An upgrade that began after the records were read: Helm wrote chart 1.3.0's label and created the new
+    // ConfigMap a minute ago (its pending record is newer than the read).
+    live.deploy.metadata.managedFields = [
+      {
+        manager: "helm",
+        operation: "Update",
+        apiVersion: "apps/v1",
+        time: s.time(119),
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:metadata": { "f:labels": { "f:helm.sh/chart": {} } } },
+      },
+    ];
+    s.add(s.owned(templates), 119);
+  }
   if (variant === "kept-from-uninstall") {
     // An earlier install of notify, uninstalled before revision 1, left this behind (resource-policy: keep).
     const kept = s.owned({ ...templates, metadata: { ...templates.metadata, labels: label("0.9.0") } });
