@@ -1421,7 +1421,7 @@ export function neighbourHookCollision(
  * shop renders ConfigMap feature-flags; so does release legacy-shop, whose upgrade took it over (the live
  * annotations name legacy-shop). `legacyGone`: legacy-shop has no records here (renamed or uninstalled).
  */
-export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
+export function sharedObject(o: { legacyGone?: boolean; sameNameFrom?: string } = {}): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
   const flags: Obj = {
     apiVersion: "v1",
@@ -1432,12 +1432,13 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
   s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
   const live = structuredClone(flags);
   live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  // sameNameFrom: release shop of that namespace took it (--take-ownership there).
   live.metadata.annotations = {
-    "meta.helm.sh/release-name": "legacy-shop",
-    "meta.helm.sh/release-namespace": "shop",
+    "meta.helm.sh/release-name": o.sameNameFrom ? "shop" : "legacy-shop",
+    "meta.helm.sh/release-namespace": o.sameNameFrom ?? "shop",
   };
   s.add(live, 30);
-  if (!o.legacyGone) {
+  if (!o.legacyGone && !o.sameNameFrom) {
     const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
     n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
     for (const r of foreignRecords(n)) s.add(r, 30);
