@@ -1059,6 +1059,8 @@ export type LaterRecordVariant =
   | "kubectl-apply"
   | "argocd-sync"
   | "in-flight"
+  | "rollback-lost"
+  | "failed-partial"
   | "subchart"
   | "rollout-restart"
   | "pruned-leftover";
@@ -1098,9 +1100,13 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
     templates: [{ path: "templates/deployment.yaml", object: d("1.1.0", "1.1.0") }, ...sub],
   });
   s.revision({
-    status: "deployed",
+    // failed-partial: the upgrade to 1.2.0 failed before it reached the Deployment (still 1.1.0's).
+    status: variant === "failed-partial" ? "failed" : "deployed",
     at: 20,
     chartVersion: "1.2.0",
+    ...(variant === "failed-partial"
+      ? { description: 'Upgrade "notify" failed: context deadline exceeded' }
+      : {}),
     templates: [{ path: "templates/deployment.yaml", object: d("1.2.0", "1.2.0") }, ...sub],
   });
   if (variant === "pending-upgrade")
@@ -1124,7 +1130,10 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
     variant === "rollout-restart" ||
     variant === "pruned-leftover"
       ? "1.2.0"
-      : "1.3.0";
+      : // rollback-lost: a rollback to revision 1 (revision 3) ran and its record was deleted.
+        variant === "rollback-lost" || variant === "failed-partial"
+        ? "1.1.0"
+        : "1.3.0";
   const running = d(variant === "kubectl-edit" ? "1.2.1-hotfix" : liveChart, liveChart);
   if (variant === "kubectl-edit") running.spec.replicas = 5;
   const live = liveDeployment(s, running, { newPods: [{ state: "running" }], newAt: 60 });
