@@ -213,17 +213,24 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
   ];
   for (const src of sources) {
     for (const { kind, path } of fieldErrors(src.text)) {
-      for (const live of liveCrdsOf(ix, kind)) {
-        const name = live.metadata?.name ?? "";
+      // The live CRDs of the kind; when CRDs could not be read (a live diagnosis), the stored chart's CRD of that
+      // kind — the API server's refusal is then the only word on what the cluster's declares.
+      const gap = readGap(ix, "customresourcedefinition");
+      const lives = liveCrdsOf(ix, kind);
+      const unreadName =
+        lives.length === 0 && gap ? chartCrds(rel).find((c) => c.kind === kind)?.name : undefined;
+      const candidates: { name: string; live?: (typeof lives)[number] }[] = lives.length
+        ? lives.map((l) => ({ name: l.metadata?.name ?? "", live: l }))
+        : unreadName
+          ? [{ name: unreadName }]
+          : [];
+      for (const { name, live } of candidates) {
         if (done.has(name)) continue;
-        // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-        const served = ((live.spec as any)?.versions ?? []).filter((v: any) => v.served !== false);
-        if (
-          served.length === 0 ||
-          served.some((v: { schema?: { openAPIV3Schema?: unknown } }) =>
-            declares(v.schema?.openAPIV3Schema, path),
-          )
-        )
+        const served: { name: string; schema?: { openAPIV3Schema?: unknown } }[] = live
+          ? // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+            ((live.spec as any)?.versions ?? []).filter((v: any) => v.served !== false)
+          : [];
+        if (live && (served.length === 0 || served.some((v) => declares(v.schema?.openAPIV3Schema, path))))
           continue;
         done.add(name);
         const shipped = chartCrds(rel).find((c) => c.name === name);
@@ -250,7 +257,7 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
         const ref: ResourceRef = { kind: "CustomResourceDefinition", name };
         const from = fromRevision ? `revision ${rel.version}` : "the failed command's output";
         const where = fileDeclares ? ` (${shipped!.file} of ${chartName} ${chartVersion} declares it)` : "";
-        const versions = served.map((v: { name: string }) => v.name).join(", ");
+        const versions = live ? served.map((v) => v.name).join(", ") : "not read";
         const stored = fromRevision
           ? "its CRDs come from elsewhere (a subchart or a separate install)"
           : "the upgrade failed before it stored a revision";
@@ -262,7 +269,9 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
             ? `CustomResourceDefinition ${name} does not declare ${path}, which the chart's ${kind} sets: Helm does not upgrade a chart's crds/${where}`
             : `The chart's ${kind} sets ${path}, which CustomResourceDefinition ${name} does not declare: a newer CRD the upgrade did not apply, or a misspelt field`,
           explanation:
-            `The API server rejected the chart's ${kind} because its CustomResourceDefinition ${name} has no field ${path} in any served version (${versions}). ` +
+            (live
+              ? `The API server rejected the chart's ${kind} because its CustomResourceDefinition ${name} has no field ${path} in any served version (${versions}). `
+              : `The API server rejected the chart's ${kind} for its field ${path}: its CustomResourceDefinition ${name} (not read here) does not declare it. `) +
             (fileDeclares
               ? `The chart's templates were written for a newer CRD: Helm installs a chart's crds/ directory on a release's first install only — never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step) — so the cluster still has the CRD of the chart that was installed first, while ${shipped!.file} of ${chartName} ${chartVersion} declares ${path}. Nothing else is wrong with the values or the template: apply the new CRDs and the same upgrade passes.`
               : `Most often the new chart version's CRD adds that field: Helm installs a chart's crds/ directory on a release's first install only — never on upgrade (pkg/action/install.go installCRDs; upgrade.go has no such step) — so the cluster keeps the CRD of the chart installed first. The new chart's CRD is not stored (${stored}): check that it declares ${path} (\`helm show crds\`); if it does not, the template misspells the field.`),
@@ -272,7 +281,9 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
             { source: from, detail: (src.text ?? "").split("\n")[0]!.slice(0, 400) },
             {
               source: "live cluster",
-              detail: `CustomResourceDefinition ${name} (kind ${kind}) serves ${served.map((v: { name: string }) => v.name).join(", ")}; none of their schemas lists ${path}`,
+              detail: live
+                ? `CustomResourceDefinition ${name} (kind ${kind}) serves ${versions}; none of their schemas lists ${path}`
+                : `CustomResourceDefinition ${name} could not be read (${gap!.reason}${gap!.detail ? `: ${gap!.detail}` : ""}); the API server's refusal says it does not declare ${path}`,
             },
             ...(fileDeclares
               ? [

@@ -33,11 +33,22 @@ function orphans(ix: SnapshotIndex, after?: number): KubeObject[] {
       return false;
     if (after === undefined) return true;
     const at = Date.parse(o.metadata?.creationTimestamp ?? "");
-    return Number.isFinite(at) && at > after;
+    return Number.isFinite(at) && at > after && !justNow(ix, at);
   });
 }
 
 const CHART_LABEL = "helm.sh/chart";
+
+/** Field managers that apply rendered manifests without Helm's storage. */
+const NOT_HELM = /^(?:kubectl|argocd|kustomize|kapp|pulumi|terraform)/i;
+
+/**
+ * Written in the last two minutes: an upgrade may have started after the records were read (it creates its pending
+ * record first, then the objects), so such a write proves nothing yet.
+ */
+function justNow(ix: SnapshotIndex, at: number): boolean {
+  return ix.now.getTime() - at < 2 * 60_000;
+}
 
 /** `name-1.2.3` (Helm's `{{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}` convention) split in two. */
 function splitChartLabel(label: string): { name: string; version: number[]; pre: string } | undefined {
@@ -59,8 +70,12 @@ function laterThan(a: string, b: string): boolean {
   return x.pre.localeCompare(y.pre, "en", { numeric: true }) > 0;
 }
 
-/** Did only kubectl write the object's chart label (`helm template | kubectl apply`, `kubectl label`)? */
-function labelWrittenByKubectl(o: KubeObject): boolean {
+/**
+ * Did only a tool other than Helm write the object's chart label (`helm template | kubectl apply`, `kubectl label`,
+ * a GitOps controller applying rendered manifests)? Helm's own field manager is its binary's name ("helm", or the
+ * controller that embeds it), so only managers known not to be Helm count.
+ */
+function labelWrittenWithoutHelm(o: KubeObject): boolean {
   const mf = (o.metadata?.managedFields ?? []) as { manager?: string; fieldsV1?: Record<string, unknown> }[];
   const owners = mf.filter((e) => {
     const labels = (e.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined)?.["f:labels"] as
@@ -68,13 +83,31 @@ function labelWrittenByKubectl(o: KubeObject): boolean {
       | undefined;
     return labels?.[`f:${CHART_LABEL}`] !== undefined;
   });
-  return owners.length > 0 && owners.every((e) => /^kubectl/.test(e.manager ?? ""));
+  return owners.length > 0 && owners.every((e) => NOT_HELM.test(e.manager ?? ""));
+}
+
+/** When the managers that own the object's chart label last wrote it (managedFields, the cluster's clock). */
+function labelWrittenAt(o: KubeObject): number[] {
+  const mf = (o.metadata?.managedFields ?? []) as { time?: string; fieldsV1?: Record<string, unknown> }[];
+  return mf
+    .filter(
+      (e) =>
+        (
+          (e.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined)?.["f:labels"] as
+            | Record<string, unknown>
+            | undefined
+        )?.[`f:${CHART_LABEL}`] !== undefined,
+    )
+    .map((e) => Date.parse(e.time ?? ""))
+    .filter(Number.isFinite);
 }
 
 interface LaterChart {
   object: KubeObject;
   live: string;
   stored: string;
+  /** The live label is this earlier revision's: a rollback to it wrote the object. */
+  earlier?: number;
 }
 
 /**
@@ -91,13 +124,22 @@ function laterCharts(ix: SnapshotIndex, latest: Release): LaterChart[] {
     if (!o || !live || !ownedBy(o, name, ix.namespace) || o.metadata?.deletionTimestamp) continue;
     const stored =
       (d.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL] ?? chartRef(latest);
-    const rendered = new Set<string>();
+    const rendered = new Map<string, Release>();
     for (const r of ix.releases)
       for (const e of ix.manifest(r)) {
         const l = (e.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL];
-        if (e.key === d.key && l) rendered.add(l);
+        if (e.key === d.key && l && r !== latest) rendered.set(l, r);
       }
-    if (rendered.has(live) || !laterThan(live, stored) || labelWrittenByKubectl(o)) continue;
+    if (live === stored || labelWrittenWithoutHelm(o) || labelWrittenAt(o).some((t) => justNow(ix, t)))
+      continue;
+    // An earlier revision's chart on an object of a deployed newest revision: Helm wrote it after that revision
+    // — a rollback (whose record is gone). A failed newest revision may simply not have reached the object.
+    const earlier = rendered.get(live);
+    if (earlier && latest.info.status === "deployed" && earlier.version < latest.version) {
+      out.push({ object: o, live, stored, earlier: earlier.version });
+      continue;
+    }
+    if (rendered.has(live) || !laterThan(live, stored)) continue;
     out.push({ object: o, live, stored });
   }
   return out;
@@ -242,7 +284,10 @@ const analyzer: Analyzer = {
     for (const c of later?.charts.slice(0, 6) ?? [])
       evidence.push({
         source: `${label(c.object)}`,
-        detail: `label ${CHART_LABEL}=${c.live} on the live object; revision ${latest.version} (${latest.info.status}, the newest record) rendered ${c.stored}, and no stored revision rendered ${c.live}: a later upgrade applied it`,
+        detail:
+          c.earlier !== undefined
+            ? `label ${CHART_LABEL}=${c.live} on the live object, revision ${c.earlier}'s; revision ${latest.version} (${latest.info.status}, the newest record) rendered ${c.stored}: a rollback to revision ${c.earlier} applied it after revision ${latest.version}`
+            : `label ${CHART_LABEL}=${c.live} on the live object; revision ${latest.version} (${latest.info.status}, the newest record) rendered ${c.stored}, and no stored revision rendered ${c.live}: a later upgrade applied it`,
       });
     if (!deployed)
       evidence.push({
@@ -262,6 +307,7 @@ const analyzer: Analyzer = {
       });
     const rec = recordResource(ix, latest);
     const recName = (v: number) => rec.name.replace(/\.v\d+$/, `.v${v}`);
+    const first = later?.charts[0];
     const runs = later?.charts[0]?.live;
     const runsVersion = runs ? /-v?(\d+\.\d+\.\d+\S*)$/.exec(runs)?.[1]?.replace(/_/g, "+") : undefined;
     const leftBehind = extra.length
@@ -279,16 +325,20 @@ const analyzer: Analyzer = {
       },
       {
         action: "manual",
-        summary: later
-          ? `Without a backup, upgrade again to write a new record: \`helm upgrade ${name} <chart> -n ${ns}${runsVersion ? ` --version ${runsVersion}` : ""}\` with the values it runs now. Helm works from revision ${deployed?.version ?? latest.version}, ${deployed ? "the last deployed one" : "the newest record"}, and writes revision ${missingTop} again; ${leftBehind}.`
-          : missingTop
-            ? `Without a backup, the next \`helm upgrade\` works from revision ${latest.version} (Helm takes a superseded latest as its base) and writes revision ${missingTop} again; ${extra.length ? "objects only the lost revision had stay behind — delete them after checking nothing uses them" : "check that the cluster matches what you deploy"}.`
-            : `Without a backup, nothing blocks Helm: the hole only makes \`helm history\` and rollbacks to revision ${missing.join(", ")} impossible.`,
+        summary:
+          first?.earlier !== undefined
+            ? `Without a backup, roll back again to write a new record of what runs: \`helm rollback ${name} ${first.earlier} -n ${ns}\` writes revision ${missingTop} with revision ${first.earlier}'s chart and values; ${leftBehind}.`
+            : later
+              ? `Without a backup, upgrade again to write a new record: \`helm upgrade ${name} <chart> -n ${ns}${runsVersion ? ` --version ${runsVersion}` : ""}\` with the values it runs now. Helm works from revision ${deployed?.version ?? latest.version}, ${deployed ? "the last deployed one" : "the newest record"}, and writes revision ${missingTop} again; ${leftBehind}.`
+              : missingTop
+                ? `Without a backup, the next \`helm upgrade\` works from revision ${latest.version} (Helm takes a superseded latest as its base) and writes revision ${missingTop} again; ${extra.length ? "objects only the lost revision had stay behind — delete them after checking nothing uses them" : "check that the cluster matches what you deploy"}.`
+                : `Without a backup, nothing blocks Helm: the hole only makes \`helm history\` and rollbacks to revision ${missing.join(", ")} impossible.`,
       },
     ];
-    const first = later?.charts[0];
     const laterTitle = first
-      ? `${label(first.object)} carries chart ${first.live}, later than revision ${latest.version}'s ${first.stored}`
+      ? first.earlier !== undefined
+        ? `${label(first.object)} carries revision ${first.earlier}'s chart ${first.live}, not revision ${latest.version}'s ${first.stored}: a rollback whose record is gone`
+        : `${label(first.object)} carries chart ${first.live}, later than revision ${latest.version}'s ${first.stored}`
       : later
         ? `${plural(later.created.length, "object")} with its ownership ${later.created.length === 1 ? "was" : "were"} created after revision ${latest.version} and ${later.created.length === 1 ? "is" : "are"} in no stored revision`
         : "";
@@ -306,15 +356,17 @@ const analyzer: Analyzer = {
       explanation:
         `Helm writes one record per revision and deletes records only when it prunes history (--history-max), oldest first, never the latest deployed one. ` +
         (later
-          ? `Revision ${latest.version}, the newest record left, says "${latest.info.status}", yet the cluster holds what a later upgrade applied: ` +
-            (later.charts.length
-              ? `Helm applies every object of a revision with the labels its chart renders, and ${plural(later.charts.length, "object")} of this release carr${later.charts.length === 1 ? "ies" : "y"} ${CHART_LABEL}=${first!.live}, a chart version no stored revision rendered (revision ${latest.version} rendered ${first!.stored})${later.created.length ? "; " : ". "}`
-              : "") +
+          ? `Revision ${latest.version}, the newest record left, says "${latest.info.status}", yet the cluster holds what a later ${first?.earlier !== undefined ? "rollback" : "upgrade"} applied: ` +
+            (first?.earlier !== undefined
+              ? `Helm applies every object of a revision with the labels its chart renders, and ${label(first.object)} carries ${CHART_LABEL}=${first.live}, which revision ${first.earlier} rendered, while revision ${latest.version} (deployed) rendered ${first.stored}: only an operation after revision ${latest.version} — a rollback to revision ${first.earlier} — writes it back${later.created.length ? "; " : ". "}`
+              : later.charts.length
+                ? `Helm applies every object of a revision with the labels its chart renders, and ${plural(later.charts.length, "object")} of this release carr${later.charts.length === 1 ? "ies" : "y"} ${CHART_LABEL}=${first!.live}, a chart version no stored revision rendered (revision ${latest.version} rendered ${first!.stored})${later.created.length ? "; " : ". "}`
+                : "") +
             (later.created.length
               ? `${plural(later.created.length, "object")} that carr${later.created.length === 1 ? "ies" : "y"} ${name}'s ownership (Helm writes it on every object it applies) ${later.created.length === 1 ? "was" : "were"} created after revision ${latest.version}'s record and ${later.created.length === 1 ? "is" : "are"} in no stored revision. `
               : "") +
             (latest.info.status === "deployed"
-              ? `So Helm stored at least one more revision, ${missingTop}, and applied it. Revision ${latest.version} still says deployed because Helm marks the previous revision superseded only at the very end of a successful upgrade (pkg/action/upgrade.go): revision ${missingTop} failed or was interrupted, and its record was deleted — most often the runbook fix for "another operation is in progress" (delete the pending record) after the upgrade had already applied its objects — or it succeeded and its record was deleted and revision ${latest.version}'s set back by hand. `
+              ? `So Helm stored at least one more revision, ${missingTop}, and applied it. Revision ${latest.version} still says deployed because Helm marks the previous revision superseded only at the very end of a successful ${first?.earlier !== undefined ? "rollback (pkg/action/rollback.go)" : "upgrade (pkg/action/upgrade.go)"}: revision ${missingTop} failed or was interrupted, and its record was deleted — most often the runbook fix for "another operation is in progress" (delete the pending record) after it had already applied its objects — or it succeeded and its record was deleted and revision ${latest.version}'s set back by hand. `
               : `So Helm stored at least one more revision, ${missingTop}, after revision ${latest.version}, and applied it; that record was deleted by hand, by a cleanup script, or lost in a restore. `) +
             `\`helm history\` shows revision ${latest.version} as ${latest.info.status} while the cluster runs something else, and Helm's next upgrade or rollback computes its changes against revision ${deployed?.version ?? latest.version}'s manifest.`
           : (missingTop

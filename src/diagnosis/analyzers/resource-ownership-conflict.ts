@@ -437,11 +437,15 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
   for (const [key, doc] of ours) {
     if (skip.has(key)) continue;
     const live = ix.get(doc.kind, doc.namespace, doc.name);
-    const other = live?.metadata?.annotations?.["meta.helm.sh/release-name"];
-    if (!live || !other || other === name) continue;
-    const otherNs = live.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? ns;
+    const otherName = live?.metadata?.annotations?.["meta.helm.sh/release-name"];
+    const otherNs = live?.metadata?.annotations?.["meta.helm.sh/release-namespace"] ?? ns;
+    // The same release name of another namespace is another release (--take-ownership from there).
+    if (!live || !otherName || (otherName === name && otherNs === ns)) continue;
+    const elsewhere = otherNs !== ns;
+    const other = elsewhere ? `${otherNs}/${otherName}` : otherName;
+    const us = elsewhere ? `${ns}/${name}` : name;
     skip.add(key);
-    const n = neighbours.find((x) => x.name === other && (x.namespace || ns) === otherNs);
+    const n = neighbours.find((x) => x.name === otherName && (x.namespace || ns) === otherNs);
     const both = n ? ix.manifest(n).some((d) => d.key === key) : false;
     const ref: ResourceRef = { kind: doc.kind, name: doc.name, namespace: doc.namespace };
     out.push({
@@ -450,20 +454,22 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
       role: "root",
       title: both
         ? `${doc.kind} ${doc.name} is rendered by both ${name} and ${other}: uninstalling either deletes it`
-        : `${doc.kind} ${doc.name} of ${name} says it belongs to release ${other}`,
+        : `${doc.kind} ${doc.name} of ${us} says it belongs to release ${other}`,
       explanation:
-        `${doc.kind} ${doc.name} is in ${name}'s revision ${latest.version} manifest, but its live ownership annotations name release ${other}${otherNs !== ns ? ` in ${otherNs}` : ""}. ` +
+        `${doc.kind} ${doc.name} is in ${us}'s revision ${latest.version} manifest, but its live ownership annotations name release ${other}${elsewhere && otherName === name ? " — a release of the same name in another namespace is another release" : ""}. ` +
         (both
           ? `${other}'s latest revision ${n!.version} renders it too: each release's upgrade takes it over (it re-applies its own content and ownership), and uninstalling either one deletes it under the other.`
           : n
             ? `${other} no longer renders it: it was taken over by ${other} at some point (\`--take-ownership\`); ${name}'s next upgrade takes it back.`
-            : `No records of ${other} are in this namespace (a renamed or uninstalled release, or \`--take-ownership\` from elsewhere); ${name}'s next upgrade restores its own ownership.`),
+            : elsewhere
+              ? `Its records are in namespace ${otherNs}, which this diagnosis does not read: ${other} took it over (\`--take-ownership\`, or it renders the same object); ${us}'s next upgrade takes it back, and ${other}'s next upgrade takes it again while its chart renders it.`
+              : `No records of ${other} are in this namespace (a renamed or uninstalled release, or \`--take-ownership\` from elsewhere); ${name}'s next upgrade restores its own ownership.`),
       resources: [ref],
       revisions: [latest.version],
       evidence: [
         {
           source: "live cluster",
-          detail: `${doc.kind} ${doc.namespace}/${doc.name}: meta.helm.sh/release-name=${other}, meta.helm.sh/release-namespace=${otherNs}`,
+          detail: `${doc.kind} ${doc.namespace}/${doc.name}: meta.helm.sh/release-name=${otherName}, meta.helm.sh/release-namespace=${otherNs}`,
         },
         ...(n
           ? [
@@ -481,7 +487,7 @@ function neighbourFindings(ix: SnapshotIndex, skip: Set<string>): Finding[] {
           action: "chart-fix",
           summary: both
             ? `Remove ${doc.kind} ${doc.name} from one chart (or rename it there), then upgrade that release: only one release may own an object.`
-            : `Re-run ${name}'s upgrade to take ${doc.kind} ${doc.name} back, and find out who changed its ownership.`,
+            : `Re-run ${us}'s upgrade to take ${doc.kind} ${doc.name} back, and find out who changed its ownership.`,
           resources: [ref],
         },
       ],

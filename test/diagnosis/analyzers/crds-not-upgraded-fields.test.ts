@@ -102,6 +102,51 @@ describe("crds-not-upgraded through a live cluster", () => {
   });
 });
 
+describe("crds-not-upgraded for a field, through a live cluster (CRDs not read)", () => {
+  const live = async (helmOutput?: string, failed = false) => {
+    const api = await startFakeApiServer();
+    try {
+      api.seed(crdNewField({ failed }).bundle().items);
+      const dir = mkdtempSync(join(tmpdir(), "hd-crd-field-live-"));
+      const env = { KUBECONFIG: api.writeKubeconfig(dir) };
+      const r = await runMain(
+        [
+          "diagnose",
+          "widget-operator",
+          "-n",
+          "shop",
+          "--now",
+          CAUSES_NOW,
+          "-o",
+          "json",
+          ...(helmOutput ? ["--helm-output", "-"] : []),
+        ],
+        env,
+        helmOutput ? { stdin: helmOutput } : {},
+      );
+      expect(r.stderr).toBe("");
+      return JSON.parse(r.stdout);
+    } finally {
+      await api.close();
+    }
+  };
+
+  it("a failed revision whose chart's crds/ declares the field: the CRD and file named, the CRD said to be unread", async () => {
+    const j = await live(undefined, true);
+    expect(j.findings[0].code).toBe("crds-not-upgraded");
+    expect(j.findings[0].title).toMatch(/crds\/widgets.yaml of widget-operator 2.1.0 declares it/);
+    expect(j.findings[0].evidence.map((e: { detail: string }) => e.detail).join("\n")).toMatch(
+      /CustomResourceDefinition widgets.example.com could not be read \(not read: .*the API server's refusal says it does not declare spec.shards/,
+    );
+  });
+
+  it("the failed command's output: the CRD named, with the typo caveat", async () => {
+    const j = await live(`${FIELD_ERROR.helm3("shards")}\n`);
+    expect(j.findings.map((f: { code: string }) => f.code)).toEqual(["crds-not-upgraded"]);
+    expect(j.findings[0].title).toMatch(/a newer CRD the upgrade did not apply, or a misspelt field$/);
+  });
+});
+
 describe("crds-not-upgraded for a CRD the stored chart does not ship (a subchart's crds/)", () => {
   it("the crash loop names a version the live CRD does not serve: the CRD, and the subcharts' crds/ to apply", () => {
     const d = run(crdsNotUpgraded({ fromSubchart: true }), CAUSES_NOW);

@@ -53,6 +53,22 @@ describe("release-record-missing: the newest record is deployed, the cluster run
     expect(summaries(f, "manual")).not.toMatch(/--version/);
   });
 
+  it("an earlier revision's chart on the objects of a deployed newest revision: a rollback whose record is gone", () => {
+    const f = only(run(laterRecordDeleted("rollback-lost"), CAUSES_NOW), "release-record-missing");
+    expect(f.title).toBe(
+      "Revision 3 of notify has no record: Deployment notify carries revision 1's chart notify-1.1.0, not revision 2's notify-1.2.0: a rollback whose record is gone",
+    );
+    expect(summaries(f, "manual")).toMatch(
+      /`helm rollback notify 1 -n shop` writes revision 3 with revision 1's chart and values/,
+    );
+  });
+
+  it("near miss: a failed newest revision that never reached the object (it still carries the earlier chart)", () => {
+    expect(codes(run(laterRecordDeleted("failed-partial"), CAUSES_NOW))).not.toContain(
+      "release-record-missing",
+    );
+  });
+
   it("a chart whose templates set no helm.sh/chart label: the new object still proves the lost revision", () => {
     const f = only(run(laterRecordDeleted("no-chart-label"), CAUSES_NOW), "release-record-missing");
     expect(f.revisions).toEqual([3]);
@@ -64,6 +80,11 @@ describe("release-record-missing: the newest record is deployed, the cluster run
     ["other-namespace", "notify in another namespace runs chart 1.3.0 with its own records"],
     ["kept-from-uninstall", "an object kept (resource-policy: keep) by an earlier uninstall"],
     ["kubectl-apply", "`helm template | kubectl apply` wrote the later label (managedFields: kubectl)"],
+    [
+      "in-flight",
+      "an upgrade that began after the records were read (label and object written a minute ago)",
+    ],
+    ["argocd-sync", "Argo CD applied the rendered chart 1.3.0 (managedFields: argocd-controller)"],
     ["subchart", "a subchart's objects carry the subchart's own chart label"],
     ["rollout-restart", "a ReplicaSet `kubectl rollout restart` created inherits Helm's annotations"],
     [

@@ -244,4 +244,12 @@ describe("resource-ownership-conflict with the namespace's other releases", () =
     expect(f.title).toBe("ConfigMap feature-flags of shop says it belongs to release legacy-shop");
     expect(f.explanation).toMatch(/No records of legacy-shop are in this namespace/);
   });
+
+  it("ownership that names the release of the same name in another namespace (--take-ownership there): named namespace/release", () => {
+    const f = only(run(sharedObject({ sameNameFrom: "staging" }), CAUSES_NOW), "resource-ownership-conflict");
+    expect(f.severity).toBe("warning");
+    expect(f.title).toBe("ConfigMap feature-flags of shop/shop says it belongs to release staging/shop");
+    expect(f.explanation).toMatch(/a release of the same name in another namespace is another release/);
+    expect(f.explanation).toMatch(/Its records are in namespace staging, which this diagnosis does not read/);
+  });
 });

@@ -1057,6 +1057,10 @@ export type LaterRecordVariant =
   | "pending-upgrade"
   | "no-chart-label"
   | "kubectl-apply"
+  | "argocd-sync"
+  | "in-flight"
+  | "rollback-lost"
+  | "failed-partial"
   | "subchart"
   | "rollout-restart"
   | "pruned-leftover";
@@ -1096,9 +1100,13 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
     templates: [{ path: "templates/deployment.yaml", object: d("1.1.0", "1.1.0") }, ...sub],
   });
   s.revision({
-    status: "deployed",
+    // failed-partial: the upgrade to 1.2.0 failed before it reached the Deployment (still 1.1.0's).
+    status: variant === "failed-partial" ? "failed" : "deployed",
     at: 20,
     chartVersion: "1.2.0",
+    ...(variant === "failed-partial"
+      ? { description: 'Upgrade "notify" failed: context deadline exceeded' }
+      : {}),
     templates: [{ path: "templates/deployment.yaml", object: d("1.2.0", "1.2.0") }, ...sub],
   });
   if (variant === "pending-upgrade")
@@ -1122,12 +1130,16 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
     variant === "rollout-restart" ||
     variant === "pruned-leftover"
       ? "1.2.0"
-      : "1.3.0";
+      : // rollback-lost: a rollback to revision 1 (revision 3) ran and its record was deleted.
+        variant === "rollback-lost" || variant === "failed-partial"
+        ? "1.1.0"
+        : "1.3.0";
   const running = d(variant === "kubectl-edit" ? "1.2.1-hotfix" : liveChart, liveChart);
   if (variant === "kubectl-edit") running.spec.replicas = 5;
   const live = liveDeployment(s, running, { newPods: [{ state: "running" }], newAt: 60 });
-  if (variant === "kubectl-apply")
-    // `helm template … | kubectl apply -f -` of chart 1.3.0 over Helm's objects: kubectl wrote the label.
+  if (variant === "kubectl-apply" || variant === "argocd-sync")
+    // `helm template … | kubectl apply -f -` of chart 1.3.0 over Helm's objects (or Argo CD syncing the rendered
+    // chart): that tool, not Helm, wrote the label.
     live.deploy.metadata.managedFields = [
       {
         manager: "helm",
@@ -1138,8 +1150,8 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
         fieldsV1: { "f:metadata": { "f:annotations": { "f:meta.helm.sh/release-name": {} } } },
       },
       {
-        manager: "kubectl-client-side-apply",
-        operation: "Update",
+        manager: variant === "argocd-sync" ? "argocd-controller" : "kubectl-client-side-apply",
+        operation: variant === "argocd-sync" ? "Apply" : "Update",
         apiVersion: "apps/v1",
         time: s.time(60),
         fieldsType: "FieldsV1",
@@ -1152,6 +1164,21 @@ export function laterRecordDeleted(variant: LaterRecordVariant = "chart"): Scena
   }
   if (variant === "chart" || variant === "created-only" || variant === "no-chart-label")
     s.add(s.owned(templates), 60);
+  if (variant === "in-flight") {
+    // An upgrade that began after the records were read: Helm wrote chart 1.3.0's label and created the new
+    // ConfigMap a minute ago (its pending record is newer than the read).
+    live.deploy.metadata.managedFields = [
+      {
+        manager: "helm",
+        operation: "Update",
+        apiVersion: "apps/v1",
+        time: s.time(119),
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:metadata": { "f:labels": { "f:helm.sh/chart": {} } } },
+      },
+    ];
+    s.add(s.owned(templates), 119);
+  }
   if (variant === "kept-from-uninstall") {
     // An earlier install of notify, uninstalled before revision 1, left this behind (resource-policy: keep).
     const kept = s.owned({ ...templates, metadata: { ...templates.metadata, labels: label("0.9.0") } });
@@ -1403,7 +1430,7 @@ export function neighbourHookCollision(
  * shop renders ConfigMap feature-flags; so does release legacy-shop, whose upgrade took it over (the live
  * annotations name legacy-shop). `legacyGone`: legacy-shop has no records here (renamed or uninstalled).
  */
-export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
+export function sharedObject(o: { legacyGone?: boolean; sameNameFrom?: string } = {}): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
   const flags: Obj = {
     apiVersion: "v1",
@@ -1414,12 +1441,13 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
   s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
   const live = structuredClone(flags);
   live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  // sameNameFrom: release shop of that namespace took it (--take-ownership there).
   live.metadata.annotations = {
-    "meta.helm.sh/release-name": "legacy-shop",
-    "meta.helm.sh/release-namespace": "shop",
+    "meta.helm.sh/release-name": o.sameNameFrom ? "shop" : "legacy-shop",
+    "meta.helm.sh/release-namespace": o.sameNameFrom ?? "shop",
   };
   s.add(live, 30);
-  if (!o.legacyGone) {
+  if (!o.legacyGone && !o.sameNameFrom) {
     const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
     n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
     for (const r of foreignRecords(n)) s.add(r, 30);
