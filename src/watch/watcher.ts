@@ -145,6 +145,7 @@ export class Watcher {
   private inflight = 0;
   private closed = false;
   private readonly unrouted = new Set<string>();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly config: Pick<Config, "cluster" | "queuePrefix" | "redisUrl" | "heartbeatMs" | "watch">,
@@ -359,13 +360,18 @@ export class Watcher {
     });
   }
 
-  /** Evaluate every release whose time has come (a moved clock in tests; the timer otherwise). */
-  async tick(): Promise<void> {
+  /** Evaluate every release whose time has come, and post what was held for it (the due timer). */
+  private runDue(): void {
     const now = this.now().getTime();
     for (const [k, at] of [...this.due]) if (at <= now) this.consider(k);
     for (const [id, p] of this.pending)
       if (p.heldUntil !== undefined && p.heldUntil <= now) void this.finish(id);
-    await this.settled();
+  }
+
+  /** What the due timer does, for a clock moved by hand (tests), then `settled`. */
+  async tick(timeoutMs?: number): Promise<void> {
+    this.runDue();
+    await this.settled(timeoutMs);
   }
 
   private schedule(): void {
@@ -375,7 +381,8 @@ export class Watcher {
     for (const p of this.pending.values()) if (p.heldUntil !== undefined) next = Math.min(next, p.heldUntil);
     if (!Number.isFinite(next)) return;
     const wait = Math.min(2 ** 31 - 1, Math.max(0, next - this.now().getTime()) + 50);
-    this.dueTimer = setTimeout(() => void this.tick(), wait);
+    // Not `tick`: the timer must not wait for diagnoses (they wait for a worker, which may be down).
+    this.dueTimer = setTimeout(() => this.runDue(), wait);
     this.dueTimer.unref();
   }
 
@@ -388,6 +395,7 @@ export class Watcher {
       .finally(() => {
         this.inflight--;
         if (this.chains.get(key) === next) this.chains.delete(key);
+        this.wake();
       });
     this.chains.set(key, next);
   }
@@ -657,15 +665,33 @@ export class Watcher {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Nothing in flight: every evaluation done, every job asked for acted on (held ones aside). */
-  async settled(timeoutMs = 20_000): Promise<void> {
+  /** Called whenever an evaluation or an outcome ends: `settled` looks again. */
+  private wake(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Nothing in flight: every evaluation done, every job asked for acted on (held ones aside). Woken by each
+   * evaluation and outcome as it ends; a job's end reaches the watcher by its completion event or the sweep.
+   */
+  async settled(timeoutMs = 25_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const waiting = [...this.pending.values()].some((p) => p.heldUntil === undefined);
-      if (this.inflight === 0 && !waiting) return;
-      if (Date.now() > deadline) throw new Error("the watcher did not settle");
-      if (waiting && this.inflight === 0) await this.sweep();
-      await new Promise((r) => setTimeout(r, 25));
+      const awaited = [...this.pending].filter(([, p]) => p.heldUntil === undefined).map(([id]) => id);
+      if (this.inflight === 0 && awaited.length === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `the watcher did not settle within ${timeoutMs} ms: ${this.inflight} evaluations running, diagnoses awaited: ${awaited.join(", ") || "none"}; ${JSON.stringify(this.stats)}`,
+        );
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        this.waiters.add(r);
+        timer = setTimeout(r, Math.min(left, 1000));
+      });
+      clearTimeout(timer);
     }
   }
 
