@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import { type Forbidden, type RecordResource, RecordWatch } from "../cluster/records-watch.js";
 import type { Config } from "../config.js";
 import { PENDING_STUCK_AFTER_MS } from "../diagnosis/analyzers/release-pending-stuck.js";
+import { NotReadyError } from "../observability/ready.js";
 import { Heartbeat } from "../queue/agents.js";
 import {
   DELIVERY_RETRY,
@@ -38,6 +39,8 @@ import {
 import { type Routes, routeFor } from "./routes.js";
 import { Lease, type PendingDiagnosis, rateWindowEnd, WatchState } from "./state.js";
 import { evaluate, latestRecord, type RecordMeta, type Trigger } from "./triggers.js";
+
+export { NotReadyError };
 
 export interface WatcherDeps {
   /** The cluster's kubeconfig (the agent's service account in a cluster). */
@@ -85,11 +88,6 @@ export interface WatcherStats {
 }
 
 type Book = Map<string, Map<string, RecordMeta>>;
-
-/** /readyz's answer when the watcher runs but cannot see some records: the message is the operator's to read. */
-export class NotReadyError extends Error {
-  override name = "NotReadyError";
-}
 
 /** The command printing the Role that grants a watch its reads (`-n '*'` for a cluster-wide watch). */
 export function rbacHint(namespace: string | undefined): string {
