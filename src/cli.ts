@@ -497,10 +497,15 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
     } else if (mode === "watch") {
       // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
       const { startWatchAgent } = await import("./watch/agent.js");
-      const w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
+      const { NotReadyError } = await import("./observability/ready.js");
+      // /healthz answers while the watcher starts (its first election waits for Redis, up to 5 s when it is down).
+      let w: import("./watch/watcher.js").Watcher | undefined;
+      const port = await obs.serveOps(config.port, () =>
+        w ? w.ready() : Promise.reject(new NotReadyError("starting: joining the cluster's watcher election")),
+      );
+      w = await startWatchAgent(config, { ...values, env: io.env, log: obs.log });
       obs.watchWatcher(w);
       handle = w;
-      const port = await obs.serveOps(config.port, () => w.ready());
       io.err(
         `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
       );
@@ -510,6 +515,15 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       obs.watchWorkers(h);
       handle = h;
       let watcher: import("./watch/watcher.js").Watcher | undefined;
+      const { withTimeout } = await import("./queue/redis.js");
+      const { NotReadyError } = await import("./observability/ready.js");
+      // Served before the watcher starts: its first election waits for Redis (up to 5 s when it is down).
+      const port = await obs.serveOps(config.port, async () => {
+        await withTimeout(h.store.ping(), 1000, "no answer within 1 s");
+        if (values.watch && !watcher)
+          throw new NotReadyError("starting: joining the cluster's watcher election");
+        watcher?.assertAllowed();
+      });
       if (values.watch) {
         const { startWatchAgent } = await import("./watch/agent.js");
         const w = await startWatchAgent(config, {
@@ -525,10 +539,6 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
         obs.watchWatcher(w);
         handle = { close: () => w.close().then(() => h.close()) };
       }
-      const { withTimeout } = await import("./queue/redis.js");
-      const port = await obs.serveOps(config.port, () =>
-        withTimeout(h.store.ping(), 1000, "no answer within 1 s").then(() => watcher?.assertAllowed()),
-      );
       io.err(
         `helm-doctor worker: waiting for jobs${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
       );

@@ -21,6 +21,7 @@ import {
   type WatchForbidden,
   type WorkerLike,
 } from "./metrics.js";
+import { NotReadyError } from "./ready.js";
 
 export interface Observability {
   logger: Logger;
@@ -92,7 +93,7 @@ export function observability(
             (e: unknown) =>
               send(
                 503,
-                (e as Error).name === "NotReadyError"
+                e instanceof NotReadyError
                   ? `${(e as Error).message}\n`
                   : `redis unreachable: ${(e as Error).message}\n`,
               ),

@@ -2,7 +2,8 @@
 // posted for the release, mark it resolved, or nothing. One message per release problem: the same revision and
 // finding set is never posted twice, a change (another revision, other findings) updates that message with a
 // thread reply saying what changed, and a healthy diagnosis afterwards resolves it. After a resolution, the next
-// problem is a new message.
+// problem is a new message. A diagnosis that could not run (a Role without `get`, an API server failing) is a
+// message too, saying so and when the watcher asks again; the report replaces it once a diagnosis runs.
 import { type Block, clip, context, esc, header, type SlackMessage, section } from "../report/blockkit.js";
 import type { Trigger } from "./triggers.js";
 
@@ -65,6 +66,35 @@ export function decideAlert(prev: AlertState | undefined, outcome: Outcome): Ale
   return { kind: "update" };
 }
 
+/**
+ * The pseudo finding code of a message saying the diagnosis could not run: a later report differs from it (an
+ * update), a healthy one resolves it, the same failure again says nothing new.
+ */
+export const NOT_DIAGNOSED = "diagnosis-failed";
+
+/**
+ * The message for a trigger whose diagnosis ended in an error: the worker's error message when there is one (it
+ * names the release and the problem, e.g. the missing RBAC rule), and when the watcher asks again.
+ */
+export function notDiagnosedMessage(
+  error: SlackMessage | undefined,
+  problem: string,
+  t: Trigger,
+  retryAt: Date,
+): SlackMessage {
+  const rel = `${t.namespace}/${t.release}`;
+  const m =
+    error ??
+    ({
+      text: `Could not diagnose ${rel}: ${problem}`,
+      blocks: [section(`:x: *Could not diagnose ${esc(rel)}*\n${esc(clip(problem, 2000))}`)],
+    } satisfies SlackMessage);
+  return withContext(
+    m,
+    `helm-doctor watch asks again at ${retryAt.toISOString().slice(0, 16).replace("T", " ")} UTC, and replaces this message with the report once a diagnosis runs.`,
+  );
+}
+
 /** "prod · " when the cluster is named (a single-cluster install's `default` is not). */
 export function clusterPrefix(cluster: string): string {
   return cluster === "default" ? "" : `${cluster} · `;
@@ -99,7 +129,7 @@ export function updatedReport(
 /** The thread reply of an update: what changed. */
 export function changeReply(prev: AlertState, outcome: Outcome, trigger: Trigger): SlackMessage {
   const added = outcome.problems.filter((c) => !prev.problems.includes(c));
-  const gone = prev.problems.filter((c) => !outcome.problems.includes(c));
+  const gone = prev.problems.filter((c) => !outcome.problems.includes(c) && c !== NOT_DIAGNOSED);
   const lines = [`:arrows_counterclockwise: *Changed:* ${esc(clip(outcome.headline, 300))}`];
   lines.push(`_${esc(trigger.reason)}_`);
   if (prev.revision !== outcome.revision && outcome.revision !== null)

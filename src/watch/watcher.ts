@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import { type Forbidden, type RecordResource, RecordWatch } from "../cluster/records-watch.js";
 import type { Config } from "../config.js";
 import { PENDING_STUCK_AFTER_MS } from "../diagnosis/analyzers/release-pending-stuck.js";
+import { NotReadyError } from "../observability/ready.js";
 import { Heartbeat } from "../queue/agents.js";
 import {
   DELIVERY_RETRY,
@@ -22,10 +23,13 @@ import { closeConnection, type Log, withTimeout, workerConnection } from "../que
 import { DEFAULT_CLUSTER, type JobResult, QUEUES, queueName } from "../queue/schemas.js";
 import { Store } from "../queue/store.js";
 import type { SlackMessage } from "../report/blockkit.js";
+import { backoffMs } from "../retry.js";
 import {
   type AlertState,
   changeReply,
   decideAlert,
+  NOT_DIAGNOSED,
+  notDiagnosedMessage,
   type Outcome,
   resolvedReply,
   resolvedReport,
@@ -34,7 +38,9 @@ import {
 } from "./alerts.js";
 import { type Routes, routeFor } from "./routes.js";
 import { Lease, type PendingDiagnosis, rateWindowEnd, WatchState } from "./state.js";
-import { evaluate, type RecordMeta, type Trigger } from "./triggers.js";
+import { evaluate, latestRecord, type RecordMeta, type Trigger } from "./triggers.js";
+
+export { NotReadyError };
 
 export interface WatcherDeps {
   /** The cluster's kubeconfig (the agent's service account in a cluster). */
@@ -61,6 +67,8 @@ export interface WatcherTuning {
   deliveryRetry?: DeliveryRetry;
   /** Backoff of a failed list or watch. */
   backoff?: { baseMs: number; maxMs: number };
+  /** When a diagnosis that could not run is asked again (default 1 min, doubling to 30 min). */
+  diagnosisRetry?: { baseMs: number; maxMs: number };
 }
 
 export interface WatcherStats {
@@ -80,11 +88,6 @@ export interface WatcherStats {
 }
 
 type Book = Map<string, Map<string, RecordMeta>>;
-
-/** /readyz's answer when the watcher runs but cannot see some records: the message is the operator's to read. */
-export class NotReadyError extends Error {
-  override name = "NotReadyError";
-}
 
 /** The command printing the Role that grants a watch its reads (`-n '*'` for a cluster-wide watch). */
 export function rbacHint(namespace: string | undefined): string {
@@ -135,7 +138,10 @@ export class Watcher {
   private queueEvents: QueueEvents | undefined;
   private epoch = 0;
   private alerts = new Map<string, AlertState>();
-  private readonly pending = new Map<string, PendingDiagnosis & { heldUntil?: number }>();
+  private readonly pending = new Map<string, PendingDiagnosis & { heldUntil?: number; retryAt?: number }>();
+  /** Triggers whose diagnosis could not run, asked again at `at` (attempts counted per release for the backoff). */
+  private readonly retrying = new Map<string, { trigger: Trigger; at: number }>();
+  private readonly retries = new Map<string, number>();
   /** When each release asks to be evaluated again (a pending or deployed revision ages). */
   private readonly due = new Map<string, number>();
   private dueTimer: NodeJS.Timeout | undefined;
@@ -145,6 +151,7 @@ export class Watcher {
   private inflight = 0;
   private closed = false;
   private readonly unrouted = new Set<string>();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly config: Pick<Config, "cluster" | "queuePrefix" | "redisUrl" | "heartbeatMs" | "watch">,
@@ -294,6 +301,8 @@ export class Watcher {
     if (this.dueTimer) clearTimeout(this.dueTimer);
     this.dueTimer = undefined;
     this.due.clear();
+    // The triggers were freed: the next leader's first evaluation asks again.
+    this.retrying.clear();
   }
 
   // ---------------------------------------------------------------- records
@@ -359,13 +368,30 @@ export class Watcher {
     });
   }
 
-  /** Evaluate every release whose time has come (a moved clock in tests; the timer otherwise). */
-  async tick(): Promise<void> {
+  /** Evaluate every release whose time has come, and post what was held for it (the due timer). */
+  private runDue(): void {
     const now = this.now().getTime();
     for (const [k, at] of [...this.due]) if (at <= now) this.consider(k);
     for (const [id, p] of this.pending)
       if (p.heldUntil !== undefined && p.heldUntil <= now) void this.finish(id);
-    await this.settled();
+    for (const [k, r] of [...this.retrying])
+      if (r.at <= now) {
+        this.retrying.delete(k);
+        this.serial(k, async () => {
+          if (!this.leading) return;
+          // The same trigger, unless the release moved on meanwhile (its own evaluation takes care of that).
+          const records = this.recordsOf(k);
+          const latest = latestRecord(records);
+          if (latest?.revision === r.trigger.revision && latest.status === r.trigger.status)
+            await this.ask(r.trigger, records);
+        });
+      }
+  }
+
+  /** What the due timer does, for a clock moved by hand (tests), then `settled`. */
+  async tick(timeoutMs?: number): Promise<void> {
+    this.runDue();
+    await this.settled(timeoutMs);
   }
 
   private schedule(): void {
@@ -373,9 +399,11 @@ export class Watcher {
     let next = Number.POSITIVE_INFINITY;
     for (const at of this.due.values()) next = Math.min(next, at);
     for (const p of this.pending.values()) if (p.heldUntil !== undefined) next = Math.min(next, p.heldUntil);
+    for (const r of this.retrying.values()) next = Math.min(next, r.at);
     if (!Number.isFinite(next)) return;
     const wait = Math.min(2 ** 31 - 1, Math.max(0, next - this.now().getTime()) + 50);
-    this.dueTimer = setTimeout(() => void this.tick(), wait);
+    // Not `tick`: the timer must not wait for diagnoses (they wait for a worker, which may be down).
+    this.dueTimer = setTimeout(() => this.runDue(), wait);
     this.dueTimer.unref();
   }
 
@@ -388,6 +416,7 @@ export class Watcher {
       .finally(() => {
         this.inflight--;
         if (this.chains.get(key) === next) this.chains.delete(key);
+        this.wake();
       });
     this.chains.set(key, next);
   }
@@ -473,12 +502,8 @@ export class Watcher {
     };
     if (!job) return forget();
     const st = await job.getState();
-    if (st === "failed") {
-      this.deps.log.warn(`watch: diagnosis job ${jobId} failed: ${job.failedReason ?? "?"}`);
-      return forget();
-    }
-    if (st !== "completed") return;
-    const result = await this.store.getResult(QUEUES.diagnose, jobId);
+    if (st !== "completed" && st !== "failed") return;
+    const stored = await this.store.getResult(QUEUES.diagnose, jobId);
     const rv = (job.returnvalue ?? {}) as {
       problems?: string[];
       revision?: number | null;
@@ -487,22 +512,45 @@ export class Watcher {
     };
     const key = relKey(p.trigger.namespace, p.trigger.release);
     const prev = this.alerts.get(key);
-    if (result?.kind !== "report") {
-      if (rv.notFound && prev?.state === "open") await this.gone(prev);
-      else if (result?.kind === "error")
-        this.deps.log.warn(
-          `watch: ${key}: the diagnosis ended without a report: ${result.main.text.slice(0, 300)}`,
-        );
-      return forget();
-    }
-    const outcome: Outcome = {
-      revision: rv.revision ?? null,
-      status: rv.status ?? null,
-      problems: rv.problems ?? [],
-      headline: result.main.text,
-    };
-    const action = decideAlert(prev, outcome);
     const now = this.now();
+    let result: JobResult;
+    let outcome: Outcome;
+    let retryAt: number | undefined;
+    if (st === "failed" || stored?.kind === "error") {
+      // The diagnosis could not run: say so in the channel (once), and ask again later rather than drop it.
+      const problem =
+        stored?.kind === "error" ? stored.main.text : `the diagnosis job failed: ${job.failedReason ?? "?"}`;
+      // Asked again once per failed job: a report held by the channel's limit comes back here when it is due.
+      retryAt = p.heldUntil === undefined ? await this.retryLater(p, problem) : p.retryAt;
+      if (prev?.state === "open" && !prev.problems.includes(NOT_DIAGNOSED)) return forget(); // the report stands
+      const main = notDiagnosedMessage(
+        stored?.kind === "error" ? (stored.main as SlackMessage) : undefined,
+        problem,
+        p.trigger,
+        new Date(retryAt ?? now.getTime()),
+      );
+      result = { kind: "error", main, thread: [] };
+      outcome = {
+        revision: p.trigger.revision,
+        status: p.trigger.status,
+        problems: [NOT_DIAGNOSED],
+        headline: main.text,
+      };
+    } else if (stored?.kind !== "report") {
+      if (rv.notFound && prev?.state === "open") await this.gone(prev);
+      this.retries.delete(key);
+      return forget();
+    } else {
+      this.retries.delete(key);
+      result = stored;
+      outcome = {
+        revision: rv.revision ?? null,
+        status: rv.status ?? null,
+        problems: rv.problems ?? [],
+        headline: stored.main.text,
+      };
+    }
+    const action = decideAlert(prev, outcome);
     if (!this.leading) return;
     if (action.kind === "none") {
       // Nothing new to say; the report now stands for this record version too.
@@ -529,7 +577,7 @@ export class Watcher {
     if (!(await this.state.takeRate(p.channel, limit, now.getTime()))) {
       const until = rateWindowEnd(limit, now.getTime());
       if (p.heldUntil === undefined) this.stats.held++;
-      this.pending.set(jobId, { ...p, heldUntil: until });
+      this.pending.set(jobId, { ...p, heldUntil: until, ...(retryAt !== undefined ? { retryAt } : {}) });
       this.deps.log.warn(
         `watch: ${key}: ${p.channel} had ${limit.messages} new messages in ${limit.minutes} min; posting at ${new Date(until).toISOString()}`,
       );
@@ -538,6 +586,23 @@ export class Watcher {
     }
     if (claimed || (await this.state.claimOutcome(jobId))) await this.post(result, outcome, p, now);
     return forget();
+  }
+
+  /** Free the trigger and ask again after a backoff (1 min doubling to 30 min by default); returns when. */
+  private async retryLater(p: PendingDiagnosis, problem: string): Promise<number> {
+    const t = p.trigger;
+    const key = relKey(t.namespace, t.release);
+    const attempt = (this.retries.get(key) ?? 0) + 1;
+    this.retries.set(key, attempt);
+    const b = this.deps.tuning?.diagnosisRetry ?? { baseMs: 60_000, maxMs: 30 * 60_000 };
+    const at = this.now().getTime() + Math.round(backoffMs(attempt, b.baseMs, b.maxMs));
+    await this.state.unclaim(t);
+    this.retrying.set(key, { trigger: t, at });
+    this.schedule();
+    this.deps.log.warn(
+      `watch: ${key}: ${t.reason}, but the diagnosis could not run: ${problem.slice(0, 300)}; asking again at ${new Date(at).toISOString()}`,
+    );
+    return at;
   }
 
   private async post(result: JobResult, outcome: Outcome, p: PendingDiagnosis, now: Date): Promise<void> {
@@ -657,15 +722,33 @@ export class Watcher {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Nothing in flight: every evaluation done, every job asked for acted on (held ones aside). */
-  async settled(timeoutMs = 20_000): Promise<void> {
+  /** Called whenever an evaluation or an outcome ends: `settled` looks again. */
+  private wake(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Nothing in flight: every evaluation done, every job asked for acted on (held ones aside). Woken by each
+   * evaluation and outcome as it ends; a job's end reaches the watcher by its completion event or the sweep.
+   */
+  async settled(timeoutMs = 25_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const waiting = [...this.pending.values()].some((p) => p.heldUntil === undefined);
-      if (this.inflight === 0 && !waiting) return;
-      if (Date.now() > deadline) throw new Error("the watcher did not settle");
-      if (waiting && this.inflight === 0) await this.sweep();
-      await new Promise((r) => setTimeout(r, 25));
+      const awaited = [...this.pending].filter(([, p]) => p.heldUntil === undefined).map(([id]) => id);
+      if (this.inflight === 0 && awaited.length === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `the watcher did not settle within ${timeoutMs} ms: ${this.inflight} evaluations running, diagnoses awaited: ${awaited.join(", ") || "none"}; ${JSON.stringify(this.stats)}`,
+        );
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        this.waiters.add(r);
+        timer = setTimeout(r, Math.min(left, 1000));
+      });
+      clearTimeout(timer);
     }
   }
 

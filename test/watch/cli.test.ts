@@ -14,7 +14,7 @@ import {
   startFakeApiServer,
 } from "../support/fake-apiserver/index.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually } from "../support/slack-app.js";
 import { releaseHistory, replaceObject } from "../support/watch-rig.js";
 
@@ -156,6 +156,47 @@ describe("helm-doctor watch whose Role lacks watch on the release records", () =
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: "error" });
     expect(JSON.parse(lines[0]!).msg).toContain(RULE);
     expect(await agent.stop()).toBe(0);
+  });
+});
+
+describe("helm-doctor watch while Redis is down", () => {
+  let agent: CliDaemon | undefined;
+  afterAll(async () => {
+    if (agent?.child.exitCode === null) agent.child.kill("SIGKILL");
+  });
+
+  it("answers /healthz at once, and /readyz 503 saying it is starting, then that Redis is unreachable", async () => {
+    const down = await freePort();
+    agent = await startCliDaemon({
+      mode: "watch",
+      env: {
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: `redis://127.0.0.1:${down}`,
+        KUBECONFIG: api.writeKubeconfig(dir, "web"),
+        HELM_DOCTOR_WATCH_NAMESPACES: "web",
+        HELM_DOCTOR_ALERT_CHANNEL: "C0WATCHCLI",
+        LOG_FORMAT: "json",
+      },
+      readyStatus: 503,
+    });
+    // The first election waits for Redis (up to 5 s): a liveness probe meanwhile gets its answer.
+    const [health, ready] = await Promise.all([
+      fetch(`${agent.base}/healthz`),
+      fetch(`${agent.base}/readyz`),
+    ]);
+    expect(health.status).toBe(200);
+    expect(await ready.text()).toContain("starting");
+    expect(agent.stderr()).not.toContain("helm-doctor watch: cluster");
+    await eventually(
+      async () => {
+        const body = await (await fetch(`${agent!.base}/readyz`)).text();
+        return body.includes("redis unreachable") ? true : undefined;
+      },
+      20_000,
+      "readyz to report Redis",
+    );
+    expect(agent.stderr()).toContain("helm-doctor watch: cluster default, namespaces web");
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AlertState,
   decideAlert,
+  NOT_DIAGNOSED,
   problemCodes,
   resolvedReport,
   unaskedReport,
@@ -179,6 +180,14 @@ describe("alerts", () => {
     expect(decideAlert(open, outcome(3, ["release-failed"])).kind).toBe("update");
     expect(decideAlert(open, outcome(3, [])).kind).toBe("resolve");
     expect(decideAlert({ ...open, state: "resolved" }, outcome(4, ["release-failed"])).kind).toBe("post");
+  });
+
+  it("a message saying the diagnosis could not run: kept on the same failure, replaced by a report, resolved when healthy", () => {
+    const failedOnce = { ...open, problems: [NOT_DIAGNOSED] };
+    expect(decideAlert(undefined, outcome(2, [NOT_DIAGNOSED])).kind).toBe("post");
+    expect(decideAlert(failedOnce, outcome(2, [NOT_DIAGNOSED])).kind).toBe("none");
+    expect(decideAlert(failedOnce, outcome(2, ["release-failed"])).kind).toBe("update");
+    expect(decideAlert(failedOnce, outcome(3, [])).kind).toBe("resolve");
   });
 
   it("counts findings at warning or worse, once each", () => {
