@@ -16,6 +16,7 @@ import {
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
+  recordDeleted,
 } from "../support/scenarios/causes.js";
 import { HOOKS_NOW, leftoverHook } from "../support/scenarios/hooks.js";
 import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
@@ -327,6 +328,24 @@ describe("failures only the helm output shows", () => {
         "resource-ownership-conflict",
       );
     });
+  });
+
+  it("'has no deployed releases' when every record was deleted: folded under release-record-missing, its evidence", () => {
+    const d = run(recordDeleted("all"), 'Error: UPGRADE FAILED: "notify" has no deployed releases\n');
+    expect(codes(d)).toEqual(["release-record-missing"]);
+    expect(summaries(d.findings[0]!, "manual")).toMatch(/`helm upgrade --install notify <chart> -n shop`/);
+  });
+
+  it("'release: already exists' with an undecodable newest record: folded under release-record-corrupt", () => {
+    const s = laterRecordDeleted("same-chart");
+    const v2 = s.records().find((r) => r.metadata.name === "sh.helm.release.v1.notify.v2")!;
+    const v3 = structuredClone(v2);
+    v3.metadata.name = "sh.helm.release.v1.notify.v3";
+    v3.metadata.uid = "11111111-0000-4000-8000-0000000000f3";
+    v3.metadata.labels = { ...v3.metadata.labels, version: "3" };
+    v3.data = { release: Buffer.from("not a release").toString("base64") };
+    const d = run(s, "Error: UPGRADE FAILED: release: already exists\n", [v3]);
+    expect(codes(d)).toEqual(["release-record-corrupt"]);
   });
 
   describe("an object the chart puts in another namespace", () => {

@@ -10,7 +10,7 @@ import { keptOnUninstall, ownedBy, provesInstalled } from "../../helm/ownership.
 import { chartRef, type Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { recordFor, recordResource } from "../history.js";
+import { outputKeys, recordFor, recordResource } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 
 /**
@@ -221,6 +221,8 @@ function allRecordsGone(ix: SnapshotIndex): Finding[] {
       })),
       revisions: [],
       evidence,
+      // `helm upgrade` without --install then fails with "has no deployed releases" (pkg/action/upgrade.go).
+      explains: outputKeys(ix, (e) => e.kind === "no-deployed"),
       remediations: [
         {
           action: "manual",
