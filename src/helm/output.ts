@@ -103,17 +103,28 @@ const NOT_HELM =
  */
 export function helmErrorText(output: string): string | undefined {
   const text = cleanOutput(output);
-  const start = helmErrorStart(text);
-  if (start === undefined) return undefined;
-  // From the start of the error's line is too much (a CI post's prose); from `Error: ` on.
-  const lines = text.slice(start).split("\n");
-  const out: string[] = [];
-  for (const line of lines) {
-    if (out.length > 0 && (line.trim() === "" || NOT_HELM.test(line.trim()))) break;
-    out.push(line.trimEnd());
+  // A retry loop (a shell loop, `retry`, GitLab's retry:) prints one error per attempt: the last one failed the job,
+  // the earlier ones are stale.
+  let last: string | undefined;
+  let from = 0;
+  while (from < text.length) {
+    const rel = helmErrorStart(text.slice(from));
+    if (rel === undefined) break;
+    const start = from + rel;
+    // From the start of the error's line is too much (a CI post's prose); from `Error: ` on.
+    const lines = text.slice(start).split("\n");
+    const out: string[] = [];
+    let used = 0;
+    for (const line of lines) {
+      if (out.length > 0 && (line.trim() === "" || NOT_HELM.test(line.trim()))) break;
+      out.push(line.trimEnd());
+      used += line.length + 1;
+    }
+    const err = out.join("\n").trim();
+    if (err !== "") last = err;
+    from = start + Math.max(used, 1);
   }
-  const err = out.join("\n").trim();
-  return err === "" ? undefined : err;
+  return last;
 }
 
 /**

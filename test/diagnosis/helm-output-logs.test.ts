@@ -134,6 +134,27 @@ describe("a CI runner's log parses as helm's bare output", () => {
   });
 });
 
+describe("a log with several attempts (a retry loop, `retry`, GitLab's retry:)", () => {
+  const log = [
+    "+ helm upgrade --install web ./chart -n shop",
+    "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress",
+    "+ sleep 60",
+    "+ helm upgrade --install web ./chart -n shop",
+    OUT,
+    "",
+  ].join("\n");
+
+  it("the last attempt's error is the one read: the job failed on it, the earlier ones are stale", () => {
+    expect(helmErrorText(log)).toBe(OUT);
+    expect(codes(run(ownershipFromOutput({ owner: "kubectl" }), log))[0]).toBe("resource-ownership-conflict");
+  });
+
+  it("near miss: one attempt with helm --debug's stack after it is one error", () => {
+    const debug = `${OUT}\nhelm.go:84: [debug] Unable to continue with update: ConfigMap "web-settings" in namespace "shop" exists\n`;
+    expect(helmErrorText(debug)).toBe(OUT);
+  });
+});
+
 describe("output that holds no Helm error", () => {
   const SUCCESS = [
     'Release "web" has been upgraded. Happy Helming!',

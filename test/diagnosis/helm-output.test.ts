@@ -16,9 +16,10 @@ import {
   neighbourRecords,
   OWNERSHIP_OUTPUT,
   ownershipFromOutput,
+  recordDeleted,
 } from "../support/scenarios/causes.js";
 import { HOOKS_NOW, leftoverHook } from "../support/scenarios/hooks.js";
-import { PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
+import { noise, PENDING_NOW, pendingUpgrade } from "../support/scenarios/release-state.js";
 import { codes, diagnoseScenario, evidenceText, only, summaries } from "./support.js";
 
 const OUT = OWNERSHIP_OUTPUT("ConfigMap", "web-settings", "shop", "web");
@@ -327,6 +328,43 @@ describe("failures only the helm output shows", () => {
         "resource-ownership-conflict",
       );
     });
+  });
+
+  it("'has no deployed releases' when every record was deleted: folded under release-record-missing, its evidence", () => {
+    const d = run(recordDeleted("all"), 'Error: UPGRADE FAILED: "notify" has no deployed releases\n');
+    expect(codes(d)).toEqual(["release-record-missing"]);
+    expect(summaries(d.findings[0]!, "manual")).toMatch(/`helm upgrade --install notify <chart> -n shop`/);
+  });
+
+  it("'release: already exists' with an undecodable newest record: folded under release-record-corrupt", () => {
+    const s = laterRecordDeleted("same-chart");
+    const v2 = s.records().find((r) => r.metadata.name === "sh.helm.release.v1.notify.v2")!;
+    const v3 = structuredClone(v2);
+    v3.metadata.name = "sh.helm.release.v1.notify.v3";
+    v3.metadata.uid = "11111111-0000-4000-8000-0000000000f3";
+    v3.metadata.labels = { ...v3.metadata.labels, version: "3" };
+    v3.data = { release: Buffer.from("not a release").toString("base64") };
+    const d = run(s, "Error: UPGRADE FAILED: release: already exists\n", [v3]);
+    expect(codes(d)).toEqual(["release-record-corrupt"]);
+  });
+
+  it("a record too large because of the user-supplied values: the value named, the fix moves it out of the values", () => {
+    const s = laterRecordDeleted("same-chart");
+    // 700 KiB of a dashboard given with --set-file: incompressible enough to fill the record.
+    s.releases[1]!.config = {
+      dashboards: { overview: noise(700 * 1024).toString("base64") },
+      replicaCount: 2,
+    };
+    const d = run(
+      s,
+      'Error: UPGRADE FAILED: create: failed to create: Secret "sh.helm.release.v1.notify.v3" is invalid: data: Too long: must have at most 1048576 bytes\n',
+    );
+    const f = only(d, "release-record-size");
+    expect(f.explanation).toMatch(/The cause is the user-supplied values: .* most of it dashboards.overview/);
+    expect(f.remediations[0]!.summary).toMatch(
+      /^Move the data out of the values \(dashboards.overview holds most of it\)/,
+    );
+    expect(summaries(f, "chart-fix")).toBe("");
   });
 
   describe("an object the chart puts in another namespace", () => {

@@ -10,6 +10,7 @@ import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { classifyHelmError } from "../helm-errors.js";
 import { failureKeys, outputFailure, outputKeys, readGap } from "../history.js";
+import { classifyPod } from "../pods.js";
 import { namesKind, podsSaying } from "../signals.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { podKey, workloadsOf } from "../workloads.js";
@@ -320,7 +321,13 @@ function fieldFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Find
  */
 function podFindings(ix: SnapshotIndex, rel: Release, done: Set<string>): Finding[] {
   const out: Finding[] = [];
-  const workloads = workloadsOf(ix, rel);
+  // Nothing to compare with without a CRD in the snapshot; and only failing pods say anything (reading every
+  // pod's signals would cost a large release dearly).
+  if (ix.objectsOfKind("CustomResourceDefinition").length === 0) return out;
+  const workloads = workloadsOf(ix, rel).map((w) => ({
+    ...w,
+    pods: w.pods.filter((p) => !!classifyPod(ix, p)),
+  }));
   const matches = podsSaying(ix, workloads, (s) => s.type === "missing-kind" && !!s.kind && !!s.version);
   for (const m of matches) {
     const sig = m.signal as { kind: string; group?: string; version: string; text: string };

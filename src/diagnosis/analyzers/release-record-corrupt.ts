@@ -3,6 +3,7 @@
 import { parseRecordName, recordName } from "../../helm/codec.js";
 import type { ReleaseRecord } from "../../helm/types.js";
 import type { Analyzer } from "../analyzer.js";
+import { outputKeys } from "../history.js";
 import type { Evidence, Finding } from "../types.js";
 
 function mismatches(rec: ReleaseRecord): Evidence[] {
@@ -90,6 +91,10 @@ const analyzer: Analyzer = {
                 : `Back up and delete ${rec.objectName}: it is history only, and Helm cannot use it anyway.`,
             },
           ],
+          // Helm's history skips the undecodable newest record, so the next upgrade computes its revision number
+          // again and the storage driver's Create finds the name taken: "release: already exists"
+          // (pkg/storage/driver/driver.go ErrReleaseExists).
+          ...(isLatest ? { explains: outputKeys(ix, (e) => /release: already exists/.test(e.text)) } : {}),
         });
         continue;
       }

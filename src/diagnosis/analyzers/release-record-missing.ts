@@ -10,7 +10,7 @@ import { keptOnUninstall, ownedBy, provesInstalled } from "../../helm/ownership.
 import { chartRef, type Release } from "../../helm/types.js";
 import type { KubeObject, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { recordFor, recordResource } from "../history.js";
+import { outputKeys, recordFor, recordResource } from "../history.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 
 /**
@@ -118,18 +118,25 @@ interface LaterChart {
 function laterCharts(ix: SnapshotIndex, latest: Release): LaterChart[] {
   const name = ix.snapshot.release;
   const out: LaterChart[] = [];
+  // Every label each stored revision rendered for each object, the newest revision last.
+  const renders = new Map<string, Map<string, Release>>();
+  for (const r of ix.releases) {
+    if (r === latest) continue;
+    for (const e of ix.manifest(r)) {
+      const l = (e.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL];
+      if (!l) continue;
+      const m = renders.get(e.key) ?? new Map<string, Release>();
+      m.set(l, r);
+      renders.set(e.key, m);
+    }
+  }
   for (const d of ix.manifest(latest)) {
     const o = ix.get(d.kind, d.namespace, d.name);
     const live = o?.metadata?.labels?.[CHART_LABEL];
     if (!o || !live || !ownedBy(o, name, ix.namespace) || o.metadata?.deletionTimestamp) continue;
     const stored =
       (d.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL] ?? chartRef(latest);
-    const rendered = new Map<string, Release>();
-    for (const r of ix.releases)
-      for (const e of ix.manifest(r)) {
-        const l = (e.object?.metadata?.labels as Record<string, string> | undefined)?.[CHART_LABEL];
-        if (e.key === d.key && l && r !== latest) rendered.set(l, r);
-      }
+    const rendered = renders.get(d.key) ?? new Map<string, Release>();
     if (live === stored || labelWrittenWithoutHelm(o) || labelWrittenAt(o).some((t) => justNow(ix, t)))
       continue;
     // An earlier revision's chart on an object of a deployed newest revision: Helm wrote it after that revision
@@ -221,6 +228,8 @@ function allRecordsGone(ix: SnapshotIndex): Finding[] {
       })),
       revisions: [],
       evidence,
+      // `helm upgrade` without --install then fails with "has no deployed releases" (pkg/action/upgrade.go).
+      explains: outputKeys(ix, (e) => e.kind === "no-deployed"),
       remediations: [
         {
           action: "manual",

@@ -85,6 +85,23 @@ interface Stored {
   named: string[];
   /** The biggest parts, files and templates alike, for a chart that grew past the limit. */
   biggest: string[];
+  /** The user-supplied values, when they are the record's largest part: the key that holds most of them. */
+  values?: { stored: number; key?: string };
+}
+
+/** The value (dotted path) that takes the most bytes, when one does (a `--set-file` dashboard, a blob). */
+function biggestValue(config: unknown, path = "", depth = 0): { key: string; bytes: number } | undefined {
+  if (config === null || typeof config !== "object" || depth > 4) return undefined;
+  let best: { key: string; bytes: number } | undefined;
+  for (const [k, v] of Object.entries(config as Record<string, unknown>)) {
+    const key = path ? `${path}.${k}` : k;
+    const here = { key, bytes: Buffer.byteLength(JSON.stringify(v) ?? "") };
+    const deeper = biggestValue(v, key, depth + 1);
+    // Name the deepest key that still holds most of it.
+    const pick = deeper && deeper.bytes >= here.bytes * 0.8 ? deeper : here;
+    if (!best || pick.bytes > best.bytes) best = pick;
+  }
+  return best;
 }
 
 function stored(ix: SnapshotIndex, rel: Release): Stored | undefined {
@@ -125,7 +142,26 @@ function stored(ix: SnapshotIndex, rel: Release): Stored | undefined {
   const biggest = top
     .filter((p) => p.what.startsWith("file ") || p.what.startsWith("template "))
     .map((p) => p.what.replace(/^(?:file|template) [^/]+\//, ""));
-  return { rel, bytes, pct, evidence, named, biggest };
+  // Values are stored whole in every record: when they are the largest part, .helmignore cannot help.
+  const userValues = top[0]?.what === "user-supplied values" ? top[0] : undefined;
+  const key = userValues ? biggestValue(rel.config)?.key : undefined;
+  return {
+    rel,
+    bytes,
+    pct,
+    evidence,
+    named,
+    biggest,
+    ...(userValues ? { values: { stored: userValues.stored, ...(key ? { key } : {}) } } : {}),
+  };
+}
+
+/** The fix when the user-supplied values fill the record. */
+function moveValues(v: { stored: number; key?: string }): Remediation {
+  return {
+    action: "manual",
+    summary: `Move the data out of the values${v.key ? ` (${v.key} holds most of it)` : ""}: every record stores the user-supplied values whole, so create it as a ConfigMap or Secret outside the chart and pass only its name, or ship it as a chart file the template reads (.Files.Get) — not with --set-file or -f.`,
+  };
 }
 
 const STORE_ELSEWHERE: Remediation = {
@@ -174,7 +210,7 @@ function refused(ix: SnapshotIndex): Finding | undefined {
     },
     // The stored record's size, and its parts that a chart change can shrink (files and templates).
     ...(base?.evidence ?? []).filter(
-      (x) => !x.source.endsWith(" payload") || /^(?:file|template) /.test(x.detail),
+      (x) => !x.source.endsWith(" payload") || /^(?:file|template|user-supplied values)/.test(x.detail),
     ),
   ];
   const grew = base
@@ -188,18 +224,22 @@ function refused(ix: SnapshotIndex): Finding | undefined {
     explanation:
       `Helm stores each revision in one ${kind} (${res.name}): the whole chart — every file not excluded by .helmignore, the templates, default values — plus the user values, the rendered manifest and the hooks, gzipped and base64-encoded. ` +
       `The API server rejects a ${kind} whose data is over 1 MiB (1048576 bytes), and it rejected this one. Helm writes the record before it runs a hook or applies an object, so the ${op} stopped there: the cluster still runs ${latest ? `revision ${latest.version}` : "nothing of this release"}, and \`helm history\` shows nothing of the attempt.${grew} ` +
-      `The cause is the chart's size: large files in templates/ or files/ (dashboards, CRDs, binaries, test data) or files .helmignore should leave out (.git, docs, packaged .tgz files). \`helm package\` the chart and look at what is big in it.`,
+      (base?.values
+        ? `The cause is the user-supplied values: they are ${kib(base.values.stored)} of revision ${base.rel.version}'s record${base.values.key ? `, most of it ${base.values.key}` : ""}, and Helm stores them whole in every record — .helmignore and a smaller chart do not help.`
+        : `The cause is the chart's size: large files in templates/ or files/ (dashboards, CRDs, binaries, test data) or files .helmignore should leave out (.git, docs, packaged .tgz files). \`helm package\` the chart and look at what is big in it.`),
     resources: [res],
     revisions: latest ? [latest.version] : [],
     evidence,
-    remediations: [
-      shrink(base?.named ?? [], base?.biggest ?? []),
-      {
-        action: "manual",
-        summary: `Find the chart's largest files as Helm stores them (\`helm package <chart>\`, then \`tar -tvzf <chart>-<version>.tgz | sort -k3 -n | tail\`); shrink the chart, then run the same helm ${op} again.`,
-      },
-      STORE_ELSEWHERE,
-    ],
+    remediations: base?.values
+      ? [moveValues(base.values), STORE_ELSEWHERE]
+      : [
+          shrink(base?.named ?? [], base?.biggest ?? []),
+          {
+            action: "manual",
+            summary: `Find the chart's largest files as Helm stores them (\`helm package <chart>\`, then \`tar -tvzf <chart>-<version>.tgz | sort -k3 -n | tail\`); shrink the chart, then run the same helm ${op} again.`,
+          },
+          STORE_ELSEWHERE,
+        ],
     explains: [outputKey(ix), kindKey(res.kind, ix.namespace, res.name)],
   };
 }
@@ -212,7 +252,7 @@ const analyzer: Analyzer = {
     if (!rel) return [];
     const st = stored(ix, rel);
     if (!st || st.bytes <= RECORD_WARN) return [];
-    const { bytes, pct, evidence, named, biggest } = st;
+    const { bytes, pct, evidence, named, biggest, values } = st;
     const severity: Severity = bytes > RECORD_CRITICAL ? "critical" : "warning";
     const res = recordResource(ix, rel);
     const n = rel.version;
@@ -222,7 +262,11 @@ const analyzer: Analyzer = {
       `the rendered manifest and the hooks, gzipped and base64-encoded. The API server rejects a ${res.kind} whose data is over 1 MiB (1048576 bytes). Revision ${n}'s record is already ${kib(bytes)}. ` +
       `When the next revision crosses the limit, \`helm upgrade\` fails with \`create: failed to create: ${res.kind} "sh.helm.release.v1.${rel.name}.v${n + 1}" is invalid: data: Too long: must have at most 1048576 bytes\` ` +
       `(or HTTP 413), and because no record is written, \`helm history\` shows no trace of it.` +
-      (named.length ? ` The largest contributors are ${named.slice(0, 3).join(", ")}.` : "");
+      (values
+        ? ` The largest part is the user-supplied values (${kib(values.stored)}${values.key ? `, most of it ${values.key}` : ""}), stored whole in every record.`
+        : named.length
+          ? ` The largest contributors are ${named.slice(0, 3).join(", ")}.`
+          : "");
     const finding: Finding = {
       code: "release-record-size",
       severity,
@@ -232,7 +276,9 @@ const analyzer: Analyzer = {
       resources: [res],
       revisions: [n],
       evidence,
-      remediations: [shrink(named, named.length ? [] : biggest), STORE_ELSEWHERE],
+      remediations: values
+        ? [moveValues(values), STORE_ELSEWHERE]
+        : [shrink(named, named.length ? [] : biggest), STORE_ELSEWHERE],
     };
     return [finding];
   },
