@@ -516,7 +516,8 @@ export class Watcher {
     let result: JobResult;
     let outcome: Outcome;
     let retryAt: number | undefined;
-    if (st === "failed" || stored?.kind === "error") {
+    // (A release gone by the time it was read is not a failure: see below.)
+    if (st === "failed" || (stored?.kind === "error" && !rv.notFound)) {
       // The diagnosis could not run: say so in the channel (once), and ask again later rather than drop it.
       const problem =
         stored?.kind === "error" ? stored.main.text : `the diagnosis job failed: ${job.failedReason ?? "?"}`;
