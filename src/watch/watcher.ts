@@ -436,7 +436,7 @@ export class Watcher {
       this.unrouted.add(key);
       return;
     }
-    if (!(await this.state.claim(t))) return;
+    if (!(await this.state.claim(t, this.heartbeat.id))) return;
     this.stats.triggers++;
     const latest = records.reduce((a, b) => (b.revision > a.revision ? b : a));
     try {
@@ -458,6 +458,7 @@ export class Watcher {
         enqueuedAt: this.now().getTime(),
       };
       await this.state.addPending(enq.jobId, p);
+      await this.state.asked(t, enq.jobId);
       this.pending.set(enq.jobId, p);
       this.stats.diagnoses++;
       this.deps.log.info(`watch: ${key}: ${t.reason}; diagnosing (job ${enq.jobId})`);
