@@ -203,7 +203,9 @@ describe("helm-doctor watch while Redis is down", () => {
       20_000,
       "readyz to report Redis",
     );
-    expect(agent.stderr()).toContain("helm-doctor watch: cluster default, namespaces web");
+    expect(agent.stderr()).toContain(
+      "helm-doctor watch: cluster default, namespaces web, records in secrets",
+    );
   });
 });
 
