@@ -496,14 +496,17 @@ export class Watcher {
     const p = this.pending.get(jobId);
     if (!p) return;
     if (p.heldUntil !== undefined && p.heldUntil > this.now().getTime()) return;
-    const job = await Job.fromId(this.producer.diagnose, jobId);
     const forget = async () => {
       this.pending.delete(jobId);
       await this.state.dropPending(jobId);
     };
-    if (!job) return forget();
-    const st = await job.getState();
+    // The state first, then the job: read the other way round, a job finishing in between looks completed without
+    // its return value (the findings), which would read as healthy and resolve an open report.
+    const st = await this.producer.diagnose.getJobState(jobId);
+    if (st === "unknown") return forget();
     if (st !== "completed" && st !== "failed") return;
+    const job = await Job.fromId(this.producer.diagnose, jobId);
+    if (!job) return forget();
     const stored = await this.store.getResult(QUEUES.diagnose, jobId);
     const rv = (job.returnvalue ?? {}) as {
       problems?: string[];
