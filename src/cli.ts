@@ -496,7 +496,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       );
     } else if (mode === "watch") {
       // The watcher diagnoses through the queue: a worker (or serve) of the same cluster runs the jobs.
-      const { startWatchAgent } = await import("./watch/agent.js");
+      const { startWatchAgent, watchedResources } = await import("./watch/agent.js");
       const { NotReadyError } = await import("./observability/ready.js");
       // /healthz answers while the watcher starts (its first election waits for Redis, up to 5 s when it is down).
       let w: import("./watch/watcher.js").Watcher | undefined;
@@ -507,7 +507,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       obs.watchWatcher(w);
       handle = w;
       io.err(
-        `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
+        `helm-doctor watch: cluster ${config.cluster}, namespaces ${config.watch?.namespaces === "*" ? "*" : config.watch?.namespaces.join(",")}, records in ${watchedResources(values.driver ?? io.env.HELM_DRIVER).join(" and ")}${port ? ` (/healthz, /readyz, /metrics on port ${port})` : ""}\n`,
       );
     } else {
       const { startWorker } = await import("./queue/worker.js");

@@ -377,6 +377,7 @@ export class RemediationProcessor {
       resources: data.resources,
       planId,
       check: r?.check,
+      cluster: data.cluster,
     };
     if (view.outcome !== "refused" && view.outcome !== "already-done") {
       await this.opts.releaseChanged?.(data.namespace, data.release).catch((e: unknown) => {

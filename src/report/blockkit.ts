@@ -463,7 +463,7 @@ export function renderReport(raw: Diagnosis, o: ReportOptions = {}): RenderedRep
   if (buttons.length > 0) blocks.push({ type: "actions", block_id: "remediations", elements: buttons });
   blocks.push(context(...ctx));
 
-  return { main: msg(`${rel}: ${line}`, blocks), thread: thread ? renderDetails(raw) : [] };
+  return { main: msg(`${rel}: ${line}`, blocks), thread: thread ? renderDetails(raw, o.cluster) : [] };
 }
 
 function firstSentence(s: string): string {
@@ -475,7 +475,7 @@ function firstSentence(s: string): string {
  * Thread replies: each finding's story, evidence and fixes with their commands, then history and gaps. The first
  * finding's title is the channel message's header, so its part starts with why.
  */
-export function renderDetails(raw: Diagnosis): SlackMessage[] {
+export function renderDetails(raw: Diagnosis, cluster?: string): SlackMessage[] {
   const d = present(raw);
   const rel = `${d.namespace}/${d.release}`;
   const all: Block[] = [];
@@ -520,7 +520,13 @@ export function renderDetails(raw: Diagnosis): SlackMessage[] {
         `_Truncated: ${total - MAX_THREAD_MESSAGES} more page(s) of details. Run \`helm-doctor diagnose ${esc(d.release)} -n ${esc(d.namespace)}\` for everything._`,
       );
     }
-    out.push(msg(`Details for ${rel} (${i + 1}/${Math.min(total, MAX_THREAD_MESSAGES)})`, blocks));
+    // The notification text names a named cluster, as the report's does.
+    out.push(
+      msg(
+        `Details for ${clusterLabel(cluster)}${rel} (${i + 1}/${Math.min(total, MAX_THREAD_MESSAGES)})`,
+        blocks,
+      ),
+    );
   }
   return out;
 }

@@ -361,6 +361,8 @@ export interface OutcomeView {
   resources: { kind: string; name: string }[];
   /** The slash command, for hints ("/helm-doctor"). */
   command?: string | undefined;
+  /** The release's cluster, named in the result's notification text unless it is `default`. */
+  cluster?: string | undefined;
   planId: string;
   /** The release diagnosed again after the run, against the plan's prediction. */
   check?: PredictionCheck | undefined;
@@ -524,7 +526,7 @@ export function renderResultReply(v: OutcomeView): SlackMessage {
       ),
     );
   }
-  return msg(line.replace(/[*`]/g, ""), b.list);
+  return msg(`${clusterLabel(v.cluster)}${line.replace(/[*`]/g, "")}`, b.list);
 }
 
 /**

@@ -22,11 +22,15 @@ export interface WatchAgentOptions {
   heartbeat?: Heartbeat;
 }
 
-/** The records a driver keeps: Helm's default is the secret driver (pkg/action/action.go). */
+/**
+ * The records a driver keeps: Helm's default (HELM_DRIVER unset) is the secret driver (pkg/action/action.go);
+ * `auto` watches both, as the diagnosis reads both (two list+watch per namespace instead of one).
+ */
 export function watchedResources(driver: string | undefined): RecordResource[] {
   const d = (driver ?? "").toLowerCase();
   if (d === "configmap" || d === "configmaps") return ["configmaps"];
-  if (d === "" || d === "auto" || d === "secret" || d === "secrets") return ["secrets"];
+  if (d === "auto") return ["secrets", "configmaps"];
+  if (d === "" || d === "secret" || d === "secrets") return ["secrets"];
   throw new SourceError(`unsupported driver "${d}": helm-doctor watches the secret and configmap drivers`);
 }
 

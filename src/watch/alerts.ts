@@ -154,12 +154,12 @@ export function resolvedReport(prev: AlertState, outcome: Outcome, cluster: stri
       `resolved ${at.toISOString().slice(0, 16).replace("T", " ")} UTC · reported ${prev.postedAt.slice(0, 16).replace("T", " ")} UTC by helm-doctor watch`,
     ),
   ];
-  return { text: `${rel}: resolved${now}`, blocks };
+  return { text: `${clusterPrefix(cluster)}${rel}: resolved${now}`, blocks };
 }
 
 /** The thread reply of a resolution. */
 export function resolvedReply(prev: AlertState, outcome: Outcome, why: string): SlackMessage {
-  const rel = `${prev.namespace}/${prev.release}`;
+  const rel = `${clusterPrefix(prev.cluster)}${prev.namespace}/${prev.release}`;
   const text = `:white_check_mark: *Resolved:* ${esc(rel)} ${outcome.revision === null ? "is gone" : `revision ${outcome.revision} is ${esc(outcome.status ?? "?")} with no problems found`} (${esc(why)}).`;
   return { text: `Resolved: ${rel}`, blocks: [section(text)] };
 }

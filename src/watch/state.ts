@@ -1,7 +1,8 @@
 // What the watcher remembers in Redis, so a restart or a second replica neither posts again nor forgets a report:
 //   <prefix>:hd:watch:<cluster>:epoch            when the watcher first ran for this cluster (ms; SET NX)
 //   <prefix>:hd:watch:<cluster>:leader           the lease: which watcher of the cluster acts (PX; renewed)
-//   <prefix>:hd:watch:<cluster>:done:<ns>/<rel>:<trigger key>   a trigger acted on (SET NX, 14 days)
+//   <prefix>:hd:watch:<cluster>:done:<ns>/<rel>:<trigger key>   a trigger claimed (SET NX, 14 days): "asking:<holder>"
+//                                                while its diagnosis is being queued, "asked:<jobId>" once it is pending
 //   <prefix>:hd:watch:<cluster>:acted:<jobId>    a finished diagnosis acted on (SET NX, 14 days)
 //   <prefix>:hd:watch:<cluster>:alerts           HASH <ns>/<rel> → the open report (AlertState)
 //   <prefix>:hd:watch:<cluster>:pending          HASH <jobId> → a diagnosis asked for, not yet acted on
@@ -80,16 +81,27 @@ export class WatchState {
     return Number(await this.redis.get(`${this.base}:epoch`)) || now;
   }
 
-  /** True the first time a trigger is claimed: exactly one watcher acts on it, once. */
-  async claim(t: Trigger): Promise<boolean> {
-    const ok = await this.redis.set(
-      `${this.base}:done:${t.namespace}/${t.release}:${t.key}`,
-      "1",
-      "EX",
-      DONE_TTL_SECONDS,
-      "NX",
-    );
-    return ok === "OK";
+  private doneKey(t: Trigger): string {
+    return `${this.base}:done:${t.namespace}/${t.release}:${t.key}`;
+  }
+
+  /**
+   * True the first time a trigger is claimed: exactly one watcher acts on it, once. A claim another watcher left
+   * while still queueing its diagnosis ("asking:", it died before the job was pending) is taken over, so a crash
+   * between the claim and the pending entry loses nothing; a queued one ("asked:") is not asked again.
+   */
+  async claim(t: Trigger, holder: string): Promise<boolean> {
+    const key = this.doneKey(t);
+    const mine = `asking:${holder}`;
+    if ((await this.redis.set(key, mine, "EX", DONE_TTL_SECONDS, "NX")) === "OK") return true;
+    const cur = await this.redis.get(key);
+    if (cur === null || !cur.startsWith("asking:") || cur === mine) return false;
+    return (await this.redis.eval(TAKE_OVER, 1, key, cur, mine)) === 1;
+  }
+
+  /** The claimed trigger's diagnosis is queued and pending: no other watcher asks again. */
+  async asked(t: Trigger, jobId: string): Promise<void> {
+    await this.redis.set(this.doneKey(t), `asked:${jobId}`, "KEEPTTL", "XX");
   }
 
   /** True for the one watcher that acts on a finished diagnosis (posts, updates or resolves). */
@@ -100,7 +112,7 @@ export class WatchState {
 
   /** Give a claim back (the diagnosis could not be queued): the next evaluation tries again. */
   async unclaim(t: Trigger): Promise<void> {
-    await this.redis.del(`${this.base}:done:${t.namespace}/${t.release}:${t.key}`);
+    await this.redis.del(this.doneKey(t));
   }
 
   async alerts(): Promise<Map<string, AlertState>> {
@@ -170,6 +182,7 @@ export function rateWindowEnd(limit: { minutes: number }, now: number): number {
   return (Math.floor(now / windowMs) + 1) * windowMs;
 }
 
+const TAKE_OVER = `if redis.call("get", KEYS[1]) == ARGV[1] then redis.call("set", KEYS[1], ARGV[2], "KEEPTTL") return 1 else return 0 end`;
 const RENEW = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 

@@ -436,7 +436,7 @@ export class Watcher {
       this.unrouted.add(key);
       return;
     }
-    if (!(await this.state.claim(t))) return;
+    if (!(await this.state.claim(t, this.heartbeat.id))) return;
     this.stats.triggers++;
     const latest = records.reduce((a, b) => (b.revision > a.revision ? b : a));
     try {
@@ -458,6 +458,7 @@ export class Watcher {
         enqueuedAt: this.now().getTime(),
       };
       await this.state.addPending(enq.jobId, p);
+      await this.state.asked(t, enq.jobId);
       this.pending.set(enq.jobId, p);
       this.stats.diagnoses++;
       this.deps.log.info(`watch: ${key}: ${t.reason}; diagnosing (job ${enq.jobId})`);
@@ -495,14 +496,17 @@ export class Watcher {
     const p = this.pending.get(jobId);
     if (!p) return;
     if (p.heldUntil !== undefined && p.heldUntil > this.now().getTime()) return;
-    const job = await Job.fromId(this.producer.diagnose, jobId);
     const forget = async () => {
       this.pending.delete(jobId);
       await this.state.dropPending(jobId);
     };
-    if (!job) return forget();
-    const st = await job.getState();
+    // The state first, then the job: read the other way round, a job finishing in between looks completed without
+    // its return value (the findings), which would read as healthy and resolve an open report.
+    const st = await this.producer.diagnose.getJobState(jobId);
+    if (st === "unknown") return forget();
     if (st !== "completed" && st !== "failed") return;
+    const job = await Job.fromId(this.producer.diagnose, jobId);
+    if (!job) return forget();
     const stored = await this.store.getResult(QUEUES.diagnose, jobId);
     const rv = (job.returnvalue ?? {}) as {
       problems?: string[];
@@ -516,7 +520,8 @@ export class Watcher {
     let result: JobResult;
     let outcome: Outcome;
     let retryAt: number | undefined;
-    if (st === "failed" || stored?.kind === "error") {
+    // (A release gone by the time it was read is not a failure: see below.)
+    if (st === "failed" || (stored?.kind === "error" && !rv.notFound)) {
       // The diagnosis could not run: say so in the channel (once), and ask again later rather than drop it.
       const problem =
         stored?.kind === "error" ? stored.main.text : `the diagnosis job failed: ${job.failedReason ?? "?"}`;

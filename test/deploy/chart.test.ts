@@ -422,6 +422,30 @@ describe.skipIf(!!unavailable)("Helm chart", () => {
     expect(objs.some((o) => o.kind === "Ingress")).toBe(true);
   });
 
+  it("watch.driver sets HELM_DRIVER of the watcher (releases kept in ConfigMaps); unset, Helm's default applies", () => {
+    const watchOf = (driver?: string) =>
+      envOf(
+        byName(
+          render({
+            name: "driver",
+            values: [
+              SLACK,
+              { watch: { enabled: true, alertChannel: "C0ALERTS01", ...(driver ? { driver } : {}) } },
+            ],
+          }),
+          "Deployment",
+          "helm-doctor-watch",
+        ),
+      );
+    expect(watchOf("configmap").HELM_DRIVER.value).toBe("configmap");
+    expect(watchOf("auto").HELM_DRIVER.value).toBe("auto");
+    expect(watchOf().HELM_DRIVER).toBeUndefined();
+    const typo = renderChart({
+      values: [SLACK, { watch: { enabled: true, alertChannel: "C0A1", driver: "sql" } }],
+    });
+    expect(typo.ok).toBe(false);
+  });
+
   it("a render fails with a clear message on missing or unknown values", () => {
     const agentNoRedis = renderChart({ values: [SLACK, { role: "agent", cluster: "prod" }] });
     expect(!agentNoRedis.ok && agentNoRedis.error).toMatch(

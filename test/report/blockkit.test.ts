@@ -195,6 +195,12 @@ describe("Block Kit rendering", () => {
     expect(renderError({ namespace: "shop", cluster: "prod" }, "boom").text).toMatch(
       /^Could not list releases in prod · shop/,
     );
+    // The report's thread pages name a named cluster in their notification text too; never `default`.
+    const d = hugeDiagnosis();
+    const named = renderReport(d, { cluster: "prod" });
+    expect(named.thread.length).toBeGreaterThan(0);
+    for (const t of named.thread) expect(t.text).toMatch(/^Details for prod · /);
+    for (const t of renderReport(d, { cluster: "default" }).thread) expect(t.text).not.toContain("default ·");
     expect(buttonValue("AbCdEfGh12", 1, "prod")).toBe("AbCdEfGh12.1.prod");
     expect(parseButtonValue("AbCdEfGh12.1.prod")).toEqual({
       diagnosisId: "AbCdEfGh12",

@@ -285,7 +285,7 @@ describe("one front end, two clusters", () => {
 
     seq = last();
     await press(String(plan.response.ts), confirm, r.ts);
-    await callAfter(
+    const result = await callAfter(
       seq,
       (c) =>
         c.method === "chat.postMessage" &&
@@ -293,6 +293,8 @@ describe("one front end, two clusters", () => {
         /Rolled back/.test(String(c.args.text)),
       30_000,
     );
+    // Its notification names the cluster, as every message of a named cluster does.
+    expect(String(result.args.text)).toMatch(/^prod · Rolled back to revision 1/);
     const rev3 = prodApi.get({ kind: "Secret", namespace: "default", name: recordName("yahoo", 3) });
     expect(rev3 && decodeRecord(rev3 as unknown as RecordObject).release?.info.status).toBe("deployed");
     expect(writes(prodApi)).toBeGreaterThan(prodWrites);

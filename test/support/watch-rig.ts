@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { LiveSource } from "../../src/cluster/live.js";
+import type { RecordResource } from "../../src/cluster/records-watch.js";
 import { loadConfig } from "../../src/config.js";
 import type { Log } from "../../src/queue/redis.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
@@ -56,7 +57,12 @@ export interface ClusterRig {
   worker?: WorkerHandle;
   env: Record<string, string>;
   startWorker(): Promise<WorkerHandle>;
-  startWatcher(o?: { routes?: Routes; tuning?: WatcherTuning; log?: Log }): Promise<Watcher>;
+  startWatcher(o?: {
+    routes?: Routes;
+    tuning?: WatcherTuning;
+    log?: Log;
+    resources?: RecordResource[];
+  }): Promise<Watcher>;
   /** Replace a stored object by a new version of it (a MODIFIED watch event), as Helm's driver Update does. */
   replace(o: Obj): void;
   close(): Promise<void>;
@@ -118,6 +124,7 @@ export async function clusterRig(o: {
         routes: opts.routes ?? defaultRoutes(config.alertChannel),
         slack: slack(),
         log: opts.log ?? quietLog,
+        ...(opts.resources ? { resources: opts.resources } : {}),
         now: o.clock.now,
         tuning: {
           leaseMs: 600,

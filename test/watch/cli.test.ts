@@ -127,9 +127,16 @@ describe("helm-doctor watch whose Role lacks watch on the release records", () =
       },
       readyStatus: 503,
     });
-    const ready = await fetch(`${agent.base}/readyz`);
-    expect(ready.status).toBe(503);
-    const body = await ready.text();
+    // 503 "starting" first, then (once the watch was refused) the rule.
+    const body = await eventually(
+      async () => {
+        const r = await fetch(`${agent.base}/readyz`);
+        const text = await r.text();
+        return r.status === 503 && text.includes(RULE) ? text : undefined;
+      },
+      10_000,
+      "readyz to name the missing rule",
+    );
     expect(body).toContain(RULE);
     expect(body).toContain("helm-doctor rbac -n shop --watch");
     expect(body).not.toContain("redis");
@@ -196,7 +203,9 @@ describe("helm-doctor watch while Redis is down", () => {
       20_000,
       "readyz to report Redis",
     );
-    expect(agent.stderr()).toContain("helm-doctor watch: cluster default, namespaces web");
+    expect(agent.stderr()).toContain(
+      "helm-doctor watch: cluster default, namespaces web, records in secrets",
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import {
   decideAlert,
   NOT_DIAGNOSED,
   problemCodes,
+  resolvedReply,
   resolvedReport,
   unaskedReport,
 } from "../../src/watch/alerts.js";
@@ -228,6 +229,13 @@ describe("alerts", () => {
     expect(validateBlocks(r.blocks as unknown[], "message")).toEqual([]);
     expect(JSON.stringify(r.blocks)).not.toContain("actions");
     expect(r.text).toBe("shop/yahoo: resolved with revision 3 (deployed)");
+    // A named cluster is named in the notification texts of the resolution and its thread reply.
+    const prodOpen = { ...open, cluster: "prod" };
+    expect(resolvedReport(prodOpen, outcome(3, []), "prod", new Date(T0)).text).toBe(
+      "prod · shop/yahoo: resolved with revision 3 (deployed)",
+    );
+    expect(resolvedReply(prodOpen, outcome(3, []), "fixed").text).toBe("Resolved: prod · shop/yahoo");
+    expect(resolvedReply(open, outcome(3, []), "fixed").text).toBe("Resolved: shop/yahoo");
   });
 });
 

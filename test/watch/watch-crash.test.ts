@@ -1,0 +1,135 @@
+// A watcher killed between claiming a trigger and recording the diagnosis it queued (the Redis state such a death
+// leaves: the claim "asking:<its id>", no pending entry): the next watcher of the cluster asks again and posts the
+// report, once. A claim whose diagnosis was queued ("asked:<job>") is not asked again after a restart.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WatchState } from "../../src/watch/state.js";
+import type { Trigger } from "../../src/watch/triggers.js";
+import type { Watcher } from "../../src/watch/watcher.js";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import type { Obj } from "../support/scenario.js";
+import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
+
+const CHANNEL = "C0CRASH01";
+
+let redis: TestRedis;
+let fake: FakeSlack;
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeSlack();
+});
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+describe("helm-doctor watch after a watcher died mid-ask", () => {
+  const clock = testClock("2026-11-20T11:00:00Z");
+  const prefix = uniquePrefix("watchcrash");
+  const k1 = release("k1", "shop");
+  const k2 = release("k2", "shop");
+  let rig: ClusterRig;
+  let watcher: Watcher | undefined;
+  let conn: Redis;
+
+  const posts = (what: string) =>
+    fake
+      .okCallsTo("chat.postMessage")
+      .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(what));
+
+  /** The failed trigger of a stored record, as the watcher derives it (revision, status, resourceVersion). */
+  function failedTrigger(rec: Obj): Trigger {
+    const stored = rig.api.get({
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: "shop",
+      name: rec.metadata.name,
+    });
+    const rv = String((stored as Obj).metadata.resourceVersion);
+    const rel = String(rec.metadata.labels?.name);
+    return {
+      kind: "failed",
+      namespace: "shop",
+      release: rel,
+      revision: 2,
+      status: "failed",
+      key: `2:failed:${rv}`,
+      at: 0,
+      reason: "revision 2 turned failed",
+      labels: {},
+    };
+  }
+
+  beforeAll(async () => {
+    fake.reset();
+    conn = new Redis(redis.url);
+    rig = await clusterRig({
+      cluster: "default",
+      redisUrl: redis.url,
+      prefix,
+      fake,
+      clock,
+      namespaces: "shop",
+      alertChannel: CHANNEL,
+    });
+    rig.api.seed([
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
+      k1.revision("deployed", 0),
+      k1.live("1"),
+      k2.revision("deployed", 0),
+      k2.live("1"),
+    ]);
+    await rig.startWorker();
+    // The first watcher of the cluster (its epoch: 11:00), then gone.
+    const first = await rig.startWatcher();
+    await first.settled();
+    await first.close();
+  });
+  afterAll(async () => {
+    await watcher?.close();
+    await rig?.close();
+    conn?.disconnect();
+    await cleanPrefix(redis.url, prefix);
+  });
+
+  it("asks again for a trigger claimed by a watcher that died before its diagnosis was pending, and posts once", async () => {
+    clock.set("2026-11-20T11:01:00Z");
+    const failed1 = k1.revision("failed", 61, 'Upgrade "k1" failed: timed out waiting for the condition');
+    const failed2 = k2.revision("failed", 61, 'Upgrade "k2" failed: timed out waiting for the condition');
+    rig.api.seed([failed1, failed2]);
+    const state = new WatchState(conn, prefix, "default");
+    // k1: claimed by a watcher that was killed right after (nothing queued, nothing pending).
+    expect(await state.claim(failedTrigger(failed1), "dead-watcher")).toBe(true);
+    // k2 (near miss): claimed and queued by a watcher that then stopped: its diagnosis was asked for already.
+    expect(await state.claim(failedTrigger(failed2), "stopped-watcher")).toBe(true);
+    await state.asked(failedTrigger(failed2), "d-already-queued");
+
+    watcher = await rig.startWatcher();
+    await fake.waitFor(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.ok &&
+        !c.args.thread_ts &&
+        String(c.args.text).includes("shop/k1"),
+      15_000,
+    );
+    await watcher.settled();
+    expect(posts("shop/k1")).toHaveLength(1);
+    expect(JSON.stringify(posts("shop/k1")[0]!.args.blocks)).toContain(
+      "posted by helm-doctor watch: revision 2 turned failed",
+    );
+    expect(posts("shop/k2")).toHaveLength(0);
+    expect(watcher.stats.diagnoses).toBe(1);
+  });
+
+  it("a claim is taken over only from another watcher's unfinished ask", async () => {
+    const state = new WatchState(conn, prefix, "default");
+    const t = { ...failedTrigger(k1.set(2, "failed")), key: "2:failed:test-only" };
+    expect(await state.claim(t, "a")).toBe(true);
+    expect(await state.claim(t, "a")).toBe(false);
+    expect(await state.claim(t, "b")).toBe(true);
+    await state.asked(t, "d-1");
+    expect(await state.claim(t, "c")).toBe(false);
+  });
+});
