@@ -13,6 +13,7 @@ import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { createLogger, toBoltLogger } from "../../src/observability/log.js";
+import { secrets } from "../../src/report/redact.js";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { memorySink } from "../support/log.js";
@@ -45,6 +46,7 @@ let redis: TestRedis;
 let fake: FakeSlack;
 let dir: string;
 let bundle: string;
+let scoped: string;
 let serve: TestServe;
 const log = memorySink();
 /** Everything that must not leave: release values, Secret data (raw and base64), tokens, the signing secret. */
@@ -86,10 +88,42 @@ function secretBundle(botToken: string): unknown {
   return s.bundle();
 }
 
-/** The bundle's releases; reading release "vault" fails with an error that quotes credentials. */
-function sourceFactory(file: string) {
-  return async (): Promise<SnapshotSource> => {
-    const inner = new BundleSource(file);
+const SCOPED_PASSWORD = "Sc0ped-pa55word-314";
+
+/**
+ * Two releases named yahoo, in namespaces storefront and checkout. The first's Secret holds, next to a real
+ * password, its own release name, namespace and Deployment name, and the second's namespace (any value of a
+ * Secret's data is learned as a secret, whatever its key); an event quotes the password.
+ */
+function scopedBundle(): unknown {
+  const first = foundingCase({ namespace: "storefront" });
+  const b64 = (v: string) => Buffer.from(v).toString("base64");
+  first.add(
+    first.owned({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "shop-login" },
+      type: "Opaque",
+      data: {
+        user: b64("yahoo"),
+        tenant: b64("storefront"),
+        app: b64("yahoo-basic-app"),
+        peer: b64("checkout"),
+        password: b64(SCOPED_PASSWORD),
+      },
+    }),
+    60,
+  );
+  const ev = first.live.find((o) => o.kind === "Event" && o.reason === "FailedMount")!;
+  ev.message = `${ev.message}; last login with ${SCOPED_PASSWORD}`;
+  const second = foundingCase({ namespace: "checkout" });
+  return { ...first.bundle(), items: [...first.bundle().items, ...second.bundle().items] };
+}
+
+/** The bundles' releases (storefront and checkout from the second); reading "vault" fails quoting credentials. */
+function sourceFactory(file: string, scoped: string) {
+  return async (namespace?: string): Promise<SnapshotSource> => {
+    const inner = new BundleSource(namespace === "storefront" || namespace === "checkout" ? scoped : file);
     return {
       describe: () => inner.describe(),
       releases: (ns) => inner.releases(ns),
@@ -136,11 +170,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "hd-secrets-"));
   bundle = join(dir, "bundle.json");
   writeFileSync(bundle, JSON.stringify(secretBundle(fake.token)));
+  scoped = join(dir, "scoped.json");
+  writeFileSync(scoped, JSON.stringify(scopedBundle()));
   const logger = createLogger({ env: { LOG_FORMAT: "json", LOG_LEVEL: "debug" }, destination: log });
   serve = await startTestServe({
     fake,
     redisUrl: redis.url,
-    sourceFactory: sourceFactory(bundle),
+    sourceFactory: sourceFactory(bundle, scoped),
     policy: parsePolicy(POLICY, "policy.yaml"),
     logger: toBoltLogger(logger),
   });
@@ -252,6 +288,51 @@ describe("secrets in findings, evidence, plans and errors", () => {
       expect(stored, `Redis: ${secret}`).not.toContain(secret);
       expect(lines, `log: ${secret}`).not.toContain(secret);
     }
+  });
+});
+
+describe("what is redacted is the release's secrets, not the names its reports show", () => {
+  /** The channel message and its thread replies, as Slack shows them. */
+  async function reportOf(command: string, channel: string): Promise<string> {
+    const ts = await postCommand(fake, serve.url, command, channel, 5000);
+    await eventually(
+      () => (fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === ts) ? true : undefined),
+      10_000,
+      `the thread of ${command}`,
+    );
+    const thread = fake
+      .okCallsTo("chat.postMessage")
+      .filter((c) => c.args.thread_ts === ts)
+      .map((c) => c.args.blocks);
+    return JSON.stringify([fake.message(channel, ts)?.blocks, thread]);
+  }
+
+  it("a Secret holding the release, namespace and Deployment names: the report names them, the password stays hidden", async () => {
+    const raw = JSON.stringify(
+      diagnose(await new BundleSource(scoped).load("yahoo", "storefront", new Date())),
+    );
+    expect(raw).toContain(SCOPED_PASSWORD);
+    const report = await reportOf("storefront/yahoo", "C0SCOPE001");
+    expect(report).toContain("storefront/yahoo");
+    expect(report).toContain("yahoo-basic-app");
+    expect(report).toContain("last login with [redacted]");
+    expect(report).not.toContain(SCOPED_PASSWORD);
+  });
+
+  it("another release's report in the same process is not masked by the first one's secrets", async () => {
+    // The first release taught the process's book its Secret's values, the second's namespace among them.
+    expect(secrets.text("to checkout")).toBe("to [redacted]");
+    const report = await reportOf("checkout/yahoo", "C0SCOPE002");
+    expect(report).toContain("checkout/yahoo");
+    expect(report).toContain("yahoo-basic-app");
+    expect(report).not.toContain("[redacted]");
+    // …and stays so: a later read of the first release does not teach it again.
+    await reportOf("storefront/yahoo", "C0SCOPE003");
+    const last = await postCommand(fake, serve.url, "last checkout/yahoo", "C0SCOPE004", 10_000);
+    const again = JSON.stringify(fake.message("C0SCOPE004", last)?.blocks);
+    expect(again).toContain("checkout/yahoo");
+    expect(again).not.toContain("[redacted]");
+    expect(secrets.text("to checkout")).toBe("to checkout");
   });
 });
 
