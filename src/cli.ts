@@ -556,7 +556,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       io.err(`helm-doctor ${mode}: ${sig}, stopping\n`);
       const done = (code: number) => {
         // A job abandoned at shutdown (handed back to the queue) may still hold a socket: do not wait for it.
-        setTimeout(() => process.exit(code), 2000).unref();
+        setTimeout(() => process.exit(code), config.exitWaitMs).unref();
         resolve(code);
       };
       handle
