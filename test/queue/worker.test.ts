@@ -10,7 +10,7 @@ import { BundleSource } from "../../src/cluster/bundle.js";
 import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
-import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
+import { followJob, MessageUpdater, type SlackClient, slackFailure } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
 import { closeConnection, producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
@@ -51,9 +51,15 @@ interface Rig {
   prefix: string;
   worker(factory: SourceFactory, tuning?: WorkerTuning): Promise<WorkerHandle>;
   request(channel: string): Promise<{ jobId: string; channel: string; ts: string }>;
+  /**
+   * The lock of a job whose worker died runs out now: the key Redis would expire after the lock duration is
+   * deleted, so the stalled-job check finds the job without the test waiting out the lock.
+   */
+  lockExpires(jobId: string): Promise<void>;
 }
 
-async function rig(): Promise<Rig> {
+/** `rejectRateLimitedCalls`: the client gives a 429 back at once, with its Retry-After (no budget of its own). */
+async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
   const prefix = uniquePrefix("worker");
   const config = loadConfig(
     {
@@ -67,7 +73,11 @@ async function rig(): Promise<Rig> {
   const conn = producerConnection(redis.url, quietLog);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
   const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
+  const client = new webApi.WebClient(fake.token, {
+    slackApiUrl: fake.apiUrl,
+    retryConfig: FAST_RETRY,
+    ...(o.rejectRateLimitedCalls ? { rejectRateLimitedCalls: true } : {}),
+  });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
     for (const w of workers) await w.close();
@@ -107,6 +117,9 @@ async function rig(): Promise<Rig> {
       const ts = fake.seedMessage(channel, { text: "queued…" });
       await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
       return { jobId, channel, ts };
+    },
+    lockExpires: async (jobId) => {
+      expect(await conn.del(`${prefix}:${QUEUES.diagnose}:${jobId}:lock`), "the dead worker's lock").toBe(1);
     },
   };
 }
@@ -184,8 +197,9 @@ describe("diagnose worker", () => {
     const { channel, ts, jobId } = await r.request("C0WRK00004");
     await eventually(() => (started ? true : undefined), 5000, "worker A to take the job");
     await a.worker.close(true); // killed: no more lock renewals
+    await r.lockExpires(jobId);
     // Worker B finds the stalled job and runs it again.
-    await r.worker(async () => bundle());
+    await r.worker(async () => bundle(), { stalledInterval: 100 });
     await finalText(channel, ts, /Roll back to revision 1/, 15_000);
     expect(await r.store.getResult(QUEUES.diagnose, jobId)).toMatchObject({ kind: "report" });
   });
@@ -197,17 +211,19 @@ describe("diagnose worker", () => {
       started++;
       return new Promise<SnapshotSource>(() => {});
     };
-    const { channel, ts } = await r.request("C0WRK00008");
+    const { channel, ts, jobId } = await r.request("C0WRK00008");
     // Three workers take the job in turn and die with it (maxStalledCount 2: the third stall is one too many).
+    const tuning = { maxStalledCount: 2, stalledInterval: 100, updateIntervalMs: 50 };
     for (let i = 1; i <= 3; i++) {
-      const w = await r.worker(hang, { maxStalledCount: 2 });
+      const w = await r.worker(hang, tuning);
       await eventually(() => (started >= i ? true : undefined), 10_000, `worker ${i} to take the job`);
-      // A restarted job says so (the first progress update is held 400 ms).
+      // A restarted job says so.
       if (i > 1)
         await finalText(channel, ts, new RegExp(`restarted after its worker stopped \\(${i - 1} of 2\\)`));
       await w.worker.close(true);
+      await r.lockExpires(jobId);
     }
-    await r.worker(async () => bundle(), { maxStalledCount: 2 });
+    await r.worker(async () => bundle(), tuning);
     const text = await finalText(channel, ts, /Could not diagnose/, 15_000);
     expect(text).toContain("stopped 3 times");
     expect(text).toMatch(/out of memory|logs/);
@@ -371,11 +387,6 @@ describe("final delivery", () => {
       name: "ratelimited in the body",
       inject: () => fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
     },
-    // The client waits Retry-After and retries twice (FAST_RETRY), then gives up; delivery tries again.
-    {
-      name: "429 past the client's retry budget",
-      inject: () => fake.rateLimit("chat.update", 3, 1, isReport),
-    },
   ];
   for (const f of failures) {
     it(`retries a final chat.update that fails with ${f.name}, and the report arrives`, async () => {
@@ -388,6 +399,33 @@ describe("final delivery", () => {
       fake.clearInjections();
     });
   }
+
+  it("retries a final chat.update that fails with 429 past the client's retry budget after Retry-After, and the report arrives", async () => {
+    // The client gives each 429 back with its Retry-After; delivery waits that long (its waits are recorded, not
+    // slept) and tries again.
+    const r = await rig({ rejectRateLimitedCalls: true });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    await r.worker(async () => bundle(), { deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200, sleep } });
+    fake.rateLimit("chat.update", 3, 7, isReport);
+    const { channel, ts } = await r.request("C0DLV00003");
+    await finalText(channel, ts, /Roll back to revision 1/, 15_000);
+    expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok)).toHaveLength(3);
+    expect(waits).toEqual([7000, 7000, 7000]);
+    fake.clearInjections();
+  });
+
+  it("a 429 the client gave up on after its own waits: delivery takes the Retry-After from the client's error", () => {
+    // The error @slack/web-api's WebClient throws when its retries after a 429 are used up (WebClient.js).
+    const gaveUp = new Error(
+      "A rate limit was exceeded (url: https://slack.com/api/chat.update, retry-after: 3)",
+    );
+    expect(slackFailure(gaveUp)).toMatchObject({ code: "ratelimited", transient: true, retryAfterMs: 3000 });
+    // Near miss: another error that mentions a rate limit is not retried as one.
+    expect(slackFailure(new Error("rate limit policy invalid")).transient).toBe(false);
+  });
 
   it("posts a new message when the one to update is gone (message_not_found), with the thread under it", async () => {
     const r = await rig();
