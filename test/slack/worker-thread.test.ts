@@ -44,7 +44,7 @@ describe("serve with its worker in a worker thread", () => {
       expect(serve.handle.worker).toBeUndefined();
       expect(serve.handle.workerThread?.threadId).toBeGreaterThan(0);
       const ts = await command(serve.url, "C0THREAD01", "yahoo -n default");
-      // The thread compiles the TypeScript sources through tsx when it starts: slow on a loaded machine.
+      // From the sources (no current build), the thread compiles them through tsx as it starts: slow under load.
       const report = await eventually(
         () => {
           const t = finalText("C0THREAD01", ts);
