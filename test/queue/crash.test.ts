@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob } from "../../src/queue/delivery.js";
@@ -20,25 +20,17 @@ import { Store } from "../../src/queue/store.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
-import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { FAST_RETRY } from "../support/fake-slack/index.js";
 import { quietLog } from "../support/log.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
 });
 
 /** An API server that takes requests and never answers them; resolves `reached` on the first one. */
@@ -82,9 +74,9 @@ async function silentApiServer() {
 async function setup(env: Record<string, string>, channel: string) {
   const prefix = uniquePrefix("crash");
   const fullEnv = {
-    SLACK_BOT_TOKEN: fake.token,
-    SLACK_API_URL: fake.apiUrl,
-    REDIS_URL: redis.url,
+    SLACK_BOT_TOKEN: rs.fake.token,
+    SLACK_API_URL: rs.fake.apiUrl,
+    REDIS_URL: rs.redis.url,
     HELM_DOCTOR_QUEUE_PREFIX: prefix,
     PORT: "0",
     ...env,
@@ -95,11 +87,14 @@ async function setup(env: Record<string, string>, channel: string) {
     { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: api.kubeconfig, ...fullEnv },
     ROOT,
   );
-  const conn = producerConnection(redis.url, quietLog);
+  const conn = producerConnection(rs.redis.url, quietLog);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
   const store = new Store(conn, prefix);
   const queue = new Queue(QUEUES.diagnose, { connection: conn, prefix });
-  const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
+  const client = new webApi.WebClient(rs.fake.token, {
+    slackApiUrl: rs.fake.apiUrl,
+    retryConfig: FAST_RETRY,
+  });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
     if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
@@ -107,7 +102,7 @@ async function setup(env: Record<string, string>, channel: string) {
     await queue.close();
     await producer.close();
     await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
     await api.close();
   });
   await c.waitFor(/helm-doctor worker: waiting for jobs/);
@@ -118,7 +113,7 @@ async function setup(env: Record<string, string>, channel: string) {
     channel,
     requestedAt: new Date().toISOString(),
   });
-  const ts = fake.seedMessage(channel, { text: "queued…" });
+  const ts = rs.fake.seedMessage(channel, { text: "queued…" });
   await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
   // The worker took the job: its diagnosis is reading the cluster.
   await api.first;
@@ -143,7 +138,7 @@ async function setup(env: Record<string, string>, channel: string) {
 const reportIn = (channel: string, ts: string, timeoutMs: number) =>
   eventually(
     () =>
-      JSON.stringify(fake.message(channel, ts)?.blocks ?? "").includes("Roll back to revision 1")
+      JSON.stringify(rs.fake.message(channel, ts)?.blocks ?? "").includes("Roll back to revision 1")
         ? true
         : undefined,
     timeoutMs,

@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { webApi } from "@slack/bolt";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
@@ -22,26 +22,18 @@ import {
   type WorkerTuning,
 } from "../../src/queue/worker.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { FAST_RETRY } from "../support/fake-slack/index.js";
 import { quietLog } from "../support/log.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
 });
 
 interface Rig {
@@ -63,18 +55,18 @@ async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
   const prefix = uniquePrefix("worker");
   const config = loadConfig(
     {
-      SLACK_BOT_TOKEN: fake.token,
-      SLACK_API_URL: fake.apiUrl,
-      REDIS_URL: redis.url,
+      SLACK_BOT_TOKEN: rs.fake.token,
+      SLACK_API_URL: rs.fake.apiUrl,
+      REDIS_URL: rs.redis.url,
       HELM_DOCTOR_QUEUE_PREFIX: prefix,
     },
     "worker",
   );
-  const conn = producerConnection(redis.url, quietLog);
+  const conn = producerConnection(rs.redis.url, quietLog);
   const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
   const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, {
-    slackApiUrl: fake.apiUrl,
+  const client = new webApi.WebClient(rs.fake.token, {
+    slackApiUrl: rs.fake.apiUrl,
     retryConfig: FAST_RETRY,
     ...(o.rejectRateLimitedCalls ? { rejectRateLimitedCalls: true } : {}),
   });
@@ -83,7 +75,7 @@ async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
     for (const w of workers) await w.close();
     await producer.close();
     await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
   return {
     producer,
@@ -114,7 +106,7 @@ async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
         channel,
         requestedAt: new Date().toISOString(),
       });
-      const ts = fake.seedMessage(channel, { text: "queued…" });
+      const ts = rs.fake.seedMessage(channel, { text: "queued…" });
       await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
       return { jobId, channel, ts };
     },
@@ -129,7 +121,7 @@ const bundle = (): SnapshotSource => new BundleSource(FOUNDING_BUNDLE);
 async function finalText(channel: string, ts: string, match: RegExp, timeoutMs = 10_000): Promise<string> {
   return eventually(
     () => {
-      const t = JSON.stringify(fake.message(channel, ts)?.blocks ?? []);
+      const t = JSON.stringify(rs.fake.message(channel, ts)?.blocks ?? []);
       return match.test(t) ? t : undefined;
     },
     timeoutMs,
@@ -172,7 +164,7 @@ describe("diagnose worker", () => {
       channel: "C0WRK00003",
       requestedAt: new Date().toISOString(),
     });
-    const ts2 = fake.seedMessage("C0WRK00003");
+    const ts2 = rs.fake.seedMessage("C0WRK00003");
     await followJob(
       r.client,
       r.store,
@@ -246,7 +238,7 @@ describe("diagnose worker", () => {
       cluster: "staging",
     });
     const channel = "C0WRK00009";
-    const ts = fake.seedMessage(channel, { text: "queued…" });
+    const ts = rs.fake.seedMessage(channel, { text: "queued…" });
     await followJob(
       r.client,
       r.store,
@@ -264,7 +256,7 @@ describe("diagnose worker", () => {
     const r = await rig();
     const channel = "C0WRK00006";
     const progressShown = () =>
-      fake.waitFor(
+      rs.fake.waitFor(
         (c) =>
           c.method === "chat.update" &&
           c.args.channel === channel &&
@@ -290,7 +282,7 @@ describe("diagnose worker", () => {
     await finalText(channel, ts, /Roll back to revision 1/);
     // Progress updates of one message are throttled (the first entry is the post itself; the exact intervals are
     // the updater's unit test's business, these are arrival times at the fake Slack); the report is the last one.
-    const updates = fake.message(channel, ts)!.history.slice(1);
+    const updates = rs.fake.message(channel, ts)!.history.slice(1);
     expect(updates.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(updates.at(-1)!.blocks)).toContain("Roll back to revision 1");
     const progress = updates.slice(0, -1).map((h) => h.time);
@@ -324,7 +316,7 @@ describe("diagnose worker", () => {
     expect(text).toContain("Could not read 1 thing, so the findings may be incomplete");
     const thread = await eventually(() => {
       const t = JSON.stringify(
-        fake
+        rs.fake
           .okCallsTo("chat.postMessage")
           .filter((c) => c.args.thread_ts === ts)
           .map((c) => c.args.blocks),
@@ -381,11 +373,11 @@ describe("final delivery", () => {
   const failures = [
     {
       name: "internal_error",
-      inject: () => fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
+      inject: () => rs.fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
     },
     {
       name: "ratelimited in the body",
-      inject: () => fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
+      inject: () => rs.fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
     },
   ];
   for (const f of failures) {
@@ -395,8 +387,10 @@ describe("final delivery", () => {
       f.inject();
       const { channel, ts } = await r.request(`C0DLV${String(failures.indexOf(f)).padStart(5, "0")}`);
       await finalText(channel, ts, /Roll back to revision 1/, 15_000);
-      expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(0);
-      fake.clearInjections();
+      expect(rs.fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(
+        0,
+      );
+      rs.fake.clearInjections();
     });
   }
 
@@ -409,12 +403,12 @@ describe("final delivery", () => {
       waits.push(ms);
     };
     await r.worker(async () => bundle(), { deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200, sleep } });
-    fake.rateLimit("chat.update", 3, 7, isReport);
+    rs.fake.rateLimit("chat.update", 3, 7, isReport);
     const { channel, ts } = await r.request("C0DLV00003");
     await finalText(channel, ts, /Roll back to revision 1/, 15_000);
-    expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok)).toHaveLength(3);
+    expect(rs.fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok)).toHaveLength(3);
     expect(waits).toEqual([7000, 7000, 7000]);
-    fake.clearInjections();
+    rs.fake.clearInjections();
   });
 
   it("a 429 the client gave up on after its own waits: delivery takes the Retry-After from the client's error", () => {
@@ -447,7 +441,7 @@ describe("final delivery", () => {
       { channel, ts: "1700009999.000100", user: "U0ANA00001" },
       quietLog,
     );
-    const post = await fake.waitFor(
+    const post = await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
@@ -457,15 +451,15 @@ describe("final delivery", () => {
       10_000,
     );
     const newTs = String(post.response.ts);
-    await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
+    await rs.fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
   });
 
   it("tells the requester when the report cannot be delivered, and keeps it for /helm-doctor last", async () => {
     const r = await rig();
     await r.worker(async () => bundle());
-    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    rs.fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
     const { channel } = await r.request("C0DLV00011");
-    const told = await fake.waitFor(
+    const told = await rs.fake.waitFor(
       (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
       15_000,
     );
@@ -473,21 +467,21 @@ describe("final delivery", () => {
     expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
     expect(JSON.stringify(told.args)).toContain("internal_error");
     expect(await r.store.getLast("default", "yahoo")).toMatchObject({ kind: "report" });
-    fake.clearInjections();
+    rs.fake.clearInjections();
   });
 
   it("falls back to a direct message when the ephemeral cannot be posted either", async () => {
     const r = await rig();
     await r.worker(async () => bundle());
-    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
-    fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
+    rs.fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    rs.fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
     await r.request("C0DLV00012");
-    const dm = await fake.waitFor(
+    const dm = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "U0ANA00001",
       15_000,
     );
     expect(JSON.stringify(dm.args)).toContain("/helm-doctor last default/yahoo");
-    fake.clearInjections();
+    rs.fake.clearInjections();
   });
 });
 
