@@ -15,9 +15,8 @@ import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { createLogger, toBoltLogger } from "../../src/observability/log.js";
 import { secrets } from "../../src/report/redact.js";
 import { parsePolicy } from "../../src/slack/policy.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { memorySink } from "../support/log.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import {
   eventually,
@@ -42,8 +41,7 @@ remediate:
     namespaces: [default]
 `;
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let dir: string;
 let bundle: string;
 let scoped: string;
@@ -140,7 +138,7 @@ function sourceFactory(file: string, scoped: string) {
 
 /** Every value under the app's Redis prefix (strings, lists, hashes, sets, sorted sets). */
 async function redisDump(prefix: string): Promise<string> {
-  const r = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const r = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
   try {
     const out: unknown[] = [];
     let cursor = "0";
@@ -163,19 +161,17 @@ async function redisDump(prefix: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   SECRETS = [VALUE_PASSWORD, VALUE_TOKEN, SECRET_DATA, SECRET_DATA_B64, ENV_PASSWORD, BEARER];
-  SECRETS.push(fake.token, SIGNING_SECRET);
+  SECRETS.push(rs.fake.token, SIGNING_SECRET);
   dir = mkdtempSync(join(tmpdir(), "hd-secrets-"));
   bundle = join(dir, "bundle.json");
-  writeFileSync(bundle, JSON.stringify(secretBundle(fake.token)));
+  writeFileSync(bundle, JSON.stringify(secretBundle(rs.fake.token)));
   scoped = join(dir, "scoped.json");
   writeFileSync(scoped, JSON.stringify(scopedBundle()));
   const logger = createLogger({ env: { LOG_FORMAT: "json", LOG_LEVEL: "debug" }, destination: log });
   serve = await startTestServe({
-    fake,
-    redisUrl: redis.url,
+    fake: rs.fake,
+    redisUrl: rs.redis.url,
     sourceFactory: sourceFactory(bundle, scoped),
     policy: parsePolicy(POLICY, "policy.yaml"),
     logger: toBoltLogger(logger),
@@ -184,8 +180,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await serve?.stop();
-  await fake?.close();
-  await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -195,26 +189,26 @@ describe("secrets in findings, evidence, plans and errors", () => {
   it("the unredacted diagnosis does quote them (so these tests mean something)", async () => {
     const snap = await new BundleSource(bundle).load("yahoo", "default", new Date());
     const raw = JSON.stringify(diagnose(snap));
-    for (const s of [VALUE_PASSWORD, SECRET_DATA, ENV_PASSWORD, fake.token, SIGNING_SECRET])
+    for (const s of [VALUE_PASSWORD, SECRET_DATA, ENV_PASSWORD, rs.fake.token, SIGNING_SECRET])
       expect(raw, s).toContain(s);
   });
 
   it("a report, its thread and /helm-doctor last reach Slack redacted; what the report names stays", async () => {
     reportTs = await postCommand(
-      fake,
+      rs.fake,
       serve.url,
       "yahoo -n default",
       "C0SEC00001",
       5000,
-      fake.responseUrl("s"),
+      rs.fake.responseUrl("s"),
     );
     await eventually(() =>
-      fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === reportTs) ? true : undefined,
+      rs.fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === reportTs) ? true : undefined,
     );
-    const report = JSON.stringify(fake.message("C0SEC00001", reportTs)?.blocks);
+    const report = JSON.stringify(rs.fake.message("C0SEC00001", reportTs)?.blocks);
     expect(report).toContain("basic-app-config");
     const thread = JSON.stringify(
-      fake
+      rs.fake
         .okCallsTo("chat.postMessage")
         .filter((c) => c.args.thread_ts === reportTs)
         .map((c) => c.args.blocks),
@@ -226,14 +220,21 @@ describe("secrets in findings, evidence, plans and errors", () => {
     expect(`${report}${thread}`).toContain("default/yahoo");
 
     // The stored report, posted again.
-    await postCommand(fake, serve.url, "last default/yahoo", "C0SEC00003", 10_000, fake.responseUrl("last"));
+    await postCommand(
+      rs.fake,
+      serve.url,
+      "last default/yahoo",
+      "C0SEC00003",
+      10_000,
+      rs.fake.responseUrl("last"),
+    );
   });
 
   it("a plan made from the report's button reaches its thread redacted", async () => {
-    const blocks = fake.message("C0SEC00001", reportTs)!.blocks as Record<string, unknown>[];
+    const blocks = rs.fake.message("C0SEC00001", reportTs)!.blocks as Record<string, unknown>[];
     const actions = blocks.find((b) => b.type === "actions") as { elements: Record<string, unknown>[] };
     const rollback = actions.elements.find((e) => /roll back/i.test((e.text as { text: string }).text))!;
-    const before = fake.calls.length;
+    const before = rs.fake.calls.length;
     const res = await sendBlockAction({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
@@ -249,7 +250,7 @@ describe("secrets in findings, evidence, plans and errors", () => {
       ],
     });
     expect(res.status).toBe(200);
-    const plan = await fake.waitFor(
+    const plan = await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.args.thread_ts === reportTs &&
@@ -261,10 +262,10 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("a read that fails with credentials in its error is reported without them", async () => {
-    const ts = await postCommand(fake, serve.url, "vault -n default", "C0SEC00002", 5000);
+    const ts = await postCommand(rs.fake, serve.url, "vault -n default", "C0SEC00002", 5000);
     const final = await eventually(
       () => {
-        const m = JSON.stringify(fake.message("C0SEC00002", ts)?.blocks ?? "");
+        const m = JSON.stringify(rs.fake.message("C0SEC00002", ts)?.blocks ?? "");
         return m.includes("reading vault") ? m : undefined;
       },
       20_000,
@@ -276,7 +277,7 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("none of them is in any Slack call, any Redis key of the app or any log line", async () => {
-    const slack = JSON.stringify([fake.calls.map((c) => c.args), fake.responses.map((r) => r.body)]);
+    const slack = JSON.stringify([rs.fake.calls.map((c) => c.args), rs.fake.responses.map((r) => r.body)]);
     const stored = await redisDump(serve.prefix);
     const lines = log.text();
     // Each boundary did see secret-bearing text (so a pass means redaction, not silence).
@@ -294,17 +295,17 @@ describe("secrets in findings, evidence, plans and errors", () => {
 describe("what is redacted is the release's secrets, not the names its reports show", () => {
   /** The channel message and its thread replies, as Slack shows them. */
   async function reportOf(command: string, channel: string): Promise<string> {
-    const ts = await postCommand(fake, serve.url, command, channel, 5000);
+    const ts = await postCommand(rs.fake, serve.url, command, channel, 5000);
     await eventually(
-      () => (fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === ts) ? true : undefined),
+      () => (rs.fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === ts) ? true : undefined),
       10_000,
       `the thread of ${command}`,
     );
-    const thread = fake
+    const thread = rs.fake
       .okCallsTo("chat.postMessage")
       .filter((c) => c.args.thread_ts === ts)
       .map((c) => c.args.blocks);
-    return JSON.stringify([fake.message(channel, ts)?.blocks, thread]);
+    return JSON.stringify([rs.fake.message(channel, ts)?.blocks, thread]);
   }
 
   it("a Secret holding the release, namespace and Deployment names: the report names them, the password stays hidden", async () => {
@@ -328,8 +329,8 @@ describe("what is redacted is the release's secrets, not the names its reports s
     expect(report).not.toContain("[redacted]");
     // …and stays so: a later read of the first release does not teach it again.
     await reportOf("storefront/yahoo", "C0SCOPE003");
-    const last = await postCommand(fake, serve.url, "last checkout/yahoo", "C0SCOPE004", 10_000);
-    const again = JSON.stringify(fake.message("C0SCOPE004", last)?.blocks);
+    const last = await postCommand(rs.fake, serve.url, "last checkout/yahoo", "C0SCOPE004", 10_000);
+    const again = JSON.stringify(rs.fake.message("C0SCOPE004", last)?.blocks);
     expect(again).toContain("checkout/yahoo");
     expect(again).not.toContain("[redacted]");
     expect(secrets.text("to checkout")).toBe("to checkout");
@@ -354,7 +355,7 @@ describe("every kind of message a listener sends passes the boundary", () => {
 
   it("chat.postMessage / update / postEphemeral, views.open / push / update and respond()", async () => {
     const app: App = serve.handle.app;
-    const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${fake.token}`;
+    const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${rs.fake.token}`;
     const section = (t: string) => [{ type: "section", text: { type: "mrkdwn", text: t } }];
     const view = (t: string) => ({
       type: "modal" as const,
@@ -395,18 +396,18 @@ describe("every kind of message a listener sends passes the boundary", () => {
         failure = e;
       }
     });
-    const before = fake.calls.length;
+    const before = rs.fake.calls.length;
     const res = await sendBlockAction({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
       channelId: "C0PLANT001",
-      responseUrl: fake.responseUrl("plant"),
+      responseUrl: rs.fake.responseUrl("plant"),
       actions: [{ action_id: "plant-secrets", value: "x" }],
     });
     expect(res.status).toBe(200);
     await eventually(() => (sent.length === 7 || failure ? true : undefined), 10_000, "the planted sends");
     expect(failure).toBeUndefined();
-    const calls = fake.calls.slice(before);
+    const calls = rs.fake.calls.slice(before);
     const methods = [
       "chat.postMessage",
       "chat.update",
@@ -420,12 +421,12 @@ describe("every kind of message a listener sends passes the boundary", () => {
       expect(c, m).toBeDefined();
       const args = JSON.stringify(c!.args);
       expect(args, m).toContain("[redacted]");
-      for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, fake.token])
+      for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, rs.fake.token])
         expect(args, m).not.toContain(secret);
     }
-    const responded = JSON.stringify(fake.responses.filter((r) => r.id === "plant").map((r) => r.body));
+    const responded = JSON.stringify(rs.fake.responses.filter((r) => r.id === "plant").map((r) => r.body));
     expect(responded).toContain("[redacted]");
-    for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, fake.token])
+    for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, rs.fake.token])
       expect(responded).not.toContain(secret);
   });
 });
