@@ -7,23 +7,18 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { loadConfig } from "../../src/config.js";
-import { followJob } from "../../src/queue/delivery.js";
-import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
-import { FAST_RETRY } from "../support/fake-slack/index.js";
 import { quietLog } from "../support/log.js";
-import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
+import { startRequester } from "../support/requester.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
 const rs = redisAndSlack();
@@ -87,34 +82,18 @@ async function setup(env: Record<string, string>, channel: string) {
     { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: api.kubeconfig, ...fullEnv },
     ROOT,
   );
-  const conn = producerConnection(rs.redis.url, quietLog);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
-  const store = new Store(conn, prefix);
-  const queue = new Queue(QUEUES.diagnose, { connection: conn, prefix });
-  const client = new webApi.WebClient(rs.fake.token, {
-    slackApiUrl: rs.fake.apiUrl,
-    retryConfig: FAST_RETRY,
-  });
+  const requester = startRequester({ redisUrl: rs.redis.url, fake: rs.fake, prefix, log: quietLog });
+  const queue = new Queue(QUEUES.diagnose, { connection: requester.conn, prefix });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
     if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
     for (const w of workers) await w.close();
     await queue.close();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(rs.redis.url, prefix);
+    await requester.close();
     await api.close();
   });
   await c.waitFor(/helm-doctor worker: waiting for jobs/);
-  const { jobId } = await producer.enqueueDiagnose({
-    release: "yahoo",
-    namespace: "default",
-    requestedBy: "U0ANA00001",
-    channel,
-    requestedAt: new Date().toISOString(),
-  });
-  const ts = rs.fake.seedMessage(channel, { text: "queued…" });
-  await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
+  const { jobId, ts } = await requester.request(channel);
   // The worker took the job: its diagnosis is reading the cluster.
   await api.first;
   return {
@@ -126,7 +105,7 @@ async function setup(env: Record<string, string>, channel: string) {
     secondWorker: async () => {
       const w = await startWorker(loadConfig(fullEnv, "worker"), {
         sourceFactory: async () => new BundleSource(FOUNDING_BUNDLE),
-        slack: client,
+        slack: requester.client,
         log: quietLog,
         handleSignals: false,
       });

@@ -4,7 +4,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { webApi } from "@slack/bolt";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { LiveSource } from "../../src/cluster/live.js";
@@ -12,9 +11,8 @@ import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
 import { followJob, MessageUpdater, type SlackClient, slackFailure } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, producerConnection } from "../../src/queue/redis.js";
+import { producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
 import {
   type SourceFactory,
   startWorker,
@@ -22,10 +20,10 @@ import {
   type WorkerTuning,
 } from "../../src/queue/worker.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { FAST_RETRY } from "../support/fake-slack/index.js";
 import { quietLog } from "../support/log.js";
-import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
+import { type Requester, startRequester } from "../support/requester.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
@@ -36,13 +34,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Rig {
-  producer: Producer;
-  store: Store;
-  client: webApi.WebClient;
-  prefix: string;
+interface Rig extends Requester {
   worker(factory: SourceFactory, tuning?: WorkerTuning): Promise<WorkerHandle>;
-  request(channel: string): Promise<{ jobId: string; channel: string; ts: string }>;
   /**
    * The lock of a job whose worker died runs out now: the key Redis would expire after the lock duration is
    * deleted, so the stalled-job check finds the job without the test waiting out the lock.
@@ -62,30 +55,25 @@ async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
     },
     "worker",
   );
-  const conn = producerConnection(rs.redis.url, quietLog);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(rs.fake.token, {
-    slackApiUrl: rs.fake.apiUrl,
-    retryConfig: FAST_RETRY,
-    ...(o.rejectRateLimitedCalls ? { rejectRateLimitedCalls: true } : {}),
+  const requester = startRequester({
+    redisUrl: rs.redis.url,
+    fake: rs.fake,
+    prefix,
+    log: quietLog,
+    producer: { dedupWindowMs: 30_000, backoffMs: 100 },
+    ...(o.rejectRateLimitedCalls ? { client: { rejectRateLimitedCalls: true } } : {}),
   });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
     for (const w of workers) await w.close();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(rs.redis.url, prefix);
+    await requester.close();
   });
   return {
-    producer,
-    store,
-    client,
-    prefix,
+    ...requester,
     worker: async (factory, tuning) => {
       const w = await startWorker(config, {
         sourceFactory: factory,
-        slack: client,
+        slack: requester.client,
         log: quietLog,
         handleSignals: false,
         tuning: {
@@ -98,20 +86,9 @@ async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
       workers.push(w);
       return w;
     },
-    request: async (channel) => {
-      const { jobId } = await producer.enqueueDiagnose({
-        release: "yahoo",
-        namespace: "default",
-        requestedBy: "U0ANA00001",
-        channel,
-        requestedAt: new Date().toISOString(),
-      });
-      const ts = rs.fake.seedMessage(channel, { text: "queued…" });
-      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
-      return { jobId, channel, ts };
-    },
     lockExpires: async (jobId) => {
-      expect(await conn.del(`${prefix}:${QUEUES.diagnose}:${jobId}:lock`), "the dead worker's lock").toBe(1);
+      const lock = `${prefix}:${QUEUES.diagnose}:${jobId}:lock`;
+      expect(await requester.conn.del(lock), "the dead worker's lock").toBe(1);
     },
   };
 }
