@@ -732,22 +732,13 @@ export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Sce
   });
   s.releases[2]!.info.description =
     'Rollback "mail" failed: no ConfigMap with the name "mail-settings" found';
-  const foreign = structuredClone(cm);
-  foreign.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
-  foreign.metadata.annotations = {
-    "meta.helm.sh/release-name": "mail-legacy",
-    "meta.helm.sh/release-namespace": "shop",
-  };
-  s.add(foreign, 40);
-  if (!o.legacyGone) {
-    const legacy = new Scenario({ release: "mail-legacy", namespace: "shop", chart: "mail" });
-    legacy.revision({
-      status: "deployed",
-      at: 40,
-      templates: [{ path: "templates/configmap.yaml", object: cm }],
-    });
-    for (const r of foreignRecords(legacy)) s.add(r, 40);
-  }
+  ownedByAnother(
+    s,
+    cm,
+    "mail-legacy",
+    40,
+    o.legacyGone ? undefined : { path: "templates/configmap.yaml", chart: "mail" },
+  );
   liveDeployment(s, d("1.1.0"), { newPods: [{ state: "running" }], newAt: 30 });
   return s;
 }
@@ -845,6 +836,31 @@ export function foreignRecords(n: Scenario): Obj[] {
     (r.metadata as Obj).uid = String((r.metadata as Obj).uid).replace(/^[0-9a-f]{8}/, prefix);
     return r;
   });
+}
+
+/**
+ * `object` live as release `owner` of the same namespace left it (Helm's ownership label and annotations), added
+ * at minute `at`; with `records`, beside it `owner`'s deployed record shipping it at `path` (without: `owner` was
+ * uninstalled with the object kept, or renamed).
+ */
+function ownedByAnother(
+  s: Scenario,
+  object: Obj,
+  owner: string,
+  at: number,
+  records?: { path: string; chart?: string },
+): void {
+  const live = structuredClone(object);
+  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  live.metadata.annotations = {
+    "meta.helm.sh/release-name": owner,
+    "meta.helm.sh/release-namespace": s.namespace,
+  };
+  s.add(live, at);
+  if (!records) return;
+  const n = new Scenario({ release: owner, namespace: s.namespace, chart: records.chart ?? owner });
+  n.revision({ status: "deployed", at, templates: [{ path: records.path, object }] });
+  for (const r of foreignRecords(n)) s.add(r, at);
 }
 
 // ---- failures only the helm command's output shows ----
@@ -959,16 +975,7 @@ export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): S
     s.revision({ status: "deployed", at: 61, description: "Rollback to 1", templates: [r1] });
   }
   liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
-  const live = structuredClone(cache);
-  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
-  live.metadata.annotations = {
-    "meta.helm.sh/release-name": owner,
-    "meta.helm.sh/release-namespace": "shop",
-  };
-  s.add(live, 30);
-  const n = new Scenario({ release: owner, namespace: "shop", chart: owner });
-  n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/cache.yaml", object: cache }] });
-  for (const r of foreignRecords(n)) s.add(r, 30);
+  ownedByAnother(s, cache, owner, 30, { path: "templates/cache.yaml" });
   return s;
 }
 
@@ -1412,18 +1419,13 @@ export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
     data: { beta: "on" },
   };
   s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
-  const live = structuredClone(flags);
-  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
-  live.metadata.annotations = {
-    "meta.helm.sh/release-name": "legacy-shop",
-    "meta.helm.sh/release-namespace": "shop",
-  };
-  s.add(live, 30);
-  if (!o.legacyGone) {
-    const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
-    n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
-    for (const r of foreignRecords(n)) s.add(r, 30);
-  }
+  ownedByAnother(
+    s,
+    flags,
+    "legacy-shop",
+    30,
+    o.legacyGone ? undefined : { path: "templates/flags.yaml", chart: "shop" },
+  );
   return s;
 }
 
