@@ -6,7 +6,7 @@
 import { parse as parseYaml, stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
 import { pendingUpgrade } from "./release-state.js";
-import { appDeployment, liveDeployment, service } from "./transitions.js";
+import { appDeployment, configMap, liveDeployment, service } from "./transitions.js";
 import { job } from "./workloads.js";
 
 export const CAUSES_NOW = "2026-11-20T12:00:00Z";
@@ -337,12 +337,7 @@ export function regeneratedPassword(
 // ---- a ConfigMap turned into a pre-install-only hook three revisions ago ----
 
 function catalogConfig(extra: Record<string, string> = {}): Obj {
-  const o: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "catalog-config" },
-    data: { "catalog.yaml": "page_size: 50\n" },
-  };
+  const o: Obj = configMap("catalog-config", { "catalog.yaml": "page_size: 50\n" });
   if (Object.keys(extra).length) o.metadata.annotations = extra;
   return o;
 }
@@ -424,12 +419,7 @@ export function movedIntoPreInstallHookEarlier(
  */
 export function movedIntoPostHookWaitFailed(o: { hookRan?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "inventory", namespace: "shop", chart: "inventory" });
-  const cm = (): Obj => ({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "inventory-config" },
-    data: { "inventory.yaml": "warehouses: [eu-1]\n" },
-  });
+  const cm = (): Obj => configMap("inventory-config", { "inventory.yaml": "warehouses: [eu-1]\n" });
   const dep = (tag: string) =>
     appDeployment("inventory", {
       image: `registry.example.com/inventory:${tag}`,
@@ -701,12 +691,7 @@ export function ssaReplicasConflict(): Scenario {
  */
 export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "mail", namespace: "shop", chart: "mail" });
-  const cm: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "mail-settings" },
-    data: { smtp: "smtp.example.com" },
-  };
+  const cm: Obj = configMap("mail-settings", { smtp: "smtp.example.com" });
   const d = (tag: string) => appDeployment("mail", { image: `registry.example.com/mail:${tag}` });
   s.revision({
     status: "superseded",
@@ -880,12 +865,7 @@ export function ownershipFromOutput(
 ): Scenario {
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
   const owner = o.owner ?? "hook";
-  const settings: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "web-settings" },
-    data: { theme: "dark" },
-  };
+  const settings: Obj = configMap("web-settings", { theme: "dark" });
   const d = appDeployment("web", { image: "nginx:1.26" });
   s.revision({
     status: "deployed",
@@ -930,12 +910,7 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
     templates: [
       {
         path: "templates/settings.yaml",
-        object: {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: { name: "web-settings" },
-          data: { theme: "light" },
-        },
+        object: configMap("web-settings", { theme: "light" }),
       },
     ],
   });
@@ -955,12 +930,7 @@ export const ATOMIC_OWNERSHIP_OUTPUT = (release: string, owner: string) =>
 export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): Scenario {
   const owner = o.owner ?? "cache";
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
-  const cache: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "web-cache" },
-    data: { size: "1Gi" },
-  };
+  const cache: Obj = configMap("web-cache", { size: "1Gi" });
   const d = appDeployment("web", { image: "nginx:1.26" });
   const r1 = { path: "templates/deployment.yaml", object: d };
   s.revision({ status: o.stored ? "superseded" : "deployed", at: 0, templates: [r1] });
@@ -995,12 +965,7 @@ export function recordDeleted(
 ): Scenario {
   const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
   const d = (tag: string) => appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
-  const extra: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "notify-templates" },
-    data: { a: "b" },
-  };
+  const extra: Obj = configMap("notify-templates", { a: "b" });
   const statuses =
     variant === "pruned-deployed"
       ? ["deployed", "superseded", "failed", "failed"]
@@ -1316,7 +1281,7 @@ export function neighbourHookCollision(
           type: "Opaque",
           data: { "db-password": Buffer.from("s3cret-shop").toString("base64") },
         }
-      : { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-config" }, data: { mode: "prod" } };
+      : configMap("app-config", { mode: "prod" });
   const cfg = object(kind);
   const web = appDeployment("shop-web", {
     image: "registry.example.com/shop-web:2.0.0",
@@ -1412,12 +1377,7 @@ export function neighbourHookCollision(
  */
 export function sharedObject(o: { legacyGone?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
-  const flags: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "feature-flags" },
-    data: { beta: "on" },
-  };
+  const flags: Obj = configMap("feature-flags", { beta: "on" });
   s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
   ownedByAnother(
     s,
