@@ -25,6 +25,27 @@ function lastWords(pods: Obj[], message: string): void {
       if (cs.lastState?.terminated) cs.lastState.terminated.message = message;
 }
 
+/**
+ * `d2` rolled out over `d1` at minute `newAt`: one old pod still running per new one, the new pods crash-looping
+ * (`restarts` each) with `message` as their last words, backing off a minute later.
+ */
+function crashLoopingRollout(
+  s: Scenario,
+  d1: Obj,
+  d2: Obj,
+  o: { restarts: number[]; newAt: number; message: string },
+): void {
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: o.restarts.map(() => ({ state: "running" })),
+    newPods: o.restarts.map((restarts) => ({ state: "crash-loop", restarts })),
+    oldAt: 0,
+    newAt: o.newAt,
+  });
+  lastWords(live.newPods, o.message);
+  backOff(s, live.newPods, o.newAt + 1);
+}
+
 function backOff(s: Scenario, pods: Obj[], at: number): void {
   for (const p of pods)
     s.event(
@@ -89,15 +110,7 @@ export function operatorWithoutCrd(o: { message?: string } = {}): Scenario {
       { path: "templates/deployment.yaml", object: d2 },
     ],
   });
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }],
-    newPods: [{ state: "crash-loop", restarts: 14 }],
-    oldAt: 0,
-    newAt: 60,
-  });
-  lastWords(live.newPods, o.message ?? NO_CERTIFICATE_KIND);
-  backOff(s, live.newPods, 61);
+  crashLoopingRollout(s, d1, d2, { restarts: [14], newAt: 60, message: o.message ?? NO_CERTIFICATE_KIND });
   return s;
 }
 
@@ -166,18 +179,7 @@ export function migrationSkipped(o: { hooksRan?: boolean; message?: string } = {
     o.hooksRan ? 60 : 0,
     o.hooksRan ? 61 : 1,
   );
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }, { state: "running" }],
-    newPods: [
-      { state: "crash-loop", restarts: 8 },
-      { state: "crash-loop", restarts: 7 },
-    ],
-    oldAt: 0,
-    newAt: 61,
-  });
-  lastWords(live.newPods, o.message ?? RELATION_MISSING);
-  backOff(s, live.newPods, 62);
+  crashLoopingRollout(s, d1, d2, { restarts: [8, 7], newAt: 61, message: o.message ?? RELATION_MISSING });
   return s;
 }
 
@@ -319,18 +321,7 @@ export function regeneratedPassword(
       0,
     );
   }
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }, { state: "running" }],
-    newPods: [
-      { state: "crash-loop", restarts: 6 },
-      { state: "crash-loop", restarts: 6 },
-    ],
-    oldAt: 0,
-    newAt: 61,
-  });
-  lastWords(live.newPods, o.message ?? AUTH_FAILED);
-  backOff(s, live.newPods, 62);
+  crashLoopingRollout(s, d1, d2, { restarts: [6, 6], newAt: 61, message: o.message ?? AUTH_FAILED });
   return s;
 }
 
@@ -1230,19 +1221,13 @@ export function crdsNotUpgraded(
   );
   s.add(crd, 0);
   crd.metadata.namespace = undefined;
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }],
-    newPods: [{ state: "crash-loop", restarts: 11 }],
-    oldAt: 0,
+  crashLoopingRollout(s, d1, d2, {
+    restarts: [11],
     newAt: 60,
-  });
-  lastWords(
-    live.newPods,
-    o.message ??
+    message:
+      o.message ??
       '{"level":"error","msg":"problem running manager","error":"no matches for kind \\"Certificate\\" in version \\"certs.acme.io/v1\\""}',
-  );
-  backOff(s, live.newPods, 61);
+  });
   return s;
 }
 
