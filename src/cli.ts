@@ -305,11 +305,13 @@ async function cmdDiagnose(argv: string[], io: Io): Promise<number> {
   else if (common.output === "slack") {
     // What the Slack channel message and its thread would show, redacted as Slack requests are (the rendered
     // message, with the snapshot's secrets), to paste into Block Kit Builder; the buttons carry a placeholder id.
-    const { snapshotSecrets } = await import("./queue/secrets.js");
+    const { learnSnapshot } = await import("./queue/secrets.js");
     const { Redactor } = await import("./report/redact.js");
     const { renderReport } = await import("./report/blockkit.js");
     const r = renderReport(d, { diagnosisId: "cli-preview" });
-    const shown = new Redactor(snapshotSecrets(snapshot)).deep({ ...r.main, thread: r.thread });
+    const redactor = new Redactor();
+    learnSnapshot(redactor, snapshot);
+    const shown = redactor.deep({ ...r.main, thread: r.thread });
     io.out(`${JSON.stringify(shown, null, 2)}\n`);
   } else if (values.brief) io.out(renderBrief(d));
   else io.out(renderText(d, makeStyle(colourWanted({ isTTY: io.stdoutIsTTY }, io.env))));
@@ -564,7 +566,7 @@ async function cmdDaemon(mode: "serve" | "worker" | "watch", argv: string[], io:
       io.err(`helm-doctor ${mode}: ${sig}, stopping\n`);
       const done = (code: number) => {
         // A job abandoned at shutdown (handed back to the queue) may still hold a socket: do not wait for it.
-        setTimeout(() => process.exit(code), 2000).unref();
+        setTimeout(() => process.exit(code), config.exitWaitMs).unref();
         resolve(code);
       };
       handle

@@ -46,6 +46,11 @@ export interface Config {
   maxStalls: number;
   /** HELM_DOCTOR_SHUTDOWN_SECONDS: on SIGTERM, running diagnoses get this long before they are handed back (default 10). */
   shutdownGraceMs: number;
+  /**
+   * HELM_DOCTOR_EXIT_SECONDS: after a clean stop, the process exits at most this long later even when a request it
+   * abandoned still holds a socket open (default 2).
+   */
+  exitWaitMs: number;
   /** HELM_DOCTOR_CLUSTER: this agent's cluster; its jobs and queues carry the name (default "default"). */
   cluster: string;
   /** HELM_DOCTOR_HEARTBEAT_SECONDS: an agent not seen for this long is not alive (default 15). */
@@ -158,6 +163,7 @@ const envSchema = z.object({
   ),
   HELM_DOCTOR_MAX_RESTARTS: int("HELM_DOCTOR_MAX_RESTARTS", 2, 0, 20, "a number of restarts"),
   HELM_DOCTOR_SHUTDOWN_SECONDS: int("HELM_DOCTOR_SHUTDOWN_SECONDS", 10, 0, 600, "a number of seconds"),
+  HELM_DOCTOR_EXIT_SECONDS: int("HELM_DOCTOR_EXIT_SECONDS", 2, 0, 60, "a number of seconds"),
   HELM_DOCTOR_CLUSTER: checked(
     (v) => CLUSTER_NAME_RE.test(v),
     (v) =>
@@ -245,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, opts: { watch?: b
     stalledCheckMs: e.HELM_DOCTOR_STALLED_CHECK_SECONDS * 1000,
     maxStalls: e.HELM_DOCTOR_MAX_RESTARTS,
     shutdownGraceMs: e.HELM_DOCTOR_SHUTDOWN_SECONDS * 1000,
+    exitWaitMs: e.HELM_DOCTOR_EXIT_SECONDS * 1000,
     cluster: e.HELM_DOCTOR_CLUSTER ?? "default",
     heartbeatMs: e.HELM_DOCTOR_HEARTBEAT_SECONDS * 1000,
     ...(watch ? { watch } : {}),

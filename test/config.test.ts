@@ -25,6 +25,7 @@ describe("configuration", () => {
       stalledCheckMs: 2000,
       maxStalls: 2,
       shutdownGraceMs: 10_000,
+      exitWaitMs: 2000,
     });
     const c = loadConfig(
       {
@@ -33,6 +34,7 @@ describe("configuration", () => {
         HELM_DOCTOR_STALLED_CHECK_SECONDS: "5",
         HELM_DOCTOR_MAX_RESTARTS: "0",
         HELM_DOCTOR_SHUTDOWN_SECONDS: "25",
+        HELM_DOCTOR_EXIT_SECONDS: "0",
       },
       "worker",
     );
@@ -41,6 +43,7 @@ describe("configuration", () => {
       stalledCheckMs: 5000,
       maxStalls: 0,
       shutdownGraceMs: 25_000,
+      exitWaitMs: 0,
     });
     expect(() => loadConfig({ ...base, HELM_DOCTOR_LOCK_SECONDS: "1" }, "worker")).toThrow(
       /HELM_DOCTOR_LOCK_SECONDS="1" is not a number of seconds \(a whole number from 2 to 600\)/,

@@ -89,7 +89,7 @@ export function createLogger(o: LoggerOptions): Logger {
   const out = o.destination ?? process.stdout;
   const isTTY = o.isTTY ?? !!process.stdout.isTTY;
   const format = logFormat(o.env, isTTY);
-  secrets.learn(secretsOf(o.env));
+  secrets.learn(secretsOf(o.env), { pinned: true });
   const text =
     format === "text"
       ? pretty({

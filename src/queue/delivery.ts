@@ -17,6 +17,8 @@ export interface DeliveryRetry {
   attempts: number;
   baseMs: number;
   maxMs: number;
+  /** The wait between attempts (default: a timer); tests pass one that records the waits it was asked for. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export const DELIVERY_RETRY: DeliveryRetry = { attempts: 5, baseMs: 1000, maxMs: 15_000 };
@@ -93,6 +95,7 @@ export function slackRetry<T>(fn: () => Promise<T>, policy: DeliveryRetry = DELI
         const f = slackFailure(e);
         return { retry: f.transient, afterMs: f.retryAfterMs };
       },
+      sleep: policy.sleep,
     },
   );
 }

@@ -71,6 +71,25 @@ const CLIPPED_MIN = 6;
 /** Literals a Redactor keeps; the oldest go first (a long-running worker reads many snapshots). */
 const MAX_LITERALS = 20_000;
 
+/** Public names kept (the oldest go first), each with every run of its whole parts. */
+const MAX_PUBLIC = 50_000;
+/** What separates the parts of a Kubernetes name, an image reference or a chart version. */
+const NAME_SEPARATOR_RE = /([-._/:@])/;
+
+/**
+ * Every run of whole parts of a name — `shop-db.v2` gives shop, db, v2, shop-db, db.v2 and shop-db.v2 — as
+ * a report shows of it wherever it shows the name.
+ */
+export function nameRuns(name: string): string[] {
+  const parts = name.split(NAME_SEPARATOR_RE);
+  const words = (parts.length + 1) / 2;
+  if (words > 16) return [name];
+  const out: string[] = [];
+  for (let i = 0; i < words; i++)
+    for (let j = i; j < words; j++) out.push(parts.slice(2 * i, 2 * j + 1).join(""));
+  return out;
+}
+
 /** Slack mrkdwn escapes these three: a literal holding them appears escaped in a message. */
 function mrkdwnEscaped(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -82,6 +101,10 @@ function mrkdwnEscaped(s: string): string {
  */
 export class Redactor {
   private readonly literals = new Set<string>();
+  /** Literals kept even when a public name holds them (configured tokens and passwords). */
+  private readonly pinned = new Set<string>();
+  /** Runs of the public names (release, namespace, object, label, image and chart names): never literals. */
+  private readonly publicNames = new Set<string>();
   /** Literals by their first four characters, longest first (rebuilt after learning). */
   private index: Map<string, string[]> | undefined;
 
@@ -93,8 +116,14 @@ export class Redactor {
     return this.literals.size;
   }
 
-  learn(literals: Iterable<string>): void {
+  /**
+   * Learns secret literals. A literal that is (part of) a public name the reports must show is not learned unless
+   * `pinned`: the name already shows it, and redacting it would hide the name in every later message.
+   */
+  learn(literals: Iterable<string>, opts: { pinned?: boolean } = {}): void {
     const add = (l: string) => {
+      if (opts.pinned) this.pinned.add(l);
+      else if (this.publicNames.has(l) && !this.pinned.has(l)) return;
       this.literals.delete(l); // re-learning makes it the newest
       this.literals.add(l);
       const e = mrkdwnEscaped(l);
@@ -113,6 +142,35 @@ export class Redactor {
       this.literals.delete(l);
     }
     this.index = undefined;
+  }
+
+  /**
+   * Learns names the reports must show (a snapshot's release, namespace, object, label, image and chart names):
+   * literals they hold, learned from any release before, are forgotten, and none is learned later.
+   */
+  learnPublic(names: Iterable<string>): void {
+    let added = false;
+    for (const name of names) {
+      if (typeof name !== "string" || !redactableLiteral(name)) continue;
+      for (const run of nameRuns(name.trim())) {
+        if (!redactableLiteral(run)) continue;
+        this.publicNames.delete(run);
+        this.publicNames.add(run);
+        added = true;
+      }
+    }
+    if (!added) return;
+    for (const n of this.publicNames) {
+      if (this.publicNames.size <= MAX_PUBLIC) break;
+      this.publicNames.delete(n);
+    }
+    let forgot = false;
+    for (const l of this.literals)
+      if (this.publicNames.has(l) && !this.pinned.has(l)) {
+        this.literals.delete(l);
+        forgot = true;
+      }
+    if (forgot) this.index = undefined;
   }
 
   private indexed(): Map<string, string[]> {

@@ -118,7 +118,7 @@ export function slackClientOptions(
   config: Config,
   retryConfig: Record<string, unknown> = SLACK_RETRY_CONFIG,
 ) {
-  secrets.learn(configSecrets(config));
+  secrets.learn(configSecrets(config), { pinned: true });
   return {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig,

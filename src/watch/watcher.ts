@@ -640,6 +640,20 @@ export class Watcher {
     await this.thread(p.channel, posted.ts, result.thread as SlackMessage[]);
   }
 
+  /** The open report's message, replaced by `main` (transient Slack failures retried). */
+  private replace(prev: AlertState, main: SlackMessage): Promise<unknown> {
+    return slackRetry(
+      () =>
+        this.deps.slack.chat.update({
+          channel: prev.channel,
+          ts: prev.ts,
+          text: main.text,
+          blocks: main.blocks,
+        }),
+      this.retry,
+    );
+  }
+
   /** Update the open report; false when its message is gone (a new one is posted instead). */
   private async update(
     prev: AlertState,
@@ -648,18 +662,8 @@ export class Watcher {
     p: PendingDiagnosis,
     now: Date,
   ): Promise<boolean> {
-    const main = updatedReport(result.main as SlackMessage, p.trigger, this.cluster, now);
     try {
-      await slackRetry(
-        () =>
-          this.deps.slack.chat.update({
-            channel: prev.channel,
-            ts: prev.ts,
-            text: main.text,
-            blocks: main.blocks,
-          }),
-        this.retry,
-      );
+      await this.replace(prev, updatedReport(result.main as SlackMessage, p.trigger, this.cluster, now));
     } catch (e) {
       if (slackFailure(e).code === "message_not_found") return false;
       throw e;
@@ -683,17 +687,7 @@ export class Watcher {
 
   private async resolve(prev: AlertState, outcome: Outcome, why: string): Promise<void> {
     const now = this.now();
-    const main = resolvedReport(prev, outcome, this.cluster, now);
-    await slackRetry(
-      () =>
-        this.deps.slack.chat.update({
-          channel: prev.channel,
-          ts: prev.ts,
-          text: main.text,
-          blocks: main.blocks,
-        }),
-      this.retry,
-    ).catch((e: unknown) =>
+    await this.replace(prev, resolvedReport(prev, outcome, this.cluster, now)).catch((e: unknown) =>
       this.deps.log.warn(`watch: resolving ${prev.channel}/${prev.ts}: ${slackFailure(e).code}`),
     );
     await this.state.dropAlert(prev.namespace, prev.release);

@@ -10,20 +10,19 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { webApi } from "@slack/bolt";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { loadConfig } from "../../src/config.js";
-import { followJob } from "../../src/queue/delivery.js";
-import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
-import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
+import type { Log } from "../../src/queue/redis.js";
 import { SLACK_RETRY_CONFIG, startWorker } from "../../src/queue/worker.js";
 import { spawnChild } from "../support/child.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { REQUESTER, startRequester } from "../support/requester.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
 const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const ROUNDS = 20;
+/** The worker's own WebClient settings (production retries), errors only in the log. */
+const PRODUCTION_CLIENT = { retryConfig: SLACK_RETRY_CONFIG, logLevel: webApi.LogLevel.ERROR };
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,13 +45,12 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
     // Long enough to be killed while holding the job.
     HD_TEST_LOAD_DELAY_MS: "1500",
   };
-  const conn = producerConnection(redis.url, quiet);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, {
-    slackApiUrl: fake.apiUrl,
-    retryConfig: SLACK_RETRY_CONFIG,
-    logLevel: webApi.LogLevel.ERROR,
+  const requester = startRequester({
+    redisUrl: redis.url,
+    fake,
+    prefix,
+    log: quiet,
+    client: PRODUCTION_CLIENT,
   });
   let workers = [spawnWorker(env), spawnWorker(env)];
   const times: number[] = [];
@@ -60,16 +58,7 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
   try {
     for (const w of workers) await w.waitFor(/ready/, 30_000);
     for (let i = 0; i < ROUNDS; i++) {
-      const channel = `C0KILL${String(i).padStart(4, "0")}`;
-      const { jobId } = await producer.enqueueDiagnose({
-        release: "yahoo",
-        namespace: "default",
-        requestedBy: "U0ANA00001",
-        channel,
-        requestedAt: new Date().toISOString(),
-      });
-      const ts = fake.seedMessage(channel, { text: "queued…" });
-      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+      const { jobId, channel, ts } = await requester.request(`C0KILL${String(i).padStart(4, "0")}`);
       const holder = await eventually(
         () => workers.find((w) => w.out().includes(`active ${jobId}`)),
         30_000,
@@ -96,9 +85,7 @@ async function killRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]
     }
   } finally {
     for (const w of workers) w.child.kill("SIGKILL");
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await requester.close();
   }
   return [
     [
@@ -118,27 +105,17 @@ interface Kind {
   inject(fake: FakeSlack, channel: string): string;
 }
 
+/** The final update of the channel's message fails with `error`, `times` times; the request follows a new message. */
+const failing =
+  (error: string, times: number) =>
+  (fake: FakeSlack, channel: string): string => {
+    fake.fail("chat.update", error, { times, match: (a) => a.channel === channel && isReport(a) });
+    return fake.seedMessage(channel, { text: "queued…" });
+  };
+
 const KINDS: Kind[] = [
-  {
-    name: "internal_error (twice)",
-    inject: (fake, channel) => {
-      fake.fail("chat.update", "internal_error", {
-        times: 2,
-        match: (a) => a.channel === channel && isReport(a),
-      });
-      return fake.seedMessage(channel, { text: "queued…" });
-    },
-  },
-  {
-    name: "ratelimited in the body (twice)",
-    inject: (fake, channel) => {
-      fake.fail("chat.update", "ratelimited", {
-        times: 2,
-        match: (a) => a.channel === channel && isReport(a),
-      });
-      return fake.seedMessage(channel, { text: "queued…" });
-    },
-  },
+  { name: "internal_error (twice)", inject: failing("internal_error", 2) },
+  { name: "ratelimited in the body (twice)", inject: failing("ratelimited", 2) },
   {
     name: "429 past the WebClient's retry budget",
     inject: (fake, channel) => {
@@ -153,16 +130,7 @@ const KINDS: Kind[] = [
   },
   // A ts the fake does not know: the message was deleted.
   { name: "message_not_found", inject: () => "1700009999.000100" },
-  {
-    name: "internal_error on every try",
-    inject: (fake, channel) => {
-      fake.fail("chat.update", "internal_error", {
-        times: Number.POSITIVE_INFINITY,
-        match: (a) => a.channel === channel && isReport(a),
-      });
-      return fake.seedMessage(channel, { text: "queued…" });
-    },
-  },
+  { name: "internal_error on every try", inject: failing("internal_error", Number.POSITIVE_INFINITY) },
 ];
 
 async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string[][]> {
@@ -176,19 +144,18 @@ async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string
     },
     "worker",
   );
-  const conn = producerConnection(redis.url, quiet);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, {
-    slackApiUrl: fake.apiUrl,
-    retryConfig: SLACK_RETRY_CONFIG,
-    logLevel: webApi.LogLevel.ERROR,
+  const requester = startRequester({
+    redisUrl: redis.url,
+    fake,
+    prefix,
+    log: quiet,
+    client: PRODUCTION_CLIENT,
   });
   const worker = await startWorker(
     { ...config, workerConcurrency: ROUNDS },
     {
       sourceFactory: async () => new BundleSource(FOUNDING_BUNDLE),
-      slack: client,
+      slack: requester.client,
       log: quiet,
       handleSignals: false,
     },
@@ -200,15 +167,7 @@ async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string
       const outcomes = await Promise.all(
         Array.from({ length: ROUNDS }, async (_, i) => {
           const channel = `C0DLV${k}${String(i).padStart(4, "0")}`;
-          const ts = kind.inject(fake, channel);
-          const { jobId } = await producer.enqueueDiagnose({
-            release: "yahoo",
-            namespace: "default",
-            requestedBy: "U0ANA00001",
-            channel,
-            requestedAt: new Date().toISOString(),
-          });
-          await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+          const { ts } = await requester.request(channel, kind.inject(fake, channel));
           return eventually(
             () => {
               if (isReport({ blocks: fake.message(channel, ts)?.blocks })) return "delivered";
@@ -225,7 +184,7 @@ async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string
                 (c) =>
                   c.ok &&
                   ((c.method === "chat.postEphemeral" && c.args.channel === channel) ||
-                    (c.method === "chat.postMessage" && c.args.channel === "U0ANA00001")) &&
+                    (c.method === "chat.postMessage" && c.args.channel === REQUESTER)) &&
                   JSON.stringify(c.args).includes(`${channel}>`),
               );
               return told ? "requester told" : undefined;
@@ -244,9 +203,7 @@ async function deliveryRounds(redis: TestRedis, fake: FakeSlack): Promise<string
     }
   } finally {
     await worker.close();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await requester.close();
   }
   return rows;
 }

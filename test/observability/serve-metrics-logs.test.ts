@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type CliDaemon, startCliDaemon } from "../support/cli-daemon.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { type FakeSlack, type RecordedCall, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import type { RecordedCall } from "../support/fake-slack/index.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
@@ -39,16 +40,13 @@ function foundingWithSecret() {
   return sc;
 }
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let api: FakeApiServer;
 let daemon: CliDaemon;
 let base: string;
 let prefix: string;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(foundingWithSecret().bundle().items);
   const dir = mkdtempSync(join(tmpdir(), "hd-obs-"));
@@ -63,9 +61,9 @@ beforeAll(async () => {
     mode: "serve",
     env: {
       SLACK_SIGNING_SECRET: SECRET,
-      SLACK_BOT_TOKEN: fake.token,
-      SLACK_API_URL: fake.apiUrl,
-      REDIS_URL: redis.url,
+      SLACK_BOT_TOKEN: rs.fake.token,
+      SLACK_API_URL: rs.fake.apiUrl,
+      REDIS_URL: rs.redis.url,
       KUBECONFIG: kubeconfig,
       HELM_DOCTOR_POLICY: policy,
       HELM_DOCTOR_QUEUE_PREFIX: prefix,
@@ -78,15 +76,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await daemon?.stop();
-  await cleanPrefix(redis.url, prefix).catch(() => {});
+  await cleanPrefix(rs.redis.url, prefix).catch(() => {});
   await api?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
 const callAfter = (seq: number, pred: (c: RecordedCall) => boolean, ms = 15_000) =>
-  fake.waitFor((c) => c.seq > seq && pred(c), ms);
-const last = () => fake.calls.at(-1)?.seq ?? 0;
+  rs.fake.waitFor((c) => c.seq > seq && pred(c), ms);
+const last = () => rs.fake.calls.at(-1)?.seq ?? 0;
 type Button = { action_id: string; value: string; text?: { text: string } };
 const buttonsOf = (blocks: unknown): Button[] =>
   ((blocks ?? []) as { type: string; elements?: Button[] }[])
@@ -147,7 +143,7 @@ describe("metrics and logs of a real run", () => {
     const reportTs = String(posted.response.ts);
     const rollback = await eventually(
       () =>
-        buttonsOf(fake.message(CHANNEL, reportTs)?.blocks).find((b) =>
+        buttonsOf(rs.fake.message(CHANNEL, reportTs)?.blocks).find((b) =>
           /Roll back to revision 1/.test(b.text?.text ?? ""),
         ),
       15_000,
@@ -287,7 +283,7 @@ describe("metrics and logs of a real run", () => {
     expect(
       api.requestsMatching({ verb: "get", resource: "secrets", name: "yahoo-db" }).length,
     ).toBeGreaterThan(0);
-    for (const s of [fake.token, SECRET, SECRET_VALUE, Buffer.from(SECRET_VALUE).toString("base64")])
+    for (const s of [rs.fake.token, SECRET, SECRET_VALUE, Buffer.from(SECRET_VALUE).toString("base64")])
       expect(all).not.toContain(s);
   });
 });

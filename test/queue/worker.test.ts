@@ -4,17 +4,15 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { webApi } from "@slack/bolt";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { LiveSource } from "../../src/cluster/live.js";
 import { type SnapshotSource, SourceError } from "../../src/cluster/source.js";
 import { loadConfig } from "../../src/config.js";
-import { followJob, MessageUpdater, type SlackClient } from "../../src/queue/delivery.js";
+import { followJob, MessageUpdater, type SlackClient, slackFailure } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, producerConnection } from "../../src/queue/redis.js";
+import { producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
 import {
   type SourceFactory,
   startWorker,
@@ -22,68 +20,60 @@ import {
   type WorkerTuning,
 } from "../../src/queue/worker.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { quietLog } from "../support/log.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
+import { type Requester, startRequester } from "../support/requester.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
 
-interface Rig {
-  producer: Producer;
-  store: Store;
-  client: webApi.WebClient;
-  prefix: string;
+interface Rig extends Requester {
   worker(factory: SourceFactory, tuning?: WorkerTuning): Promise<WorkerHandle>;
-  request(channel: string): Promise<{ jobId: string; channel: string; ts: string }>;
+  /**
+   * The lock of a job whose worker died runs out now: the key Redis would expire after the lock duration is
+   * deleted, so the stalled-job check finds the job without the test waiting out the lock.
+   */
+  lockExpires(jobId: string): Promise<void>;
 }
 
-async function rig(): Promise<Rig> {
+/** `rejectRateLimitedCalls`: the client gives a 429 back at once, with its Retry-After (no budget of its own). */
+async function rig(o: { rejectRateLimitedCalls?: boolean } = {}): Promise<Rig> {
   const prefix = uniquePrefix("worker");
   const config = loadConfig(
     {
-      SLACK_BOT_TOKEN: fake.token,
-      SLACK_API_URL: fake.apiUrl,
-      REDIS_URL: redis.url,
+      SLACK_BOT_TOKEN: rs.fake.token,
+      SLACK_API_URL: rs.fake.apiUrl,
+      REDIS_URL: rs.redis.url,
       HELM_DOCTOR_QUEUE_PREFIX: prefix,
     },
     "worker",
   );
-  const conn = producerConnection(redis.url, quietLog);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 30_000, backoffMs: 100 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, { slackApiUrl: fake.apiUrl, retryConfig: FAST_RETRY });
+  const requester = startRequester({
+    redisUrl: rs.redis.url,
+    fake: rs.fake,
+    prefix,
+    log: quietLog,
+    producer: { dedupWindowMs: 30_000, backoffMs: 100 },
+    ...(o.rejectRateLimitedCalls ? { client: { rejectRateLimitedCalls: true } } : {}),
+  });
   const workers: WorkerHandle[] = [];
   cleanups.push(async () => {
     for (const w of workers) await w.close();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await requester.close();
   });
   return {
-    producer,
-    store,
-    client,
-    prefix,
+    ...requester,
     worker: async (factory, tuning) => {
       const w = await startWorker(config, {
         sourceFactory: factory,
-        slack: client,
+        slack: requester.client,
         log: quietLog,
         handleSignals: false,
         tuning: {
@@ -96,17 +86,9 @@ async function rig(): Promise<Rig> {
       workers.push(w);
       return w;
     },
-    request: async (channel) => {
-      const { jobId } = await producer.enqueueDiagnose({
-        release: "yahoo",
-        namespace: "default",
-        requestedBy: "U0ANA00001",
-        channel,
-        requestedAt: new Date().toISOString(),
-      });
-      const ts = fake.seedMessage(channel, { text: "queued…" });
-      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quietLog);
-      return { jobId, channel, ts };
+    lockExpires: async (jobId) => {
+      const lock = `${prefix}:${QUEUES.diagnose}:${jobId}:lock`;
+      expect(await requester.conn.del(lock), "the dead worker's lock").toBe(1);
     },
   };
 }
@@ -116,7 +98,7 @@ const bundle = (): SnapshotSource => new BundleSource(FOUNDING_BUNDLE);
 async function finalText(channel: string, ts: string, match: RegExp, timeoutMs = 10_000): Promise<string> {
   return eventually(
     () => {
-      const t = JSON.stringify(fake.message(channel, ts)?.blocks ?? []);
+      const t = JSON.stringify(rs.fake.message(channel, ts)?.blocks ?? []);
       return match.test(t) ? t : undefined;
     },
     timeoutMs,
@@ -159,7 +141,7 @@ describe("diagnose worker", () => {
       channel: "C0WRK00003",
       requestedAt: new Date().toISOString(),
     });
-    const ts2 = fake.seedMessage("C0WRK00003");
+    const ts2 = rs.fake.seedMessage("C0WRK00003");
     await followJob(
       r.client,
       r.store,
@@ -184,8 +166,9 @@ describe("diagnose worker", () => {
     const { channel, ts, jobId } = await r.request("C0WRK00004");
     await eventually(() => (started ? true : undefined), 5000, "worker A to take the job");
     await a.worker.close(true); // killed: no more lock renewals
+    await r.lockExpires(jobId);
     // Worker B finds the stalled job and runs it again.
-    await r.worker(async () => bundle());
+    await r.worker(async () => bundle(), { stalledInterval: 100 });
     await finalText(channel, ts, /Roll back to revision 1/, 15_000);
     expect(await r.store.getResult(QUEUES.diagnose, jobId)).toMatchObject({ kind: "report" });
   });
@@ -197,17 +180,19 @@ describe("diagnose worker", () => {
       started++;
       return new Promise<SnapshotSource>(() => {});
     };
-    const { channel, ts } = await r.request("C0WRK00008");
+    const { channel, ts, jobId } = await r.request("C0WRK00008");
     // Three workers take the job in turn and die with it (maxStalledCount 2: the third stall is one too many).
+    const tuning = { maxStalledCount: 2, stalledInterval: 100, updateIntervalMs: 50 };
     for (let i = 1; i <= 3; i++) {
-      const w = await r.worker(hang, { maxStalledCount: 2 });
+      const w = await r.worker(hang, tuning);
       await eventually(() => (started >= i ? true : undefined), 10_000, `worker ${i} to take the job`);
-      // A restarted job says so (the first progress update is held 400 ms).
+      // A restarted job says so.
       if (i > 1)
         await finalText(channel, ts, new RegExp(`restarted after its worker stopped \\(${i - 1} of 2\\)`));
       await w.worker.close(true);
+      await r.lockExpires(jobId);
     }
-    await r.worker(async () => bundle(), { maxStalledCount: 2 });
+    await r.worker(async () => bundle(), tuning);
     const text = await finalText(channel, ts, /Could not diagnose/, 15_000);
     expect(text).toContain("stopped 3 times");
     expect(text).toMatch(/out of memory|logs/);
@@ -230,7 +215,7 @@ describe("diagnose worker", () => {
       cluster: "staging",
     });
     const channel = "C0WRK00009";
-    const ts = fake.seedMessage(channel, { text: "queued…" });
+    const ts = rs.fake.seedMessage(channel, { text: "queued…" });
     await followJob(
       r.client,
       r.store,
@@ -248,7 +233,7 @@ describe("diagnose worker", () => {
     const r = await rig();
     const channel = "C0WRK00006";
     const progressShown = () =>
-      fake.waitFor(
+      rs.fake.waitFor(
         (c) =>
           c.method === "chat.update" &&
           c.args.channel === channel &&
@@ -274,7 +259,7 @@ describe("diagnose worker", () => {
     await finalText(channel, ts, /Roll back to revision 1/);
     // Progress updates of one message are throttled (the first entry is the post itself; the exact intervals are
     // the updater's unit test's business, these are arrival times at the fake Slack); the report is the last one.
-    const updates = fake.message(channel, ts)!.history.slice(1);
+    const updates = rs.fake.message(channel, ts)!.history.slice(1);
     expect(updates.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(updates.at(-1)!.blocks)).toContain("Roll back to revision 1");
     const progress = updates.slice(0, -1).map((h) => h.time);
@@ -308,7 +293,7 @@ describe("diagnose worker", () => {
     expect(text).toContain("Could not read 1 thing, so the findings may be incomplete");
     const thread = await eventually(() => {
       const t = JSON.stringify(
-        fake
+        rs.fake
           .okCallsTo("chat.postMessage")
           .filter((c) => c.args.thread_ts === ts)
           .map((c) => c.args.blocks),
@@ -365,16 +350,11 @@ describe("final delivery", () => {
   const failures = [
     {
       name: "internal_error",
-      inject: () => fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
+      inject: () => rs.fake.fail("chat.update", "internal_error", { times: 2, match: isReport }),
     },
     {
       name: "ratelimited in the body",
-      inject: () => fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
-    },
-    // The client waits Retry-After and retries twice (FAST_RETRY), then gives up; delivery tries again.
-    {
-      name: "429 past the client's retry budget",
-      inject: () => fake.rateLimit("chat.update", 3, 1, isReport),
+      inject: () => rs.fake.fail("chat.update", "ratelimited", { times: 2, match: isReport }),
     },
   ];
   for (const f of failures) {
@@ -384,10 +364,39 @@ describe("final delivery", () => {
       f.inject();
       const { channel, ts } = await r.request(`C0DLV${String(failures.indexOf(f)).padStart(5, "0")}`);
       await finalText(channel, ts, /Roll back to revision 1/, 15_000);
-      expect(fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(0);
-      fake.clearInjections();
+      expect(rs.fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok).length).toBeGreaterThan(
+        0,
+      );
+      rs.fake.clearInjections();
     });
   }
+
+  it("retries a final chat.update that fails with 429 past the client's retry budget after Retry-After, and the report arrives", async () => {
+    // The client gives each 429 back with its Retry-After; delivery waits that long (its waits are recorded, not
+    // slept) and tries again.
+    const r = await rig({ rejectRateLimitedCalls: true });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    await r.worker(async () => bundle(), { deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200, sleep } });
+    rs.fake.rateLimit("chat.update", 3, 7, isReport);
+    const { channel, ts } = await r.request("C0DLV00003");
+    await finalText(channel, ts, /Roll back to revision 1/, 15_000);
+    expect(rs.fake.callsTo("chat.update").filter((c) => c.args.ts === ts && !c.ok)).toHaveLength(3);
+    expect(waits).toEqual([7000, 7000, 7000]);
+    rs.fake.clearInjections();
+  });
+
+  it("a 429 the client gave up on after its own waits: delivery takes the Retry-After from the client's error", () => {
+    // The error @slack/web-api's WebClient throws when its retries after a 429 are used up (WebClient.js).
+    const gaveUp = new Error(
+      "A rate limit was exceeded (url: https://slack.com/api/chat.update, retry-after: 3)",
+    );
+    expect(slackFailure(gaveUp)).toMatchObject({ code: "ratelimited", transient: true, retryAfterMs: 3000 });
+    // Near miss: another error that mentions a rate limit is not retried as one.
+    expect(slackFailure(new Error("rate limit policy invalid")).transient).toBe(false);
+  });
 
   it("posts a new message when the one to update is gone (message_not_found), with the thread under it", async () => {
     const r = await rig();
@@ -409,7 +418,7 @@ describe("final delivery", () => {
       { channel, ts: "1700009999.000100", user: "U0ANA00001" },
       quietLog,
     );
-    const post = await fake.waitFor(
+    const post = await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
@@ -419,15 +428,15 @@ describe("final delivery", () => {
       10_000,
     );
     const newTs = String(post.response.ts);
-    await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
+    await rs.fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === newTs, 5000);
   });
 
   it("tells the requester when the report cannot be delivered, and keeps it for /helm-doctor last", async () => {
     const r = await rig();
     await r.worker(async () => bundle());
-    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    rs.fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
     const { channel } = await r.request("C0DLV00011");
-    const told = await fake.waitFor(
+    const told = await rs.fake.waitFor(
       (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
       15_000,
     );
@@ -435,21 +444,21 @@ describe("final delivery", () => {
     expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
     expect(JSON.stringify(told.args)).toContain("internal_error");
     expect(await r.store.getLast("default", "yahoo")).toMatchObject({ kind: "report" });
-    fake.clearInjections();
+    rs.fake.clearInjections();
   });
 
   it("falls back to a direct message when the ephemeral cannot be posted either", async () => {
     const r = await rig();
     await r.worker(async () => bundle());
-    fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
-    fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
+    rs.fake.fail("chat.update", "internal_error", { times: Number.POSITIVE_INFINITY, match: isReport });
+    rs.fake.fail("chat.postEphemeral", "user_not_in_channel", { times: Number.POSITIVE_INFINITY });
     await r.request("C0DLV00012");
-    const dm = await fake.waitFor(
+    const dm = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "U0ANA00001",
       15_000,
     );
     expect(JSON.stringify(dm.args)).toContain("/helm-doctor last default/yahoo");
-    fake.clearInjections();
+    rs.fake.clearInjections();
   });
 });
 

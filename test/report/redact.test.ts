@@ -1,6 +1,6 @@
 // Redaction of secrets in text and structured values: sensitive keys in the usual notations, and known values.
 import { describe, expect, it } from "vitest";
-import { isSensitiveKey, REDACTED, Redactor, redact } from "../../src/report/redact.js";
+import { isSensitiveKey, nameRuns, REDACTED, Redactor, redact } from "../../src/report/redact.js";
 
 describe("redact()", () => {
   it("redacts values of sensitive keys in the usual notations", () => {
@@ -73,5 +73,33 @@ describe("Redactor as the process's book of secrets", () => {
     // Near misses stay: a word that only starts like a secret, without a clip; a short start before a clip.
     expect(r.text("another-l0ng day")).toBe("another-l0ng day");
     expect(r.text("see anot…")).toBe("see anot…");
+  });
+});
+
+describe("Redactor's public names", () => {
+  it("every run of a name's whole parts is the name's", () => {
+    expect(nameRuns("shop-db.v2")).toEqual(["shop", "shop-db", "shop-db.v2", "db", "db.v2", "v2"]);
+    expect(nameRuns("nginx:1.16.0")).toContain("nginx");
+  });
+
+  it("a literal a public name shows is not learned, and one learned before is forgotten", () => {
+    const r = new Redactor();
+    r.learn(["storefront", "checkout", "Real-pa55word-77"]);
+    expect(r.text("storefront/yahoo checkout")).toBe(`${REDACTED}/yahoo ${REDACTED}`);
+    r.learnPublic(["storefront", "yahoo-basic-app"]);
+    r.learn(["yahoo", "basic-app"]);
+    expect(r.text("storefront/yahoo uses yahoo-basic-app")).toBe("storefront/yahoo uses yahoo-basic-app");
+    // Near misses stay redacted: a secret no name shows, and one that only starts like a name's part.
+    expect(r.text("checkout Real-pa55word-77 storefronts1")).toBe(`${REDACTED} ${REDACTED} storefronts1`);
+    r.learn(["storefronts1"]);
+    expect(r.text("storefronts1")).toBe(REDACTED);
+  });
+
+  it("a pinned literal (a configured token or password) stays redacted whatever names are public", () => {
+    const r = new Redactor();
+    r.learn(["redis-pa55"], { pinned: true });
+    r.learnPublic(["redis-pa55"]);
+    r.learn(["redis-pa55"]);
+    expect(r.text("auth redis-pa55")).toBe(`auth ${REDACTED}`);
   });
 });

@@ -2,10 +2,9 @@
 // group's membership, read from Slack when serve starts — no Slack call while a request waits for its ack. When
 // the membership is not known yet (Slack failed at start), the command is acked and decided after: a refusal
 // then follows the ack, and nothing is queued.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/slack/policy.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually, SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
 
@@ -13,18 +12,10 @@ const POLICY = parsePolicy("version: 1\ndiagnose:\n  usergroups: [S0ONCALL01]\n"
 const CAROL = "U0CAROL003"; // in the group
 const BOB = "U0BOB00002"; // not in it
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-  fake.setUsergroup("S0ONCALL01", [CAROL]);
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
+  rs.fake.setUsergroup("S0ONCALL01", [CAROL]);
 });
 
 async function run(serve: TestServe, user: string, channel: string, responseId: string) {
@@ -34,7 +25,7 @@ async function run(serve: TestServe, user: string, channel: string, responseId: 
     text: "yahoo -n default",
     userId: user,
     channelId: channel,
-    responseUrl: fake.responseUrl(responseId),
+    responseUrl: rs.fake.responseUrl(responseId),
   });
   expect(res.status).toBe(200);
   return JSON.stringify(res.json());
@@ -42,20 +33,20 @@ async function run(serve: TestServe, user: string, channel: string, responseId: 
 
 const reportIn = (channel: string) =>
   eventually(() => {
-    const posted = fake.okCallsTo("chat.postMessage").find((c) => c.args.channel === channel);
-    const m = posted && fake.message(channel, String(posted.response.ts));
+    const posted = rs.fake.okCallsTo("chat.postMessage").find((c) => c.args.channel === channel);
+    const m = posted && rs.fake.message(channel, String(posted.response.ts));
     return JSON.stringify(m?.blocks ?? "").includes("remediate-") ? true : undefined;
   }, 15_000);
 
 describe("diagnose authorization by user group", () => {
   it("membership read at start: members diagnose, others are refused in the ack, and no Slack call waits", async () => {
-    fake.reset();
-    const serve = await startTestServe({ fake, redisUrl: redis.url, policy: POLICY });
+    rs.fake.reset();
+    const serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url, policy: POLICY });
     try {
-      await fake.waitFor("usergroups.users.list", 5000);
+      await rs.fake.waitFor("usergroups.users.list", 5000);
       // One round trip through serve after Slack answered: its answer has been read by then.
       await sendSlashCommand({ url: serve.url, signingSecret: SIGNING_SECRET, text: "help" });
-      const lookups = fake.callsTo("usergroups.users.list").length;
+      const lookups = rs.fake.callsTo("usergroups.users.list").length;
 
       const refused = await run(serve, BOB, "C0AUTH0001", "bob-1");
       expect(refused).toContain("Refused: you may not run diagnoses");
@@ -65,44 +56,50 @@ describe("diagnose authorization by user group", () => {
       expect(ack).toContain("Diagnosing default/yahoo");
       await reportIn("C0AUTH0002");
 
-      expect(fake.callsTo("usergroups.users.list")).toHaveLength(lookups);
-      expect(fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0001")).toEqual([]);
+      expect(rs.fake.callsTo("usergroups.users.list")).toHaveLength(lookups);
+      expect(rs.fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0001")).toEqual(
+        [],
+      );
     } finally {
       await serve.stop();
     }
   });
 
   it("membership not known yet: acked, then decided — a refusal follows the ack and nothing is queued", async () => {
-    fake.reset();
-    fake.fail("usergroups.users.list", "internal_error", { times: 1 });
-    const serve = await startTestServe({ fake, redisUrl: redis.url, policy: POLICY });
+    rs.fake.reset();
+    rs.fake.fail("usergroups.users.list", "internal_error", { times: 1 });
+    const serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url, policy: POLICY });
     try {
-      await fake.waitFor((c) => c.method === "usergroups.users.list" && !c.ok, 5000);
+      await rs.fake.waitFor((c) => c.method === "usergroups.users.list" && !c.ok, 5000);
 
       const ack = await run(serve, BOB, "C0AUTH0003", "bob-2");
       expect(ack).toContain("Diagnosing default/yahoo");
-      const refusal = await fake.waitForResponse("bob-2", 5000);
+      const refusal = await rs.fake.waitForResponse("bob-2", 5000);
       expect(JSON.stringify(refusal.body)).toContain("Refused: you may not run diagnoses");
 
       const later = await run(serve, CAROL, "C0AUTH0004", "carol-2");
       expect(later).toContain("Diagnosing default/yahoo");
       await reportIn("C0AUTH0004");
-      expect(fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0003")).toEqual([]);
-      expect(fake.responsesTo("carol-2")).toEqual([]);
+      expect(rs.fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0003")).toEqual(
+        [],
+      );
+      expect(rs.fake.responsesTo("carol-2")).toEqual([]);
     } finally {
       await serve.stop();
     }
   });
 
   it("a group Slack will not list refuses after the ack, naming the failure", async () => {
-    fake.reset();
-    fake.fail("usergroups.users.list", "missing_scope", { times: 10 });
-    const serve = await startTestServe({ fake, redisUrl: redis.url, policy: POLICY });
+    rs.fake.reset();
+    rs.fake.fail("usergroups.users.list", "missing_scope", { times: 10 });
+    const serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url, policy: POLICY });
     try {
       await run(serve, CAROL, "C0AUTH0005", "carol-3");
-      const refusal = await fake.waitForResponse("carol-3", 5000);
+      const refusal = await rs.fake.waitForResponse("carol-3", 5000);
       expect(JSON.stringify(refusal.body)).toContain("could not read user group <!subteam^S0ONCALL01>");
-      expect(fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0005")).toEqual([]);
+      expect(rs.fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === "C0AUTH0005")).toEqual(
+        [],
+      );
     } finally {
       await serve.stop();
     }

@@ -7,16 +7,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/cli.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, freePort, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
 import { sendBlockAction, sendSigned, sendSlashCommand } from "../support/slack-request.js";
 
 const SECRET = "cli-serve-signing-secret-0123456789";
 const CHANNEL = "C0CLISERV1";
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let api: FakeApiServer;
 let child: ChildProcess;
 let base: string;
@@ -25,8 +24,6 @@ let prefix: string;
 let stderr = "";
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(foundingCase().bundle().items);
   const dir = mkdtempSync(join(tmpdir(), "hd-serve-"));
@@ -47,9 +44,9 @@ beforeAll(async () => {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       SLACK_SIGNING_SECRET: SECRET,
-      SLACK_BOT_TOKEN: fake.token,
-      SLACK_API_URL: fake.apiUrl,
-      REDIS_URL: redis.url,
+      SLACK_BOT_TOKEN: rs.fake.token,
+      SLACK_API_URL: rs.fake.apiUrl,
+      REDIS_URL: rs.redis.url,
       KUBECONFIG: kubeconfig,
       PORT: String(port),
       HELM_DOCTOR_POLICY: policy,
@@ -71,10 +68,8 @@ afterAll(async () => {
     child.kill("SIGTERM");
     await exited;
   }
-  await cleanPrefix(redis.url, prefix).catch(() => {});
+  await cleanPrefix(rs.redis.url, prefix).catch(() => {});
   await api?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
 describe("helm-doctor serve (built CLI, environment only)", () => {
@@ -91,7 +86,7 @@ describe("helm-doctor serve (built CLI, environment only)", () => {
     expect(res.status).toBe(200);
     const blocks = await eventually(
       () => {
-        for (const c of fake.calls) {
+        for (const c of rs.fake.calls) {
           if (
             (c.method !== "chat.postMessage" && c.method !== "chat.update") ||
             !c.ok ||
@@ -139,7 +134,7 @@ describe("helm-doctor serve (built CLI, environment only)", () => {
 
   it("refuses a rollback press by a user the policy does not grant, saying why", async () => {
     const b = buttons.find((x) => x.text === "Roll back to revision 1")!;
-    const seq = fake.calls.at(-1)?.seq ?? 0;
+    const seq = rs.fake.calls.at(-1)?.seq ?? 0;
     const res = await sendBlockAction({
       url,
       signingSecret: SECRET,
@@ -150,7 +145,7 @@ describe("helm-doctor serve (built CLI, environment only)", () => {
       actions: [{ action_id: b.action_id, block_id: "remediations", value: b.value, text: b.text }],
     });
     expect(res.status).toBe(200);
-    const e = await fake.waitFor(
+    const e = await rs.fake.waitFor(
       (c) => c.method === "chat.postEphemeral" && c.args.user === "U0NOTGRANT" && c.seq > seq,
       5000,
     );

@@ -6,13 +6,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remediateJobSchema } from "../../src/queue/schemas.js";
 import { parsePolicy } from "../../src/slack/policy.js";
-import {
-  type FakeSlack,
-  type RecordedCall,
-  startFakeSlack,
-  validateBlocks,
-} from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { type RecordedCall, validateBlocks } from "../support/fake-slack/index.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import {
   countingBundleFactory,
   eventually,
@@ -22,18 +17,7 @@ import {
 } from "../support/slack-app.js";
 import { sendBlockAction, sendSigned, sendSlashCommand } from "../support/slack-request.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 // The Slack front end end to end: signed slash commands through Bolt's HTTP receiver, BullMQ on a real Redis,
 // the embedded worker diagnosing the founding-case bundle, messages on a fake Slack.
@@ -42,8 +26,8 @@ describe("HTTP front end", () => {
   const factory = countingBundleFactory();
 
   beforeAll(async () => {
-    fake.reset();
-    serve = await startTestServe({ fake, redisUrl: redis.url, sourceFactory: factory });
+    rs.fake.reset();
+    serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url, sourceFactory: factory });
   });
 
   afterAll(async () => {
@@ -75,7 +59,7 @@ describe("HTTP front end", () => {
       expect(ack.response_type).toBe("ephemeral");
       expect(String(ack.text)).toContain("default/yahoo");
 
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) =>
           c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00001" && !c.args.thread_ts,
         5000,
@@ -83,7 +67,7 @@ describe("HTTP front end", () => {
       expect(text(placeholder.args.blocks)).toContain("Diagnosing default/yahoo");
       const ts = String(placeholder.response.ts);
 
-      const final = await fake.waitFor(
+      const final = await rs.fake.waitFor(
         (c) => c.method === "chat.update" && c.ok && c.args.ts === ts && buttons(c.args.blocks).length > 0,
         10_000,
       );
@@ -106,12 +90,12 @@ describe("HTTP front end", () => {
       expect(((rollback.confirm as Obj).text as Obj).text).toMatch(/revision 3/);
       expect(rollback.style).toBe("danger");
 
-      const thread = await fake.waitFor(
+      const thread = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === ts,
         5000,
       );
       expect(text(thread.args.blocks)).toContain("helm-doctor rollback yahoo 1 -n default");
-      expect(fake.message("C0E2E00001", ts)?.blocks).toEqual(final.args.blocks);
+      expect(rs.fake.message("C0E2E00001", ts)?.blocks).toEqual(final.args.blocks);
     });
 
     it("accepts <ns>/<release> as well", async () => {
@@ -123,13 +107,15 @@ describe("HTTP front end", () => {
         channelId: "C0E2E00002",
       });
       expect(res.status).toBe(200);
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00002",
         5000,
       );
       const ts = String(placeholder.response.ts);
       // Within the deduplication window it joins the first run: the same result, no new diagnosis.
-      await eventually(() => (buttons(fake.message("C0E2E00002", ts)?.blocks).length > 0 ? true : undefined));
+      await eventually(() =>
+        buttons(rs.fake.message("C0E2E00002", ts)?.blocks).length > 0 ? true : undefined,
+      );
       expect(factory.loads).toBe(before);
     });
 
@@ -140,13 +126,13 @@ describe("HTTP front end", () => {
         text: "yahooo",
         channelId: "C0E2E00003",
       });
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00003",
         5000,
       );
       const ts = String(placeholder.response.ts);
       const msg = await eventually(() => {
-        const m = fake.message("C0E2E00003", ts);
+        const m = rs.fake.message("C0E2E00003", ts);
         return m && text(m.blocks).includes("no Helm release") ? m : undefined;
       });
       expect(text(msg.blocks)).toContain("yahoo (deployed)");
@@ -162,13 +148,13 @@ describe("HTTP front end", () => {
       });
       expect(res.status).toBe(200);
       expect(String((res.json() as Obj).text)).toContain("Listing releases in default");
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00004",
         5000,
       );
       const ts = String(placeholder.response.ts);
       const msg = await eventually(() => {
-        const m = fake.message("C0E2E00004", ts);
+        const m = rs.fake.message("C0E2E00004", ts);
         return m && text(m.blocks).includes("revision 2") ? m : undefined;
       });
       expect(text(msg.blocks)).toMatch(/\*yahoo\* · deployed · revision 2/);
@@ -213,19 +199,19 @@ describe("HTTP front end", () => {
       // A signed request after them runs to its report: had any of them been taken, its message would be there
       // by then (requests of the same release join one job).
       await sendSlashCommand({ ...fields, channelId: "C0E2E00402" });
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00402",
         10_000,
       );
       await eventually(
         () =>
-          buttons(fake.message("C0E2E00402", String(placeholder.response.ts))?.blocks).length > 0
+          buttons(rs.fake.message("C0E2E00402", String(placeholder.response.ts))?.blocks).length > 0
             ? true
             : undefined,
         20_000,
         "the report after the rejected requests",
       );
-      expect(fake.calls.filter((c) => text(c.args).includes("C0E2E00401"))).toEqual([]);
+      expect(rs.fake.calls.filter((c) => text(c.args).includes("C0E2E00401"))).toEqual([]);
     });
 
     it("serves /healthz and /readyz on the same port", async () => {
@@ -239,32 +225,32 @@ describe("HTTP front end", () => {
     });
 
     it("retries a Slack 429 after Retry-After and still delivers the report", async () => {
-      fake.rateLimit("chat.update", 1, 1);
+      rs.fake.rateLimit("chat.update", 1, 1);
       await sendSlashCommand({
         url: serve.url,
         signingSecret: SIGNING_SECRET,
         text: "yahoo",
         channelId: "C0E2E00429",
       });
-      const placeholder = await fake.waitFor(
+      const placeholder = await rs.fake.waitFor(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0E2E00429",
         5000,
       );
       const ts = String(placeholder.response.ts);
-      await fake.waitFor(
+      await rs.fake.waitFor(
         (c) => c.method === "chat.update" && c.ok && c.args.ts === ts && buttons(c.args.blocks).length > 0,
         20_000,
       );
       // The first update of the message (progress or the report, as the machine's speed decides) met the 429;
       // the next came after Retry-After, and the report arrived.
-      const updates = fake.callsTo("chat.update").filter((c) => c.args.ts === ts);
+      const updates = rs.fake.callsTo("chat.update").filter((c) => c.args.ts === ts);
       expect(updates[0]!.status).toBe(429);
       expect(updates.slice(1).every((c) => c.status === 200)).toBe(true);
       expect(updates[1]!.time - updates[0]!.time).toBeGreaterThanOrEqual(900);
     });
 
     it("keeps every message it sent within Block Kit limits", () => {
-      const sent = fake.calls.filter((c) =>
+      const sent = rs.fake.calls.filter((c) =>
         ["chat.postMessage", "chat.update", "chat.postEphemeral"].includes(c.method),
       );
       expect(sent.length).toBeGreaterThan(5);
@@ -280,22 +266,22 @@ describe("HTTP front end", () => {
 describe("delivery faults", () => {
   let serve: TestServe;
   beforeAll(async () => {
-    fake.reset();
+    rs.fake.reset();
     serve = await startTestServe({
-      fake,
-      redisUrl: redis.url,
+      fake: rs.fake,
+      redisUrl: rs.redis.url,
       tuning: { deliveryRetry: { attempts: 4, baseMs: 50, maxMs: 200 } },
     });
   });
   afterAll(async () => {
-    fake.clearInjections();
+    rs.fake.clearInjections();
     await serve?.stop();
   });
   const report = (c: RecordedCall) => JSON.stringify(c.args.blocks ?? "").includes("Roll back to revision 1");
 
   it("retries a transient failure of the first chat.postMessage instead of dropping the request", async () => {
     const channel = "C0E2EPOST1";
-    fake.fail("chat.postMessage", "internal_error", { times: 2, match: (a) => a.channel === channel });
+    rs.fake.fail("chat.postMessage", "internal_error", { times: 2, match: (a) => a.channel === channel });
     const res = await sendSlashCommand({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
@@ -303,13 +289,13 @@ describe("delivery faults", () => {
       channelId: channel,
     });
     expect(res.status).toBe(200);
-    const posted = await fake.waitFor(
+    const posted = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
       10_000,
     );
     await eventually(
       () =>
-        JSON.stringify(fake.message(channel, String(posted.response.ts))?.blocks).includes(
+        JSON.stringify(rs.fake.message(channel, String(posted.response.ts))?.blocks).includes(
           "Roll back to revision 1",
         )
           ? true
@@ -317,15 +303,15 @@ describe("delivery faults", () => {
       10_000,
       "the report",
     );
-    expect(fake.callsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.ok)).toHaveLength(
-      2,
-    );
+    expect(
+      rs.fake.callsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.ok),
+    ).toHaveLength(2);
   });
 
   it("/helm-doctor last <release> posts the stored report again; an unknown one says there is none", async () => {
     const channel = "C0E2ELAST1";
     // The report's own delivery fails for good: the requester is told how to get it.
-    fake.fail("chat.update", "internal_error", {
+    rs.fake.fail("chat.update", "internal_error", {
       times: Number.POSITIVE_INFINITY,
       match: (a) => a.channel === channel && report({ args: a } as RecordedCall),
     });
@@ -335,12 +321,12 @@ describe("delivery faults", () => {
       text: "default/yahoo",
       channelId: channel,
     });
-    const told = await fake.waitFor(
+    const told = await rs.fake.waitFor(
       (c) => c.method === "chat.postEphemeral" && c.ok && c.args.channel === channel,
       10_000,
     );
     expect(JSON.stringify(told.args)).toContain("/helm-doctor last default/yahoo");
-    fake.clearInjections();
+    rs.fake.clearInjections();
 
     const res = await sendSlashCommand({
       url: serve.url,
@@ -349,7 +335,7 @@ describe("delivery faults", () => {
       channelId: channel,
     });
     expect(res.status).toBe(200);
-    const again = await fake.waitFor(
+    const again = await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
@@ -359,7 +345,7 @@ describe("delivery faults", () => {
       5000,
     );
     expect(JSON.stringify(again.args.blocks)).toContain("remediate-");
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === again.response.ts,
       5000,
     );
@@ -369,10 +355,10 @@ describe("delivery faults", () => {
       signingSecret: SIGNING_SECRET,
       text: "last nope",
       channelId: channel,
-      responseUrl: fake.responseUrl("last-none"),
+      responseUrl: rs.fake.responseUrl("last-none"),
     });
     expect(none.status).toBe(200);
-    const answer = await fake.waitForResponse("last-none", 5000);
+    const answer = await rs.fake.waitForResponse("last-none", 5000);
     expect(JSON.stringify(answer.body)).toContain("No report of default/nope is stored");
   });
 });
@@ -383,8 +369,8 @@ describe("dedup", () => {
   const factory = countingBundleFactory();
 
   beforeAll(async () => {
-    fake.reset();
-    serve = await startTestServe({ fake, redisUrl: redis.url, sourceFactory: factory });
+    rs.fake.reset();
+    serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url, sourceFactory: factory });
   });
 
   afterAll(async () => {
@@ -410,7 +396,7 @@ describe("dedup", () => {
 
       const messages = await eventually(
         () => {
-          const posts = fake.okCallsTo("chat.postMessage").filter((c) => !c.args.thread_ts);
+          const posts = rs.fake.okCallsTo("chat.postMessage").filter((c) => !c.args.thread_ts);
           return posts.length >= 5 ? posts : undefined;
         },
         10_000,
@@ -421,7 +407,7 @@ describe("dedup", () => {
         const ts = String(p.response.ts);
         await eventually(
           () =>
-            JSON.stringify(fake.message(ch, ts)?.blocks).includes("Roll back to revision 1")
+            JSON.stringify(rs.fake.message(ch, ts)?.blocks).includes("Roll back to revision 1")
               ? true
               : undefined,
           10_000,
@@ -429,7 +415,7 @@ describe("dedup", () => {
         );
         // Each requester also gets the details thread.
         await eventually(() =>
-          fake.okCallsTo("chat.postMessage").some((c) => c.args.channel === ch && c.args.thread_ts === ts)
+          rs.fake.okCallsTo("chat.postMessage").some((c) => c.args.channel === ch && c.args.thread_ts === ts)
             ? true
             : undefined,
         );
@@ -437,7 +423,7 @@ describe("dedup", () => {
       expect(factory.loads).toBe(1);
 
       // BullMQ holds exactly one diagnose job.
-      const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+      const conn = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
       const q = new Queue("diagnose", { connection: conn, prefix: serve.prefix });
       const counts = await q.getJobCounts("completed", "active", "waiting", "delayed", "failed");
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
@@ -446,7 +432,7 @@ describe("dedup", () => {
 
       // Exactly one final update per message (no double delivery).
       for (const p of messages) {
-        const finals = fake
+        const finals = rs.fake
           .okCallsTo("chat.update")
           .filter((c) => c.args.ts === p.response.ts && JSON.stringify(c.args.blocks).includes("remediate-"));
         expect(finals).toHaveLength(1);
@@ -478,8 +464,8 @@ describe("buttons", () => {
   let held: Promise<void> | undefined;
 
   beforeAll(async () => {
-    fake.reset();
-    fake.setUsergroup("S0SRE00001", ["U0CAROL003"]);
+    rs.fake.reset();
+    rs.fake.setUsergroup("S0SRE00001", ["U0CAROL003"]);
     const inner = countingBundleFactory();
     const slow: typeof inner = (async (ns: string) => {
       const src = await inner(ns);
@@ -494,8 +480,8 @@ describe("buttons", () => {
       };
     }) as typeof inner;
     serve = await startTestServe({
-      fake,
-      redisUrl: redis.url,
+      fake: rs.fake,
+      redisUrl: rs.redis.url,
       policy: parsePolicy(POLICY, "policy.yaml"),
       sourceFactory: slow,
     });
@@ -505,10 +491,10 @@ describe("buttons", () => {
       text: "yahoo",
       channelId: CHANNEL,
     });
-    const placeholder = await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok, 5000);
+    const placeholder = await rs.fake.waitFor((c) => c.method === "chat.postMessage" && c.ok, 5000);
     reportTs = String(placeholder.response.ts);
     const blocks = await eventually(() => {
-      const m = fake.message(CHANNEL, reportTs);
+      const m = rs.fake.message(CHANNEL, reportTs);
       return JSON.stringify(m?.blocks).includes("remediate-")
         ? (m!.blocks as Record<string, unknown>[])
         : undefined;
@@ -547,14 +533,14 @@ describe("buttons", () => {
   }
 
   function ephemeralTo(user: string, after: number): Promise<RecordedCall> {
-    return fake.waitFor(
+    return rs.fake.waitFor(
       (c) => c.method === "chat.postEphemeral" && c.args.user === user && c.seq > after,
       5000,
     );
   }
 
   async function planJobs() {
-    const conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const conn = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
     const q = new Queue("remediate", { connection: conn, prefix: serve.prefix });
     try {
       const jobs = await q.getJobs(["waiting", "active", "completed", "failed", "delayed"]);
@@ -568,7 +554,7 @@ describe("buttons", () => {
   describe("remediation buttons", () => {
     it("queues a plan job with the right payload, then posts the plan in the thread", async () => {
       const b = await press("U0ANA00001", "ana", /^Roll back to revision 1$/);
-      const reply = await fake.waitFor(
+      const reply = await rs.fake.waitFor(
         (c) =>
           c.method === "chat.postMessage" &&
           c.args.thread_ts === reportTs &&
@@ -603,7 +589,7 @@ describe("buttons", () => {
 
       // The plan, from the bundle: what a rollback to 1 writes and changes. This helm-doctor reads a file, so
       // the plan has no Confirm button and says why.
-      const plan = await fake.waitFor(
+      const plan = await rs.fake.waitFor(
         (c) =>
           c.method === "chat.postMessage" &&
           c.args.thread_ts === reportTs &&
@@ -620,7 +606,7 @@ describe("buttons", () => {
     });
 
     it("refuses a user without a grant, saying why", async () => {
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       await press("U0BOB00002", "bob", /^Roll back/);
       const e = await ephemeralTo("U0BOB00002", seq);
       expect(String(e.args.text)).toMatch(/Not allowed to \*Roll back to revision 1\*/);
@@ -630,7 +616,7 @@ describe("buttons", () => {
     });
 
     it("refuses an action the user's grants do not cover", async () => {
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       await press("U0ANA00001", "ana", /^Restore/);
       const e = await ephemeralTo("U0ANA00001", seq);
       expect(String(e.args.text)).toContain(
@@ -640,9 +626,9 @@ describe("buttons", () => {
     });
 
     it("lets a user group member through", async () => {
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       await press("U0CAROL003", "carol", /^Restore/);
-      const reply = await fake.waitFor(
+      const reply = await rs.fake.waitFor(
         (c) =>
           c.seq > seq &&
           c.method === "chat.postMessage" &&
@@ -651,12 +637,12 @@ describe("buttons", () => {
         5000,
       );
       expect(reply.ok).toBe(true);
-      expect(fake.okCallsTo("usergroups.users.list").length).toBeGreaterThan(0);
+      expect(rs.fake.okCallsTo("usergroups.users.list").length).toBeGreaterThan(0);
     });
 
     it("treats a double click as one request", async () => {
       const before = (await planJobs()).length;
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       // Both presses reach the front end while the first plan is still being made (its source is held until
       // the second press has been answered).
       let release!: () => void;
@@ -671,7 +657,7 @@ describe("buttons", () => {
       expect(String(e.args.text)).toMatch(/A plan for \*Re-run the upgrade.*is already queued or running/);
       held = undefined;
       release();
-      await fake.waitFor(
+      await rs.fake.waitFor(
         (c) =>
           c.seq > seq &&
           c.method === "chat.postMessage" &&
@@ -682,7 +668,7 @@ describe("buttons", () => {
     });
 
     it("says so when a button's diagnosis has expired", async () => {
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       const res = await sendBlockAction({
         url: serve.url,
         signingSecret: SIGNING_SECRET,
@@ -697,7 +683,7 @@ describe("buttons", () => {
     });
 
     it("says so when a plan's Confirm outlived the plan", async () => {
-      const seq = fake.calls.at(-1)?.seq ?? 0;
+      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       const res = await sendBlockAction({
         url: serve.url,
         signingSecret: SIGNING_SECRET,

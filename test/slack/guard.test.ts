@@ -1,28 +1,22 @@
 // What reaches the listeners: signed requests whose timestamp is within 5 minutes of now in either direction,
 // each signature once (a replay within the window is answered without acting on it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { SIGNING_SECRET, startTestServe, type TestServe } from "../support/slack-app.js";
 import { sendSigned, sendSlashCommand } from "../support/slack-request.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let serve: TestServe;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-  serve = await startTestServe({ fake, redisUrl: redis.url });
+  serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url });
 });
 afterAll(async () => {
   await serve?.stop();
-  await fake?.close();
-  await redis?.stop();
 });
 
 const posts = (channel: string) =>
-  fake.calls.filter(
+  rs.fake.calls.filter(
     (c) => c.method === "chat.postMessage" && c.args.channel === channel && !c.args.thread_ts,
   );
 
@@ -47,7 +41,7 @@ describe("request guard", () => {
       channelId: "C0GUARD002",
     });
     expect(ok.status).toBe(200);
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0GUARD002",
       5000,
     );
@@ -74,7 +68,7 @@ describe("request guard", () => {
     expect(replay.status).toBe(200);
     expect(replay.body).toBe("");
     expect(serve.logger.messages().join("\n")).toMatch(/replayed request/);
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0GUARD003",
       5000,
     );

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import {
   cleanPrefix,
   freePort,
@@ -15,6 +14,7 @@ import {
   type TestRedis,
   uniquePrefix,
 } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import {
   eventually,
   postCommand,
@@ -24,26 +24,22 @@ import {
 } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let serve: TestServe;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-  serve = await startTestServe({ fake, redisUrl: redis.url });
+  serve = await startTestServe({ fake: rs.fake, redisUrl: rs.redis.url });
 });
 
 afterAll(async () => {
   await serve?.stop();
-  await fake?.close();
-  await redis?.stop();
 });
 
 async function reportIn(channel: string): Promise<void> {
-  const ts = await postCommand(fake, serve.url, "yahoo", channel);
+  const ts = await postCommand(rs.fake, serve.url, "yahoo", channel);
   await eventually(
-    () => (JSON.stringify(fake.message(channel, ts)?.blocks).includes("basic-app-config") ? true : undefined),
+    () =>
+      JSON.stringify(rs.fake.message(channel, ts)?.blocks).includes("basic-app-config") ? true : undefined,
     15_000,
     `report in ${channel}`,
   );
@@ -56,13 +52,13 @@ describe("Redis outage", () => {
     async () => {
       await reportIn("C0RDS00001");
 
-      await redis.kill();
+      await rs.redis.kill();
       const res = await sendSlashCommand({
         url: serve.url,
         signingSecret: SIGNING_SECRET,
         text: "yahoo -n default",
         channelId: "C0RDS00002",
-        responseUrl: fake.responseUrl("down"),
+        responseUrl: rs.fake.responseUrl("down"),
       });
       expect(res.status).toBe(200);
       // One answer, decided before the ack: the ack itself says nothing was started.
@@ -72,13 +68,13 @@ describe("Redis outage", () => {
       expect(ack.text).toContain("Nothing was started");
       expect(ack.text).not.toMatch(/Diagnosing|will appear/);
       // Nothing was posted to the channel for the failed request.
-      expect(fake.calls.filter((c) => c.args.channel === "C0RDS00002")).toEqual([]);
+      expect(rs.fake.calls.filter((c) => c.args.channel === "C0RDS00002")).toEqual([]);
 
       const ready = await fetch(`${serve.baseUrl}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.text()).toContain("redis unreachable");
 
-      await redis.restart();
+      await rs.redis.restart();
       await eventually(
         async () => ((await fetch(`${serve.baseUrl}/readyz`)).status === 200 ? true : undefined),
         15_000,
@@ -86,7 +82,7 @@ describe("Redis outage", () => {
       );
       await reportIn("C0RDS00003");
       // ...and no second, contradicting answer followed the first.
-      expect(fake.responsesTo("down")).toEqual([]);
+      expect(rs.fake.responsesTo("down")).toEqual([]);
     },
   );
 });
@@ -96,7 +92,7 @@ describe("Redis down at start", () => {
     "starts anyway, answers with the error, and works once Redis is up",
     async () => {
       const port = await freePort();
-      const early = await startTestServe({ fake, redisUrl: `redis://127.0.0.1:${port}` });
+      const early = await startTestServe({ fake: rs.fake, redisUrl: `redis://127.0.0.1:${port}` });
       let late: TestRedis | undefined;
       try {
         const first = await sendSlashCommand({
@@ -104,7 +100,7 @@ describe("Redis down at start", () => {
           signingSecret: SIGNING_SECRET,
           text: "yahoo",
           channelId: "C0LATE0001",
-          responseUrl: fake.responseUrl("late"),
+          responseUrl: rs.fake.responseUrl("late"),
         });
         expect(String((first.json() as { text: string }).text)).toContain("queue (Redis) is unreachable");
         expect((await fetch(`${early.baseUrl}/readyz`)).status).toBe(503);
@@ -122,13 +118,13 @@ describe("Redis down at start", () => {
           channelId: "C0LATE0002",
         });
         expect(res.status).toBe(200);
-        const p = await fake.waitFor(
+        const p = await rs.fake.waitFor(
           (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0LATE0002",
           5000,
         );
         await eventually(
           () =>
-            JSON.stringify(fake.message("C0LATE0002", String(p.response.ts))?.blocks).includes(
+            JSON.stringify(rs.fake.message("C0LATE0002", String(p.response.ts))?.blocks).includes(
               "basic-app-config",
             )
               ? true
@@ -136,7 +132,7 @@ describe("Redis down at start", () => {
           10_000,
           "the report after Redis started",
         );
-        expect(fake.responsesTo("late")).toEqual([]);
+        expect(rs.fake.responsesTo("late")).toEqual([]);
       } finally {
         await early.stop();
         await late?.stop();
@@ -152,17 +148,17 @@ describe("Redis loses its data", () => {
   it("a job whose data vanished does not leave its message at 'queued…': the user is told", async () => {
     // No worker: the job waits in the queue until its data is gone.
     const front = await startTestServe({
-      fake,
-      redisUrl: redis.url,
+      fake: rs.fake,
+      redisUrl: rs.redis.url,
       embeddedWorker: false,
       lostJobCheckMs: 100,
     });
     try {
       const channel = "C0LOST0001";
-      const ts = await postCommand(fake, front.url, "yahoo", channel);
-      expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("queued");
-      await cleanPrefix(redis.url, front.prefix);
-      const update = await fake.waitFor(
+      const ts = await postCommand(rs.fake, front.url, "yahoo", channel);
+      expect(JSON.stringify(rs.fake.message(channel, ts)?.blocks)).toContain("queued");
+      await cleanPrefix(rs.redis.url, front.prefix);
+      const update = await rs.fake.waitFor(
         (c) =>
           c.method === "chat.update" &&
           c.ok &&
@@ -171,7 +167,7 @@ describe("Redis loses its data", () => {
         20_000,
       );
       expect(JSON.stringify(update.args)).toContain("Run the command again");
-      expect(JSON.stringify(fake.message(channel, ts)?.blocks)).toContain("lost this request");
+      expect(JSON.stringify(rs.fake.message(channel, ts)?.blocks)).toContain("lost this request");
     } finally {
       await front.stop();
     }
@@ -187,9 +183,9 @@ describe("shutdown", () => {
       {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        SLACK_BOT_TOKEN: fake.token,
+        SLACK_BOT_TOKEN: rs.fake.token,
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: fake.apiUrl,
+        SLACK_API_URL: rs.fake.apiUrl,
         REDIS_URL: "redis://127.0.0.1:1",
         PORT: "0",
         HELM_DOCTOR_QUEUE_PREFIX: uniquePrefix("sigterm-down"),

@@ -13,10 +13,10 @@ import { BundleSource } from "../../src/cluster/bundle.js";
 import type { SnapshotSource } from "../../src/cluster/source.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { createLogger, toBoltLogger } from "../../src/observability/log.js";
+import { secrets } from "../../src/report/redact.js";
 import { parsePolicy } from "../../src/slack/policy.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { memorySink } from "../support/log.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import {
   eventually,
@@ -41,10 +41,10 @@ remediate:
     namespaces: [default]
 `;
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let dir: string;
 let bundle: string;
+let scoped: string;
 let serve: TestServe;
 const log = memorySink();
 /** Everything that must not leave: release values, Secret data (raw and base64), tokens, the signing secret. */
@@ -86,10 +86,42 @@ function secretBundle(botToken: string): unknown {
   return s.bundle();
 }
 
-/** The bundle's releases; reading release "vault" fails with an error that quotes credentials. */
-function sourceFactory(file: string) {
-  return async (): Promise<SnapshotSource> => {
-    const inner = new BundleSource(file);
+const SCOPED_PASSWORD = "Sc0ped-pa55word-314";
+
+/**
+ * Two releases named yahoo, in namespaces storefront and checkout. The first's Secret holds, next to a real
+ * password, its own release name, namespace and Deployment name, and the second's namespace (any value of a
+ * Secret's data is learned as a secret, whatever its key); an event quotes the password.
+ */
+function scopedBundle(): unknown {
+  const first = foundingCase({ namespace: "storefront" });
+  const b64 = (v: string) => Buffer.from(v).toString("base64");
+  first.add(
+    first.owned({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "shop-login" },
+      type: "Opaque",
+      data: {
+        user: b64("yahoo"),
+        tenant: b64("storefront"),
+        app: b64("yahoo-basic-app"),
+        peer: b64("checkout"),
+        password: b64(SCOPED_PASSWORD),
+      },
+    }),
+    60,
+  );
+  const ev = first.live.find((o) => o.kind === "Event" && o.reason === "FailedMount")!;
+  ev.message = `${ev.message}; last login with ${SCOPED_PASSWORD}`;
+  const second = foundingCase({ namespace: "checkout" });
+  return { ...first.bundle(), items: [...first.bundle().items, ...second.bundle().items] };
+}
+
+/** The bundles' releases (storefront and checkout from the second); reading "vault" fails quoting credentials. */
+function sourceFactory(file: string, scoped: string) {
+  return async (namespace?: string): Promise<SnapshotSource> => {
+    const inner = new BundleSource(namespace === "storefront" || namespace === "checkout" ? scoped : file);
     return {
       describe: () => inner.describe(),
       releases: (ns) => inner.releases(ns),
@@ -106,7 +138,7 @@ function sourceFactory(file: string) {
 
 /** Every value under the app's Redis prefix (strings, lists, hashes, sets, sorted sets). */
 async function redisDump(prefix: string): Promise<string> {
-  const r = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const r = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
   try {
     const out: unknown[] = [];
     let cursor = "0";
@@ -129,18 +161,18 @@ async function redisDump(prefix: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   SECRETS = [VALUE_PASSWORD, VALUE_TOKEN, SECRET_DATA, SECRET_DATA_B64, ENV_PASSWORD, BEARER];
-  SECRETS.push(fake.token, SIGNING_SECRET);
+  SECRETS.push(rs.fake.token, SIGNING_SECRET);
   dir = mkdtempSync(join(tmpdir(), "hd-secrets-"));
   bundle = join(dir, "bundle.json");
-  writeFileSync(bundle, JSON.stringify(secretBundle(fake.token)));
+  writeFileSync(bundle, JSON.stringify(secretBundle(rs.fake.token)));
+  scoped = join(dir, "scoped.json");
+  writeFileSync(scoped, JSON.stringify(scopedBundle()));
   const logger = createLogger({ env: { LOG_FORMAT: "json", LOG_LEVEL: "debug" }, destination: log });
   serve = await startTestServe({
-    fake,
-    redisUrl: redis.url,
-    sourceFactory: sourceFactory(bundle),
+    fake: rs.fake,
+    redisUrl: rs.redis.url,
+    sourceFactory: sourceFactory(bundle, scoped),
     policy: parsePolicy(POLICY, "policy.yaml"),
     logger: toBoltLogger(logger),
   });
@@ -148,8 +180,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await serve?.stop();
-  await fake?.close();
-  await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -159,26 +189,26 @@ describe("secrets in findings, evidence, plans and errors", () => {
   it("the unredacted diagnosis does quote them (so these tests mean something)", async () => {
     const snap = await new BundleSource(bundle).load("yahoo", "default", new Date());
     const raw = JSON.stringify(diagnose(snap));
-    for (const s of [VALUE_PASSWORD, SECRET_DATA, ENV_PASSWORD, fake.token, SIGNING_SECRET])
+    for (const s of [VALUE_PASSWORD, SECRET_DATA, ENV_PASSWORD, rs.fake.token, SIGNING_SECRET])
       expect(raw, s).toContain(s);
   });
 
   it("a report, its thread and /helm-doctor last reach Slack redacted; what the report names stays", async () => {
     reportTs = await postCommand(
-      fake,
+      rs.fake,
       serve.url,
       "yahoo -n default",
       "C0SEC00001",
       5000,
-      fake.responseUrl("s"),
+      rs.fake.responseUrl("s"),
     );
     await eventually(() =>
-      fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === reportTs) ? true : undefined,
+      rs.fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === reportTs) ? true : undefined,
     );
-    const report = JSON.stringify(fake.message("C0SEC00001", reportTs)?.blocks);
+    const report = JSON.stringify(rs.fake.message("C0SEC00001", reportTs)?.blocks);
     expect(report).toContain("basic-app-config");
     const thread = JSON.stringify(
-      fake
+      rs.fake
         .okCallsTo("chat.postMessage")
         .filter((c) => c.args.thread_ts === reportTs)
         .map((c) => c.args.blocks),
@@ -190,14 +220,21 @@ describe("secrets in findings, evidence, plans and errors", () => {
     expect(`${report}${thread}`).toContain("default/yahoo");
 
     // The stored report, posted again.
-    await postCommand(fake, serve.url, "last default/yahoo", "C0SEC00003", 10_000, fake.responseUrl("last"));
+    await postCommand(
+      rs.fake,
+      serve.url,
+      "last default/yahoo",
+      "C0SEC00003",
+      10_000,
+      rs.fake.responseUrl("last"),
+    );
   });
 
   it("a plan made from the report's button reaches its thread redacted", async () => {
-    const blocks = fake.message("C0SEC00001", reportTs)!.blocks as Record<string, unknown>[];
+    const blocks = rs.fake.message("C0SEC00001", reportTs)!.blocks as Record<string, unknown>[];
     const actions = blocks.find((b) => b.type === "actions") as { elements: Record<string, unknown>[] };
     const rollback = actions.elements.find((e) => /roll back/i.test((e.text as { text: string }).text))!;
-    const before = fake.calls.length;
+    const before = rs.fake.calls.length;
     const res = await sendBlockAction({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
@@ -213,7 +250,7 @@ describe("secrets in findings, evidence, plans and errors", () => {
       ],
     });
     expect(res.status).toBe(200);
-    const plan = await fake.waitFor(
+    const plan = await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.args.thread_ts === reportTs &&
@@ -225,10 +262,10 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("a read that fails with credentials in its error is reported without them", async () => {
-    const ts = await postCommand(fake, serve.url, "vault -n default", "C0SEC00002", 5000);
+    const ts = await postCommand(rs.fake, serve.url, "vault -n default", "C0SEC00002", 5000);
     const final = await eventually(
       () => {
-        const m = JSON.stringify(fake.message("C0SEC00002", ts)?.blocks ?? "");
+        const m = JSON.stringify(rs.fake.message("C0SEC00002", ts)?.blocks ?? "");
         return m.includes("reading vault") ? m : undefined;
       },
       20_000,
@@ -240,7 +277,7 @@ describe("secrets in findings, evidence, plans and errors", () => {
   });
 
   it("none of them is in any Slack call, any Redis key of the app or any log line", async () => {
-    const slack = JSON.stringify([fake.calls.map((c) => c.args), fake.responses.map((r) => r.body)]);
+    const slack = JSON.stringify([rs.fake.calls.map((c) => c.args), rs.fake.responses.map((r) => r.body)]);
     const stored = await redisDump(serve.prefix);
     const lines = log.text();
     // Each boundary did see secret-bearing text (so a pass means redaction, not silence).
@@ -252,6 +289,51 @@ describe("secrets in findings, evidence, plans and errors", () => {
       expect(stored, `Redis: ${secret}`).not.toContain(secret);
       expect(lines, `log: ${secret}`).not.toContain(secret);
     }
+  });
+});
+
+describe("what is redacted is the release's secrets, not the names its reports show", () => {
+  /** The channel message and its thread replies, as Slack shows them. */
+  async function reportOf(command: string, channel: string): Promise<string> {
+    const ts = await postCommand(rs.fake, serve.url, command, channel, 5000);
+    await eventually(
+      () => (rs.fake.okCallsTo("chat.postMessage").some((c) => c.args.thread_ts === ts) ? true : undefined),
+      10_000,
+      `the thread of ${command}`,
+    );
+    const thread = rs.fake
+      .okCallsTo("chat.postMessage")
+      .filter((c) => c.args.thread_ts === ts)
+      .map((c) => c.args.blocks);
+    return JSON.stringify([rs.fake.message(channel, ts)?.blocks, thread]);
+  }
+
+  it("a Secret holding the release, namespace and Deployment names: the report names them, the password stays hidden", async () => {
+    const raw = JSON.stringify(
+      diagnose(await new BundleSource(scoped).load("yahoo", "storefront", new Date())),
+    );
+    expect(raw).toContain(SCOPED_PASSWORD);
+    const report = await reportOf("storefront/yahoo", "C0SCOPE001");
+    expect(report).toContain("storefront/yahoo");
+    expect(report).toContain("yahoo-basic-app");
+    expect(report).toContain("last login with [redacted]");
+    expect(report).not.toContain(SCOPED_PASSWORD);
+  });
+
+  it("another release's report in the same process is not masked by the first one's secrets", async () => {
+    // The first release taught the process's book its Secret's values, the second's namespace among them.
+    expect(secrets.text("to checkout")).toBe("to [redacted]");
+    const report = await reportOf("checkout/yahoo", "C0SCOPE002");
+    expect(report).toContain("checkout/yahoo");
+    expect(report).toContain("yahoo-basic-app");
+    expect(report).not.toContain("[redacted]");
+    // …and stays so: a later read of the first release does not teach it again.
+    await reportOf("storefront/yahoo", "C0SCOPE003");
+    const last = await postCommand(rs.fake, serve.url, "last checkout/yahoo", "C0SCOPE004", 10_000);
+    const again = JSON.stringify(rs.fake.message("C0SCOPE004", last)?.blocks);
+    expect(again).toContain("checkout/yahoo");
+    expect(again).not.toContain("[redacted]");
+    expect(secrets.text("to checkout")).toBe("to checkout");
   });
 });
 
@@ -273,7 +355,7 @@ describe("every kind of message a listener sends passes the boundary", () => {
 
   it("chat.postMessage / update / postEphemeral, views.open / push / update and respond()", async () => {
     const app: App = serve.handle.app;
-    const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${fake.token}`;
+    const planted = `password=${VALUE_PASSWORD} ${SECRET_DATA} Bearer ${BEARER} ${rs.fake.token}`;
     const section = (t: string) => [{ type: "section", text: { type: "mrkdwn", text: t } }];
     const view = (t: string) => ({
       type: "modal" as const,
@@ -314,18 +396,18 @@ describe("every kind of message a listener sends passes the boundary", () => {
         failure = e;
       }
     });
-    const before = fake.calls.length;
+    const before = rs.fake.calls.length;
     const res = await sendBlockAction({
       url: serve.url,
       signingSecret: SIGNING_SECRET,
       channelId: "C0PLANT001",
-      responseUrl: fake.responseUrl("plant"),
+      responseUrl: rs.fake.responseUrl("plant"),
       actions: [{ action_id: "plant-secrets", value: "x" }],
     });
     expect(res.status).toBe(200);
     await eventually(() => (sent.length === 7 || failure ? true : undefined), 10_000, "the planted sends");
     expect(failure).toBeUndefined();
-    const calls = fake.calls.slice(before);
+    const calls = rs.fake.calls.slice(before);
     const methods = [
       "chat.postMessage",
       "chat.update",
@@ -339,12 +421,12 @@ describe("every kind of message a listener sends passes the boundary", () => {
       expect(c, m).toBeDefined();
       const args = JSON.stringify(c!.args);
       expect(args, m).toContain("[redacted]");
-      for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, fake.token])
+      for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, rs.fake.token])
         expect(args, m).not.toContain(secret);
     }
-    const responded = JSON.stringify(fake.responses.filter((r) => r.id === "plant").map((r) => r.body));
+    const responded = JSON.stringify(rs.fake.responses.filter((r) => r.id === "plant").map((r) => r.body));
     expect(responded).toContain("[redacted]");
-    for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, fake.token])
+    for (const secret of [VALUE_PASSWORD, SECRET_DATA, BEARER, rs.fake.token])
       expect(responded).not.toContain(secret);
   });
 });

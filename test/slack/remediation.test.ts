@@ -2,13 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeRecord, type RecordObject, recordName } from "../../src/helm/codec.js";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
-import {
-  type FakeSlack,
-  type RecordedCall,
-  startFakeSlack,
-  validateBlocks,
-} from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { type RecordedCall, validateBlocks } from "../support/fake-slack/index.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import {
   eventually,
@@ -36,20 +31,17 @@ const CHANNEL = "C0FIX00001";
 
 type Obj = Record<string, unknown>;
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let api: FakeApiServer;
 let serve: TestServe;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(foundingCase().bundle().items);
   const sourceFactory = fakeClusterFactory(api);
   serve = await startTestServe({
-    fake,
-    redisUrl: redis.url,
+    fake: rs.fake,
+    redisUrl: rs.redis.url,
     policy: parsePolicy(POLICY, "policy.yaml"),
     sourceFactory,
     tuning: { updateIntervalMs: 50 },
@@ -59,8 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await api?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
 function record(rev: number) {
@@ -84,7 +74,7 @@ function buttonsOf(blocks: unknown): { action_id: string; value: string; text: s
 }
 
 async function diagnoseReport(): Promise<{ ts: string; buttons: ReturnType<typeof buttonsOf> }> {
-  const seq = fake.calls.at(-1)?.seq ?? 0;
+  const seq = rs.fake.calls.at(-1)?.seq ?? 0;
   const res = await sendSlashCommand({
     url: serve.url,
     signingSecret: SIGNING_SECRET,
@@ -92,10 +82,13 @@ async function diagnoseReport(): Promise<{ ts: string; buttons: ReturnType<typeo
     channelId: CHANNEL,
   });
   expect(res.status).toBe(200);
-  const placeholder = await fake.waitFor((c) => c.seq > seq && c.method === "chat.postMessage" && c.ok, 5000);
+  const placeholder = await rs.fake.waitFor(
+    (c) => c.seq > seq && c.method === "chat.postMessage" && c.ok,
+    5000,
+  );
   const ts = String(placeholder.response.ts);
   const buttons = await eventually(() => {
-    const b = buttonsOf(fake.message(CHANNEL, ts)?.blocks);
+    const b = buttonsOf(rs.fake.message(CHANNEL, ts)?.blocks);
     return b.length > 0 ? b : undefined;
   });
   return { ts, buttons };
@@ -113,7 +106,7 @@ async function freshReport(): Promise<{ ts: string; text: string }> {
   const placeholder = await callAfter(seq, (c) => c.method === "chat.postMessage" && c.ok, 5000);
   const ts = String(placeholder.response.ts);
   const text = await eventually(() => {
-    const t = JSON.stringify(fake.message(CHANNEL, ts)?.blocks ?? []);
+    const t = JSON.stringify(rs.fake.message(CHANNEL, ts)?.blocks ?? []);
     return t.includes("hourglass_flowing_sand") || t === "[]" ? undefined : t;
   });
   return { ts, text };
@@ -143,10 +136,10 @@ function callAfter(
   pred: (c: RecordedCall) => boolean,
   timeoutMs = 10_000,
 ): Promise<RecordedCall> {
-  return fake.waitFor((c) => c.seq > seq && pred(c), timeoutMs);
+  return rs.fake.waitFor((c) => c.seq > seq && pred(c), timeoutMs);
 }
 
-const last = () => fake.calls.at(-1)?.seq ?? 0;
+const last = () => rs.fake.calls.at(-1)?.seq ?? 0;
 
 /** Press a report button and wait for the plan message in the thread. */
 async function planFor(user: string, report: { ts: string }, b: { action_id: string; value: string }) {
@@ -174,7 +167,7 @@ describe("press → plan → confirm → result, against the cluster", () => {
       "Re-run the upgrade (revision 2)",
       "Roll back to revision 1",
     ]);
-    const primary = (fake.message(CHANNEL, report.ts)!.blocks as Obj[])
+    const primary = (rs.fake.message(CHANNEL, report.ts)!.blocks as Obj[])
       .filter((b) => b.type === "actions")
       .flatMap((b) => b.elements as Obj[])[0]!;
     expect(primary.style).toBe("primary");
@@ -281,14 +274,14 @@ describe("press → plan → confirm → result, against the cluster", () => {
 
     // The plan message ends with the outcome and no buttons; the report says what was done, its buttons gone.
     const planMsg = await eventually(() => {
-      const m = fake.message(CHANNEL, plan.ts);
+      const m = rs.fake.message(CHANNEL, plan.ts);
       return m && /Rolled back/.test(JSON.stringify(m.blocks)) ? m : undefined;
     });
     expect(buttonsOf(planMsg.blocks)).toEqual([]);
     expect(JSON.stringify(planMsg.blocks)).not.toContain("a dry run: nothing has changed yet");
     expect(JSON.stringify(planMsg.blocks)).toContain("· run: the outcome is below");
     const reportMsg = await eventually(() => {
-      const m = fake.message(CHANNEL, report.ts);
+      const m = rs.fake.message(CHANNEL, report.ts);
       return m && /Rolled back/.test(JSON.stringify(m.blocks)) ? m : undefined;
     });
     expect(buttonsOf(reportMsg.blocks)).toEqual([]);
@@ -346,7 +339,7 @@ describe("press → plan → confirm → result, against the cluster", () => {
     // thread), not an alarm.
     const thread = await eventually(() => {
       const t = JSON.stringify(
-        fake
+        rs.fake
           .okCallsTo("chat.postMessage")
           .filter((c) => c.args.thread_ts === fresh.ts)
           .map((c) => c.args.blocks),

@@ -4,13 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { SHORTCUT_CALLBACK_ID, TARGET_VIEW_CALLBACK_ID } from "../../src/slack/shortcut.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
-import {
-  type FakeSlack,
-  type RecordedCall,
-  startFakeSlack,
-  validateView,
-} from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { type RecordedCall, validateView } from "../support/fake-slack/index.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { OWNERSHIP_OUTPUT, ownershipFromOutput } from "../support/scenarios/causes.js";
 import {
   eventually,
@@ -35,27 +30,24 @@ const CI_BOT = "B0CIBOT001";
 
 type Obj = Record<string, unknown>;
 
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack();
 let api: FakeApiServer;
 let serve: TestServe;
 let conn: Redis;
 let queue: Queue;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
   api = await startFakeApiServer();
   api.seed(ownershipFromOutput({ owner: "kubectl" }).bundle().items);
   const sourceFactory = fakeClusterFactory(api);
   serve = await startTestServe({
-    fake,
-    redisUrl: redis.url,
+    fake: rs.fake,
+    redisUrl: rs.redis.url,
     policy: parsePolicy(POLICY, "policy.yaml"),
     sourceFactory,
     tuning: { updateIntervalMs: 50 },
   });
-  conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  conn = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
   queue = new Queue("diagnose", { connection: conn, prefix: serve.prefix });
 });
 
@@ -64,11 +56,9 @@ afterAll(async () => {
   conn?.disconnect();
   await serve?.stop();
   await api?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
-beforeEach(() => fake.reset());
+beforeEach(() => rs.fake.reset());
 
 let tsCounter = 0;
 /** A CI bot's message in the channel: a new ts each time, like Slack's. */
@@ -102,7 +92,7 @@ function shortcut(message: Obj & { ts: string }, user = ANA, responseId = `r-${m
     message,
     userId: user,
     channelId: CHANNEL,
-    responseUrl: fake.responseUrl(responseId),
+    responseUrl: rs.fake.responseUrl(responseId),
   });
 }
 
@@ -124,14 +114,14 @@ async function jobs() {
 async function threadReport(
   threadTs: string,
 ): Promise<{ reply: RecordedCall; report: Obj; details: RecordedCall[] }> {
-  const reply = await fake.waitFor(
+  const reply = await rs.fake.waitFor(
     (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === threadTs,
     5000,
   );
   const ts = String(reply.response.ts);
   const details = await eventually(
     () => {
-      const d = fake.calls.filter(
+      const d = rs.fake.calls.filter(
         (c) => c.method === "chat.postMessage" && c.ok && c.args.thread_ts === threadTs && c.seq > reply.seq,
       );
       return d.length > 0 ? d : undefined;
@@ -139,7 +129,7 @@ async function threadReport(
     15_000,
     "the report in the thread",
   );
-  const m = fake.message(CHANNEL, ts) as unknown as Obj;
+  const m = rs.fake.message(CHANNEL, ts) as unknown as Obj;
   // The report as a reader sees it: the decision (the updated reply) and the details under it.
   const report = {
     ...m,
@@ -162,8 +152,8 @@ describe("message shortcut → report in the message's thread", () => {
     expect(body).toContain("kubectl annotate configmap web-settings -n shop meta.helm.sh/release-name=web");
     // The details go to the same thread, not under the reply; nothing is posted in the channel itself.
     for (const d of details) expect(d.args.thread_ts).toBe(msg.ts);
-    expect(fake.callsTo("chat.postMessage").every((c) => c.args.thread_ts === msg.ts)).toBe(true);
-    expect(fake.callsTo("views.open")).toHaveLength(0);
+    expect(rs.fake.callsTo("chat.postMessage").every((c) => c.args.thread_ts === msg.ts)).toBe(true);
+    expect(rs.fake.callsTo("views.open")).toHaveLength(0);
 
     // The job carried the error lines (not the command line before them), and the engine's first finding agrees.
     const job = (await jobs()).find((j) => j.data.helmOutput !== undefined && j.data.channel === CHANNEL)!;
@@ -220,7 +210,7 @@ describe("message shortcut → report in the message's thread", () => {
     });
     const res = await shortcut(msg);
     expect(res.status).toBe(200);
-    const open = await fake.waitFor("views.open", 5000);
+    const open = await rs.fake.waitFor("views.open", 5000);
     const view = open.args.view as Obj;
     expect(validateView(view)).toEqual([]);
     expect(view.callback_id).toBe(TARGET_VIEW_CALLBACK_ID);
@@ -232,7 +222,7 @@ describe("message shortcut → report in the message's thread", () => {
     expect(JSON.stringify(view)).not.toContain("UPGRADE FAILED");
     const before = (await jobs()).length;
     const inThread = () =>
-      fake.calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === msg.ts);
+      rs.fake.calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === msg.ts);
     expect(inThread()).toHaveLength(0);
 
     const submit = (release: string, namespace: string, user = ANA) =>
@@ -299,12 +289,12 @@ describe("message shortcut → report in the message's thread", () => {
     );
     const res = await shortcut(msg, ANA, "no-error");
     expect(res.status).toBe(200);
-    const answer = await fake.waitForResponse("no-error", 5000);
+    const answer = await rs.fake.waitForResponse("no-error", 5000);
     expect(answer.body).toMatchObject({ response_type: "ephemeral" });
     expect(JSON.stringify(answer.body)).toContain("This message holds no helm error output");
     expect((await jobs()).length).toBe(before);
-    expect(fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === msg.ts)).toHaveLength(0);
-    expect(fake.callsTo("views.open")).toHaveLength(0);
+    expect(rs.fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === msg.ts)).toHaveLength(0);
+    expect(rs.fake.callsTo("views.open")).toHaveLength(0);
   });
 
   it("a user the policy does not allow: refused privately, nothing queued, the output not echoed", async () => {
@@ -312,12 +302,12 @@ describe("message shortcut → report in the message's thread", () => {
     const msg = ciMessage(CI_POST);
     const res = await shortcut(msg, BOB, "refused");
     expect(res.status).toBe(200);
-    const answer = await fake.waitForResponse("refused", 5000);
+    const answer = await rs.fake.waitForResponse("refused", 5000);
     const said = JSON.stringify(answer.body);
     expect(said).toContain("Refused: you may not run diagnoses");
     expect(said).not.toContain("UPGRADE FAILED");
     expect((await jobs()).length).toBe(before);
-    expect(fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === msg.ts)).toHaveLength(0);
+    expect(rs.fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === msg.ts)).toHaveLength(0);
   });
 
   it("a failed first install that stored nothing is still diagnosed (no 'release not found')", async () => {

@@ -2,46 +2,44 @@
 // local WebSocket stand-in through apps.connections.open, a slash command arrives as an envelope, the ack goes
 // back on the socket, and the report appears through the Web API like in HTTP mode.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually, startTestServe, type TestServe } from "../support/slack-app.js";
 import { type SocketModeStandIn, startSocketModeStandIn } from "../support/socket-mode.js";
 
 const APP_TOKEN = "xapp-1-A0APP00001-socket-test";
-let redis: TestRedis;
-let fake: FakeSlack;
+const rs = redisAndSlack({ extraTokens: [APP_TOKEN] });
 let socket: SocketModeStandIn;
 let serve: TestServe;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack({ extraTokens: [APP_TOKEN] });
-  socket = await startSocketModeStandIn(fake);
-  serve = await startTestServe({ fake, redisUrl: redis.url, env: { SLACK_APP_TOKEN: APP_TOKEN } });
+  socket = await startSocketModeStandIn(rs.fake);
+  serve = await startTestServe({
+    fake: rs.fake,
+    redisUrl: rs.redis.url,
+    env: { SLACK_APP_TOKEN: APP_TOKEN },
+  });
   await socket.connected();
 });
 afterAll(async () => {
   await serve?.stop();
   await socket?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
 describe("Socket Mode", () => {
   it("a slash command over the socket is acked on the socket and ends in the report", async () => {
-    expect(fake.callsTo("apps.connections.open").map((c) => c.token)).toEqual([APP_TOKEN]);
+    expect(rs.fake.callsTo("apps.connections.open").map((c) => c.token)).toEqual([APP_TOKEN]);
     const ack = await socket.slashCommand({ text: "yahoo -n default", channelId: "C0SOCKET01" });
     expect(ack.payload).toMatchObject({ response_type: "ephemeral" });
     expect(String(ack.payload?.text)).toContain("Diagnosing default/yahoo");
 
-    const posted = await fake.waitFor(
+    const posted = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0SOCKET01" && !c.args.thread_ts,
       5000,
     );
     const ts = String(posted.response.ts);
     const report = await eventually(
       () => {
-        const t = JSON.stringify(fake.message("C0SOCKET01", ts)?.blocks ?? "");
+        const t = JSON.stringify(rs.fake.message("C0SOCKET01", ts)?.blocks ?? "");
         return t.includes("Roll back to revision 1") ? t : undefined;
       },
       10_000,

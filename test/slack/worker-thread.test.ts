@@ -1,27 +1,15 @@
 // serve's embedded worker in a worker thread (what `helm-doctor serve` runs): the front end's event loop only
 // parses, acks and enqueues, the thread diagnoses and delivers; its log lines reach serve's log, its metrics
 // serve's /metrics, and closing serve ends it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { startTestRedis, type TestRedis } from "../support/redis.js";
+import { describe, expect, it } from "vitest";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually, FOUNDING_BUNDLE, SIGNING_SECRET, startTestServe } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
 
-let redis: TestRedis;
-let fake: FakeSlack;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 const finalText = (channel: string, ts: string) => {
-  const m = fake.message(channel, ts);
+  const m = rs.fake.message(channel, ts);
   const t = JSON.stringify(m?.blocks ?? "");
   return /queued|diagnosing|reading/i.test(t) ? undefined : t;
 };
@@ -29,22 +17,24 @@ const finalText = (channel: string, ts: string) => {
 async function command(url: string, channel: string, text: string) {
   const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, channelId: channel });
   expect(res.status).toBe(200);
-  const p = await fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel);
+  const p = await rs.fake.waitFor(
+    (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === channel,
+  );
   return String(p.response.ts);
 }
 
 describe("serve with its worker in a worker thread", () => {
   it("diagnoses in the thread: the report arrives, the thread's metrics are in /metrics", async () => {
     const serve = await startTestServe({
-      fake,
-      redisUrl: redis.url,
+      fake: rs.fake,
+      redisUrl: rs.redis.url,
       workerThread: { bundle: FOUNDING_BUNDLE },
     });
     try {
       expect(serve.handle.worker).toBeUndefined();
       expect(serve.handle.workerThread?.threadId).toBeGreaterThan(0);
       const ts = await command(serve.url, "C0THREAD01", "yahoo -n default");
-      // The thread compiles the TypeScript sources through tsx when it starts: slow on a loaded machine.
+      // From the sources (no current build), the thread compiles them through tsx as it starts: slow under load.
       const report = await eventually(
         () => {
           const t = finalText("C0THREAD01", ts);
@@ -74,8 +64,8 @@ describe("serve with its worker in a worker thread", () => {
 
   it("the thread's log lines are serve's: a source that cannot be read is logged and told to the requester", async () => {
     const serve = await startTestServe({
-      fake,
-      redisUrl: redis.url,
+      fake: rs.fake,
+      redisUrl: rs.redis.url,
       workerThread: { bundle: "/nonexistent/bundle.json" },
     });
     try {

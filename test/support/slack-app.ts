@@ -1,6 +1,6 @@
 // Start helm-doctor's Slack front end + embedded worker against a FakeSlack and a test Redis, with a
 // BundleSource as the snapshot source (the lead wires LiveSource later).
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,14 +21,31 @@ import { cleanPrefix, uniquePrefix } from "./redis.js";
 import { sendSlashCommand } from "./slack-request.js";
 
 export const FOUNDING_BUNDLE = fileURLToPath(new URL("../fixtures/founding-case.json", import.meta.url));
-/** serve's worker thread from the TypeScript sources (the built CLI starts dist/worker-thread.js), through tsx. */
-const sourceThread: MakeWorker = (data) =>
-  new Worker(
-    `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(
-      new URL("../../src/queue/worker-thread.ts", import.meta.url).href,
-    )}));`,
-    { eval: true, workerData: data },
+const BUILT_THREAD = fileURLToPath(new URL("../../dist/worker-thread.js", import.meta.url));
+const SOURCES = fileURLToPath(new URL("../../src/", import.meta.url));
+
+/** Whether dist/ was built after the last change to src/ (`npm run check` builds it before the tests run). */
+function builtIsCurrent(): boolean {
+  if (!existsSync(BUILT_THREAD)) return false;
+  const built = statSync(BUILT_THREAD).mtimeMs;
+  return readdirSync(SOURCES, { recursive: true, encoding: "utf8" }).every(
+    (f) => statSync(join(SOURCES, f)).mtimeMs <= built,
   );
+}
+
+/**
+ * serve's worker thread: the built dist/worker-thread.js, as the built CLI starts it, when it is current; else
+ * from the TypeScript sources through tsx (which compiles them inside the thread: seconds on a loaded machine).
+ */
+const sourceThread: MakeWorker = (data) =>
+  builtIsCurrent()
+    ? new Worker(BUILT_THREAD, { workerData: data })
+    : new Worker(
+        `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(
+          new URL("../../src/queue/worker-thread.ts", import.meta.url).href,
+        )}));`,
+        { eval: true, workerData: data },
+      );
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 

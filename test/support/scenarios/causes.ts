@@ -6,7 +6,7 @@
 import { parse as parseYaml, stringify } from "yaml";
 import { type Obj, Scenario } from "../scenario.js";
 import { pendingUpgrade } from "./release-state.js";
-import { appDeployment, liveDeployment, service } from "./transitions.js";
+import { appDeployment, configMap, liveDeployment, service } from "./transitions.js";
 import { job } from "./workloads.js";
 
 export const CAUSES_NOW = "2026-11-20T12:00:00Z";
@@ -23,6 +23,27 @@ function lastWords(pods: Obj[], message: string): void {
   for (const p of pods)
     for (const cs of p.status?.containerStatuses ?? [])
       if (cs.lastState?.terminated) cs.lastState.terminated.message = message;
+}
+
+/**
+ * `d2` rolled out over `d1` at minute `newAt`: one old pod still running per new one, the new pods crash-looping
+ * (`restarts` each) with `message` as their last words, backing off a minute later.
+ */
+function crashLoopingRollout(
+  s: Scenario,
+  d1: Obj,
+  d2: Obj,
+  o: { restarts: number[]; newAt: number; message: string },
+): void {
+  const live = liveDeployment(s, d2, {
+    oldTemplate: d1,
+    oldPods: o.restarts.map(() => ({ state: "running" })),
+    newPods: o.restarts.map((restarts) => ({ state: "crash-loop", restarts })),
+    oldAt: 0,
+    newAt: o.newAt,
+  });
+  lastWords(live.newPods, o.message);
+  backOff(s, live.newPods, o.newAt + 1);
 }
 
 function backOff(s: Scenario, pods: Obj[], at: number): void {
@@ -89,15 +110,7 @@ export function operatorWithoutCrd(o: { message?: string } = {}): Scenario {
       { path: "templates/deployment.yaml", object: d2 },
     ],
   });
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }],
-    newPods: [{ state: "crash-loop", restarts: 14 }],
-    oldAt: 0,
-    newAt: 60,
-  });
-  lastWords(live.newPods, o.message ?? NO_CERTIFICATE_KIND);
-  backOff(s, live.newPods, 61);
+  crashLoopingRollout(s, d1, d2, { restarts: [14], newAt: 60, message: o.message ?? NO_CERTIFICATE_KIND });
   return s;
 }
 
@@ -166,18 +179,7 @@ export function migrationSkipped(o: { hooksRan?: boolean; message?: string } = {
     o.hooksRan ? 60 : 0,
     o.hooksRan ? 61 : 1,
   );
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }, { state: "running" }],
-    newPods: [
-      { state: "crash-loop", restarts: 8 },
-      { state: "crash-loop", restarts: 7 },
-    ],
-    oldAt: 0,
-    newAt: 61,
-  });
-  lastWords(live.newPods, o.message ?? RELATION_MISSING);
-  backOff(s, live.newPods, 62);
+  crashLoopingRollout(s, d1, d2, { restarts: [8, 7], newAt: 61, message: o.message ?? RELATION_MISSING });
   return s;
 }
 
@@ -319,30 +321,14 @@ export function regeneratedPassword(
       0,
     );
   }
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }, { state: "running" }],
-    newPods: [
-      { state: "crash-loop", restarts: 6 },
-      { state: "crash-loop", restarts: 6 },
-    ],
-    oldAt: 0,
-    newAt: 61,
-  });
-  lastWords(live.newPods, o.message ?? AUTH_FAILED);
-  backOff(s, live.newPods, 62);
+  crashLoopingRollout(s, d1, d2, { restarts: [6, 6], newAt: 61, message: o.message ?? AUTH_FAILED });
   return s;
 }
 
 // ---- a ConfigMap turned into a pre-install-only hook three revisions ago ----
 
 function catalogConfig(extra: Record<string, string> = {}): Obj {
-  const o: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "catalog-config" },
-    data: { "catalog.yaml": "page_size: 50\n" },
-  };
+  const o: Obj = configMap("catalog-config", { "catalog.yaml": "page_size: 50\n" });
   if (Object.keys(extra).length) o.metadata.annotations = extra;
   return o;
 }
@@ -424,12 +410,7 @@ export function movedIntoPreInstallHookEarlier(
  */
 export function movedIntoPostHookWaitFailed(o: { hookRan?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "inventory", namespace: "shop", chart: "inventory" });
-  const cm = (): Obj => ({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "inventory-config" },
-    data: { "inventory.yaml": "warehouses: [eu-1]\n" },
-  });
+  const cm = (): Obj => configMap("inventory-config", { "inventory.yaml": "warehouses: [eu-1]\n" });
   const dep = (tag: string) =>
     appDeployment("inventory", {
       image: `registry.example.com/inventory:${tag}`,
@@ -701,12 +682,7 @@ export function ssaReplicasConflict(): Scenario {
  */
 export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Scenario {
   const s = new Scenario({ release: "mail", namespace: "shop", chart: "mail" });
-  const cm: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "mail-settings" },
-    data: { smtp: "smtp.example.com" },
-  };
+  const cm: Obj = configMap("mail-settings", { smtp: "smtp.example.com" });
   const d = (tag: string) => appDeployment("mail", { image: `registry.example.com/mail:${tag}` });
   s.revision({
     status: "superseded",
@@ -732,22 +708,13 @@ export function rollbackHitsForeignObject(o: { legacyGone?: boolean } = {}): Sce
   });
   s.releases[2]!.info.description =
     'Rollback "mail" failed: no ConfigMap with the name "mail-settings" found';
-  const foreign = structuredClone(cm);
-  foreign.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
-  foreign.metadata.annotations = {
-    "meta.helm.sh/release-name": "mail-legacy",
-    "meta.helm.sh/release-namespace": "shop",
-  };
-  s.add(foreign, 40);
-  if (!o.legacyGone) {
-    const legacy = new Scenario({ release: "mail-legacy", namespace: "shop", chart: "mail" });
-    legacy.revision({
-      status: "deployed",
-      at: 40,
-      templates: [{ path: "templates/configmap.yaml", object: cm }],
-    });
-    for (const r of foreignRecords(legacy)) s.add(r, 40);
-  }
+  ownedByAnother(
+    s,
+    cm,
+    "mail-legacy",
+    40,
+    o.legacyGone ? undefined : { path: "templates/configmap.yaml", chart: "mail" },
+  );
   liveDeployment(s, d("1.1.0"), { newPods: [{ state: "running" }], newAt: 30 });
   return s;
 }
@@ -847,6 +814,32 @@ export function foreignRecords(n: Scenario): Obj[] {
   });
 }
 
+/**
+ * `object` live as release `owner` of the same namespace left it (Helm's ownership label and annotations), added
+ * at minute `at`; with `records`, beside it `owner`'s deployed record shipping it at `path` (without: `owner` was
+ * uninstalled with the object kept, or renamed).
+ */
+function ownedByAnother(
+  s: Scenario,
+  object: Obj,
+  owner: string,
+  at: number,
+  records?: { path: string; chart?: string },
+  ownerNamespace: string = s.namespace,
+): void {
+  const live = structuredClone(object);
+  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
+  live.metadata.annotations = {
+    "meta.helm.sh/release-name": owner,
+    "meta.helm.sh/release-namespace": ownerNamespace,
+  };
+  s.add(live, at);
+  if (!records) return;
+  const n = new Scenario({ release: owner, namespace: s.namespace, chart: records.chart ?? owner });
+  n.revision({ status: "deployed", at, templates: [{ path: records.path, object }] });
+  for (const r of foreignRecords(n)) s.add(r, at);
+}
+
 // ---- failures only the helm command's output shows ----
 
 export const OWNERSHIP_OUTPUT = (kind: string, name: string, ns: string, release: string) =>
@@ -864,12 +857,7 @@ export function ownershipFromOutput(
 ): Scenario {
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
   const owner = o.owner ?? "hook";
-  const settings: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "web-settings" },
-    data: { theme: "dark" },
-  };
+  const settings: Obj = configMap("web-settings", { theme: "dark" });
   const d = appDeployment("web", { image: "nginx:1.26" });
   s.revision({
     status: "deployed",
@@ -914,12 +902,7 @@ export function neighbourRecords(name: string, namespace = "shop"): Obj[] {
     templates: [
       {
         path: "templates/settings.yaml",
-        object: {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: { name: "web-settings" },
-          data: { theme: "light" },
-        },
+        object: configMap("web-settings", { theme: "light" }),
       },
     ],
   });
@@ -939,12 +922,7 @@ export const ATOMIC_OWNERSHIP_OUTPUT = (release: string, owner: string) =>
 export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): Scenario {
   const owner = o.owner ?? "cache";
   const s = new Scenario({ release: "web", namespace: "shop", chart: "web" });
-  const cache: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "web-cache" },
-    data: { size: "1Gi" },
-  };
+  const cache: Obj = configMap("web-cache", { size: "1Gi" });
   const d = appDeployment("web", { image: "nginx:1.26" });
   const r1 = { path: "templates/deployment.yaml", object: d };
   s.revision({ status: o.stored ? "superseded" : "deployed", at: 0, templates: [r1] });
@@ -959,16 +937,7 @@ export function atomicOwnership(o: { stored?: boolean; owner?: string } = {}): S
     s.revision({ status: "deployed", at: 61, description: "Rollback to 1", templates: [r1] });
   }
   liveDeployment(s, d, { newPods: [{ state: "running" }], newAt: 0 });
-  const live = structuredClone(cache);
-  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
-  live.metadata.annotations = {
-    "meta.helm.sh/release-name": owner,
-    "meta.helm.sh/release-namespace": "shop",
-  };
-  s.add(live, 30);
-  const n = new Scenario({ release: owner, namespace: "shop", chart: owner });
-  n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/cache.yaml", object: cache }] });
-  for (const r of foreignRecords(n)) s.add(r, 30);
+  ownedByAnother(s, cache, owner, 30, { path: "templates/cache.yaml" });
   return s;
 }
 
@@ -988,12 +957,7 @@ export function recordDeleted(
 ): Scenario {
   const s = new Scenario({ release: "notify", namespace: "shop", chart: "notify" });
   const d = (tag: string) => appDeployment("notify", { image: `registry.example.com/notify:${tag}` });
-  const extra: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "notify-templates" },
-    data: { a: "b" },
-  };
+  const extra: Obj = configMap("notify-templates", { a: "b" });
   const statuses =
     variant === "pruned-deployed"
       ? ["deployed", "superseded", "failed", "failed"]
@@ -1285,19 +1249,13 @@ export function crdsNotUpgraded(
   );
   s.add(crd, 0);
   crd.metadata.namespace = undefined;
-  const live = liveDeployment(s, d2, {
-    oldTemplate: d1,
-    oldPods: [{ state: "running" }],
-    newPods: [{ state: "crash-loop", restarts: 11 }],
-    oldAt: 0,
+  crashLoopingRollout(s, d1, d2, {
+    restarts: [11],
     newAt: 60,
-  });
-  lastWords(
-    live.newPods,
-    o.message ??
+    message:
+      o.message ??
       '{"level":"error","msg":"problem running manager","error":"no matches for kind \\"Certificate\\" in version \\"certs.acme.io/v1\\""}',
-  );
-  backOff(s, live.newPods, 61);
+  });
   return s;
 }
 
@@ -1336,7 +1294,7 @@ export function neighbourHookCollision(
           type: "Opaque",
           data: { "db-password": Buffer.from("s3cret-shop").toString("base64") },
         }
-      : { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-config" }, data: { mode: "prod" } };
+      : configMap("app-config", { mode: "prod" });
   const cfg = object(kind);
   const web = appDeployment("shop-web", {
     image: "registry.example.com/shop-web:2.0.0",
@@ -1432,26 +1390,17 @@ export function neighbourHookCollision(
  */
 export function sharedObject(o: { legacyGone?: boolean; sameNameFrom?: string } = {}): Scenario {
   const s = new Scenario({ release: "shop", namespace: "shop", chart: "shop" });
-  const flags: Obj = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "feature-flags" },
-    data: { beta: "on" },
-  };
+  const flags: Obj = configMap("feature-flags", { beta: "on" });
   s.revision({ status: "deployed", at: 0, templates: [{ path: "templates/flags.yaml", object: flags }] });
-  const live = structuredClone(flags);
-  live.metadata.labels = { "app.kubernetes.io/managed-by": "Helm" };
   // sameNameFrom: release shop of that namespace took it (--take-ownership there).
-  live.metadata.annotations = {
-    "meta.helm.sh/release-name": o.sameNameFrom ? "shop" : "legacy-shop",
-    "meta.helm.sh/release-namespace": o.sameNameFrom ?? "shop",
-  };
-  s.add(live, 30);
-  if (!o.legacyGone && !o.sameNameFrom) {
-    const n = new Scenario({ release: "legacy-shop", namespace: "shop", chart: "shop" });
-    n.revision({ status: "deployed", at: 30, templates: [{ path: "templates/flags.yaml", object: flags }] });
-    for (const r of foreignRecords(n)) s.add(r, 30);
-  }
+  ownedByAnother(
+    s,
+    flags,
+    o.sameNameFrom ? "shop" : "legacy-shop",
+    30,
+    o.legacyGone || o.sameNameFrom ? undefined : { path: "templates/flags.yaml", chart: "shop" },
+    o.sameNameFrom,
+  );
   return s;
 }
 

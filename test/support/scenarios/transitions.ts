@@ -53,6 +53,11 @@ export function appDeployment(name: string, o: AppOptions = {}): Obj {
   };
 }
 
+/** A ConfigMap named `name` holding `data`. */
+export function configMap(name: string, data: Record<string, string>): Obj {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data };
+}
+
 export function service(name: string): Obj {
   return {
     apiVersion: "v1",
