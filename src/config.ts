@@ -1,6 +1,6 @@
 // Typed configuration of `helm-doctor serve` / `helm-doctor worker`, read from the environment and validated
 // at start with a zod schema: every problem is listed at once, each naming the variable and what is expected.
-import { z } from "zod";
+import * as z from "zod";
 import { namespaceProblem } from "./helm/names.js";
 import { CLUSTER_NAME_RE } from "./queue/schemas.js";
 

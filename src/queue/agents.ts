@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import { z } from "zod";
+import * as z from "zod";
 import type { Log } from "./redis.js";
 
 export const AGENT_ROLES = ["worker", "watch"] as const;

@@ -1,6 +1,6 @@
 // Queue names and job payloads: zod schemas at the boundary (job data is read back from Redis, written by
 // another process, possibly another version).
-import { z } from "zod";
+import * as z from "zod";
 import { EXECUTABLE_ACTIONS, type ExecutableAction } from "../diagnosis/types.js";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 

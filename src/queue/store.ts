@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Redis } from "ioredis";
-import type { z } from "zod";
+import type * as z from "zod";
 import { secrets } from "../report/redact.js";
 import {
   DEFAULT_CLUSTER,

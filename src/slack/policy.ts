@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { EXECUTABLE_ACTIONS, type ExecutableAction, isExecutableAction } from "../diagnosis/types.js";
 import { withTimeout } from "../retry.js";
 

@@ -4,7 +4,7 @@
 // go to the message's thread. Authorized like the slash command. The message is untrusted input: read with zod,
 // capped (only its helm error lines travel, at most HELM_OUTPUT_MAX_BYTES), and never echoed or logged.
 import type { App, MessageShortcut, ViewSubmitAction } from "@slack/bolt";
-import { z } from "zod";
+import * as z from "zod";
 import { namespaceProblem, releaseNameProblem } from "../helm/names.js";
 import { HELM_ERROR_START, HELM_FAILURE_SENTENCE } from "../helm/output.js";
 import type { SlackClient } from "../queue/delivery.js";

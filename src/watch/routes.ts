@@ -4,7 +4,7 @@
 // an invalid file refuses to start, naming the path inside it and what is wrong.
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { CLUSTER_NAME_RE } from "../queue/schemas.js";
 
 const CHANNEL_RE = /^[CG][A-Z0-9]{2,}$/;

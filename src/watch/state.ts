@@ -8,7 +8,7 @@
 //   <prefix>:hd:watch:<cluster>:pending          HASH <jobId> → a diagnosis asked for, not yet acted on
 //   <prefix>:hd:watch:rate:<channel>:<window>    new messages posted in a channel in a window (INCR, EX)
 import type { Redis } from "ioredis";
-import { z } from "zod";
+import * as z from "zod";
 import type { AlertState } from "./alerts.js";
 import type { Trigger } from "./triggers.js";
 
