@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watchedResources } from "../../src/watch/agent.js";
 import type { Watcher } from "../../src/watch/watcher.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { type Obj, Scenario } from "../support/scenario.js";
 import { type ClusterRig, clusterRig, testClock } from "../support/watch-rig.js";
 
@@ -18,16 +18,7 @@ it("HELM_DRIVER chooses the records watched: unset or secret → Secrets, config
   expect(() => watchedResources("sql")).toThrow(/unsupported driver "sql"/);
 });
 
-let redis: TestRedis;
-let fake: FakeSlack;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 describe("helm-doctor watch with HELM_DRIVER=auto", () => {
   const clock = testClock("2026-11-20T11:00:00Z");
@@ -43,12 +34,12 @@ describe("helm-doctor watch with HELM_DRIVER=auto", () => {
   let watcher: Watcher;
 
   beforeAll(async () => {
-    fake.reset();
+    rs.fake.reset();
     rig = await clusterRig({
       cluster: "default",
-      redisUrl: redis.url,
+      redisUrl: rs.redis.url,
       prefix,
-      fake,
+      fake: rs.fake,
       clock,
       namespaces: "shop",
       alertChannel: CHANNEL,
@@ -65,7 +56,7 @@ describe("helm-doctor watch with HELM_DRIVER=auto", () => {
   });
   afterAll(async () => {
     await rig?.close();
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
 
   it("lists and watches both kinds of records, and reports a ConfigMap-driver release turning failed", async () => {
@@ -81,7 +72,7 @@ describe("helm-doctor watch with HELM_DRIVER=auto", () => {
       description: 'Upgrade "legacy" failed: timed out waiting for the condition',
     });
     rig.api.seed(s.records()[1]!);
-    const post = await fake.waitFor(
+    const post = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
       15_000,
     );

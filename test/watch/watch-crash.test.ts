@@ -6,23 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WatchState } from "../../src/watch/state.js";
 import type { Trigger } from "../../src/watch/triggers.js";
 import type { Watcher } from "../../src/watch/watcher.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import type { Obj } from "../support/scenario.js";
 import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
 
 const CHANNEL = "C0CRASH01";
 
-let redis: TestRedis;
-let fake: FakeSlack;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 describe("helm-doctor watch after a watcher died mid-ask", () => {
   const clock = testClock("2026-11-20T11:00:00Z");
@@ -34,7 +25,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
   let conn: Redis;
 
   const posts = (what: string) =>
-    fake
+    rs.fake
       .okCallsTo("chat.postMessage")
       .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(what));
 
@@ -62,13 +53,13 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
   }
 
   beforeAll(async () => {
-    fake.reset();
-    conn = new Redis(redis.url);
+    rs.fake.reset();
+    conn = new Redis(rs.redis.url);
     rig = await clusterRig({
       cluster: "default",
-      redisUrl: redis.url,
+      redisUrl: rs.redis.url,
       prefix,
-      fake,
+      fake: rs.fake,
       clock,
       namespaces: "shop",
       alertChannel: CHANNEL,
@@ -90,7 +81,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
     await watcher?.close();
     await rig?.close();
     conn?.disconnect();
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
 
   it("asks again for a trigger claimed by a watcher that died before its diagnosis was pending, and posts once", async () => {
@@ -106,7 +97,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
     await state.asked(failedTrigger(failed2), "d-already-queued");
 
     watcher = await rig.startWatcher();
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&

@@ -1,24 +1,16 @@
 // A release turning failed while its diagnosis cannot run (a Role without `get` on the release records, through the
-// fake API server's RBAC refusal): the routed channel is told so, once, with the reason and when the watcher asks
+// rs.fake API server's RBAC refusal): the routed channel is told so, once, with the reason and when the watcher asks
 // again; the same failure at the retry says nothing new; once a diagnosis runs, its report replaces that message.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Watcher } from "../../src/watch/watcher.js";
-import { type FakeSlack, startFakeSlack, validateBlocks } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { validateBlocks } from "../support/fake-slack/index.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
 
 const CHANNEL = "C0NOTDIAG";
 
-let redis: TestRedis;
-let fake: FakeSlack;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 describe("helm-doctor watch when the diagnosis cannot run", () => {
   const clock = testClock("2026-11-20T11:00:00Z");
@@ -30,16 +22,16 @@ describe("helm-doctor watch when the diagnosis cannot run", () => {
   let ts = "";
 
   const topLevel = () =>
-    fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts);
-  const updates = () => fake.okCallsTo("chat.update").filter((c) => c.args.ts === ts);
+    rs.fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts);
+  const updates = () => rs.fake.okCallsTo("chat.update").filter((c) => c.args.ts === ts);
 
   beforeAll(async () => {
-    fake.reset();
+    rs.fake.reset();
     rig = await clusterRig({
       cluster: "default",
-      redisUrl: redis.url,
+      redisUrl: rs.redis.url,
       prefix,
-      fake,
+      fake: rs.fake,
       clock,
       namespaces: "shop",
       alertChannel: CHANNEL,
@@ -56,14 +48,14 @@ describe("helm-doctor watch when the diagnosis cannot run", () => {
   afterAll(async () => {
     lift();
     await rig?.close();
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
 
   it("posts that the release turned failed and could not be diagnosed, why, and when it asks again", async () => {
     lift = rig.api.forbid({ verb: "get", resource: "secrets", namespace: "shop" });
     clock.set("2026-11-20T11:01:00Z");
     rig.api.seed(cart.revision("failed", 60, 'Upgrade "cart" failed: timed out waiting for the condition'));
-    const post = await fake.waitFor(
+    const post = await rs.fake.waitFor(
       (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
       15_000,
     );
@@ -102,7 +94,7 @@ describe("helm-doctor watch when the diagnosis cannot run", () => {
     expect(body).toContain("timed out waiting for the condition");
     expect(body).toContain("updated by helm-doctor watch");
     expect(body).not.toContain("asks again");
-    const reply = fake
+    const reply = rs.fake
       .okCallsTo("chat.postMessage")
       .find((c) => c.args.thread_ts === ts && String(c.args.text).startsWith("Changed:"));
     expect(reply).toBeDefined();

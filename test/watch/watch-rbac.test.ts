@@ -1,5 +1,5 @@
 // `helm-doctor watch` under a Role that lacks `watch` on the release records (the Role of `helm-doctor rbac -n shop
-// --remediation`, without --watch), through the fake API server authorizing like RBAC: the watcher names the
+// --remediation`, without --watch), through the rs.fake API server authorizing like RBAC: the watcher names the
 // missing rule once, in the form the diagnosis uses, with the command that grants it; backs off instead of asking
 // again every second; is not ready while it lasts; and reports again once the rule is granted. A namespace whose
 // Role has the rule (`web`) is watched and reported on throughout, and is never named.
@@ -9,8 +9,8 @@ import { main } from "../../src/cli.js";
 import type { Log } from "../../src/queue/redis.js";
 import { NotReadyError, type Watcher } from "../../src/watch/watcher.js";
 import { grantsFromObjects } from "../support/fake-apiserver/index.js";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
+import { cleanPrefix, uniquePrefix } from "../support/redis.js";
+import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually } from "../support/slack-app.js";
 import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
 
@@ -42,16 +42,7 @@ function memoryLog(): Log & { lines: { level: string; msg: string }[] } {
   return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-let redis: TestRedis;
-let fake: FakeSlack;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+const rs = redisAndSlack();
 
 describe("helm-doctor watch without the watch Role in one namespace", () => {
   const clock = testClock("2026-11-20T11:00:00Z");
@@ -67,18 +58,18 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
   const shopWatches = () =>
     rig.api.requestsMatching({ verb: "watch", resource: "secrets", namespace: "shop" });
   const posts = (what: string) =>
-    fake
+    rs.fake
       .okCallsTo("chat.postMessage")
       .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(what));
   const ruleLines = () => log.lines.filter((l) => l.msg.includes("missing RBAC rule"));
 
   beforeAll(async () => {
-    fake.reset();
+    rs.fake.reset();
     rig = await clusterRig({
       cluster: "default",
-      redisUrl: redis.url,
+      redisUrl: rs.redis.url,
       prefix,
-      fake,
+      fake: rs.fake,
       clock,
       namespaces: "shop,web",
       alertChannel: CHANNEL,
@@ -100,7 +91,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
   });
   afterAll(async () => {
     await rig?.close();
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
 
   it("names the missing rule once, with the command that grants it, and backs off instead of retrying at once", async () => {
@@ -139,7 +130,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
     clock.set("2026-11-20T11:05:00Z");
     rig.replace(site.set(1, "failed", 'Upgrade "site" failed: timed out waiting for the condition'));
     rig.replace(cart.set(1, "failed", 'Upgrade "cart" failed: timed out waiting for the condition'));
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
@@ -157,7 +148,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
     const watchRole = await rbacObjects(["-n", "shop", "--watch"]);
     rig.api.authorize(grantsFromObjects([...withoutWatch, ...watchRole, ...withWatch], USER));
     await eventually(() => (watcher.forbidden().length === 0 ? true : undefined), 5000, "the watch allowed");
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
@@ -185,12 +176,12 @@ describe("helm-doctor watch without list on the release records in one namespace
   let watcher: Watcher;
 
   beforeAll(async () => {
-    fake.reset();
+    rs.fake.reset();
     rig = await clusterRig({
       cluster: "default",
-      redisUrl: redis.url,
+      redisUrl: rs.redis.url,
       prefix,
-      fake,
+      fake: rs.fake,
       clock,
       namespaces: "shop,web",
       alertChannel: CHANNEL,
@@ -208,7 +199,7 @@ describe("helm-doctor watch without list on the release records in one namespace
   });
   afterAll(async () => {
     await rig?.close();
-    await cleanPrefix(redis.url, prefix);
+    await cleanPrefix(rs.redis.url, prefix);
   });
 
   it("starts anyway, names the missing list rule, and reports on the other namespace", async () => {
@@ -220,7 +211,7 @@ describe("helm-doctor watch without list on the release records in one namespace
     await expect(watcher.ready()).rejects.toThrow(rule);
     clock.set("2026-11-20T11:05:00Z");
     rig.replace(site.set(1, "failed", 'Upgrade "site" failed: timed out waiting for the condition'));
-    await fake.waitFor(
+    await rs.fake.waitFor(
       (c) =>
         c.method === "chat.postMessage" &&
         c.ok &&
