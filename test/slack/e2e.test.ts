@@ -667,7 +667,8 @@ describe("buttons", () => {
       expect((await planJobs()).length).toBe(before + 1);
     });
 
-    it("says so when a button's diagnosis has expired", async () => {
+    /** Ana presses a button whose id in Redis (a diagnosis, a plan) has expired: what she is told. */
+    async function pressExpired(action_id: string, value: string): Promise<string> {
       const seq = rs.fake.calls.at(-1)?.seq ?? 0;
       const res = await sendBlockAction({
         url: serve.url,
@@ -675,26 +676,20 @@ describe("buttons", () => {
         userId: "U0ANA00001",
         channelId: CHANNEL,
         messageTs: reportTs,
-        actions: [{ action_id: "remediate-0", value: "AAAAAAAAAAAAAAAA.0" }],
+        actions: [{ action_id, value }],
       });
       expect(res.status).toBe(200);
-      const e = await ephemeralTo("U0ANA00001", seq);
-      expect(String(e.args.text)).toContain("expired");
+      return String((await ephemeralTo("U0ANA00001", seq)).args.text);
+    }
+
+    it("says so when a button's diagnosis has expired", async () => {
+      expect(await pressExpired("remediate-0", "AAAAAAAAAAAAAAAA.0")).toContain("expired");
     });
 
     it("says so when a plan's Confirm outlived the plan", async () => {
-      const seq = rs.fake.calls.at(-1)?.seq ?? 0;
-      const res = await sendBlockAction({
-        url: serve.url,
-        signingSecret: SIGNING_SECRET,
-        userId: "U0ANA00001",
-        channelId: CHANNEL,
-        messageTs: reportTs,
-        actions: [{ action_id: "plan-confirm", value: "BBBBBBBBBBBBBBBB" }],
-      });
-      expect(res.status).toBe(200);
-      const e = await ephemeralTo("U0ANA00001", seq);
-      expect(String(e.args.text)).toContain("This plan has expired; nothing was run");
+      expect(await pressExpired("plan-confirm", "BBBBBBBBBBBBBBBB")).toContain(
+        "This plan has expired; nothing was run",
+      );
     });
   });
 });

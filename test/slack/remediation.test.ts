@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeRecord, type RecordObject, recordName } from "../../src/helm/codec.js";
 import { parsePolicy } from "../../src/slack/policy.js";
-import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import type { FakeApiServer } from "../support/fake-apiserver/index.js";
 import { type RecordedCall, validateBlocks } from "../support/fake-slack/index.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { foundingCase } from "../support/scenarios/founding.js";
-import {
-  eventually,
-  fakeClusterFactory,
-  SIGNING_SECRET,
-  startTestServe,
-  type TestServe,
-} from "../support/slack-app.js";
+import { eventually, SIGNING_SECRET, startServeOnCluster, type TestServe } from "../support/slack-app.js";
 import { sendBlockAction, sendSlashCommand } from "../support/slack-request.js";
 
 const POLICY = `
@@ -34,23 +28,20 @@ type Obj = Record<string, unknown>;
 const rs = redisAndSlack();
 let api: FakeApiServer;
 let serve: TestServe;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  api = await startFakeApiServer();
-  api.seed(foundingCase().bundle().items);
-  const sourceFactory = fakeClusterFactory(api);
-  serve = await startTestServe({
+  ({ api, serve, close } = await startServeOnCluster({
     fake: rs.fake,
     redisUrl: rs.redis.url,
+    items: foundingCase().bundle().items,
     policy: parsePolicy(POLICY, "policy.yaml"),
-    sourceFactory,
     tuning: { updateIntervalMs: 50 },
-  });
+  }));
 });
 
 afterAll(async () => {
-  await serve?.stop();
-  await api?.close();
+  await close?.();
 });
 
 function record(rev: number) {

@@ -3,17 +3,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/slack/policy.js";
 import { SHORTCUT_CALLBACK_ID, TARGET_VIEW_CALLBACK_ID } from "../../src/slack/shortcut.js";
-import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
+import type { FakeApiServer } from "../support/fake-apiserver/index.js";
 import { type RecordedCall, validateView } from "../support/fake-slack/index.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { OWNERSHIP_OUTPUT, ownershipFromOutput } from "../support/scenarios/causes.js";
-import {
-  eventually,
-  fakeClusterFactory,
-  SIGNING_SECRET,
-  startTestServe,
-  type TestServe,
-} from "../support/slack-app.js";
+import { eventually, SIGNING_SECRET, startServeOnCluster, type TestServe } from "../support/slack-app.js";
 import { sendMessageShortcut, sendSlashCommand, sendViewSubmission } from "../support/slack-request.js";
 
 // Diagnoses only by ana, only in shop.
@@ -36,17 +30,16 @@ let serve: TestServe;
 let conn: Redis;
 let queue: Queue;
 
+let close: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  api = await startFakeApiServer();
-  api.seed(ownershipFromOutput({ owner: "kubectl" }).bundle().items);
-  const sourceFactory = fakeClusterFactory(api);
-  serve = await startTestServe({
+  ({ api, serve, close } = await startServeOnCluster({
     fake: rs.fake,
     redisUrl: rs.redis.url,
+    items: ownershipFromOutput({ owner: "kubectl" }).bundle().items,
     policy: parsePolicy(POLICY, "policy.yaml"),
-    sourceFactory,
     tuning: { updateIntervalMs: 50 },
-  });
+  }));
   conn = new Redis(rs.redis.url, { maxRetriesPerRequest: 1 });
   queue = new Queue("diagnose", { connection: conn, prefix: serve.prefix });
 });
@@ -54,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await queue?.close();
   conn?.disconnect();
-  await serve?.stop();
-  await api?.close();
+  await close?.();
 });
 
 beforeEach(() => rs.fake.reset());

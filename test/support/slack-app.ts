@@ -15,7 +15,7 @@ import type { MakeWorker } from "../../src/queue/embedded.js";
 import type { SourceFactory, WorkerTuning } from "../../src/queue/worker.js";
 import type { Policy } from "../../src/slack/policy.js";
 import { type ServeHandle, startServe } from "../../src/slack/serve.js";
-import type { FakeApiServer } from "./fake-apiserver/index.js";
+import { type FakeApiServer, startFakeApiServer } from "./fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack, MemoryLogger } from "./fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "./redis.js";
 import { sendSlashCommand } from "./slack-request.js";
@@ -108,6 +108,32 @@ export interface TestServeOptions {
   workerThread?: SourceSpec;
   producer?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
   lostJobCheckMs?: number;
+}
+
+/**
+ * A fake API server seeded with `items`, and serve with its embedded worker diagnosing that cluster through
+ * LiveSource (client-node over HTTP); `close` stops both.
+ */
+export async function startServeOnCluster(
+  o: Omit<TestServeOptions, "sourceFactory"> & { items: unknown[] },
+): Promise<{ api: FakeApiServer; serve: TestServe; close(): Promise<void> }> {
+  const { items, ...serveOptions } = o;
+  const api = await startFakeApiServer();
+  api.seed(items as Parameters<FakeApiServer["seed"]>[0]);
+  const serve = await startTestServe({ ...serveOptions, sourceFactory: fakeClusterFactory(api) }).catch(
+    async (e: unknown) => {
+      await api.close();
+      throw e;
+    },
+  );
+  return {
+    api,
+    serve,
+    close: async () => {
+      await serve.stop();
+      await api.close();
+    },
+  };
 }
 
 export async function startTestServe(o: TestServeOptions): Promise<TestServe> {
