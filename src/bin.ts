@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { isatty } from "node:tty";
 import { main } from "./cli.js";
 
 const code = await main(process.argv.slice(2), {
@@ -6,7 +7,9 @@ const code = await main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   env: process.env,
   stdoutIsTTY: !!process.stdout.isTTY,
-  stderrIsTTY: !!process.stderr.isTTY,
-  stdinIsTTY: !!process.stdin.isTTY,
+  // isatty(), not process.stdin/stderr.isTTY: touching those opens a stream on the descriptor (~2 ms for stdin)
+  // in every start, though most commands never read stdin nor write to stderr.
+  stderrIsTTY: isatty(2),
+  stdinIsTTY: isatty(0),
 });
 process.exitCode = code;

@@ -43,12 +43,27 @@ export const PENDING_SHORTCUT_TTL_SECONDS = 30 * 60;
 /** A claim outlives its plan, so a late click on a used plan still hears who used it. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
 
+/**
+ * Redacted copies by the message they show, and how many secrets the book held then. One report is stored three
+ * times (the diagnosis, the release's last report, the job's result), and redacting its text was the largest
+ * part of a worker's CPU per report after the analysis. A secret learned since (the book grew) redacts afresh.
+ */
+const redacted = new WeakMap<object, { known: number; copy: unknown }>();
+
+function redactedCopy<T extends object>(v: T): T {
+  const hit = redacted.get(v);
+  if (hit && hit.known === secrets.size) return hit.copy as T;
+  const copy = secrets.deep(v);
+  redacted.set(v, { known: secrets.size, copy });
+  return copy;
+}
+
 /** A job result with its messages redacted (its kind and ids kept). */
 function shownResult(r: JobResult): JobResult {
   return {
     ...r,
-    main: secrets.deep(r.main),
-    thread: secrets.deep(r.thread),
+    main: redactedCopy(r.main),
+    thread: redactedCopy(r.thread),
     ...(r.retrieve !== undefined ? { retrieve: secrets.text(r.retrieve) } : {}),
   };
 }
@@ -111,7 +126,7 @@ export class Store {
         summary: secrets.text(r.summary),
         label: secrets.text(r.label),
       })),
-      ...(d.report ? { report: secrets.deep(d.report) } : {}),
+      ...(d.report ? { report: redactedCopy(d.report) } : {}),
     };
     await this.redis.set(
       `${this.base}:diagnosis:${d.id}`,

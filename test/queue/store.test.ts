@@ -107,4 +107,32 @@ describe("Store", () => {
     );
     expect(everything).not.toContain(SECRET);
   });
+  it("one report stored three times is redacted alike each time, and a secret learned in between is redacted", async () => {
+    const late = "l4te-Learned-secret-5521";
+    const main = message(`saw ${SECRET} and ${late}`);
+    const result: JobResult = { kind: "report", diagnosisId: "DIAGid00000000003", main, thread: [main] };
+    await store.saveDiagnosis({
+      id: "DIAGid00000000003",
+      release: "web",
+      namespace: "default",
+      revision: 1,
+      status: "failed",
+      remediations: [],
+      createdAt: new Date().toISOString(),
+      report: main,
+    });
+    const first = JSON.stringify((await store.getDiagnosis("DIAGid00000000003"))?.report);
+    expect(first).not.toContain(SECRET);
+    expect(first).toContain(late); // not a secret yet: this process has not read it anywhere
+    secrets.learn([late]);
+    await store.saveLast("default", "web", result);
+    const last = JSON.stringify(await store.getLast("default", "web"));
+    expect(last).not.toContain(late);
+    expect(last).not.toContain(SECRET);
+    const stored = await store.setResult("diagnose", "job-3", result);
+    expect(JSON.stringify(stored)).not.toContain(late);
+    expect(stored.main.text).toBe(`saw ${REDACTED} and ${REDACTED}`);
+    // The message given to the store is left as it was.
+    expect(main.text).toBe(`saw ${SECRET} and ${late}`);
+  });
 });
