@@ -21,6 +21,17 @@ export function hookObject(h: Hook): KubeObjectLike | undefined {
   return o ?? undefined;
 }
 
+/** Events that run again on an installed release (pre/post-install never do, short of a reinstall). */
+export const RERUN_EVENTS: ReadonlySet<string> = new Set([
+  "pre-upgrade",
+  "post-upgrade",
+  "pre-rollback",
+  "post-rollback",
+  "test",
+  "pre-delete",
+  "post-delete",
+]);
+
 export function hookNamespace(ix: SnapshotIndex, rel: Release, h: Hook): string {
   return hookObject(h)?.metadata?.namespace || rel.namespace || ix.namespace;
 }

@@ -19,20 +19,10 @@ import {
   liveHookEvidence,
   podKeys,
   podsEvidence,
+  RERUN_EVENTS,
 } from "../hook-helpers.js";
 import { missingObject } from "../pods.js";
 import { type Evidence, type Finding, type Remediation, SEVERITY_RANK, type Severity } from "../types.js";
-
-/** Events that can run again for this release (install events only run once). */
-const RERUN = new Set([
-  "pre-upgrade",
-  "post-upgrade",
-  "pre-rollback",
-  "post-rollback",
-  "test",
-  "pre-delete",
-  "post-delete",
-]);
 
 function whyLater(user: Hook, dep: Hook): string {
   const wu = user.weight ?? 0;
@@ -56,7 +46,7 @@ function analyze(ix: SnapshotIndex, rel: Release, event: string, user: Hook, dep
   const depSurvives = !!depLive && !hasPolicy(dep, "hook-succeeded");
   let severity: Severity;
   if (failedHere || runningHere) severity = "critical";
-  else if (RERUN.has(event) && !depSurvives) severity = "warning";
+  else if (RERUN_EVENTS.has(event) && !depSurvives) severity = "warning";
   else severity = "info";
 
   const isDepMissing = (e: KubeEvent) => {
@@ -190,7 +180,7 @@ const analyzer: Analyzer = {
           const dep = order[j]!;
           // Install events never run again: only report them while they are the failure at hand.
           const f = analyze(ix, rel, event, user, dep);
-          if (!RERUN.has(event) && f.severity === "info" && rel.info.status === "deployed") continue;
+          if (!RERUN_EVENTS.has(event) && f.severity === "info" && rel.info.status === "deployed") continue;
           const k = `${user.kind}/${user.name}>${dep.kind}/${dep.name}`;
           // One finding per pair: the event that is failing, else the first that shows it.
           if (seen.has(k)) {
