@@ -7,7 +7,7 @@ import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failureKeys, gapFor, revisionEvidence } from "../history.js";
+import { absentEvidence, failureKeys, gapFor, revisionEvidence } from "../history.js";
 import {
   type Dependency,
   eventEvidence,
@@ -78,14 +78,7 @@ const analyzer: Analyzer = {
           detail: `${d.kind} ${d.name} is a regular resource${doc.source ? ` (${doc.source})` : ""}: Helm creates it only after every pre-install hook has succeeded; no pre-install hook creates it`,
         });
         evidence.push(usesEvidence(hook, d));
-        evidence.push(
-          gap
-            ? {
-                source: "live cluster",
-                detail: `${d.kind} ${ns}/${d.name} was not found, but ${gap.what} could not be fully read (${gap.reason})`,
-              }
-            : { source: "live cluster", detail: `${d.kind} ${ns}/${d.name} does not exist` },
-        );
+        evidence.push(absentEvidence(d.kind, ns, d.name, gap));
       }
       if (live) {
         evidence.push(liveHookEvidence(ix, live));
