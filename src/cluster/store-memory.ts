@@ -1,5 +1,6 @@
 // In-memory ReleaseStore (Helm's driver.Memory), for tests of the remediation actions: releases kept as
 // values, with their record labels and annotations, and the Helm dialect each was written in.
+import { recordLabels } from "../helm/codec.js";
 import { type Dialect, dialectOf, markDialect, storedDialect } from "../helm/gojson.js";
 import type { Release } from "../helm/types.js";
 import {
@@ -55,13 +56,7 @@ export class MemoryReleaseStore implements ReleaseStore {
         name,
         revision: e.rel.version,
         status: e.rel.info.status,
-        labels: {
-          ...(e.rel.labels ?? {}),
-          name,
-          owner: "helm",
-          status: e.rel.info.status,
-          version: String(e.rel.version),
-        },
+        labels: recordLabels(e.rel, e.rel.labels),
         annotations: { ...e.annotations },
       }))
       .sort((a, b) => a.revision - b.revision);

@@ -3,7 +3,7 @@
 // status / version plus the custom labels, `createdAt` on create and `modifiedAt` on update, and
 // data.release = base64(gzip(json)) with the JSON as Go's encoding/json writes Helm's structs (gojson.ts), in
 // the dialect of the Helm that wrote the release, chart and config copied byte for byte.
-import { decodeReleaseString, encodePayload, recordName, recordObject, systemLabels } from "../helm/codec.js";
+import { decodeReleaseString, encodePayload, recordLabels, recordName, recordObject } from "../helm/codec.js";
 import {
   type Dialect,
   dialectOf,
@@ -56,9 +56,7 @@ export function encodeRecordObject(
     dialect?: Dialect;
   } = {},
 ): KubeObject {
-  const labels: Record<string, string> = { ...(rel.labels ?? {}), ...systemLabels(rel) };
-  if (o.createdAt !== undefined) labels.createdAt = String(o.createdAt);
-  if (o.modifiedAt !== undefined) labels.modifiedAt = String(o.modifiedAt);
+  const labels = recordLabels(rel, rel.labels, o);
   const annotations = o.annotations ?? annotationsRead.get(rel) ?? {};
   const metadata = {
     name: recordName(rel.name, rel.version),

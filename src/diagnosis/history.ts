@@ -243,6 +243,25 @@ export function readGap(ix: SnapshotIndex, kind: string) {
 }
 
 /**
+ * "live cluster: Kind ns/name does not exist" — or, when a read gap may hide it, that it was not found and which
+ * read fell short. `gone` is added to the plain sentence (e.g. " (any more)").
+ */
+export function absentEvidence(
+  kind: string,
+  namespace: string,
+  name: string,
+  gap: { what: string; reason: string } | undefined,
+  gone = "",
+): Evidence {
+  return {
+    source: "live cluster",
+    detail: gap
+      ? `${kind} ${namespace}/${name} was not found, but ${gap.what} could not be fully read (${gap.reason})`
+      : `${kind} ${namespace}/${name} does not exist${gone}`,
+  };
+}
+
+/**
  * `explains` keys for a finding that explains why revision `rel` failed or is stuck: the revision's key while it
  * is the latest and not healthy (release-failed is about exactly that revision).
  */

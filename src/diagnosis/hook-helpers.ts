@@ -6,6 +6,7 @@ import { type KubeObjectLike, parseYamlObject } from "../helm/manifest.js";
 import type { Hook, Release } from "../helm/types.js";
 import type { KubeEvent, KubeObject, SnapshotIndex } from "../snapshot/index.js";
 import { readGap } from "./history.js";
+import { missingObject } from "./pods.js";
 import type { Evidence } from "./types.js";
 import { ago, describeEvent, podRefs, podSpecOf } from "./workloads.js";
 
@@ -20,6 +21,17 @@ export function hookObject(h: Hook): KubeObjectLike | undefined {
   }
   return o ?? undefined;
 }
+
+/** Events that run again on an installed release (pre/post-install never do, short of a reinstall). */
+export const RERUN_EVENTS: ReadonlySet<string> = new Set([
+  "pre-upgrade",
+  "post-upgrade",
+  "pre-rollback",
+  "post-rollback",
+  "test",
+  "pre-delete",
+  "post-delete",
+]);
 
 export function hookNamespace(ix: SnapshotIndex, rel: Release, h: Hook): string {
   return hookObject(h)?.metadata?.namespace || rel.namespace || ix.namespace;
@@ -336,6 +348,20 @@ export function hookDependencies(h: Hook): Dependency[] {
   for (const n of r.secrets) out.push({ kind: "Secret", name: n });
   for (const n of r.pvcs) out.push({ kind: "PersistentVolumeClaim", name: n });
   return out;
+}
+
+/** Does the event say (kubelet or controller words) that one of `deps` does not exist? */
+export function eventNamesMissing(e: KubeEvent, deps: readonly { kind: string; name: string }[]): boolean {
+  const m = missingObject(e.message);
+  return !!m && deps.some((d) => d.kind === m.kind && d.name === m.name);
+}
+
+/** "uses ServiceAccount x as serviceAccountName": a hook's dependency, from its pod spec. */
+export function usesEvidence(h: Hook, d: { kind: string; name: string }): Evidence {
+  return {
+    source: `${h.kind} ${h.name} spec`,
+    detail: `uses ${d.kind} ${d.name}${d.kind === "ServiceAccount" ? " as serviceAccountName" : ""}`,
+  };
 }
 
 /**

@@ -721,6 +721,22 @@ export interface PodAnalyzerSpec {
 }
 
 /**
+ * Revisions and evidence of a finding about a pod template change: the revision that introduced the pods'
+ * template (and the change, narrowed to `only` fields when given), then the rollout and any missing events.
+ */
+export function templateOriginParts(
+  only?: readonly ChangeField[],
+): Required<Pick<PodAnalyzerSpec, "revisions" | "evidence">> {
+  return {
+    revisions: (g, ix) => originRevisions(ix, g),
+    evidence: (g, ix) => ({
+      lead: originEvidence(g, only ? [...only] : undefined),
+      tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
+    }),
+  };
+}
+
+/**
  * Did Helm's --wait for the latest revision time out on these pods? The revision failed waiting (not in a hook),
  * and the pods run its template while holding up the rollout or leaving the workload without a ready pod.
  */

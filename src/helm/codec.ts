@@ -313,15 +313,28 @@ export function systemLabels(rel: Release): Record<string, string> {
   return { name: rel.name, owner: "helm", status: rel.info.status, version: String(rel.version) };
 }
 
+/**
+ * A record's labels as Helm's driver writes them: the custom labels, the system labels over them, and createdAt
+ * (on create) or modifiedAt (on update) in Unix seconds.
+ */
+export function recordLabels(
+  rel: Release,
+  custom: Record<string, string> | undefined,
+  time: { createdAt?: number; modifiedAt?: number } = {},
+): Record<string, string> {
+  const labels: Record<string, string> = { ...(custom ?? {}), ...systemLabels(rel) };
+  if (time.createdAt !== undefined) labels.createdAt = String(time.createdAt);
+  if (time.modifiedAt !== undefined) labels.modifiedAt = String(time.modifiedAt);
+  return labels;
+}
+
 export function recordName(release: string, revision: number): string {
   return `${RECORD_PREFIX}${release}.v${revision}`;
 }
 
 /** Build the Secret/ConfigMap object Helm's driver would write for `rel`. */
 export function encodeRecord(rel: Release, opts: EncodeOptions): Record<string, unknown> {
-  const labels: Record<string, string> = { ...(opts.labels ?? {}), ...systemLabels(rel) };
-  if (opts.createdAt !== undefined) labels.createdAt = String(opts.createdAt);
-  if (opts.modifiedAt !== undefined) labels.modifiedAt = String(opts.modifiedAt);
+  const labels = recordLabels(rel, opts.labels, opts);
   const metadata = { name: recordName(rel.name, rel.version), namespace: rel.namespace, labels };
   return recordObject(opts.driver, metadata, encodeReleaseString(rel));
 }

@@ -1,6 +1,6 @@
 // Manifest splitting and parsing as Helm does it (pkg/releaseutil/manifest.go, manifest_sorter.go).
 import { parseDocument } from "yaml";
-import { HOOK_EVENTS } from "./types.js";
+import { HOOK_EVENTS, type Release } from "./types.js";
 
 // Helm ≤4.2.3 splits on (?:^|\s*\n)---\s* with RE2's ASCII \s; `^` is start of text (no multiline).
 const SEP = /(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*/;
@@ -161,4 +161,22 @@ export function classify(annotations: Record<string, unknown> | undefined): Clas
     deletePolicies: splitList(annotations?.["helm.sh/hook-delete-policy"]),
     outputLogPolicies: splitList(annotations?.["helm.sh/hook-output-log-policy"]),
   };
+}
+
+/**
+ * The CustomResourceDefinitions a release's stored chart ships in its crds/ directory (chart.files, base64), with
+ * the file each comes from. Helm installs these on first install only (pkg/action/install.go installCRDs).
+ */
+export function chartCrdDocuments(rel: Release): { file: string; name: string; object: KubeObjectLike }[] {
+  const out: { file: string; name: string; object: KubeObjectLike }[] = [];
+  for (const f of rel.chart?.files ?? []) {
+    if (!/(^|\/)crds\/[^/]+\.ya?ml$/.test(f.name) || typeof f.data !== "string") continue;
+    const text = Buffer.from(f.data, "base64").toString("utf8");
+    for (const doc of text.split(/^---.*$/m)) {
+      const { object } = parseYamlObject(doc);
+      const name = object?.metadata?.name;
+      if (object?.kind === "CustomResourceDefinition" && name) out.push({ file: f.name, name, object });
+    }
+  }
+  return out;
 }

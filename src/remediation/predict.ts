@@ -15,6 +15,7 @@
 import { applyMergePatch } from "../cluster/mergepatch.js";
 import { strategicSchema } from "../cluster/patchmeta.js";
 import { applyStrategicMergePatch, deepEqual, type JsonMap } from "../cluster/strategicpatch.js";
+import { recordLabels, recordName } from "../helm/codec.js";
 import { goTime } from "../helm/gojson.js";
 import { hasPolicy, hooksFor, isWaitedKind } from "../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../helm/keys.js";
@@ -183,15 +184,9 @@ function addRecord(recs: Records, like: ReleaseRecord | undefined, rel: Release,
   const driver = like?.driver ?? "secret";
   recs.list.push({
     driver,
-    objectName: `sh.helm.release.v1.${rel.name}.v${rel.version}`,
+    objectName: recordName(rel.name, rel.version),
     objectNamespace: like?.objectNamespace ?? rel.namespace,
-    labels: {
-      ...(rel.labels ?? {}),
-      name: rel.name,
-      owner: "helm",
-      status: rel.info.status,
-      version: String(rel.version),
-    },
+    labels: recordLabels(rel, rel.labels),
     creationTimestamp: now.toISOString(),
     encodedSize: like?.encodedSize ?? 0,
     release: rel,

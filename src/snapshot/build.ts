@@ -2,7 +2,7 @@
 // Pure: both sources go through here, so a captured bundle and the live cluster give the same snapshot.
 import { decodeRecord, isReleaseRecordObject, parseRecordName, type RecordObject } from "../helm/codec.js";
 import { isClusterScoped, kindKey } from "../helm/keys.js";
-import { parseManifest, parseYamlObject } from "../helm/manifest.js";
+import { chartCrdDocuments, parseManifest, parseYamlObject } from "../helm/manifest.js";
 import { helmErrorText, otherRelease } from "../helm/output.js";
 import type { Release, ReleaseRecord } from "../helm/types.js";
 import { normaliseEvent } from "./events.js";
@@ -101,17 +101,7 @@ export function objectsNamedIn(
 
 /** Names of the CustomResourceDefinitions a release's stored chart ships in its crds/ directory. */
 export function chartCrdNames(rel: Release): string[] {
-  const out: string[] = [];
-  for (const f of rel.chart?.files ?? []) {
-    if (!/(^|\/)crds\/[^/]+\.ya?ml$/.test(f.name) || typeof f.data !== "string") continue;
-    const text = Buffer.from(f.data, "base64").toString("utf8");
-    for (const doc of text.split(/^---.*$/m)) {
-      const { object } = parseYamlObject(doc);
-      if (object?.kind === "CustomResourceDefinition" && object.metadata?.name)
-        out.push(object.metadata.name);
-    }
-  }
-  return out;
+  return chartCrdDocuments(rel).map((d) => d.name);
 }
 
 export function buildSnapshot(input: BuildInput): Snapshot {

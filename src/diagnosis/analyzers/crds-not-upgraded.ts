@@ -4,7 +4,7 @@
 // `no matches for kind "X" in version "g/v2"`, or the API server rejects the chart's own custom resources. The
 // stored chart keeps its crds/ files, so the revision says what the CRD should be.
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
-import { parseYamlObject } from "../../helm/manifest.js";
+import { chartCrdDocuments, parseYamlObject } from "../../helm/manifest.js";
 import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
@@ -27,24 +27,18 @@ interface ChartCrd {
 /** The CRDs a revision's stored chart ships in crds/ (chart.files, base64). */
 function chartCrds(rel: Release): ChartCrd[] {
   const out: ChartCrd[] = [];
-  for (const f of rel.chart?.files ?? []) {
-    if (!/(^|\/)crds\/[^/]+\.ya?ml$/.test(f.name) || typeof f.data !== "string") continue;
-    const text = Buffer.from(f.data, "base64").toString("utf8");
-    for (const doc of text.split(/^---.*$/m)) {
-      const { object } = parseYamlObject(doc);
-      // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
-      const spec = object?.spec as any;
-      if (object?.kind !== "CustomResourceDefinition" || !object.metadata?.name || !spec?.names?.kind)
-        continue;
-      out.push({
-        file: f.name,
-        name: object.metadata.name,
-        kind: spec.names.kind,
-        group: spec.group ?? "",
-        ...(spec.names.plural ? { plural: spec.names.plural } : {}),
-        versions: (spec.versions ?? []).map((v: { name: string }) => v.name).filter(Boolean),
-      });
-    }
+  for (const { file, name, object } of chartCrdDocuments(rel)) {
+    // biome-ignore lint/suspicious/noExplicitAny: raw API shapes
+    const spec = object.spec as any;
+    if (!spec?.names?.kind) continue;
+    out.push({
+      file,
+      name,
+      kind: spec.names.kind,
+      group: spec.group ?? "",
+      ...(spec.names.plural ? { plural: spec.names.plural } : {}),
+      versions: (spec.versions ?? []).map((v: { name: string }) => v.name).filter(Boolean),
+    });
   }
   return out;
 }

@@ -20,6 +20,7 @@ import {
   liveHookEvidence,
   podKeys,
   podsEvidence,
+  RERUN_EVENTS,
 } from "../hook-helpers.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { ago } from "../workloads.js";
@@ -59,17 +60,6 @@ function pluralMatches(kind: string, resource: string): boolean {
   const k = kind.toLowerCase();
   return [`${k}s`, `${k}es`, k.replace(/y$/, "ies"), k].includes(resource);
 }
-
-/** Events that run again on an installed release (pre/post-install never do, short of a reinstall). */
-const RERUN_EVENTS = [
-  "pre-upgrade",
-  "post-upgrade",
-  "pre-rollback",
-  "post-rollback",
-  "test",
-  "pre-delete",
-  "post-delete",
-];
 
 function reactiveRerun(ix: SnapshotIndex, rel: Release): "upgrade" | "install" | undefined {
   const op = operationOf(ix, rel);
@@ -258,7 +248,7 @@ function predictive(ix: SnapshotIndex, rel: Release, skip: Set<string>): Finding
     const key = hookKey(ix, rel, hook);
     if (skip.has(key) || manifestKeys.has(key)) continue;
     if (hasPolicy(hook, "before-hook-creation")) continue;
-    const events = hook.events.filter((e) => RERUN_EVENTS.includes(e));
+    const events = hook.events.filter((e) => RERUN_EVENTS.has(e));
     if (events.length === 0) continue;
     const live = liveHook(ix, rel, hook);
     if (!live || hasHelmOwnership(live)) continue;

@@ -16,6 +16,7 @@ import { parseYamlObject } from "../../helm/manifest.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
+import { absentEvidence } from "../history.js";
 import { hookFacts, lastRun } from "../hook-helpers.js";
 import { isPodReady } from "../pod-analyzer.js";
 import { classifyPod } from "../pods.js";
@@ -196,15 +197,7 @@ function analyzeRevision(ix: SnapshotIndex, cur: Release, seen: Set<string>): Fi
         detail: `${w.kind} ${w.name}${doc?.source ? ` (${doc.source})` : ""} uses ${h.kind} ${h.name}: ${used.join(", ") || "in its pod spec"}; ${w.pods.length} live pod${w.pods.length === 1 ? "" : "s"}, ${w.pods.filter(isPodReady).length} ready`,
       });
     }
-    if (!live)
-      evidence.push(
-        readGap
-          ? {
-              source: "live cluster",
-              detail: `${h.kind} ${ns}/${h.name} was not found, but ${readGap.what} could not be fully read (${readGap.reason})`,
-            }
-          : { source: "live cluster", detail: `${h.kind} ${ns}/${h.name} does not exist` },
-      );
+    if (!live) evidence.push(absentEvidence(h.kind, ns, h.name, readGap));
     else {
       const age = ix.ageMs(live.metadata?.creationTimestamp);
       const older = users

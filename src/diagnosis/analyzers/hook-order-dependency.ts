@@ -4,11 +4,12 @@
 import { describeLastRun, hasPolicy, hooksFor } from "../../helm/hooks.js";
 import { kindKey } from "../../helm/keys.js";
 import { HOOK_EVENTS, type Hook, type Release } from "../../helm/types.js";
-import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
+import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import { failedHookEvent, failureKeys, operationOf, ranIn, revisionEvidence } from "../history.js";
 import {
   eventEvidence,
+  eventNamesMissing,
   hookDependencies,
   hookEvidence,
   hookKey,
@@ -19,20 +20,10 @@ import {
   liveHookEvidence,
   podKeys,
   podsEvidence,
+  RERUN_EVENTS,
+  usesEvidence,
 } from "../hook-helpers.js";
-import { missingObject } from "../pods.js";
 import { type Evidence, type Finding, type Remediation, SEVERITY_RANK, type Severity } from "../types.js";
-
-/** Events that can run again for this release (install events only run once). */
-const RERUN = new Set([
-  "pre-upgrade",
-  "post-upgrade",
-  "pre-rollback",
-  "post-rollback",
-  "test",
-  "pre-delete",
-  "post-delete",
-]);
 
 function whyLater(user: Hook, dep: Hook): string {
   const wu = user.weight ?? 0;
@@ -56,22 +47,15 @@ function analyze(ix: SnapshotIndex, rel: Release, event: string, user: Hook, dep
   const depSurvives = !!depLive && !hasPolicy(dep, "hook-succeeded");
   let severity: Severity;
   if (failedHere || runningHere) severity = "critical";
-  else if (RERUN.has(event) && !depSurvives) severity = "warning";
+  else if (RERUN_EVENTS.has(event) && !depSurvives) severity = "warning";
   else severity = "info";
 
-  const isDepMissing = (e: KubeEvent) => {
-    const m = missingObject(e.message);
-    return !!m && m.kind === dep.kind && m.name === dep.name;
-  };
   const evidence: Evidence[] = [revisionEvidence(rel), hookEvidence(rel, user), hookEvidence(rel, dep)];
   evidence.push({
     source: `revision ${rel.version} hooks`,
     detail: `${event} run order (weight, then name): ${order.map((h, i) => `${i + 1}. ${h.kind} ${h.name} (weight ${h.weight ?? 0})`).join(", ")}`,
   });
-  evidence.push({
-    source: `${user.kind} ${user.name} spec`,
-    detail: `uses ${dep.kind} ${dep.name}${dep.kind === "ServiceAccount" ? " as serviceAccountName" : ""}`,
-  });
+  evidence.push(usesEvidence(user, dep));
   const ds = Date.parse(dep.last_run?.started_at ?? "");
   const us = Date.parse(user.last_run?.started_at ?? "");
   if (!dep.last_run?.phase && user.last_run?.phase)
@@ -92,7 +76,7 @@ function analyze(ix: SnapshotIndex, rel: Release, event: string, user: Hook, dep
   });
   if (live && (failedHere || runningHere)) {
     evidence.push(liveHookEvidence(ix, live));
-    evidence.push(...eventEvidence(ix, live, { max: 2, first: isDepMissing }));
+    evidence.push(...eventEvidence(ix, live, { max: 2, first: (e) => eventNamesMissing(e, [dep]) }));
     evidence.push(...podsEvidence(ix, pods, 2));
   }
 
@@ -190,7 +174,7 @@ const analyzer: Analyzer = {
           const dep = order[j]!;
           // Install events never run again: only report them while they are the failure at hand.
           const f = analyze(ix, rel, event, user, dep);
-          if (!RERUN.has(event) && f.severity === "info" && rel.info.status === "deployed") continue;
+          if (!RERUN_EVENTS.has(event) && f.severity === "info" && rel.info.status === "deployed") continue;
           const k = `${user.kind}/${user.name}>${dep.kind}/${dep.name}`;
           // One finding per pair: the event that is failing, else the first that shows it.
           if (seen.has(k)) {

@@ -11,7 +11,7 @@ import { kindKey } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, failureKeys, recentAttempts } from "../history.js";
+import { absentEvidence, baseOf, failureKeys, recentAttempts } from "../history.js";
 import { canonical, describeChanges } from "../pod-analyzer.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { ago } from "../workloads.js";
@@ -78,13 +78,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
         source: "live cluster",
         detail: `Job ${doc.namespace}/${doc.name} exists (${jobState(live)}, created ${ago(age)})${live.spec?.ttlSecondsAfterFinished !== undefined ? `, ttlSecondsAfterFinished ${live.spec.ttlSecondsAfterFinished}` : ""}`,
       });
-    } else
-      evidence.push({
-        source: "live cluster",
-        detail: readGap
-          ? `Job ${doc.namespace}/${doc.name} was not found, but ${readGap.what} could not be fully read (${readGap.reason})`
-          : `Job ${doc.namespace}/${doc.name} does not exist (any more)`,
-      });
+    } else evidence.push(absentEvidence("Job", doc.namespace, doc.name, readGap, " (any more)"));
     if (desc) evidence.push({ source: `revision ${r.version} description`, detail: desc });
 
     const severity: Finding["severity"] = confirmed && live && !readGap ? "critical" : "warning";

@@ -7,14 +7,11 @@
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
-  eventGapEvidence,
   impact,
-  originEvidence,
-  originRevisions,
   type PodGroup,
   podAnalyzer,
   rollbackToGood,
-  rolloutEvidence,
+  templateOriginParts,
   verdict,
 } from "../pod-analyzer.js";
 import type { Remediation } from "../types.js";
@@ -77,11 +74,7 @@ const analyzer: Analyzer = podAnalyzer({
   },
   why,
   remediations,
-  revisions: (g, ix) => originRevisions(ix, g),
-  evidence: (g, ix) => ({
-    lead: originEvidence(g),
-    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-  }),
+  ...templateOriginParts(),
 });
 
 export default analyzer;

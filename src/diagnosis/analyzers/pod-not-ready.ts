@@ -7,16 +7,13 @@
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
-  eventGapEvidence,
   impact,
-  originEvidence,
-  originRevisions,
   type PodGroup,
   podAnalyzer,
   rollbackToGood,
-  rolloutEvidence,
   rolloutInProgress,
   stuckOrDownSeverity,
+  templateOriginParts,
   verdict,
 } from "../pod-analyzer.js";
 import type { Remediation } from "../types.js";
@@ -87,11 +84,7 @@ const analyzer: Analyzer = podAnalyzer({
   },
   why,
   remediations,
-  revisions: (g, ix) => originRevisions(ix, g),
-  evidence: (g, ix) => ({
-    lead: originEvidence(g, [...RELEVANT]),
-    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-  }),
+  ...templateOriginParts(RELEVANT),
 });
 
 export default analyzer;

@@ -7,15 +7,12 @@
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
-  eventGapEvidence,
   impact,
-  originEvidence,
-  originRevisions,
   type PodGroup,
   podAnalyzer,
   rollbackToGood,
-  rolloutEvidence,
   stuckOrDownSeverity,
+  templateOriginParts,
   templatePath,
   verdict,
 } from "../pod-analyzer.js";
@@ -107,11 +104,7 @@ const analyzer: Analyzer = podAnalyzer({
   },
   why,
   remediations,
-  revisions: (g, ix) => originRevisions(ix, g),
-  evidence: (g, ix) => ({
-    lead: originEvidence(g, [...RELEVANT]),
-    tail: [...rolloutEvidence(g), ...eventGapEvidence(ix, g)],
-  }),
+  ...templateOriginParts(RELEVANT),
 });
 
 export default analyzer;

@@ -7,6 +7,7 @@ import type { Hook, Release } from "../../helm/types.js";
 import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
+  absentEvidence,
   baseOf,
   failedHookEvent,
   failureKeys,
@@ -98,14 +99,7 @@ function finding(
       source: `revision ${rel.version} manifest`,
       detail: `${w.kind} ${w.name} uses ${hook.kind} ${hook.name}, which is not in the manifest: only the post-* hook creates it`,
     });
-  evidence.push(
-    gap
-      ? {
-          source: "live cluster",
-          detail: `${hook.kind} ${ns}/${hook.name} was not found, but ${gap.what} could not be fully read (${gap.reason})`,
-        }
-      : { source: "live cluster", detail: `${hook.kind} ${ns}/${hook.name} does not exist` },
-  );
+  evidence.push(absentEvidence(hook.kind, ns, hook.name, gap));
   const allPods = users.flatMap((w) => w.pods);
   if (!masked) {
     for (const w of users) {

@@ -5,12 +5,13 @@
 import { hooksFor } from "../../helm/hooks.js";
 import { kindKey, type ResourceRef } from "../../helm/keys.js";
 import type { Release } from "../../helm/types.js";
-import type { KubeEvent, SnapshotIndex } from "../../snapshot/index.js";
+import type { SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { failureKeys, gapFor, revisionEvidence } from "../history.js";
+import { absentEvidence, failureKeys, gapFor, revisionEvidence } from "../history.js";
 import {
   type Dependency,
   eventEvidence,
+  eventNamesMissing,
   hookDependencies,
   hookEvidence,
   hookKey,
@@ -21,8 +22,8 @@ import {
   liveHookEvidence,
   podKeys,
   podsEvidence,
+  usesEvidence,
 } from "../hook-helpers.js";
-import { missingObject } from "../pods.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 
 /** Is this the install of the release (revision 1, or a reinstall over uninstalled history)? */
@@ -43,11 +44,6 @@ const WHAT_FAILS: Record<Dependency["kind"], string> = {
   Secret: "its pods cannot start (FailedMount or CreateContainerConfigError: secret not found)",
   PersistentVolumeClaim: "its pods cannot be scheduled (persistentvolumeclaim not found)",
 };
-
-function mentions(e: KubeEvent, deps: Dependency[]): boolean {
-  const m = missingObject(e.message);
-  return !!m && deps.some((d) => d.kind === m.kind && d.name === m.name);
-}
 
 const analyzer: Analyzer = {
   run(ix) {
@@ -81,22 +77,12 @@ const analyzer: Analyzer = {
           source: `revision ${rel.version} manifest`,
           detail: `${d.kind} ${d.name} is a regular resource${doc.source ? ` (${doc.source})` : ""}: Helm creates it only after every pre-install hook has succeeded; no pre-install hook creates it`,
         });
-        evidence.push({
-          source: `${hook.kind} ${hook.name} spec`,
-          detail: `uses ${d.kind} ${d.name}${d.kind === "ServiceAccount" ? " as serviceAccountName" : ""}`,
-        });
-        evidence.push(
-          gap
-            ? {
-                source: "live cluster",
-                detail: `${d.kind} ${ns}/${d.name} was not found, but ${gap.what} could not be fully read (${gap.reason})`,
-              }
-            : { source: "live cluster", detail: `${d.kind} ${ns}/${d.name} does not exist` },
-        );
+        evidence.push(usesEvidence(hook, d));
+        evidence.push(absentEvidence(d.kind, ns, d.name, gap));
       }
       if (live) {
         evidence.push(liveHookEvidence(ix, live));
-        evidence.push(...eventEvidence(ix, live, { max: 3, first: (e) => mentions(e, deps) }));
+        evidence.push(...eventEvidence(ix, live, { max: 3, first: (e) => eventNamesMissing(e, deps) }));
         if (pods.length === 0 && live.kind === "Job")
           evidence.push({ source: "live cluster", detail: `Job ${hook.name} has no pods` });
         evidence.push(...podsEvidence(ix, pods));

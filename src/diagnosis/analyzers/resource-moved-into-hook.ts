@@ -12,6 +12,7 @@ import type { Hook, Release } from "../../helm/types.js";
 import type { ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
 import {
+  absentEvidence,
   baseOf,
   deletedLeftovers,
   descriptionOf,
@@ -146,14 +147,7 @@ function finding(ix: SnapshotIndex, d: Deletion): Finding {
       source: `revisions ${later[0]!.version}–${later[later.length - 1]!.version}`,
       detail: `none of them created ${doc.kind} ${doc.name} again (not in their manifests; as a hook, ${hook.events.join(",")} did not run in them)`,
     });
-  evidence.push(
-    readGapFor
-      ? {
-          source: "live cluster",
-          detail: `${doc.kind} ${doc.namespace}/${doc.name} was not found, but ${readGapFor.what} could not be fully read (${readGapFor.reason})`,
-        }
-      : { source: "live cluster", detail: `${doc.kind} ${doc.namespace}/${doc.name} does not exist` },
-  );
+  evidence.push(absentEvidence(doc.kind, doc.namespace, doc.name, readGapFor));
   for (const w of users)
     evidence.push({
       source: `revision ${latest.version} manifest`,

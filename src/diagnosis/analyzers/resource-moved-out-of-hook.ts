@@ -14,7 +14,15 @@ import { kindKey } from "../../helm/keys.js";
 import type { Hook, Release } from "../../helm/types.js";
 import type { KubeObject, ManifestEntry, SnapshotIndex } from "../../snapshot/index.js";
 import type { Analyzer } from "../analyzer.js";
-import { baseOf, failureKeys, hookBefore, outputFailure, outputKey, recentAttempts } from "../history.js";
+import {
+  absentEvidence,
+  baseOf,
+  failureKeys,
+  hookBefore,
+  outputFailure,
+  outputKey,
+  recentAttempts,
+} from "../history.js";
 import { hookFacts } from "../hook-helpers.js";
 import type { Evidence, Finding, Remediation } from "../types.js";
 import { ago } from "../workloads.js";
@@ -133,13 +141,7 @@ function analyzeAttempt(ix: SnapshotIndex, r: Release, seen: Set<string>): Findi
           ? `${doc.kind} ${doc.namespace}/${doc.name} exists and now carries Helm ownership for release ${release}`
           : `${doc.kind} ${doc.namespace}/${doc.name} exists (created ${ago(age)}) with ${o?.problems.join(", ")}`,
       });
-    } else
-      evidence.push({
-        source: "live cluster",
-        detail: readGap
-          ? `${doc.kind} ${doc.namespace}/${doc.name} was not found, but ${readGap.what} could not be fully read (${readGap.reason})`
-          : `${doc.kind} ${doc.namespace}/${doc.name} does not exist (any more)`,
-      });
+    } else evidence.push(absentEvidence(doc.kind, doc.namespace, doc.name, readGap, " (any more)"));
     if (desc) evidence.push({ source: `revision ${r.version} description`, detail: desc });
 
     const what = `${doc.kind} ${doc.name}`;
