@@ -3,7 +3,8 @@
 //   <prefix>:hd:watch:<cluster>:leader           the lease: which watcher of the cluster acts (PX; renewed)
 //   <prefix>:hd:watch:<cluster>:done:<ns>/<rel>:<trigger key>   a trigger claimed (SET NX, 14 days): "asking:<holder>"
 //                                                while its diagnosis is being queued, "asked:<jobId>" once it is pending
-//   <prefix>:hd:watch:<cluster>:acted:<jobId>    a finished diagnosis acted on (SET NX, 14 days)
+//   <prefix>:hd:watch:<cluster>:acted:<jobId>    a finished diagnosis claimed (SET NX, 14 days): "acting:<holder>"
+//                                                while its message is being posted or changed, "acted" once remembered
 //   <prefix>:hd:watch:<cluster>:alerts           HASH <ns>/<rel> → the open report (AlertState)
 //   <prefix>:hd:watch:<cluster>:pending          HASH <jobId> → a diagnosis asked for, not yet acted on
 //   <prefix>:hd:watch:rate:<channel>:<window>    new messages posted in a channel in a window (INCR, EX)
@@ -104,10 +105,27 @@ export class WatchState {
     await this.redis.set(this.doneKey(t), `asked:${jobId}`, "KEEPTTL", "XX");
   }
 
-  /** True for the one watcher that acts on a finished diagnosis (posts, updates or resolves). */
-  async claimOutcome(jobId: string): Promise<boolean> {
-    const ok = await this.redis.set(`${this.base}:acted:${jobId}`, "1", "EX", DONE_TTL_SECONDS, "NX");
-    return ok === "OK";
+  /**
+   * True for the one watcher that acts on a finished diagnosis (posts, updates or resolves). Marked
+   * "acting:<holder>" until it is done; a mark another watcher left while acting (it died before its message
+   * was remembered: the outcome is still pending) is taken over, so a crash between the claim and the post loses
+   * nothing. A finished one ("acted", or "1" from earlier versions) is never acted on again.
+   */
+  async claimOutcome(jobId: string, holder: string): Promise<boolean> {
+    const key = `${this.base}:acted:${jobId}`;
+    const mine = `acting:${holder}`;
+    if ((await this.redis.set(key, mine, "EX", DONE_TTL_SECONDS, "NX")) === "OK") return true;
+    const cur = await this.redis.get(key);
+    // Its own unfinished claim (a post that failed, an update held by the channel's limit): a watcher acts on one
+    // release's outcomes one at a time, so this is a retry, not a second actor.
+    if (cur === mine) return true;
+    if (cur === null || !cur.startsWith("acting:")) return false;
+    return (await this.redis.eval(TAKE_OVER, 1, key, cur, mine)) === 1;
+  }
+
+  /** The claimed outcome was acted on and remembered: no watcher acts on it again. */
+  async outcomeActed(jobId: string): Promise<void> {
+    await this.redis.set(`${this.base}:acted:${jobId}`, "acted", "KEEPTTL", "XX");
   }
 
   /** Give a claim back (the diagnosis could not be queued): the next evaluation tries again. */
@@ -173,6 +191,16 @@ export class WatchState {
       .pexpire(key, windowMs * 2)
       .exec()) as [[Error | null, number]];
     return n <= limit.messages;
+  }
+
+  /** Give back a token taken for a message that was not posted (Slack refused it): only posts count. */
+  async returnRate(
+    channel: string,
+    limit: { messages: number; minutes: number },
+    now: number,
+  ): Promise<void> {
+    const windowMs = limit.minutes * 60_000;
+    await this.redis.decr(`${this.prefix}:hd:watch:rate:${channel}:${Math.floor(now / windowMs)}`);
   }
 }
 

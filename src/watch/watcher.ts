@@ -568,14 +568,20 @@ export class Watcher {
     }
     // One watcher acts on an outcome, even when a lease changed hands while it was being read.
     const claimed = action.kind !== "post";
-    if (claimed && !(await this.state.claimOutcome(jobId))) return forget();
+    const holder = this.heartbeat.id;
+    // The mark follows the work: a watcher that dies in between leaves "acting", which the next leader takes over.
+    const acted = async () => {
+      await this.state.outcomeActed(jobId);
+      return forget();
+    };
+    if (claimed && !(await this.state.claimOutcome(jobId, holder))) return forget();
     if (action.kind === "resolve") {
       await this.resolve(prev!, outcome, p.trigger.reason);
-      return forget();
+      return acted();
     }
     if (action.kind === "update") {
       const updated = await this.update(prev!, result, outcome, p, now);
-      if (updated) return forget();
+      if (updated) return acted();
     }
     // A new message: within the channel's limit, else held until the window ends.
     const limit = this.deps.routes.rateLimit;
@@ -589,8 +595,14 @@ export class Watcher {
       this.schedule();
       return;
     }
-    if (claimed || (await this.state.claimOutcome(jobId))) await this.post(result, outcome, p, now);
-    return forget();
+    if (!claimed && !(await this.state.claimOutcome(jobId, holder))) return forget();
+    try {
+      await this.post(result, outcome, p, now);
+    } catch (e) {
+      await this.state.returnRate(p.channel, limit, now.getTime());
+      throw e;
+    }
+    return acted();
   }
 
   /** Free the trigger and ask again after a backoff (1 min doubling to 30 min by default); returns when. */

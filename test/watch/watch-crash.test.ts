@@ -20,6 +20,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
   const prefix = uniquePrefix("watchcrash");
   const k1 = release("k1", "shop");
   const k2 = release("k2", "shop");
+  const k3 = release("k3", "shop");
   let rig: ClusterRig;
   let watcher: Watcher | undefined;
   let conn: Redis;
@@ -70,6 +71,8 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
       k1.live("1"),
       k2.revision("deployed", 0),
       k2.live("1"),
+      k3.revision("deployed", 0),
+      k3.live("1"),
     ]);
     await rig.startWorker();
     // The first watcher of the cluster (its epoch: 11:00), then gone.
@@ -112,6 +115,35 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
     );
     expect(posts("shop/k2")).toHaveLength(0);
     expect(watcher.stats.diagnoses).toBe(1);
+  });
+
+  it("posts the report of a watcher that claimed a finished diagnosis and died before its message was remembered", async () => {
+    clock.set("2026-11-20T11:02:00Z");
+    // The acting watcher's post never completes (a refused post stands in for its death mid-post).
+    const isK3 = (a: Record<string, unknown>) => String(a.text).includes("shop/k3") && !a.thread_ts;
+    rs.fake.fail("chat.postMessage", "channel_not_found", { match: isK3, times: 1000 });
+    rig.api.seed([k3.revision("failed", 120, 'Upgrade "k3" failed: timed out waiting for the condition')]);
+    await rs.fake.waitFor((c) => c.method === "chat.postMessage" && !c.ok && isK3(c.args), 15_000);
+    await watcher?.close();
+    expect(posts("shop/k3")).toHaveLength(0);
+    rs.fake.clearInjections();
+    // The next watcher finds the diagnosis still pending, its outcome marked as being acted on by a watcher that is
+    // gone: it takes it over and posts, once.
+    watcher = await rig.startWatcher();
+    await rs.fake.waitFor((c) => c.method === "chat.postMessage" && c.ok && isK3(c.args), 15_000);
+    await watcher.settled();
+    expect(posts("shop/k3")).toHaveLength(1);
+    expect(posts("shop/k1")).toHaveLength(1);
+  });
+
+  it("an outcome is taken over only from another watcher's unfinished act, never once acted on", async () => {
+    const state = new WatchState(conn, prefix, "default");
+    expect(await state.claimOutcome("d-test-only", "a")).toBe(true);
+    expect(await state.claimOutcome("d-test-only", "a")).toBe(true); // its own retry
+    expect(await state.claimOutcome("d-test-only", "b")).toBe(true); // a died: b takes over
+    await state.outcomeActed("d-test-only");
+    expect(await state.claimOutcome("d-test-only", "c")).toBe(false);
+    expect(await state.claimOutcome("d-test-only", "b")).toBe(false);
   });
 
   it("a claim is taken over only from another watcher's unfinished ask", async () => {
