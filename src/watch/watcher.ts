@@ -386,6 +386,8 @@ export class Watcher {
             await this.ask(r.trigger, records);
         });
       }
+    // Re-armed for what comes later (a release due seconds after a held report must not wait for another event).
+    this.schedule(now);
   }
 
   /** What the due timer does, for a clock moved by hand (tests), then `settled`. */
@@ -394,12 +396,16 @@ export class Watcher {
     await this.settled(timeoutMs);
   }
 
-  private schedule(): void {
+  /** Arm the due timer for the earliest time to come (after `handled`: what the timer is handling now). */
+  private schedule(handled = Number.NEGATIVE_INFINITY): void {
     if (this.dueTimer) clearTimeout(this.dueTimer);
     let next = Number.POSITIVE_INFINITY;
-    for (const at of this.due.values()) next = Math.min(next, at);
-    for (const p of this.pending.values()) if (p.heldUntil !== undefined) next = Math.min(next, p.heldUntil);
-    for (const r of this.retrying.values()) next = Math.min(next, r.at);
+    const later = (at: number) => {
+      if (at > handled) next = Math.min(next, at);
+    };
+    for (const at of this.due.values()) later(at);
+    for (const p of this.pending.values()) if (p.heldUntil !== undefined) later(p.heldUntil);
+    for (const r of this.retrying.values()) later(r.at);
     if (!Number.isFinite(next)) return;
     const wait = Math.min(2 ** 31 - 1, Math.max(0, next - this.now().getTime()) + 50);
     // Not `tick`: the timer must not wait for diagnoses (they wait for a worker, which may be down).
