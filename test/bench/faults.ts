@@ -6,7 +6,7 @@
 //     the WebClient's retry budget, message_not_found, and an update that never succeeds): the report delivered
 //     (in the message, or a new one) or the requester told how to get it.
 // Run alone: npx tsx test/bench/faults.ts
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { webApi } from "@slack/bolt";
 import { BundleSource } from "../../src/cluster/bundle.js";
 import { loadConfig } from "../../src/config.js";
@@ -17,6 +17,7 @@ import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { REQUESTER, startRequester } from "../support/requester.js";
 import { eventually, FOUNDING_BUNDLE } from "../support/slack-app.js";
+import { runAlone } from "./table.js";
 
 const SERVE_PROCESS = fileURLToPath(new URL("../support/serve-process.ts", import.meta.url));
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -222,9 +223,4 @@ export async function benchFaults(): Promise<{ rows: string[][] }> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { rows } = await benchFaults();
-  const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log("\n## Faults (worker SIGKILLs, final chat.update failures)");
-  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
-}
+await runAlone(import.meta.url, "Faults (worker SIGKILLs, final chat.update failures)", () => benchFaults());

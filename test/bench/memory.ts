@@ -7,7 +7,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { webApi } from "@slack/bolt";
 import { followJob } from "../../src/queue/delivery.js";
 import { Producer } from "../../src/queue/producer.js";
@@ -23,6 +22,7 @@ import { eventually } from "../support/slack-app.js";
 import { longHistory } from "./live.js";
 import { workerArgs, workerEnv } from "./scale.js";
 import { mib, peakRssKb } from "./slack.js";
+import { runAlone } from "./table.js";
 
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** A worker's peak: half the chart's memory limit of a worker (768Mi), the other half for larger releases. */
@@ -112,9 +112,4 @@ export async function benchMemory(revisions = 200, pods = 300): Promise<{ rows: 
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { rows } = await benchMemory();
-  const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log("\n## Memory: a diagnosis worker's peak RSS");
-  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
-}
+await runAlone(import.meta.url, "Memory: a diagnosis worker's peak RSS", () => benchMemory());

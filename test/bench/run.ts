@@ -1,5 +1,4 @@
 // npm run bench: every benchmark, one table each. Figures vary by machine; the README quotes one run.
-import { loadavg } from "node:os";
 import { benchColdStart } from "./coldstart.js";
 import { benchDecode } from "./decode.js";
 import { benchDiagnose } from "./diagnose.js";
@@ -8,15 +7,9 @@ import { benchLive } from "./live.js";
 import { benchMemory } from "./memory.js";
 import { benchScale } from "./scale.js";
 import { benchSlack } from "./slack.js";
+import { table } from "./table.js";
 import { benchVerify } from "./verify.js";
 import { benchWatch } from "./watch.js";
-
-// The machine is shared: each table says the load average (1 min) when it was printed.
-function table(title: string, rows: string[][]): void {
-  const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log(`\n## ${title} (load average ${loadavg()[0]!.toFixed(1)})`);
-  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
-}
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);

@@ -10,7 +10,6 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -26,6 +25,7 @@ import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slac
 import { cleanPrefix, startTestRedis, uniquePrefix } from "../support/redis.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
+import { runAlone } from "./table.js";
 
 const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** The default of HELM_DOCTOR_WORKER_CONCURRENCY (src/config.ts). */
@@ -227,9 +227,8 @@ export async function benchScale(backlog = 400, latencyMs = 50): Promise<{ rows:
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { rows } = await benchScale();
-  const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log("\n## Scale-out: worker processes against a cluster 50 ms away (fake API server)");
-  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
-}
+await runAlone(
+  import.meta.url,
+  "Scale-out: worker processes against a cluster 50 ms away (fake API server)",
+  () => benchScale(),
+);

@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -20,6 +20,7 @@ import { cleanPrefix, startTestRedis, uniquePrefix } from "../support/redis.js";
 import { countingBundleFactory, eventually, SIGNING_SECRET, startTestServe } from "../support/slack-app.js";
 import { sendSlashCommand } from "../support/slack-request.js";
 import type { LoadResult } from "./slack-load.js";
+import { runAlone } from "./table.js";
 
 const LOAD = fileURLToPath(new URL("./slack-load.ts", import.meta.url));
 const FLOOR = fileURLToPath(new URL("./slack-floor.ts", import.meta.url));
@@ -278,9 +279,8 @@ export async function benchSlack(): Promise<{ rows: string[][] }> {
   return { rows };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { rows } = await benchSlack();
-  const w = Math.max(...rows.map((r) => r[0]!.length));
-  console.log("\n## Slack front end (HTTP receiver, BullMQ on a local redis-server, fake Slack)");
-  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
-}
+await runAlone(
+  import.meta.url,
+  "Slack front end (HTTP receiver, BullMQ on a local redis-server, fake Slack)",
+  () => benchSlack(),
+);
