@@ -16,6 +16,7 @@ import { Watcher, type WatcherTuning } from "../../src/watch/watcher.js";
 import { type FakeApiServer, startFakeApiServer } from "./fake-apiserver/index.js";
 import { FAST_RETRY, type FakeSlack } from "./fake-slack/index.js";
 import { quietLog } from "./log.js";
+import type { RedisAndSlack } from "./redis-slack.js";
 import { type Obj, Scenario } from "./scenario.js";
 import { fakeClusterFactory } from "./slack-app.js";
 
@@ -177,4 +178,20 @@ export function releaseHistory(name: string, namespace: string) {
       return s.owned({ ...configMap(`${name}-config`, v), metadata: { name: `${name}-config`, namespace } });
     },
   };
+}
+
+/**
+ * A one-cluster ("default") rig for a watch test file's redis-server and fake Slack: the fake Slack emptied and the
+ * watched namespaces (comma-separated) created.
+ */
+export async function watchRig(
+  rs: RedisAndSlack,
+  o: { prefix: string; clock: Clock; namespaces: string; alertChannel: string },
+): Promise<ClusterRig> {
+  rs.fake.reset();
+  const rig = await clusterRig({ cluster: "default", redisUrl: rs.redis.url, fake: rs.fake, ...o });
+  rig.api.seed(
+    o.namespaces.split(",").map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
+  );
+  return rig;
 }

@@ -6,7 +6,7 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { type Obj, Scenario } from "../support/scenario.js";
-import { type ClusterRig, clusterRig, testClock } from "../support/watch-rig.js";
+import { type ClusterRig, testClock, watchRig } from "../support/watch-rig.js";
 
 const CHANNEL = "C0CMDRIVER";
 
@@ -34,19 +34,9 @@ describe("helm-doctor watch with HELM_DRIVER=auto", () => {
   let watcher: Watcher;
 
   beforeAll(async () => {
-    rs.fake.reset();
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop",
-      alertChannel: CHANNEL,
-    });
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop", alertChannel: CHANNEL });
     s.revision({ templates: [{ path: "templates/cm.yaml", object: cm("1") }], status: "deployed", at: 0 });
     rig.api.seed([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
       ...s.records(),
       s.owned({ ...cm("1"), metadata: { name: "legacy-config", namespace: "shop" } }),
     ]);

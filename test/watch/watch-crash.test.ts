@@ -9,7 +9,7 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import type { Obj } from "../support/scenario.js";
-import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
+import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
 
 const CHANNEL = "C0CRASH01";
 
@@ -54,19 +54,9 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
   }
 
   beforeAll(async () => {
-    rs.fake.reset();
     conn = new Redis(rs.redis.url);
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop",
-      alertChannel: CHANNEL,
-    });
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop", alertChannel: CHANNEL });
     rig.api.seed([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
       k1.revision("deployed", 0),
       k1.live("1"),
       k2.revision("deployed", 0),

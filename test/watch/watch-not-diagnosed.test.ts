@@ -6,7 +6,7 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { validateBlocks } from "../support/fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
-import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
+import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
 
 const CHANNEL = "C0NOTDIAG";
 
@@ -26,21 +26,8 @@ describe("helm-doctor watch when the diagnosis cannot run", () => {
   const updates = () => rs.fake.okCallsTo("chat.update").filter((c) => c.args.ts === ts);
 
   beforeAll(async () => {
-    rs.fake.reset();
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop",
-      alertChannel: CHANNEL,
-    });
-    rig.api.seed([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
-      cart.revision("deployed", 0),
-      cart.live("1"),
-    ]);
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop", alertChannel: CHANNEL });
+    rig.api.seed([cart.revision("deployed", 0), cart.live("1")]);
     await rig.startWorker();
     watcher = await rig.startWatcher({ tuning: { diagnosisRetry: { baseMs: 60_000, maxMs: 8 * 60_000 } } });
     await watcher.settled();

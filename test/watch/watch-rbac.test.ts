@@ -12,7 +12,7 @@ import { grantsFromObjects } from "../support/fake-apiserver/index.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually } from "../support/slack-app.js";
-import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
+import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
 
 const USER = "system:serviceaccount:helm-doctor:helm-doctor";
 const SHOP_RULE = 'missing RBAC rule: apiGroups=[""] resources=["secrets"] verbs=[watch] in namespace shop';
@@ -64,19 +64,8 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
   const ruleLines = () => log.lines.filter((l) => l.msg.includes("missing RBAC rule"));
 
   beforeAll(async () => {
-    rs.fake.reset();
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop,web",
-      alertChannel: CHANNEL,
-    });
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop,web", alertChannel: CHANNEL });
     rig.api.seed([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
       cart.revision("deployed", 0),
       cart.live("1"),
       site.revision("deployed", 0),
@@ -176,23 +165,8 @@ describe("helm-doctor watch without list on the release records in one namespace
   let watcher: Watcher;
 
   beforeAll(async () => {
-    rs.fake.reset();
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop,web",
-      alertChannel: CHANNEL,
-    });
-    rig.api.seed([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
-      cart.revision("deployed", 0),
-      site.revision("deployed", 0),
-      site.live("1"),
-    ]);
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop,web", alertChannel: CHANNEL });
+    rig.api.seed([cart.revision("deployed", 0), site.revision("deployed", 0), site.live("1")]);
     // No Role at all in shop.
     rig.api.authorize(grantsFromObjects(await rbacObjects(["-n", "web", "--watch"]), USER));
     await rig.startWorker();

@@ -5,7 +5,7 @@ import { PENDING_STUCK_AFTER_MS } from "../../src/diagnosis/analyzers/release-pe
 import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
-import { type Clock, type ClusterRig, clusterRig, releaseHistory as release } from "../support/watch-rig.js";
+import { type Clock, type ClusterRig, releaseHistory as release, watchRig } from "../support/watch-rig.js";
 
 const CHANNEL = "C0TIMER01";
 const rs = redisAndSlack();
@@ -35,17 +35,7 @@ describe("helm-doctor watch's due timer", () => {
   let watcher: Watcher | undefined;
 
   beforeAll(async () => {
-    rs.fake.reset();
-    rig = await clusterRig({
-      cluster: "default",
-      redisUrl: rs.redis.url,
-      prefix,
-      fake: rs.fake,
-      clock,
-      namespaces: "shop",
-      alertChannel: CHANNEL,
-    });
-    rig.api.seed([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } }]);
+    rig = await watchRig(rs, { prefix, clock, namespaces: "shop", alertChannel: CHANNEL });
     await rig.startWorker();
     // The cluster's first watcher ran before either upgrade began (its epoch), then stopped.
     const first = await rig.startWatcher({ tuning: { stuckMs } });
