@@ -183,12 +183,11 @@ export class WatchState {
     limit: { messages: number; minutes: number },
     now: number,
   ): Promise<boolean> {
-    const windowMs = limit.minutes * 60_000;
-    const key = `${this.prefix}:hd:watch:rate:${channel}:${Math.floor(now / windowMs)}`;
+    const key = this.rateKey(channel, limit, now);
     const [[, n]] = (await this.redis
       .multi()
       .incr(key)
-      .pexpire(key, windowMs * 2)
+      .pexpire(key, limit.minutes * 60_000 * 2)
       .exec()) as [[Error | null, number]];
     return n <= limit.messages;
   }
@@ -199,8 +198,12 @@ export class WatchState {
     limit: { messages: number; minutes: number },
     now: number,
   ): Promise<void> {
-    const windowMs = limit.minutes * 60_000;
-    await this.redis.decr(`${this.prefix}:hd:watch:rate:${channel}:${Math.floor(now / windowMs)}`);
+    await this.redis.decr(this.rateKey(channel, limit, now));
+  }
+
+  /** The channel's counter for the fixed window `now` falls in. */
+  private rateKey(channel: string, limit: { minutes: number }, now: number): string {
+    return `${this.prefix}:hd:watch:rate:${channel}:${Math.floor(now / (limit.minutes * 60_000))}`;
   }
 }
 
