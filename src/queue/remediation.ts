@@ -32,10 +32,11 @@ import {
 import { MessageUpdater, type SlackClient, slackError } from "./delivery.js";
 import { errorText, type Log } from "./redis.js";
 import {
-  DEFAULT_CLUSTER,
   JOBS,
+  namedCluster,
   QUEUES,
   type RemediateJob,
+  releaseRef,
   remediateJobSchema,
   type StoredPlan,
 } from "./schemas.js";
@@ -159,7 +160,7 @@ export class RemediationProcessor {
   // ---------------------------------------------------------------- plan
 
   private async plan(data: RemediateJob): Promise<unknown> {
-    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
+    const rel = releaseRef(data);
     const what = label(data);
     let plan: Plan;
     let executable = false;
@@ -226,7 +227,7 @@ export class RemediationProcessor {
 
     const id = newDiagnosisId();
     const created = this.now();
-    const named = data.cluster && data.cluster !== DEFAULT_CLUSTER ? { cluster: data.cluster } : {};
+    const named = namedCluster(data.cluster);
     const head = renderPlanHead(plan, { requester: data.user.id, ...named });
     const stored: StoredPlan = {
       id,
@@ -274,7 +275,7 @@ export class RemediationProcessor {
   private async execute(job: Job, data: RemediateJob): Promise<unknown> {
     const planId = data.planId!;
     const planTs = data.planTs!;
-    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
+    const rel = releaseRef(data);
     const stored = await this.store.getPlan(planId).catch(() => undefined);
     const head: SlackMessage = stored?.head ?? {
       text: `Plan: ${label(data)}`,
@@ -421,7 +422,7 @@ export class RemediationProcessor {
     const parsed = remediateJobSchema.safeParse(job.data);
     if (!parsed.success) return;
     const data = parsed.data;
-    const rel = `${data.cluster && data.cluster !== DEFAULT_CLUSTER ? `${data.cluster}/` : ""}${data.namespace}/${data.release}`;
+    const rel = releaseRef(data);
     await this.thread(
       data.channel,
       data.messageTs,

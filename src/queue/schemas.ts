@@ -22,6 +22,16 @@ export function queueName(queue: QueueName, cluster: string = DEFAULT_CLUSTER): 
   return cluster === DEFAULT_CLUSTER ? queue : `${queue}.${cluster}`;
 }
 
+/** `{ cluster }` for a named cluster, nothing for the default one: what payloads and messages carry. */
+export function namedCluster(cluster: string | undefined): { cluster?: string } {
+  return cluster && cluster !== DEFAULT_CLUSTER ? { cluster } : {};
+}
+
+/** "prod/shop/yahoo" for a named cluster, "shop/yahoo" for the default one. */
+export function releaseRef(t: { cluster?: string; namespace: string; release: string }): string {
+  return `${t.cluster && t.cluster !== DEFAULT_CLUSTER ? `${t.cluster}/` : ""}${t.namespace}/${t.release}`;
+}
+
 /**
  * Job names: the `diagnose` queue runs diagnoses and `list`s; the `remediate` queue makes `plan`s (dry runs, on a
  * report button) and runs confirmed remediations (`remediate`).

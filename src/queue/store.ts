@@ -19,13 +19,13 @@ import type { Redis } from "ioredis";
 import type * as z from "zod";
 import { secrets } from "../report/redact.js";
 import {
-  DEFAULT_CLUSTER,
   type JobResult,
   jobResultSchema,
   type PendingShortcut,
   type PlanClaim,
   pendingShortcutSchema,
   planClaimSchema,
+  releaseRef,
   type StoredDiagnosis,
   type StoredPlan,
   type Subscriber,
@@ -141,8 +141,7 @@ export class Store {
   }
 
   private lastKey(namespace: string, release: string, cluster?: string): string {
-    const c = cluster && cluster !== DEFAULT_CLUSTER ? `${cluster}/` : "";
-    return `${this.base}:last:${c}${namespace}/${release}`;
+    return `${this.base}:last:${releaseRef({ cluster, namespace, release })}`;
   }
 
   /** The latest report of a release, kept as long as its buttons work (`/helm-doctor last`). */

@@ -40,6 +40,7 @@ import {
   JOBS,
   type JobResult,
   listJobSchema,
+  namedCluster,
   QUEUES,
   queueName,
 } from "./schemas.js";
@@ -101,7 +102,7 @@ export interface WorkerHandle {
 }
 
 function targetOf(data: { release?: string; namespace: string; cluster?: string }): Target {
-  const named = data.cluster && data.cluster !== DEFAULT_CLUSTER ? { cluster: data.cluster } : {};
+  const named = namedCluster(data.cluster);
   return data.release
     ? { release: data.release, namespace: data.namespace, ...named }
     : { namespace: data.namespace, ...named };

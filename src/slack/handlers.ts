@@ -8,7 +8,7 @@ import type { Config } from "../config.js";
 import { type DeliveryRetry, followJob, type SlackClient, slackRetry } from "../queue/delivery.js";
 import { type Producer, QueueUnavailableError } from "../queue/producer.js";
 import { type Log, withTimeout } from "../queue/redis.js";
-import { DEFAULT_CLUSTER, type JobResult, QUEUES } from "../queue/schemas.js";
+import { DEFAULT_CLUSTER, type JobResult, namedCluster, QUEUES, releaseRef } from "../queue/schemas.js";
 import type { Store } from "../queue/store.js";
 import type { LostJobWatch } from "../queue/watch.js";
 import {
@@ -128,11 +128,6 @@ export async function postAndFollow(
 /** The producer of `cluster`'s queues (absent: the default cluster's); the front end's own without a cluster context. */
 export function producerOf(ctx: HandlerContext, cluster: string | undefined): Producer {
   return ctx.clusters ? ctx.clusters.producer(cluster ?? DEFAULT_CLUSTER) : ctx.producer;
-}
-
-/** "prod/shop/yahoo" for a named cluster, "shop/yahoo" for the default one. */
-export function releaseRef(t: { cluster?: string; namespace: string; release: string }): string {
-  return `${t.cluster && t.cluster !== DEFAULT_CLUSTER ? `${t.cluster}/` : ""}${t.namespace}/${t.release}`;
 }
 
 /** `last <release>`: post the release's stored report in the channel again (with its thread and buttons). */
@@ -265,7 +260,7 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       });
       return;
     }
-    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
+    const named = namedCluster(cluster);
     const target: Target =
       parsed.kind === "diagnose"
         ? { release: parsed.release, namespace: parsed.namespace, ...named }

@@ -12,7 +12,14 @@ import { auditEvent } from "../observability/log.js";
 import type { SlackClient } from "../queue/delivery.js";
 import type { RemediateEnqueued } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
-import { DEFAULT_CLUSTER, OPAQUE_ID_RE, type RemediateJobInput, type StoredPlan } from "../queue/schemas.js";
+import {
+  DEFAULT_CLUSTER,
+  namedCluster,
+  OPAQUE_ID_RE,
+  type RemediateJobInput,
+  releaseRef,
+  type StoredPlan,
+} from "../queue/schemas.js";
 import { esc, parseButtonValue, REMEDIATE_ACTION_RE, renderNotice, section } from "../report/blockkit.js";
 import {
   PLAN_CANCEL_ACTION,
@@ -21,7 +28,7 @@ import {
   renderPlanConfirmed,
 } from "../report/remediation-blocks.js";
 import { noLiveWorkerText } from "./clusters.js";
-import { type HandlerContext, producerOf, releaseRef } from "./handlers.js";
+import { type HandlerContext, producerOf } from "./handlers.js";
 import { decide, QUEUE_DOWN, slackError } from "./shared.js";
 
 /** Where a button press happened. */
@@ -72,7 +79,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
         channel: p.channel,
         action,
         namespace,
-        ...(cluster === DEFAULT_CLUSTER ? {} : { cluster }),
+        ...namedCluster(cluster),
       }),
       log,
     );
@@ -145,7 +152,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
       await tell(":warning:", "This button does not match its report. Run the diagnosis again.");
       return;
     }
-    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
+    const named = namedCluster(cluster);
     const rel = releaseRef({ ...rec, ...named });
     const decision = await mayRun(p, opt.action, rec.namespace, cluster);
     const entry = {
@@ -270,7 +277,7 @@ export function registerRemediationHandlers(app: App, ctx: HandlerContext): void
     if (!pressed) return;
     const { p, tell, plan, rel } = pressed;
     const cluster = plan.cluster ?? DEFAULT_CLUSTER;
-    const named = cluster === DEFAULT_CLUSTER ? {} : { cluster };
+    const named = namedCluster(cluster);
     const entry = {
       event: "remediation-confirm",
       user: p.user,

@@ -10,7 +10,7 @@ import { HELM_ERROR_START, HELM_FAILURE_SENTENCE } from "../helm/output.js";
 import type { SlackClient } from "../queue/delivery.js";
 import { QueueUnavailableError } from "../queue/producer.js";
 import { withTimeout } from "../queue/redis.js";
-import { DEFAULT_CLUSTER, HELM_OUTPUT_MAX_BYTES, OPAQUE_ID_RE } from "../queue/schemas.js";
+import { HELM_OUTPUT_MAX_BYTES, namedCluster, OPAQUE_ID_RE } from "../queue/schemas.js";
 import { newDiagnosisId } from "../queue/store.js";
 import { esc, renderNotice } from "../report/blockkit.js";
 import { QUEUE_REACHABLE } from "./guard.js";
@@ -547,7 +547,7 @@ export function registerShortcutHandlers(app: App, ctx: HandlerContext): void {
     const rel = `${s.namespace}/${s.release}`;
     // The channel's cluster (routing file), else the front end's own.
     const cluster = ctx.clusters?.clusterFor(s.channel);
-    const named = cluster && cluster !== DEFAULT_CLUSTER ? { cluster } : {};
+    const named = namedCluster(cluster);
     let enq: { jobId: string; joined: boolean };
     try {
       enq = await producerOf(ctx, cluster).enqueueDiagnose({

@@ -20,7 +20,7 @@ import {
 } from "../queue/delivery.js";
 import { Producer } from "../queue/producer.js";
 import { closeConnection, type Log, withTimeout, workerConnection } from "../queue/redis.js";
-import { DEFAULT_CLUSTER, type JobResult, QUEUES, queueName } from "../queue/schemas.js";
+import { type JobResult, namedCluster, QUEUES, queueName } from "../queue/schemas.js";
 import { Store } from "../queue/store.js";
 import type { SlackMessage } from "../report/blockkit.js";
 import { backoffMs } from "../retry.js";
@@ -452,7 +452,7 @@ export class Watcher {
           namespace: t.namespace,
           channel,
           requestedAt: this.now().toISOString(),
-          ...(this.cluster === DEFAULT_CLUSTER ? {} : { cluster: this.cluster }),
+          ...namedCluster(this.cluster),
           unasked: { trigger: t.kind, reason: t.reason.slice(0, 300) },
         },
         `watch:${key}@${t.revision}`,

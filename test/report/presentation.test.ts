@@ -17,7 +17,7 @@ function run(c: (typeof ALL_SCENARIOS)[number]): Diagnosis {
 
 /** What no report may say, in any format. */
 const NEVER: [string, RegExp][] = [
-  ["a document section reference", /§/],
+  ["a document section reference (the section sign)", /\u00a7/],
   ["a placeholder", /\bundefined\b|\bNaN\b|\[object Object\]/],
   ["an unknown age or revision", /(^|[\s(])\?($|[\s,;.)])|revision \?/m],
   ["a zero duration", /\b(after|for|in|took) 0s\b/],
