@@ -139,7 +139,7 @@ export class Redactor {
     }
     for (const l of this.literals) {
       if (this.literals.size <= MAX_LITERALS) break;
-      this.literals.delete(l);
+      if (!this.pinned.has(l)) this.literals.delete(l); // configured tokens are never the ones to go
     }
     this.index = undefined;
   }

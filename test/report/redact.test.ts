@@ -102,4 +102,13 @@ describe("Redactor's public names", () => {
     r.learn(["redis-pa55"]);
     expect(r.text("auth redis-pa55")).toBe(`auth ${REDACTED}`);
   });
+
+  it("a pinned literal outlives the oldest-first eviction of a long-running process's learned literals", () => {
+    const r = new Redactor();
+    r.learn(["0123456789abcdef0123456789abcdef"], { pinned: true }); // a signing secret: hex, no pattern catches it
+    r.learn(Array.from({ length: 20_001 }, (_, i) => `learned-secret-${i}`));
+    expect(r.text("secret 0123456789abcdef0123456789abcdef")).toBe(`secret ${REDACTED}`);
+    expect(r.text("learned-secret-0")).toBe("learned-secret-0"); // the oldest learned one went
+    expect(r.text("learned-secret-20000")).toBe(REDACTED);
+  });
 });
