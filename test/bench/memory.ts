@@ -8,23 +8,19 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { webApi } from "@slack/bolt";
-import { followJob } from "../../src/queue/delivery.js";
-import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
-import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
 import { spawnChild } from "../support/child.js";
 import { ROOT } from "../support/cli.js";
 import { startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { FAST_RETRY, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, uniquePrefix } from "../support/redis.js";
+import { startFakeSlack } from "../support/fake-slack/index.js";
+import { quietLog } from "../support/log.js";
+import { startTestRedis, uniquePrefix } from "../support/redis.js";
+import { startRequester } from "../support/requester.js";
 import { eventually } from "../support/slack-app.js";
 import { longHistory } from "./live.js";
 import { workerArgs, workerEnv } from "./scale.js";
 import { mib, peakRssKb } from "./slack.js";
 import { runAlone } from "./table.js";
 
-const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** A worker's peak: half the chart's memory limit of a worker (768Mi), the other half for larger releases. */
 export const WORKER_PEAK_BUDGET_MIB = 384;
 
@@ -33,13 +29,12 @@ export async function benchMemory(revisions = 200, pods = 300): Promise<{ rows: 
   const fake = await startFakeSlack();
   const api = await startFakeApiServer();
   const prefix = uniquePrefix("memory");
-  const conn = producerConnection(redis.url, quiet);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, {
-    slackApiUrl: fake.apiUrl,
-    retryConfig: FAST_RETRY,
-    logLevel: webApi.LogLevel.ERROR,
+  const requester = startRequester({
+    redisUrl: redis.url,
+    fake,
+    prefix,
+    log: quietLog,
+    client: { logLevel: webApi.LogLevel.ERROR },
   });
   const namespaces = ["big-0", "big-1", "big-2", "big-3", "big-4"];
   for (const ns of namespaces) api.seed(longHistory(revisions, pods, 900, ns));
@@ -50,15 +45,7 @@ export async function benchMemory(revisions = 200, pods = 300): Promise<{ rows: 
     const channels = await Promise.all(
       nss.map(async (ns) => {
         const channel = `C0MEM${String(n++).padStart(4, "0")}`;
-        const { jobId } = await producer.enqueueDiagnose({
-          release: "yahoo",
-          namespace: ns,
-          requestedBy: "U0ANA00001",
-          channel,
-          requestedAt: new Date().toISOString(),
-        });
-        const ts = fake.seedMessage(channel, { text: "queued…" });
-        await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+        await requester.request(channel, undefined, ns);
         return channel;
       }),
     );
@@ -103,9 +90,7 @@ export async function benchMemory(revisions = 200, pods = 300): Promise<{ rows: 
     };
   } finally {
     await worker.stop();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(redis.url, prefix);
+    await requester.close();
     await api.close();
     await fake.close();
     await redis.stop();

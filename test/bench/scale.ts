@@ -13,21 +13,18 @@ import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { followJob } from "../../src/queue/delivery.js";
-import { Producer } from "../../src/queue/producer.js";
-import { closeConnection, type Log, producerConnection } from "../../src/queue/redis.js";
 import { QUEUES } from "../../src/queue/schemas.js";
-import { Store } from "../../src/queue/store.js";
 import { type Child, spawnChild } from "../support/child.js";
 import { BIN, ROOT } from "../support/cli.js";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake-apiserver/index.js";
-import { FAST_RETRY, type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
-import { cleanPrefix, startTestRedis, uniquePrefix } from "../support/redis.js";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
+import { quietLog } from "../support/log.js";
+import { startTestRedis, uniquePrefix } from "../support/redis.js";
+import { startRequester } from "../support/requester.js";
 import { foundingCase } from "../support/scenarios/founding.js";
 import { eventually } from "../support/slack-app.js";
 import { runAlone } from "./table.js";
 
-const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** The default of HELM_DOCTOR_WORKER_CONCURRENCY (src/config.ts). */
 const DEFAULT_CONCURRENCY = 4;
 
@@ -101,14 +98,14 @@ async function run(
 ): Promise<ScaleRun> {
   const { fake, redisUrl, kubeconfig, namespaces } = o;
   const prefix = uniquePrefix("scale");
-  const conn = producerConnection(redisUrl, quiet);
-  const producer = new Producer(conn, { prefix, dedupWindowMs: 0 });
-  const store = new Store(conn, prefix);
-  const client = new webApi.WebClient(fake.token, {
-    slackApiUrl: fake.apiUrl,
-    retryConfig: FAST_RETRY,
-    logLevel: webApi.LogLevel.ERROR,
+  const requester = startRequester({
+    redisUrl,
+    fake,
+    prefix,
+    log: quietLog,
+    client: { logLevel: webApi.LogLevel.ERROR },
   });
+  const conn = requester.conn;
   const queue = new Queue(QUEUES.diagnose, { connection: conn, prefix });
   const workers: Child[] = [];
   const channelOf = (i: number) => `C0S${processes}X${concurrency}N${String(i).padStart(4, "0")}`;
@@ -116,16 +113,7 @@ async function run(
     // The backlog, as the front end leaves it: a job and its requester's message, nobody consuming yet.
     await queue.pause();
     for (const [i, ns] of namespaces.entries()) {
-      const channel = channelOf(i);
-      const { jobId } = await producer.enqueueDiagnose({
-        release: "yahoo",
-        namespace: ns,
-        requestedBy: "U0ANA00001",
-        channel,
-        requestedAt: new Date().toISOString(),
-      });
-      const ts = fake.seedMessage(channel, { text: "queued…" });
-      await followJob(client, store, QUEUES.diagnose, jobId, { channel, ts, user: "U0ANA00001" }, quiet);
+      await requester.request(channelOf(i), undefined, ns);
     }
     const env = workerEnv({
       fake,
@@ -177,9 +165,7 @@ async function run(
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await queue.close();
-    await producer.close();
-    await closeConnection(conn);
-    await cleanPrefix(redisUrl, prefix);
+    await requester.close();
   }
 }
 

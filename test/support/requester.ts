@@ -1,6 +1,6 @@
 // What a front end does to ask a worker for a diagnosis, for tests and benchmarks that run workers themselves: a
 // producer, the report store and a Slack client on one Redis connection under a key prefix; a request enqueues
-// default/yahoo and follows the job from a "queued…" message, as the slash command does.
+// <namespace>/yahoo and follows the job from a "queued…" message, as the slash command does.
 import { webApi } from "@slack/bolt";
 import type { Redis } from "ioredis";
 import { followJob } from "../../src/queue/delivery.js";
@@ -30,8 +30,15 @@ export interface Requester {
   producer: Producer;
   store: Store;
   client: webApi.WebClient;
-  /** Ask for a diagnosis of default/yahoo from `channel`, followed in message `ts` (default: a new "queued…"). */
-  request(channel: string, ts?: string): Promise<{ jobId: string; channel: string; ts: string }>;
+  /**
+   * Ask for a diagnosis of <namespace>/yahoo (default: default/yahoo) from `channel`, followed in message `ts`
+   * (default: a new "queued…").
+   */
+  request(
+    channel: string,
+    ts?: string,
+    namespace?: string,
+  ): Promise<{ jobId: string; channel: string; ts: string }>;
   /** Closes the producer and the connection and deletes the prefix's keys. */
   close(): Promise<void>;
 }
@@ -51,10 +58,10 @@ export function startRequester(o: RequesterOptions): Requester {
     producer,
     store,
     client,
-    request: async (channel, seeded) => {
+    request: async (channel, seeded, namespace = "default") => {
       const { jobId } = await producer.enqueueDiagnose({
         release: "yahoo",
-        namespace: "default",
+        namespace,
         requestedBy: REQUESTER,
         channel,
         requestedAt: new Date().toISOString(),
