@@ -14,7 +14,7 @@ import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
 import { defaultRoutes, type Routes } from "../../src/watch/routes.js";
 import { Watcher, type WatcherTuning } from "../../src/watch/watcher.js";
 import { type FakeApiServer, startFakeApiServer } from "./fake-apiserver/index.js";
-import { FAST_RETRY, type FakeSlack } from "./fake-slack/index.js";
+import { FAST_RETRY, type FakeSlack, type RecordedCall } from "./fake-slack/index.js";
 import { quietLog } from "./log.js";
 import type { RedisAndSlack } from "./redis-slack.js";
 import { type Obj, Scenario } from "./scenario.js";
@@ -194,4 +194,14 @@ export async function watchRig(
     o.namespaces.split(",").map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
   );
   return rig;
+}
+
+/** A message posted in a channel, not a thread reply: in `channel` and naming `naming` in its text, when given. */
+export function topLevelPost(o: { channel?: string; naming?: string } = {}): (c: RecordedCall) => boolean {
+  return (c) =>
+    c.method === "chat.postMessage" &&
+    c.ok &&
+    !c.args.thread_ts &&
+    (o.channel === undefined || c.args.channel === o.channel) &&
+    (o.naming === undefined || String(c.args.text).includes(o.naming));
 }

@@ -16,7 +16,7 @@ import {
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack/index.js";
 import { cleanPrefix, freePort, startTestRedis, type TestRedis, uniquePrefix } from "../support/redis.js";
 import { eventually } from "../support/slack-app.js";
-import { releaseHistory, replaceObject } from "../support/watch-rig.js";
+import { releaseHistory, replaceObject, topLevelPost } from "../support/watch-rig.js";
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -77,10 +77,7 @@ describe("helm-doctor worker --watch", () => {
     );
     api.seed(shop.revision("pending-upgrade", 1));
     replaceObject(api, shop.set(2, "failed", 'Upgrade "shop" failed: timed out waiting for the condition'));
-    const post = await fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === "C0WATCHCLI" && !c.args.thread_ts,
-      20_000,
-    );
+    const post = await fake.waitFor(topLevelPost({ channel: "C0WATCHCLI" }), 20_000);
     expect(String(post.args.text)).toContain("web/shop");
     expect(JSON.stringify(post.args.blocks)).toContain(
       "posted by helm-doctor watch: revision 2 turned failed",

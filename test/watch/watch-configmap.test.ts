@@ -6,7 +6,7 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { type Obj, Scenario } from "../support/scenario.js";
-import { type ClusterRig, testClock, watchRig } from "../support/watch-rig.js";
+import { type ClusterRig, testClock, topLevelPost, watchRig } from "../support/watch-rig.js";
 
 const CHANNEL = "C0CMDRIVER";
 
@@ -62,10 +62,7 @@ describe("helm-doctor watch with HELM_DRIVER=auto", () => {
       description: 'Upgrade "legacy" failed: timed out waiting for the condition',
     });
     rig.api.seed(s.records()[1]!);
-    const post = await rs.fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
-      15_000,
-    );
+    const post = await rs.fake.waitFor(topLevelPost({ channel: CHANNEL }), 15_000);
     await watcher.settled();
     expect(String(post.args.text)).toContain("shop/legacy");
     expect(JSON.stringify(post.args.blocks)).toContain(

@@ -9,7 +9,13 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import type { Obj } from "../support/scenario.js";
-import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
+import {
+  type ClusterRig,
+  releaseHistory as release,
+  testClock,
+  topLevelPost,
+  watchRig,
+} from "../support/watch-rig.js";
 
 const CHANNEL = "C0CRASH01";
 
@@ -25,10 +31,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
   let watcher: Watcher | undefined;
   let conn: Redis;
 
-  const posts = (what: string) =>
-    rs.fake
-      .okCallsTo("chat.postMessage")
-      .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(what));
+  const posts = (what: string) => rs.fake.calls.filter(topLevelPost({ channel: CHANNEL, naming: what }));
 
   /** The failed trigger of a stored record, as the watcher derives it (revision, status, resourceVersion). */
   function failedTrigger(rec: Obj): Trigger {
@@ -90,14 +93,7 @@ describe("helm-doctor watch after a watcher died mid-ask", () => {
     await state.asked(failedTrigger(failed2), "d-already-queued");
 
     watcher = await rig.startWatcher();
-    await rs.fake.waitFor(
-      (c) =>
-        c.method === "chat.postMessage" &&
-        c.ok &&
-        !c.args.thread_ts &&
-        String(c.args.text).includes("shop/k1"),
-      15_000,
-    );
+    await rs.fake.waitFor(topLevelPost({ naming: "shop/k1" }), 15_000);
     await watcher.settled();
     expect(posts("shop/k1")).toHaveLength(1);
     expect(JSON.stringify(posts("shop/k1")[0]!.args.blocks)).toContain(

@@ -6,7 +6,13 @@ import type { Watcher } from "../../src/watch/watcher.js";
 import { validateBlocks } from "../support/fake-slack/index.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
-import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
+import {
+  type ClusterRig,
+  releaseHistory as release,
+  testClock,
+  topLevelPost,
+  watchRig,
+} from "../support/watch-rig.js";
 
 const CHANNEL = "C0NOTDIAG";
 
@@ -42,10 +48,7 @@ describe("helm-doctor watch when the diagnosis cannot run", () => {
     lift = rig.api.forbid({ verb: "get", resource: "secrets", namespace: "shop" });
     clock.set("2026-11-20T11:01:00Z");
     rig.api.seed(cart.revision("failed", 60, 'Upgrade "cart" failed: timed out waiting for the condition'));
-    const post = await rs.fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
-      15_000,
-    );
+    const post = await rs.fake.waitFor(topLevelPost({ channel: CHANNEL }), 15_000);
     ts = String(post.response.ts);
     await watcher.settled();
     const body = JSON.stringify(post.args.blocks);

@@ -12,7 +12,13 @@ import { grantsFromObjects } from "../support/fake-apiserver/index.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
 import { eventually } from "../support/slack-app.js";
-import { type ClusterRig, releaseHistory as release, testClock, watchRig } from "../support/watch-rig.js";
+import {
+  type ClusterRig,
+  releaseHistory as release,
+  testClock,
+  topLevelPost,
+  watchRig,
+} from "../support/watch-rig.js";
 
 const USER = "system:serviceaccount:helm-doctor:helm-doctor";
 const SHOP_RULE = 'missing RBAC rule: apiGroups=[""] resources=["secrets"] verbs=[watch] in namespace shop';
@@ -57,10 +63,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
 
   const shopWatches = () =>
     rig.api.requestsMatching({ verb: "watch", resource: "secrets", namespace: "shop" });
-  const posts = (what: string) =>
-    rs.fake
-      .okCallsTo("chat.postMessage")
-      .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(what));
+  const posts = (what: string) => rs.fake.calls.filter(topLevelPost({ channel: CHANNEL, naming: what }));
   const ruleLines = () => log.lines.filter((l) => l.msg.includes("missing RBAC rule"));
 
   beforeAll(async () => {
@@ -119,14 +122,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
     clock.set("2026-11-20T11:05:00Z");
     rig.replace(site.set(1, "failed", 'Upgrade "site" failed: timed out waiting for the condition'));
     rig.replace(cart.set(1, "failed", 'Upgrade "cart" failed: timed out waiting for the condition'));
-    await rs.fake.waitFor(
-      (c) =>
-        c.method === "chat.postMessage" &&
-        c.ok &&
-        !c.args.thread_ts &&
-        String(c.args.text).includes("web/site"),
-      10_000,
-    );
+    await rs.fake.waitFor(topLevelPost({ naming: "web/site" }), 10_000);
     await watcher.settled();
     expect(posts("web/site")).toHaveLength(1);
     expect(posts("shop/cart")).toHaveLength(0);
@@ -137,14 +133,7 @@ describe("helm-doctor watch without the watch Role in one namespace", () => {
     const watchRole = await rbacObjects(["-n", "shop", "--watch"]);
     rig.api.authorize(grantsFromObjects([...withoutWatch, ...watchRole, ...withWatch], USER));
     await eventually(() => (watcher.forbidden().length === 0 ? true : undefined), 5000, "the watch allowed");
-    await rs.fake.waitFor(
-      (c) =>
-        c.method === "chat.postMessage" &&
-        c.ok &&
-        !c.args.thread_ts &&
-        String(c.args.text).includes("shop/cart"),
-      10_000,
-    );
+    await rs.fake.waitFor(topLevelPost({ naming: "shop/cart" }), 10_000);
     await watcher.settled();
     expect(posts("shop/cart")).toHaveLength(1);
     await expect(watcher.ready()).resolves.toBeUndefined();
@@ -185,14 +174,7 @@ describe("helm-doctor watch without list on the release records in one namespace
     await expect(watcher.ready()).rejects.toThrow(rule);
     clock.set("2026-11-20T11:05:00Z");
     rig.replace(site.set(1, "failed", 'Upgrade "site" failed: timed out waiting for the condition'));
-    await rs.fake.waitFor(
-      (c) =>
-        c.method === "chat.postMessage" &&
-        c.ok &&
-        !c.args.thread_ts &&
-        String(c.args.text).includes("web/site"),
-      10_000,
-    );
+    await rs.fake.waitFor(topLevelPost({ naming: "web/site" }), 10_000);
     expect(log.lines.filter((l) => l.msg.includes("missing RBAC rule"))).toHaveLength(1);
   });
 });

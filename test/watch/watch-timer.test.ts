@@ -5,7 +5,13 @@ import { PENDING_STUCK_AFTER_MS } from "../../src/diagnosis/analyzers/release-pe
 import type { Watcher } from "../../src/watch/watcher.js";
 import { cleanPrefix, uniquePrefix } from "../support/redis.js";
 import { redisAndSlack } from "../support/redis-slack.js";
-import { type Clock, type ClusterRig, releaseHistory as release, watchRig } from "../support/watch-rig.js";
+import {
+  type Clock,
+  type ClusterRig,
+  releaseHistory as release,
+  topLevelPost,
+  watchRig,
+} from "../support/watch-rig.js";
 
 const CHANNEL = "C0TIMER01";
 const rs = redisAndSlack();
@@ -63,20 +69,9 @@ describe("helm-doctor watch's due timer", () => {
     // slow-a is stuck in about 1 s from now, slow-b about 3 s later.
     clock.set(Date.parse("2026-11-20T11:00:00Z") + stuckMs - 1_000);
     watcher = await rig.startWatcher({ tuning: { stuckMs } });
-    const posted = (rel: string) =>
-      rs.fake
-        .okCallsTo("chat.postMessage")
-        .filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes(rel));
+    const posted = (rel: string) => rs.fake.calls.filter(topLevelPost({ channel: CHANNEL, naming: rel }));
     for (const rel of ["shop/slow-a", "shop/slow-b"])
-      await rs.fake.waitFor(
-        (c) =>
-          c.method === "chat.postMessage" &&
-          c.ok &&
-          c.args.channel === CHANNEL &&
-          !c.args.thread_ts &&
-          String(c.args.text).includes(rel),
-        20_000,
-      );
+      await rs.fake.waitFor(topLevelPost({ channel: CHANNEL, naming: rel }), 20_000);
     expect(posted("shop/slow-a")).toHaveLength(1);
     expect(posted("shop/slow-b")).toHaveLength(1);
     expect(JSON.stringify(posted("shop/slow-b")[0]!.args.blocks)).toContain("pending-upgrade");

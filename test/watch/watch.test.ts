@@ -16,7 +16,13 @@ import { type Obj, Scenario } from "../support/scenario.js";
 import { apiDeployment, pendingUpgrade } from "../support/scenarios/release-state.js";
 import { replicaSet } from "../support/scenarios/workloads.js";
 import { eventually } from "../support/slack-app.js";
-import { type ClusterRig, clusterRig, releaseHistory as release, testClock } from "../support/watch-rig.js";
+import {
+  type ClusterRig,
+  clusterRig,
+  releaseHistory as release,
+  testClock,
+  topLevelPost,
+} from "../support/watch-rig.js";
 
 let redis: TestRedis;
 let fake: FakeSlack;
@@ -31,8 +37,7 @@ afterAll(async () => {
 });
 
 const CHANNEL = "C0ALERTS";
-const topLevelPosts = (channel = CHANNEL) =>
-  fake.okCallsTo("chat.postMessage").filter((c) => c.args.channel === channel && !c.args.thread_ts);
+const topLevelPosts = (channel = CHANNEL) => fake.calls.filter(topLevelPost({ channel }));
 const text = (c: RecordedCall) => JSON.stringify(c.args.blocks);
 
 describe("helm-doctor watch: a release turning failed", () => {
@@ -95,10 +100,7 @@ describe("helm-doctor watch: a release turning failed", () => {
 
     clock.set("2026-11-20T11:03:00Z");
     rig.replace(yahoo.set(2, "failed", 'Upgrade "yahoo" failed: timed out waiting for the condition'));
-    const post = await fake.waitFor(
-      (c) => c.method === "chat.postMessage" && c.ok && c.args.channel === CHANNEL && !c.args.thread_ts,
-      10_000,
-    );
+    const post = await fake.waitFor(topLevelPost({ channel: CHANNEL }), 10_000);
     ts = String(post.response.ts);
     await watcher.settled();
     expect(String(post.args.text)).toContain("shop/yahoo");
@@ -196,14 +198,7 @@ describe("helm-doctor watch: a release turning failed", () => {
     expect([watcher.isLeader, second.isLeader].filter(Boolean)).toHaveLength(1);
     clock.set("2026-11-20T11:20:00Z");
     rig.api.seed(quiet.revision("failed", 80, 'Upgrade "quiet" failed: timed out waiting for the condition'));
-    await fake.waitFor(
-      (c) =>
-        c.method === "chat.postMessage" &&
-        c.ok &&
-        !c.args.thread_ts &&
-        String(c.args.text).includes("shop/quiet"),
-      10_000,
-    );
+    await fake.waitFor(topLevelPost({ naming: "shop/quiet" }), 10_000);
     await watcher.settled();
     await second.settled();
     // The standby takes over when the leader stops, and still posts nothing twice.
