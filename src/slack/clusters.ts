@@ -36,18 +36,9 @@ export class ClusterContext {
     this.now = opts.now ?? Date.now;
   }
 
-  get defaultCluster(): string {
-    return this.opts.defaultCluster;
-  }
-
   /** The cluster a command addresses: the one it names, else the channel's, else the front end's. */
   clusterFor(channel: string, named?: string): string {
     return named ?? this.opts.channelClusters?.[channel] ?? this.opts.defaultCluster;
-  }
-
-  /** True when the install names clusters (a report then says which cluster it is about). */
-  isNamed(cluster: string): boolean {
-    return cluster !== DEFAULT_CLUSTER;
   }
 
   /** The producer of `cluster`'s queues (made on first use, kept until close). */
@@ -84,7 +75,7 @@ export class ClusterContext {
    * waits for it).
    */
   async liveness(cluster: string): Promise<{ ok: true } | { ok: false; clusters: ClusterAgents[] }> {
-    if (!this.isNamed(cluster)) return { ok: true };
+    if (cluster === DEFAULT_CLUSTER) return { ok: true };
     const clusters = await this.agents();
     return hasLiveWorker(clusters, cluster) ? { ok: true } : { ok: false, clusters };
   }
