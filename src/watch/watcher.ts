@@ -572,15 +572,14 @@ export class Watcher {
       }
       return forget();
     }
-    // One watcher acts on an outcome, even when a lease changed hands while it was being read.
-    const claimed = action.kind !== "post";
-    const holder = this.heartbeat.id;
-    // The mark follows the work: a watcher that dies in between leaves "acting", which the next leader takes over.
+    // One watcher acts on an outcome, even when a lease changed hands while it was being read. The mark follows
+    // the work: a watcher that dies in between leaves "acting", which the next leader takes over; a report held by
+    // the channel's limit stays claimed by this watcher, which claims it again (its own) when it is due.
+    if (!(await this.state.claimOutcome(jobId, this.heartbeat.id))) return forget();
     const acted = async () => {
       await this.state.outcomeActed(jobId);
       return forget();
     };
-    if (claimed && !(await this.state.claimOutcome(jobId, holder))) return forget();
     if (action.kind === "resolve") {
       await this.resolve(prev!, outcome, p.trigger.reason);
       return acted();
@@ -601,7 +600,6 @@ export class Watcher {
       this.schedule();
       return;
     }
-    if (!claimed && !(await this.state.claimOutcome(jobId, holder))) return forget();
     try {
       await this.post(result, outcome, p, now);
     } catch (e) {
